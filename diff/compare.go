@@ -1,0 +1,313 @@
+package diff
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"isodiff/unpack"
+)
+
+// Options bound the work and the size of what is kept for presenters.
+type Options struct {
+	// MaxDiffLines caps the lines of one text diff; the rest is counted.
+	MaxDiffLines int
+	// MaxHexBytes caps the bytes of hex dump kept per file (both sides
+	// count once); the rest is counted.
+	MaxHexBytes int
+	// MaxTextSize: files larger than this are compared as binary.
+	MaxTextSize int64
+	// ContextLines around each change of a text diff.
+	ContextLines int
+	// ContextRows of 16 bytes around each differing row of a hex diff.
+	ContextRows int
+}
+
+// DefaultOptions are limits that keep a report readable.
+func DefaultOptions() Options {
+	return Options{
+		MaxDiffLines: 256,
+		MaxHexBytes:  1024,
+		MaxTextSize:  4 << 20,
+		ContextLines: 3,
+		ContextRows:  1,
+	}
+}
+
+// Compare builds the comparison tree of two unpacked layers. The root is
+// named name (usually the base name of input A).
+func Compare(name string, a, b *unpack.Node, opt Options) *Node {
+	c := comparer{opt: opt}
+	root := c.pair(name, a, b)
+	root.Descended = true
+	return root
+}
+
+type comparer struct {
+	opt Options
+}
+
+func (c *comparer) pair(name string, a, b *unpack.Node) *Node {
+	n := &Node{Name: name, OffsetA: -1, OffsetB: -1}
+	switch {
+	case a == nil:
+		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
+		n.Fields = fieldDiffs(nil, b)
+		n.Children = c.oneSide(n, b, Added)
+		n.ErrB = errText(b)
+		return n
+	case b == nil:
+		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
+		n.Fields = fieldDiffs(a, nil)
+		n.Children = c.oneSide(n, a, Removed)
+		n.ErrA = errText(a)
+		return n
+	}
+	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
+	n.Fields = fieldDiffs(a, b)
+	n.ErrA, n.ErrB = errText(a), errText(b)
+	if a.Type != b.Type {
+		n.State = TypeChanged
+		n.Type = entryType(a) + " → " + entryType(b)
+		return n
+	}
+	c.content(n, a, b)
+	c.children(n, a, b)
+
+	n.State = Same
+	if n.OwnDifferences() {
+		n.State = Modified
+	}
+	for _, ch := range n.Children {
+		if ch.State != Same {
+			n.State = Modified
+		}
+	}
+	return n
+}
+
+// oneSide builds the subtree of an entry present on one side only.
+func (c *comparer) oneSide(parent *Node, u *unpack.Node, s State) []*Node {
+	out := make([]*Node, 0, len(u.Children))
+	for _, ch := range u.Children {
+		var n *Node
+		if s == Added {
+			n = c.pair(ch.Name, nil, ch)
+		} else {
+			n = c.pair(ch.Name, ch, nil)
+		}
+		n.Parent = parent
+		out = append(out, n)
+	}
+	return out
+}
+
+func errText(u *unpack.Node) string {
+	if u == nil || u.Err == nil {
+		return ""
+	}
+	return u.Err.Error()
+}
+
+// fieldDiffs lists the fields of both sides in A's order, then B's extras.
+func fieldDiffs(a, b *unpack.Node) []FieldDiff {
+	var out []FieldDiff
+	index := map[string]int{}
+	if a != nil {
+		for _, f := range a.Fields {
+			index[f.Name] = len(out)
+			out = append(out, FieldDiff{Name: f.Name, A: f.Value, InA: true})
+		}
+	}
+	if b != nil {
+		for _, f := range b.Fields {
+			if i, ok := index[f.Name]; ok {
+				out[i].B, out[i].InB = f.Value, true
+				continue
+			}
+			out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true})
+		}
+	}
+	if a != nil && b != nil {
+		for i := range out {
+			f := &out[i]
+			f.Different = f.InA != f.InB || f.A != f.B
+		}
+	}
+	return out
+}
+
+// content compares the bytes of both entries, size first.
+func (c *comparer) content(n *Node, a, b *unpack.Node) {
+	if a.Data == nil && b.Data == nil {
+		return
+	}
+	if a.Alias != "" && a.Alias == b.Alias {
+		// The bytes are those of another entry of the same layer, which
+		// is compared in its own right.
+		return
+	}
+	same, err := equalData(a.Data, b.Data)
+	if err != nil {
+		n.Notes = append(n.Notes, "reading content: "+err.Error())
+	}
+	if same {
+		return
+	}
+	n.Content = c.explainContent(a.Data, b.Data)
+}
+
+// children pairs the children of both entries by name.
+func (c *comparer) children(n *Node, a, b *unpack.Node) {
+	if a.Positional && b.Positional && c.permuted(n, a, b) {
+		return
+	}
+	i, j := 0, 0
+	for i < len(a.Children) || j < len(b.Children) {
+		var ca, cb *unpack.Node
+		switch {
+		case j >= len(b.Children) || (i < len(a.Children) && a.Children[i].Name < b.Children[j].Name):
+			ca = a.Children[i]
+			i++
+		case i >= len(a.Children) || b.Children[j].Name < a.Children[i].Name:
+			cb = b.Children[j]
+			j++
+		default:
+			ca, cb = a.Children[i], b.Children[j]
+			i++
+			j++
+		}
+		name := ""
+		if ca != nil {
+			name = ca.Name
+		} else {
+			name = cb.Name
+		}
+		ch := c.pair(name, ca, cb)
+		ch.Parent = n
+		n.Children = append(n.Children, ch)
+	}
+	if a.Order != nil && b.Order != nil {
+		n.Order = orderDiff(a.Order, b.Order)
+	}
+}
+
+// orderDiff compares the order of the names both sides have.
+func orderDiff(a, b []string) *OrderDiff {
+	inA := make(map[string]bool, len(a))
+	for _, s := range a {
+		inA[s] = true
+	}
+	inB := make(map[string]bool, len(b))
+	for _, s := range b {
+		inB[s] = true
+	}
+	ca := slices.DeleteFunc(slices.Clone(a), func(s string) bool { return !inB[s] })
+	cb := slices.DeleteFunc(slices.Clone(b), func(s string) bool { return !inA[s] })
+	if slices.Equal(ca, cb) {
+		return nil
+	}
+	return &OrderDiff{A: ca, B: cb}
+}
+
+// permuted handles positional children (table slots) holding the same
+// records in another order: it reports the permutation and pairs nothing.
+func (c *comparer) permuted(n *Node, a, b *unpack.Node) bool {
+	if len(a.Children) != len(b.Children) || len(a.Children) < 2 {
+		return false
+	}
+	sa, sb := make([]string, len(a.Children)), make([]string, len(b.Children))
+	for i := range a.Children {
+		sa[i] = signature(a.Children[i])
+		sb[i] = signature(b.Children[i])
+	}
+	if slices.Equal(sa, sb) {
+		return false
+	}
+	ssa, ssb := slices.Clone(sa), slices.Clone(sb)
+	slices.Sort(ssa)
+	slices.Sort(ssb)
+	if !slices.Equal(ssa, ssb) {
+		return false
+	}
+	// Same records, other slots: name each record by the slot it has in A.
+	slotOf := map[string][]string{}
+	for i, s := range sa {
+		slotOf[s] = append(slotOf[s], a.Children[i].Name)
+	}
+	order := &OrderDiff{}
+	for _, ch := range a.Children {
+		order.A = append(order.A, ch.Name)
+	}
+	for _, s := range sb {
+		order.B = append(order.B, slotOf[s][0])
+		slotOf[s] = slotOf[s][1:]
+	}
+	n.Order = order
+	for _, ch := range a.Children {
+		same := c.pair(ch.Name, ch, ch)
+		same.Parent = n
+		n.Children = append(n.Children, same)
+	}
+	return true
+}
+
+// signature identifies a record by its fields, content and children.
+func signature(u *unpack.Node) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\x00", u.Type)
+	for _, f := range u.Fields {
+		fmt.Fprintf(h, "%s=%s\x00", f.Name, f.Value)
+	}
+	if u.Data != nil && u.Alias == "" {
+		fmt.Fprintf(h, "size=%d\x00", u.Data.Size())
+		io.Copy(h, io.NewSectionReader(u.Data, 0, u.Data.Size()))
+	}
+	fmt.Fprintf(h, "alias=%s\x00", u.Alias)
+	for _, ch := range u.Children {
+		fmt.Fprintf(h, "%s:%s\x00", ch.Name, signature(ch))
+	}
+	return string(h.Sum(nil))
+}
+
+// Reason is a short account of what differs, for one-line listings.
+func (n *Node) Reason() string {
+	switch n.State {
+	case Same:
+		return ""
+	case Added:
+		return "only in B"
+	case Removed:
+		return "only in A"
+	case TypeChanged:
+		return "type: " + n.Type
+	}
+	var parts []string
+	if fs := n.DifferentFields(); len(fs) > 0 {
+		parts = append(parts, strings.Join(fs, ", "))
+	}
+	if n.Content != nil {
+		parts = append(parts, n.Content.Summary())
+	}
+	if n.Order != nil {
+		parts = append(parts, "order")
+	}
+	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {
+		parts[0] = "order only"
+	}
+	if n.Unreadable() {
+		parts = append(parts, "unreadable")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (n *Node) childrenDiffer() bool {
+	for _, c := range n.Children {
+		if c.State != Same {
+			return true
+		}
+	}
+	return false
+}

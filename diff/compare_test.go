@@ -1,0 +1,241 @@
+package diff
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"isodiff/unpack"
+)
+
+func file(name, content string, fields ...string) *unpack.Node {
+	n := &unpack.Node{Name: name, Type: unpack.TypeFile, Layer: "test", Data: io.NewSectionReader(strings.NewReader(content), 0, int64(len(content)))}
+	for i := 0; i+1 < len(fields); i += 2 {
+		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1]})
+	}
+	return n
+}
+
+func dir(name string, kids ...*unpack.Node) *unpack.Node {
+	n := &unpack.Node{Name: name, Type: unpack.TypeDir, Layer: "test", Children: kids}
+	for _, k := range kids {
+		n.Order = append(n.Order, k.Name)
+	}
+	n.Sort()
+	return n
+}
+
+func TestCompareStates(t *testing.T) {
+	a := dir("", dir("/",
+		file("same", "x\n", "mode", "0644"),
+		file("text", "a\nb\nc\n"),
+		file("mode", "m", "mode", "0644"),
+		file("gone", "g"),
+		&unpack.Node{Name: "retyped", Type: unpack.TypeFile},
+	))
+	b := dir("", dir("/",
+		file("same", "x\n", "mode", "0644"),
+		file("text", "a\nB\nc\n"),
+		file("mode", "m", "mode", "0755"),
+		file("new", "n"),
+		&unpack.Node{Name: "retyped", Type: unpack.TypeSymlink},
+	))
+	root := Compare("a.img", a, b, DefaultOptions())
+	want := map[string]State{
+		"a.img :: /same":    Same,
+		"a.img :: /text":    Modified,
+		"a.img :: /mode":    Modified,
+		"a.img :: /gone":    Removed,
+		"a.img :: /new":     Added,
+		"a.img :: /retyped": TypeChanged,
+		"a.img :: /":        Modified,
+		"a.img":             Modified,
+	}
+	got := map[string]State{}
+	root.Walk(func(n *Node) bool { got[n.Path()] = n.State; return true })
+	for p, s := range want {
+		if got[p] != s {
+			t.Errorf("%s: state %v, want %v", p, got[p], s)
+		}
+	}
+	c := root.Count()
+	if c != (Counts{Modified: 2, Added: 1, Removed: 1, TypeChanged: 1}) {
+		t.Errorf("counts %+v", c)
+	}
+	text := root.Children[0].Child("text")
+	if text.Content == nil || text.Content.Text == nil || text.Content.Text.Added != 1 || text.Content.Text.Removed != 1 {
+		t.Fatalf("text diff: %+v", text.Content)
+	}
+	if r := text.Reason(); r != "+1 −1 lines" {
+		t.Errorf("reason %q", r)
+	}
+	mode := root.Children[0].Child("mode")
+	if r := mode.Reason(); r != "mode" || mode.Content != nil {
+		t.Errorf("mode: reason %q content %v", r, mode.Content)
+	}
+}
+
+func TestCompareIdentical(t *testing.T) {
+	mk := func() *unpack.Node {
+		return dir("", dir("/", file("f", "hello\n", "mtime", "1"), dir("d", file("g", "\x00\x01"))))
+	}
+	root := Compare("a", mk(), mk(), DefaultOptions())
+	if root.Differs() || root.Count().Total() != 0 {
+		t.Fatalf("identical trees differ: %+v", root.Count())
+	}
+}
+
+func TestTextDiffHunks(t *testing.T) {
+	var a, b strings.Builder
+	for i := 1; i <= 40; i++ {
+		line := "line " + string(rune('A'+i%26)) + "\n"
+		a.WriteString(line)
+		if i == 5 {
+			line = "changed five\n"
+		}
+		if i == 30 {
+			b.WriteString("inserted\n")
+		}
+		b.WriteString(line)
+	}
+	td := textDiff(a.String(), b.String(), DefaultOptions())
+	if len(td.Hunks) != 2 {
+		t.Fatalf("want 2 hunks, got %d: %+v", len(td.Hunks), td.Hunks)
+	}
+	h := td.Hunks[0]
+	if h.StartA != 2 || h.LenA != 7 || h.StartB != 2 || h.LenB != 7 {
+		t.Errorf("hunk 1 header -%d,%d +%d,%d", h.StartA, h.LenA, h.StartB, h.LenB)
+	}
+	h = td.Hunks[1]
+	if h.StartA != 27 || h.LenA != 6 || h.StartB != 27 || h.LenB != 7 {
+		t.Errorf("hunk 2 header -%d,%d +%d,%d", h.StartA, h.LenA, h.StartB, h.LenB)
+	}
+	if td.Added != 2 || td.Removed != 1 {
+		t.Errorf("added %d removed %d", td.Added, td.Removed)
+	}
+}
+
+func TestTextDiffLimit(t *testing.T) {
+	a := strings.Repeat("a\n", 100)
+	b := strings.Repeat("b\n", 100)
+	opt := DefaultOptions()
+	opt.MaxDiffLines = 10
+	td := textDiff(a, b, opt)
+	shown := 0
+	for _, h := range td.Hunks {
+		shown += len(h.Lines)
+	}
+	if shown != 10 || td.OmittedLines != 190 {
+		t.Errorf("shown %d omitted %d", shown, td.OmittedLines)
+	}
+}
+
+func data(b []byte) unpack.Data { return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b))) }
+
+func TestHexDiff(t *testing.T) {
+	a := make([]byte, 4096)
+	for i := range a {
+		a[i] = byte(i * 7)
+	}
+	b := bytes.Clone(a)
+	b[8], b[9], b[10], b[11] = 1, 2, 3, 4 // a .pyc-style mtime at 8
+	b[2000] ^= 0xff
+	b[2001] ^= 0xff
+	b = append(b, 0xaa, 0xbb) // two more bytes
+	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), DefaultOptions())
+	if hd.DiffBytes != 8 || hd.Regions != 3 || hd.FirstDiff != 8 {
+		t.Fatalf("diff bytes %d regions %d first %#x", hd.DiffBytes, hd.Regions, hd.FirstDiff)
+	}
+	if len(hd.Hunks) != 3 {
+		t.Fatalf("%d hunks", len(hd.Hunks))
+	}
+	first := hd.Hunks[0].Rows
+	if len(first) != 2 || first[0].Offset != 0 || first[0].Same || !first[1].Same {
+		t.Errorf("first hunk rows %+v", first)
+	}
+	last := hd.Hunks[2].Rows
+	end := last[len(last)-1]
+	if end.Offset != 4096 || len(end.A) != 0 || len(end.B) != 2 {
+		t.Errorf("last row %+v", end)
+	}
+}
+
+func TestHexDiffLimit(t *testing.T) {
+	a := make([]byte, 1<<16)
+	b := make([]byte, 1<<16)
+	for i := range b {
+		b[i] = 1
+	}
+	opt := DefaultOptions()
+	opt.MaxHexBytes = 64
+	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), opt)
+	if hd.DiffBytes != 1<<16 || hd.Regions != 1 || hd.OmittedRows != (1<<12)-4 {
+		t.Errorf("bytes %d regions %d omitted %d", hd.DiffBytes, hd.Regions, hd.OmittedRows)
+	}
+}
+
+func TestMaskedData(t *testing.T) {
+	a := bytes.Repeat([]byte{0x11}, 1000)
+	b := bytes.Repeat([]byte{0x22}, 1200) // claimed bytes differ everywhere
+	a[500], b[700] = 0, 0
+	ma := unpack.NewMaskedData(bytes.NewReader(a), int64(len(a)), []unpack.Range{{Start: 500, End: 501}})
+	mb := unpack.NewMaskedData(bytes.NewReader(b), int64(len(b)), []unpack.Range{{Start: 700, End: 701}})
+	if same, err := equalData(ma, mb); !same || err != nil {
+		t.Fatalf("zero unclaimed bytes compare unequal: %v", err)
+	}
+	b[700] = 9
+	same, _ := equalData(ma, mb)
+	if same {
+		t.Fatal("nonzero unclaimed byte not seen")
+	}
+	hd := hexDiff(viewOf(ma), viewOf(mb), DefaultOptions())
+	if hd.DiffBytes != 1 || hd.FirstDiff != 700 {
+		t.Errorf("diff bytes %d first %#x", hd.DiffBytes, hd.FirstDiff)
+	}
+}
+
+func record(name string, fields ...string) *unpack.Node {
+	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: "test"}
+	for i := 0; i+1 < len(fields); i += 2 {
+		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1]})
+	}
+	return n
+}
+
+func TestPositionalPermutation(t *testing.T) {
+	table := func(types ...string) *unpack.Node {
+		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Positional: true}
+		for i, ty := range types {
+			n.Children = append(n.Children, record("partition "+string(rune('1'+i)), "type", ty))
+		}
+		return n
+	}
+	root := Compare("x", table("0x17", "0xef"), table("0xef", "0x17"), DefaultOptions())
+	if root.State != Modified || root.Order == nil || root.Reason() != "order only" {
+		t.Fatalf("state %v order %+v reason %q", root.State, root.Order, root.Reason())
+	}
+	if got := strings.Join(root.Order.B, ","); got != "partition 2,partition 1" {
+		t.Errorf("order B %s", got)
+	}
+	for _, c := range root.Children {
+		if c.State != Same {
+			t.Errorf("%s: %v", c.Name, c.State)
+		}
+	}
+	// A real change is paired by slot.
+	root = Compare("x", table("0x17", "0xef"), table("0x17", "0x83"), DefaultOptions())
+	if root.Order != nil || root.Child("partition 2").State != Modified {
+		t.Errorf("changed slot not paired: %+v", root.Order)
+	}
+}
+
+func TestDirectoryOrderOnly(t *testing.T) {
+	a := dir("d", file("x", "1"), file("y", "2"))
+	b := dir("d", file("x", "1"), file("y", "2"))
+	b.Order = []string{"y", "x"}
+	root := Compare("d", a, b, DefaultOptions())
+	if root.Reason() != "order only" {
+		t.Errorf("reason %q", root.Reason())
+	}
+}

@@ -1,0 +1,169 @@
+package diff
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"isodiff/unpack"
+)
+
+// Content says how the bytes of two entries differ.
+type Content struct {
+	SizeA, SizeB int64
+	Text         *TextDiff `json:",omitempty"`
+	Hex          *HexDiff  `json:",omitempty"`
+}
+
+// Summary is a few words on the difference, such as "+3 −1 lines".
+func (c *Content) Summary() string {
+	switch {
+	case c.Text != nil:
+		return fmt.Sprintf("+%d −%d lines", c.Text.Added, c.Text.Removed)
+	case c.Hex != nil:
+		h := c.Hex
+		s := fmt.Sprintf("%d bytes differ at 0x%x", h.DiffBytes, h.FirstDiff)
+		if h.Regions > 1 {
+			s = fmt.Sprintf("%d bytes in %d regions from 0x%x", h.DiffBytes, h.Regions, h.FirstDiff)
+		}
+		if c.SizeA != c.SizeB {
+			s = fmt.Sprintf("size %d → %d, ", c.SizeA, c.SizeB) + s
+		}
+		return s
+	}
+	return "content differs"
+}
+
+const chunkSize = 1 << 20
+
+// view is what the comparison reads of one side: a reader over size bytes.
+// Masked views of different sizes are compared as if zero-extended.
+type view struct {
+	r      io.ReaderAt
+	size   int64
+	ranges []unpack.Range // nil: all of it
+}
+
+func viewOf(d unpack.Data) view {
+	if d == nil {
+		return view{r: bytes.NewReader(nil)}
+	}
+	v := view{r: d, size: d.Size()}
+	if rd, ok := d.(unpack.Ranged); ok {
+		v.ranges = rd.Ranges()
+		if v.ranges == nil {
+			v.ranges = []unpack.Range{}
+		}
+	}
+	return v
+}
+
+// read fills p from off, zero past the end; n is the count of real bytes.
+func (v view) read(p []byte, off int64) (int, error) {
+	clear(p)
+	if off >= v.size {
+		return 0, nil
+	}
+	want := min(int64(len(p)), v.size-off)
+	n, err := v.r.ReadAt(p[:want], off)
+	if int64(n) == want {
+		err = nil
+	} else if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// spans are the byte ranges the comparison must read: everything for plain
+// data, the union of both sides' ranges for masked data.
+func spans(a, b view) []unpack.Range {
+	end := max(a.size, b.size)
+	if a.ranges == nil || b.ranges == nil {
+		return []unpack.Range{{Start: 0, End: end}}
+	}
+	all := append(append([]unpack.Range{}, a.ranges...), b.ranges...)
+	sortRanges(all)
+	var out []unpack.Range
+	for _, r := range all {
+		if len(out) > 0 && r.Start <= out[len(out)-1].End {
+			out[len(out)-1].End = max(out[len(out)-1].End, r.End)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func sortRanges(rs []unpack.Range) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].Start < rs[j-1].Start; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+// equalData reports whether two contents hold the same bytes: sizes first,
+// then the bytes, chunk by chunk.
+func equalData(da, db unpack.Data) (bool, error) {
+	a, b := viewOf(da), viewOf(db)
+	masked := a.ranges != nil && b.ranges != nil
+	if !masked && a.size != b.size {
+		return false, nil
+	}
+	bufA, bufB := make([]byte, chunkSize), make([]byte, chunkSize)
+	for _, sp := range spans(a, b) {
+		for off := sp.Start; off < sp.End; off += chunkSize {
+			n := min(int64(chunkSize), sp.End-off)
+			if _, err := a.read(bufA[:n], off); err != nil {
+				return false, fmt.Errorf("A at byte %d: %w", off, err)
+			}
+			if _, err := b.read(bufB[:n], off); err != nil {
+				return false, fmt.Errorf("B at byte %d: %w", off, err)
+			}
+			if !bytes.Equal(bufA[:n], bufB[:n]) {
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// explainContent describes how two differing contents differ: as a text
+// diff when both are text of a readable size, else as a hex diff.
+func (c *comparer) explainContent(da, db unpack.Data) *Content {
+	ct := &Content{}
+	if da != nil {
+		ct.SizeA = da.Size()
+	}
+	if db != nil {
+		ct.SizeB = db.Size()
+	}
+	if ta, ok := c.readText(da); ok {
+		if tb, ok := c.readText(db); ok {
+			ct.Text = textDiff(ta, tb, c.opt)
+			return ct
+		}
+	}
+	ct.Hex = hexDiff(viewOf(da), viewOf(db), c.opt)
+	return ct
+}
+
+// readText returns the content as text when it looks like text: valid
+// UTF-8 without NUL bytes, no larger than MaxTextSize.
+func (c *comparer) readText(d unpack.Data) (string, bool) {
+	if d == nil {
+		return "", true
+	}
+	if _, masked := d.(unpack.Ranged); masked || d.Size() > c.opt.MaxTextSize {
+		return "", false
+	}
+	b := make([]byte, d.Size())
+	if n, err := d.ReadAt(b, 0); n != len(b) && err != nil {
+		return "", false
+	}
+	if bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+		return "", false
+	}
+	return string(b), true
+}

@@ -1,0 +1,186 @@
+package diff
+
+import (
+	"encoding/hex"
+	"encoding/json"
+)
+
+// HexDiff is a dump of the 16-byte rows where two contents differ, with
+// context rows, both sides aligned by offset.
+type HexDiff struct {
+	Hunks []HexHunk
+	// DiffBytes counts the differing bytes over the whole content (a byte
+	// past the end of one side counts as differing), Regions the runs of
+	// differing rows, FirstDiff the offset of the first differing byte.
+	DiffBytes int64
+	Regions   int
+	FirstDiff int64
+	// OmittedRows counts differing rows left out by MaxHexBytes.
+	OmittedRows int64 `json:",omitempty"`
+}
+
+// HexHunk is a run of rows: differing rows and their context.
+type HexHunk struct {
+	Rows []HexRow
+}
+
+// HexRow is 16 bytes at Offset on each side; a side shorter than the row
+// has fewer bytes, a side past its end has none.
+type HexRow struct {
+	Offset int64
+	A, B   []byte
+	Same   bool
+}
+
+const rowSize = 16
+
+// hexDiff scans both sides once, chunk by chunk, and keeps the differing
+// rows up to MaxHexBytes, each with ContextRows of context around it.
+func hexDiff(a, b view, opt Options) *HexDiff {
+	hd := &HexDiff{FirstDiff: -1}
+	maxRows := int64(opt.MaxHexBytes / rowSize)
+	var kept int64
+	var cur *HexHunk
+	var history []HexRow // the last ContextRows same rows, for context
+	after := 0           // context rows still to add after a differing row
+	lastDiffRow := int64(-2)
+	bufA, bufB := make([]byte, chunkSize), make([]byte, chunkSize)
+
+	for _, sp := range spans(a, b) {
+		start := sp.Start &^ (rowSize - 1)
+		for off := start; off < sp.End; off += chunkSize {
+			n := min(int64(chunkSize), sp.End-off)
+			n = (n + rowSize - 1) &^ (rowSize - 1)
+			na, errA := a.read(bufA[:n], off)
+			nb, errB := b.read(bufB[:n], off)
+			if errA != nil || errB != nil {
+				// What cannot be read is not shown as a difference; the
+				// caller has already reported the read error.
+				na, nb = min(na, nb), min(na, nb)
+				n = int64(na) &^ (rowSize - 1)
+			}
+			for r := int64(0); r < n; r += rowSize {
+				rowOff := off + r
+				ra, rb := rowBytes(bufA, r, int64(na)), rowBytes(bufB, r, int64(nb))
+				diff := countDiff(bufA[r:r+rowSize], bufB[r:r+rowSize], ra, rb)
+				if a.ranges != nil && b.ranges != nil {
+					// masked views are zero-extended: length is no difference
+					ra, rb = bufA[r:r+rowSize], bufB[r:r+rowSize]
+					diff = countDiff(ra, rb, ra, rb)
+				}
+				if diff == 0 {
+					if len(ra) == 0 && len(rb) == 0 {
+						continue
+					}
+					row := HexRow{Offset: rowOff, A: clone(ra), B: clone(rb), Same: true}
+					if after > 0 && cur != nil {
+						cur.Rows = append(cur.Rows, row)
+						after--
+					} else if opt.ContextRows > 0 {
+						history = append(history, row)
+						if len(history) > opt.ContextRows {
+							history = history[1:]
+						}
+					}
+					continue
+				}
+				hd.DiffBytes += int64(diff)
+				if hd.FirstDiff < 0 {
+					hd.FirstDiff = rowOff + firstDiff(ra, rb)
+				}
+				if rowOff != lastDiffRow+rowSize {
+					hd.Regions++
+				}
+				lastDiffRow = rowOff
+				if kept >= maxRows {
+					hd.OmittedRows++
+					cur, history, after = nil, nil, 0
+					continue
+				}
+				if cur == nil || !contiguous(cur, history, rowOff) {
+					hd.Hunks = append(hd.Hunks, HexHunk{})
+					cur = &hd.Hunks[len(hd.Hunks)-1]
+				}
+				cur.Rows = append(cur.Rows, history...)
+				history = history[:0]
+				cur.Rows = append(cur.Rows, HexRow{Offset: rowOff, A: clone(ra), B: clone(rb)})
+				kept++
+				after = opt.ContextRows
+			}
+			if errA != nil || errB != nil {
+				return hd
+			}
+		}
+		cur, history, after = nil, nil, 0
+	}
+	return hd
+}
+
+// contiguous reports whether rowOff continues hunk h directly, with the
+// pending context rows in between.
+func contiguous(h *HexHunk, pending []HexRow, rowOff int64) bool {
+	if len(h.Rows) == 0 {
+		return true
+	}
+	last := h.Rows[len(h.Rows)-1].Offset
+	if len(pending) > 0 {
+		return pending[0].Offset == last+rowSize
+	}
+	return rowOff == last+rowSize
+}
+
+func rowBytes(buf []byte, r, n int64) []byte {
+	if r >= n {
+		return nil
+	}
+	return buf[r:min(r+rowSize, n)]
+}
+
+// countDiff counts differing bytes of a row; ra and rb are the real bytes,
+// so a byte present on one side only differs.
+func countDiff(fa, fb, ra, rb []byte) int {
+	d := 0
+	for i := 0; i < rowSize; i++ {
+		inA, inB := i < len(ra), i < len(rb)
+		if inA != inB || (inA && fa[i] != fb[i]) {
+			d++
+		}
+	}
+	return d
+}
+
+func firstDiff(a, b []byte) int64 {
+	for i := 0; i < rowSize; i++ {
+		inA, inB := i < len(a), i < len(b)
+		if inA != inB || (inA && a[i] != b[i]) {
+			return int64(i)
+		}
+	}
+	return 0
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// MarshalJSON writes the row's bytes as hex strings.
+func (r HexRow) MarshalJSON() ([]byte, error) {
+	type row struct {
+		Offset int64
+		A, B   *string `json:",omitempty"`
+		Same   bool    `json:",omitempty"`
+	}
+	out := row{Offset: r.Offset, Same: r.Same}
+	if r.A != nil {
+		s := hex.EncodeToString(r.A)
+		out.A = &s
+	}
+	if r.B != nil {
+		s := hex.EncodeToString(r.B)
+		out.B = &s
+	}
+	return json.Marshal(out)
+}

@@ -1,0 +1,143 @@
+package diff
+
+import (
+	"strings"
+
+	"github.com/sergi/go-diff/diffmatchpatch"
+)
+
+// TextDiff is a line-based unified diff.
+type TextDiff struct {
+	Hunks          []Hunk
+	Added, Removed int // lines, counted over the whole diff
+	// OmittedLines counts diff lines (context included) left out by
+	// MaxDiffLines.
+	OmittedLines int `json:",omitempty"`
+	// NoNewlineA/B: the last line of that side has no line break.
+	NoNewlineA, NoNewlineB bool `json:",omitempty"`
+}
+
+// Hunk is a run of changed lines with their context, numbered from 1.
+type Hunk struct {
+	StartA, LenA, StartB, LenB int
+	Lines                      []Line
+}
+
+// Line is one line of a hunk: Op is ' ', '-' or '+'.
+type Line struct {
+	Op   byte
+	Text string
+}
+
+// splitLines splits text into lines without their line breaks.
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	s = strings.TrimSuffix(s, "\n")
+	return strings.Split(s, "\n")
+}
+
+// textDiff diffs two texts line by line with sergi/go-diff.
+func textDiff(a, b string, opt Options) *TextDiff {
+	dmp := diffmatchpatch.New()
+	// No time limit: a deadline would make the result depend on the
+	// machine's speed, and reports must be the same byte for byte.
+	dmp.DiffTimeout = 0
+	ca, cb, lines := dmp.DiffLinesToRunes(a, b)
+	diffs := dmp.DiffMainRunes(ca, cb, false)
+
+	// Flatten into one op per line.
+	type op struct {
+		op   byte
+		text string
+	}
+	var ops []op
+	for _, d := range diffs {
+		o := byte(' ')
+		switch d.Type {
+		case diffmatchpatch.DiffDelete:
+			o = '-'
+		case diffmatchpatch.DiffInsert:
+			o = '+'
+		}
+		for _, r := range d.Text {
+			ops = append(ops, op{o, strings.TrimSuffix(lines[r], "\n")})
+		}
+	}
+
+	td := &TextDiff{
+		NoNewlineA: a != "" && !strings.HasSuffix(a, "\n"),
+		NoNewlineB: b != "" && !strings.HasSuffix(b, "\n"),
+	}
+	ctx := opt.ContextLines
+	budget := opt.MaxDiffLines
+	lineA, lineB := 1, 1 // line numbers of ops[i] on each side
+	for i := 0; i < len(ops); {
+		if ops[i].op == ' ' {
+			i++
+			lineA++
+			lineB++
+			continue
+		}
+		// A hunk starts ctx lines before this change and runs until a
+		// stretch of more than 2*ctx unchanged lines.
+		start := max(0, i-ctx)
+		for k := start; k < i; k++ { // back up the line numbers
+			lineA--
+			lineB--
+		}
+		h := Hunk{StartA: lineA, StartB: lineB}
+		end := i
+		for end < len(ops) {
+			if ops[end].op != ' ' {
+				end++
+				continue
+			}
+			run := end
+			for run < len(ops) && ops[run].op == ' ' {
+				run++
+			}
+			if run == len(ops) || run-end > 2*ctx {
+				end = min(end+ctx, len(ops))
+				break
+			}
+			end = run
+		}
+		for k := start; k < end; k++ {
+			o := ops[k]
+			switch o.op {
+			case ' ':
+				h.LenA++
+				h.LenB++
+				lineA++
+				lineB++
+			case '-':
+				h.LenA++
+				lineA++
+				td.Removed++
+			case '+':
+				h.LenB++
+				lineB++
+				td.Added++
+			}
+			if budget > 0 {
+				h.Lines = append(h.Lines, Line{o.op, o.text})
+				budget--
+			} else {
+				td.OmittedLines++
+			}
+		}
+		if h.LenA == 0 {
+			h.StartA-- // unified diff convention for empty ranges
+		}
+		if h.LenB == 0 {
+			h.StartB--
+		}
+		if len(h.Lines) > 0 {
+			td.Hunks = append(td.Hunks, h)
+		}
+		i = end
+	}
+	return td
+}

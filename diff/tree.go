@@ -1,0 +1,182 @@
+// Package diff builds the comparison tree of two unpacked images: it pairs
+// entries by name, proves equal content by the bytes, and explains every
+// difference as metadata fields, a text diff, a hex diff or an ordering
+// change. It knows nothing of terminals; every presenter in ui/ renders the
+// same tree.
+package diff
+
+import (
+	"sort"
+	"strings"
+
+	"isodiff/unpack"
+)
+
+// State is how one side of a pair relates to the other.
+type State uint8
+
+const (
+	Same        State = iota
+	Modified          // present on both sides, something differs
+	Added             // only in B
+	Removed           // only in A
+	TypeChanged       // present on both sides as different kinds (file became symlink)
+)
+
+var stateNames = [...]string{"same", "modified", "added", "removed", "type changed"}
+
+func (s State) String() string { return stateNames[s] }
+
+// MarshalText makes states read as words in JSON.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Node is one pair of entries, A and B, and how they differ.
+type Node struct {
+	Name  string
+	Layer string // format of the entries ("iso9660", "MBR", ...)
+	Type  string // kind of entry on the side that has it (B's when both)
+	State State
+	// Descended says the children are the unpacked content of this entry,
+	// a new layer (presenters join such paths with " :: ").
+	Descended bool
+
+	Fields  []FieldDiff `json:",omitempty"` // every field of either side
+	Content *Content    `json:",omitempty"` // set when the bytes differ
+	Order   *OrderDiff  `json:",omitempty"` // set when only the order of the children differs
+	// ErrA and ErrB say why an entry could not be read completely (a
+	// layer that could not be unpacked, a read error); what could be read
+	// is still compared.
+	ErrA, ErrB string `json:",omitempty"`
+	// Notes say what was done instead of the usual comparison.
+	Notes    []string `json:",omitempty"`
+	Children []*Node  `json:",omitempty"` // sorted by Name
+	Parent   *Node    `json:"-"`
+
+	// Offsets of the entries in their layers, -1 when none.
+	OffsetA, OffsetB int64 `json:"-"`
+}
+
+// FieldDiff is one metadata field on both sides.
+type FieldDiff struct {
+	Name      string
+	A, B      string
+	InA, InB  bool
+	Different bool
+}
+
+// OrderDiff is the on-disk order of the same children on both sides.
+type OrderDiff struct {
+	A, B []string
+}
+
+// Unreadable reports whether either side could not be read completely.
+func (n *Node) Unreadable() bool { return n.ErrA != "" || n.ErrB != "" }
+
+// Differs reports whether anything about this pair or below it differs.
+func (n *Node) Differs() bool { return n.State != Same }
+
+// OwnDifferences reports whether the pair itself carries something to show
+// (a field, content, order, a note, or being added/removed/retyped), as
+// opposed to differing only through its children.
+func (n *Node) OwnDifferences() bool {
+	if n.State == Added || n.State == Removed || n.State == TypeChanged {
+		return true
+	}
+	if n.Content != nil || n.Order != nil || n.ErrA != n.ErrB {
+		return true
+	}
+	for _, f := range n.Fields {
+		if f.Different {
+			return true
+		}
+	}
+	return false
+}
+
+// DifferentFields lists the names of the fields that differ.
+func (n *Node) DifferentFields() []string {
+	var out []string
+	for _, f := range n.Fields {
+		if f.Different {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Path is the full path of the pair through the layers, as
+// "a.iso :: /boot/efi.img :: /EFI/BOOT/grub.cfg".
+func (n *Node) Path() string {
+	if n.Parent == nil {
+		return n.Name
+	}
+	p := n.Parent
+	pp := p.Path()
+	switch {
+	case p.Parent == nil || p.Descended:
+		return pp + " :: " + n.Name
+	case strings.HasSuffix(pp, "/"):
+		return pp + n.Name
+	default:
+		return pp + "/" + n.Name
+	}
+}
+
+// Child returns the child pair with the given name, or nil.
+func (n *Node) Child(name string) *Node {
+	i := sort.Search(len(n.Children), func(i int) bool { return n.Children[i].Name >= name })
+	if i < len(n.Children) && n.Children[i].Name == name {
+		return n.Children[i]
+	}
+	return nil
+}
+
+// Walk calls fn for n and every node below it, depth first, children in
+// order; fn returning false skips the node's children.
+func (n *Node) Walk(fn func(*Node) bool) {
+	if !fn(n) {
+		return
+	}
+	for _, c := range n.Children {
+		c.Walk(fn)
+	}
+}
+
+// Counts tallies the differing nodes that carry their own differences.
+type Counts struct {
+	Modified, Added, Removed, TypeChanged int
+}
+
+// Total is the number of differences counted.
+func (c Counts) Total() int { return c.Modified + c.Added + c.Removed + c.TypeChanged }
+
+// Count tallies the differences at and below n. An added or removed
+// directory counts once, not once per entry inside it.
+func (n *Node) Count() Counts {
+	var c Counts
+	n.Walk(func(m *Node) bool {
+		switch m.State {
+		case Added:
+			c.Added++
+			return false
+		case Removed:
+			c.Removed++
+			return false
+		case TypeChanged:
+			c.TypeChanged++
+		case Modified:
+			if m.OwnDifferences() {
+				c.Modified++
+			}
+		}
+		return true
+	})
+	return c
+}
+
+func entryType(n *unpack.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Type.String()
+}

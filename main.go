@@ -1,0 +1,227 @@
+// Command isodiff shows why two builds of an operating system image differ.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"isodiff/diff"
+	"isodiff/ui"
+	"isodiff/unpack"
+)
+
+// Exit statuses, as git bisect run reads them: 0 good, 1 bad, and 2 for
+// "could not compare" (125 would mean skip; use --could-not-compare-status
+// to map 2 onto it).
+const (
+	exitSame      = 0
+	exitDifferent = 1
+	exitTrouble   = 2
+)
+
+const usage = `isodiff compares two operating system images and shows every way they differ.
+
+Usage:
+  isodiff [flags] A B
+
+A and B are ISO 9660 images (with their system area, El Torito boot
+catalog and boot images). The text report goes to standard output unless
+--text, --json or -q says otherwise.
+
+Exit status: 0 identical, 1 different, 2 the comparison could not be made
+(an input missing or unreadable, not a format isodiff knows, an I/O error).
+
+Examples:
+  isodiff a.iso b.iso                   report on standard output
+  isodiff --text report.txt a.iso b.iso report to a file
+  isodiff --json report.json a.iso b.iso
+  isodiff -q a.iso b.iso                 exit status only (for git bisect run)
+  isodiff --max-diff-lines 0 a.iso b.iso no limit on text diffs
+
+Flags:
+`
+
+type config struct {
+	text, json      string
+	quiet           bool
+	opt             diff.Options
+	report          ui.ReportOptions
+	troubleExitCode int
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, a, b, err := parseFlags(args, stdout)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitSame
+		}
+		fmt.Fprintf(stderr, "isodiff: %v (see isodiff --help)\n", err)
+		return exitTrouble
+	}
+	status := compare(cfg, a, b, stdout, stderr)
+	if status == exitTrouble {
+		return cfg.troubleExitCode
+	}
+	return status
+}
+
+// parseFlags reads the command line; --help writes the usage to stdout.
+func parseFlags(args []string, stdout io.Writer) (*config, string, string, error) {
+	cfg := &config{opt: diff.DefaultOptions(), report: ui.DefaultReportOptions()}
+	fs := flag.NewFlagSet("isodiff", flag.ContinueOnError)
+	// Errors are returned and printed by the caller, on one line.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, usage)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	fs.StringVar(&cfg.text, "text", "", "write the text report to `FILE` (- for standard output)")
+	fs.StringVar(&cfg.json, "json", "", "write the comparison tree as JSON to `FILE` (- for standard output)")
+	fs.BoolVar(&cfg.quiet, "q", false, "quiet: write no report, only set the exit status")
+	fs.BoolVar(&cfg.quiet, "quiet", false, "same as -q")
+	fs.IntVar(&cfg.opt.MaxDiffLines, "max-diff-lines", cfg.opt.MaxDiffLines, "lines of one text diff to show, 0 for all")
+	fs.IntVar(&cfg.opt.MaxHexBytes, "max-hex-bytes", cfg.opt.MaxHexBytes, "bytes of hex dump to show per file, 0 for all")
+	fs.IntVar(&cfg.report.MaxReportSize, "max-report-size", cfg.report.MaxReportSize, "bytes of text report to write, 0 for all")
+	fs.Int64Var(&cfg.opt.MaxTextSize, "max-text-size", cfg.opt.MaxTextSize, "files larger than this many bytes are compared as binary")
+	fs.IntVar(&cfg.opt.ContextLines, "context", cfg.opt.ContextLines, "lines of context around each text change")
+	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
+	if err := fs.Parse(args); err != nil {
+		return nil, "", "", err
+	}
+	if fs.NArg() != 2 {
+		return nil, "", "", fmt.Errorf("want two inputs, got %d", fs.NArg())
+	}
+	if cfg.opt.MaxDiffLines == 0 {
+		cfg.opt.MaxDiffLines = int(^uint(0) >> 1)
+	}
+	if cfg.opt.MaxHexBytes == 0 {
+		cfg.opt.MaxHexBytes = int(^uint(0) >> 1)
+	}
+	if cfg.text == "" && cfg.json == "" && !cfg.quiet {
+		cfg.text = "-"
+	}
+	return cfg, fs.Arg(0), fs.Arg(1), nil
+}
+
+// input is one opened side of the comparison.
+type input struct {
+	label, path string
+	file        *os.File
+	size        int64
+	tree        *unpack.Node
+	err         error
+}
+
+func (in *input) open() {
+	f, err := os.Open(in.path)
+	if err != nil {
+		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, unwrapPath(err))
+		return
+	}
+	in.file = f
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
+		return
+	case st.IsDir():
+		in.err = fmt.Errorf("%s: %s: is a directory, want an image file", in.label, in.path)
+		return
+	case !st.Mode().IsRegular():
+		in.err = fmt.Errorf("%s: %s: not a regular file", in.label, in.path)
+		return
+	}
+	in.size = st.Size()
+	format, ok := unpack.Detect(f, in.size)
+	if !ok {
+		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes, no ISO 9660 volume descriptor at byte 32768)", in.label, in.path, in.size)
+		return
+	}
+	in.tree, err = format.Open(f, in.size)
+	if err != nil {
+		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
+	}
+}
+
+// unwrapPath drops the *PathError wrapper, whose path we print already.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
+	a := &input{label: "A", path: pathA}
+	b := &input{label: "B", path: pathB}
+	var wg sync.WaitGroup
+	for _, in := range []*input{a, b} {
+		wg.Go(in.open)
+	}
+	wg.Wait()
+	defer func() {
+		for _, in := range []*input{a, b} {
+			if in.file != nil {
+				in.file.Close()
+			}
+		}
+	}()
+	failed := false
+	for _, in := range []*input{a, b} {
+		if in.err != nil {
+			fmt.Fprintf(stderr, "isodiff: %v\n", in.err)
+			failed = true
+		}
+	}
+	if failed {
+		return exitTrouble
+	}
+
+	root := diff.Compare(filepath.Base(pathA), a.tree, b.tree, cfg.opt)
+
+	ia, ib := ui.Input{Path: pathA, Size: a.size}, ui.Input{Path: pathB, Size: b.size}
+	if cfg.text != "" {
+		if err := writeTo(cfg.text, stdout, func(w io.Writer) error { return ui.WriteText(w, ia, ib, root, cfg.report) }); err != nil {
+			fmt.Fprintf(stderr, "isodiff: writing text report: %v\n", err)
+			return exitTrouble
+		}
+	}
+	if cfg.json != "" {
+		if err := writeTo(cfg.json, stdout, func(w io.Writer) error { return ui.WriteJSON(w, ia, ib, root) }); err != nil {
+			fmt.Fprintf(stderr, "isodiff: writing JSON report: %v\n", err)
+			return exitTrouble
+		}
+	}
+	if root.Differs() {
+		return exitDifferent
+	}
+	return exitSame
+}
+
+// writeTo runs write on standard output for "-", else on a new file.
+func writeTo(name string, stdout io.Writer, write func(io.Writer) error) error {
+	if name == "-" {
+		return write(stdout)
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

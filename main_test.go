@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// fixturePairs are the committed image pairs (see fixtures/README.md) and
+// what the report must say of each.
+var fixturePairs = []struct {
+	name, a, b string
+	status     int
+}{
+	{"identical", "base-a.iso", "base-b.iso", 0},
+	{"text", "base-a.iso", "text-b.iso", 1},
+	{"binary", "base-a.iso", "binary-b.iso", 1},
+	{"added-removed", "base-a.iso", "addrm-b.iso", 1},
+	{"mode-mtime", "base-a.iso", "meta-b.iso", 1},
+	{"volume-id", "base-a.iso", "volid-b.iso", 1},
+	{"volume-date", "base-a.iso", "voldate-b.iso", 1},
+	{"eltorito", "base-a.iso", "eltorito-b.iso", 1},
+	{"gpt", "base-a.iso", "gpt-b.iso", 1},
+	{"mbr", "base-a.iso", "mbr-b.iso", 1},
+	{"layout", "base-a.iso", "layout-b.iso", 1},
+	{"rock-ridge-encoding", "base-a.iso", "rrip-b.iso", 1},
+	{"joliet", "joliet-a.iso", "joliet-b.iso", 1},
+	{"plain", "plain-a.iso", "plain-b.iso", 1},
+}
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	p := filepath.Join("fixtures", "iso", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("fixture %s missing: %v (rebuild with fixtures/build.sh)", p, err)
+	}
+	return p
+}
+
+// runIsodiff runs the command in-process, as main would.
+func runIsodiff(t *testing.T, args ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, &out, &errb)
+	return out.String(), errb.String(), status
+}
+
+func TestFixtureReports(t *testing.T) {
+	for _, p := range fixturePairs {
+		t.Run(p.name, func(t *testing.T) {
+			a, b := fixture(t, p.a), fixture(t, p.b)
+			out, errs, status := runIsodiff(t, a, b)
+			if status != p.status {
+				t.Fatalf("exit status %d, want %d; stderr: %s", status, p.status, errs)
+			}
+			if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// buildBinary builds the isodiff command once for the exit status tests.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "isodiff")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func exitStatus(t *testing.T, bin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, out.String(), errb.String()
+}
+
+// badInputs writes the broken inputs the command must refuse or mark.
+func badInputs(t *testing.T, base string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	img, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rnd := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range rnd {
+		rnd[i] = byte(r.Uint32())
+	}
+	zeroPVD := bytes.Clone(img)
+	clear(zeroPVD[16*2048 : 17*2048])
+	catalogPastEnd := bytes.Clone(img)
+	// The boot record (sector 17 in xorriso images) points at the catalog
+	// with a little-endian LBA at byte 71.
+	for s := 17; s < 32; s++ {
+		vd := catalogPastEnd[s*2048 : (s+1)*2048]
+		if vd[0] == 0 && bytes.HasPrefix(vd[7:], []byte("EL TORITO SPECIFICATION")) {
+			binary.LittleEndian.PutUint32(vd[71:], uint32(len(img)/2048+100))
+			break
+		}
+	}
+	return map[string]string{
+		"missing":          filepath.Join(dir, "no-such.iso"),
+		"directory":        dir,
+		"empty":            write("empty.iso", nil),
+		"random":           write("random.bin", rnd),
+		"truncated-40k":    write("trunc40k.iso", img[:40*1024]),
+		"truncated-half":   write("trunchalf.iso", img[:len(img)/2]),
+		"zeroed-pvd":       write("zeropvd.iso", zeroPVD),
+		"catalog-past-end": write("catalog.iso", catalogPastEnd),
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	bin := buildBinary(t)
+	base := fixture(t, "base-a.iso")
+	bad := badInputs(t, base)
+	for _, tc := range []struct {
+		name   string
+		status int
+		stderr string // a part of the one-line error, "" when none
+		report string // a part of the report, "" when none
+	}{
+		{"missing", 2, "B: " + bad["missing"] + ": no such file or directory", ""},
+		{"directory", 2, "is a directory", ""},
+		{"empty", 2, "not a format isodiff knows (0 bytes", ""},
+		{"random", 2, "not a format isodiff knows (4096 bytes", ""},
+		{"truncated-40k", 1, "", "could not be read"},
+		{"truncated-half", 1, "", "could not be read"},
+		{"zeroed-pvd", 2, "", ""},
+		{"catalog-past-end", 1, "", "El Torito"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, out, errs := exitStatus(t, bin, base, bad[tc.name])
+			if status != tc.status {
+				t.Fatalf("exit status %d, want %d\nstderr: %s\nstdout: %s", status, tc.status, errs, out)
+			}
+			if tc.status == 2 {
+				lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "isodiff: B: ") {
+					t.Errorf("want one error line naming input B, got %q", errs)
+				}
+				if out != "" {
+					t.Errorf("report written although nothing was compared: %q", out)
+				}
+			}
+			if !strings.Contains(errs, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", errs, tc.stderr)
+			}
+			if !strings.Contains(out, tc.report) {
+				t.Errorf("report does not contain %q:\n%s", tc.report, out)
+			}
+		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	bin := buildBinary(t)
+	a, a2 := fixture(t, "base-a.iso"), fixture(t, "base-b.iso")
+	if status, out, errs := exitStatus(t, bin, a, a2); status != 0 || out != "" || errs != "" {
+		t.Errorf("identical: status %d, stdout %q, stderr %q; want 0 and no output", status, out, errs)
+	}
+	if status, out, _ := exitStatus(t, bin, "-q", a, a2); status != 0 || out != "" {
+		t.Errorf("identical -q: status %d out %q", status, out)
+	}
+	for _, p := range fixturePairs {
+		if p.status != 1 {
+			continue
+		}
+		status, out, errs := exitStatus(t, bin, "-q", fixture(t, p.a), fixture(t, p.b))
+		if status != 1 || out != "" || errs != "" {
+			t.Errorf("%s -q: status %d stdout %q stderr %q", p.name, status, out, errs)
+		}
+	}
+	if status, _, errs := exitStatus(t, bin, a); status != 2 || !strings.Contains(errs, "want two inputs") {
+		t.Errorf("one argument: status %d stderr %q", status, errs)
+	}
+	if status, _, errs := exitStatus(t, bin, "--could-not-compare-status", "125", a, "/nonexistent"); status != 125 {
+		t.Errorf("--could-not-compare-status 125: status %d stderr %q", status, errs)
+	}
+	if status, out, _ := exitStatus(t, bin, "--help"); status != 0 || !strings.Contains(out, "Exit status: 0 identical") {
+		t.Errorf("--help: status %d", status)
+	}
+}
+
+func TestTextToFile(t *testing.T) {
+	p := fixturePairs[1]
+	dir := t.TempDir()
+	file := filepath.Join(dir, "report.txt")
+	out, _, status := runIsodiff(t, "--text", file, fixture(t, p.a), fixture(t, p.b))
+	if status != p.status || out != "" {
+		t.Fatalf("status %d stdout %q", status, out)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := runIsodiff(t, fixture(t, p.a), fixture(t, p.b))
+	if string(got) != want {
+		t.Error("--text FILE differs from the report on standard output")
+	}
+}

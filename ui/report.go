@@ -1,0 +1,472 @@
+// Package ui presents a comparison tree: as a text report, as JSON, and
+// interactively.
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"isodiff/diff"
+)
+
+// Input names one compared input in a report header.
+type Input struct {
+	Path string
+	Size int64
+}
+
+// ReportOptions bound the text report.
+type ReportOptions struct {
+	// MaxReportSize caps the bytes of the report; sections that do not fit
+	// are counted and named at the end.
+	MaxReportSize int
+	// MaxListed caps the entries listed inside an added or removed
+	// directory.
+	MaxListed int
+}
+
+// DefaultReportOptions keep a report readable.
+func DefaultReportOptions() ReportOptions {
+	return ReportOptions{MaxReportSize: 8 << 20, MaxListed: 100}
+}
+
+// WriteText writes the text report of the tree to w. Colour is used only
+// when w is a terminal that takes it and NO_COLOR is not set.
+func WriteText(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
+	r := newReporter(lipgloss.NewRenderer(w), opt)
+	return r.write(w, a, b, root)
+}
+
+// WriteTextPlain writes the text report without colour, whatever w is.
+func WriteTextPlain(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
+	r := newReporter(lipgloss.NewRenderer(w, termenv.WithProfile(termenv.Ascii)), opt)
+	return r.write(w, a, b, root)
+}
+
+type reporter struct {
+	opt                                    ReportOptions
+	plain                                  bool
+	head, path, del, add, hunk, dim, state lipgloss.Style
+}
+
+func newReporter(re *lipgloss.Renderer, opt ReportOptions) *reporter {
+	st := func() lipgloss.Style { return re.NewStyle().TabWidth(lipgloss.NoTabConversion) }
+	return &reporter{
+		opt:   opt,
+		plain: re.ColorProfile() == termenv.Ascii,
+		head:  st().Bold(true),
+		path:  st().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "4", Dark: "12"}),
+		del:   st().Foreground(lipgloss.AdaptiveColor{Light: "1", Dark: "9"}),
+		add:   st().Foreground(lipgloss.AdaptiveColor{Light: "2", Dark: "10"}),
+		hunk:  st().Foreground(lipgloss.AdaptiveColor{Light: "5", Dark: "13"}),
+		dim:   st().Faint(true),
+		state: st().Foreground(lipgloss.AdaptiveColor{Light: "3", Dark: "11"}),
+	}
+}
+
+func (r *reporter) paint(s lipgloss.Style, text string) string {
+	if r.plain || text == "" {
+		return text
+	}
+	return s.Render(text)
+}
+
+func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
+	var out bytes.Buffer
+	c := root.Count()
+	fmt.Fprintf(&out, "%s\n", r.paint(r.head, "isodiff report"))
+	fmt.Fprintf(&out, "  A  %s  (%d bytes)\n", clean(a.Path), a.Size)
+	fmt.Fprintf(&out, "  B  %s  (%d bytes)\n", clean(b.Path), b.Size)
+	if c.Total() == 0 {
+		fmt.Fprintf(&out, "  identical\n")
+		_, err := w.Write(out.Bytes())
+		return err
+	}
+	fmt.Fprintf(&out, "  %s\n\n", countLine(c))
+
+	r.overview(&out, root)
+
+	var sections []*diff.Node
+	root.Walk(func(n *diff.Node) bool {
+		if n.State == diff.Same {
+			return false
+		}
+		if n.OwnDifferences() {
+			sections = append(sections, n)
+		}
+		return n.State != diff.Added && n.State != diff.Removed
+	})
+	for i, n := range sections {
+		var sec bytes.Buffer
+		r.section(&sec, n)
+		if r.opt.MaxReportSize > 0 && out.Len()+sec.Len() > r.opt.MaxReportSize {
+			fmt.Fprintf(&out, "\n[report truncated at %d bytes: %d more sections not shown, from %s; raise --max-report-size]\n",
+				r.opt.MaxReportSize, len(sections)-i, clean(n.Path()))
+			break
+		}
+		out.Write(sec.Bytes())
+	}
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+func countLine(c diff.Counts) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(c.Modified, "modified")
+	add(c.Added, "added")
+	add(c.Removed, "removed")
+	add(c.TypeChanged, "type changed")
+	noun := "differences"
+	if c.Total() == 1 {
+		noun = "difference"
+	}
+	return fmt.Sprintf("%d %s: %s", c.Total(), noun, strings.Join(parts, ", "))
+}
+
+// overview draws the differing nodes as an indented tree, one line each,
+// with the reason on the right.
+func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
+	type line struct{ tree, reason string }
+	var lines []line
+	var walk func(n *diff.Node, prefix string)
+	walk = func(n *diff.Node, prefix string) {
+		var kids []*diff.Node
+		for _, c := range n.Children {
+			if c.State != diff.Same {
+				kids = append(kids, c)
+			}
+		}
+		for i, c := range kids {
+			branch, next := "├── ", "│   "
+			if i == len(kids)-1 {
+				branch, next = "└── ", "    "
+			}
+			name := clean(c.Name)
+			if n.Descended && n.Parent != nil {
+				name = ":: " + name
+			}
+			lines = append(lines, line{prefix + branch + name, stateWord(c) + reasonText(c)})
+			if c.State != diff.Added && c.State != diff.Removed {
+				walk(c, prefix+next)
+			}
+		}
+	}
+	lines = append(lines, line{clean(root.Name), ""})
+	walk(root, "")
+	width := 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l.tree))
+	}
+	width = min(width, 60)
+	for _, l := range lines {
+		if l.reason == "" {
+			fmt.Fprintf(out, "%s\n", l.tree)
+			continue
+		}
+		pad := max(1, width-utf8.RuneCountInString(l.tree)+2)
+		fmt.Fprintf(out, "%s%s%s\n", l.tree, strings.Repeat(" ", pad), r.paint(r.state, l.reason))
+	}
+}
+
+func stateWord(n *diff.Node) string {
+	switch n.State {
+	case diff.Added:
+		return "added"
+	case diff.Removed:
+		return "removed"
+	case diff.TypeChanged:
+		return "type changed"
+	}
+	if !n.OwnDifferences() {
+		return "changed below"
+	}
+	return "modified"
+}
+
+func reasonText(n *diff.Node) string {
+	if n.State != diff.Modified || !n.OwnDifferences() {
+		if n.State == diff.TypeChanged {
+			return ": " + n.Type
+		}
+		return ""
+	}
+	return ": " + n.Reason()
+}
+
+func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
+	title := "── " + clean(n.Path()) + " "
+	fmt.Fprintf(out, "\n%s%s\n", r.paint(r.path, title), r.paint(r.dim, strings.Repeat("─", max(3, 78-utf8.RuneCountInString(title)))))
+	kind := strings.TrimSpace(n.Layer + " " + n.Type)
+	fmt.Fprintf(out, "   %s · %s\n", stateWord(n), kind)
+	if n.ErrA != "" && n.ErrA != n.ErrB {
+		fmt.Fprintf(out, "   A could not be read: %s\n", clean(n.ErrA))
+	}
+	if n.ErrB != "" && n.ErrA != n.ErrB {
+		fmt.Fprintf(out, "   B could not be read: %s\n", clean(n.ErrB))
+	}
+	if n.ErrA != "" && n.ErrA == n.ErrB {
+		fmt.Fprintf(out, "   neither side could be read: %s\n", clean(n.ErrA))
+	}
+	for _, note := range n.Notes {
+		fmt.Fprintf(out, "   note: %s\n", clean(note))
+	}
+	r.fields(out, n)
+	if n.Order != nil {
+		r.order(out, n.Order)
+	}
+	if n.Content != nil {
+		r.content(out, n.Content)
+	}
+	if n.State == diff.Added || n.State == diff.Removed {
+		r.listing(out, n)
+	}
+}
+
+// fields writes a table of the fields that differ, or of every field of an
+// entry present on one side only.
+func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
+	var rows []diff.FieldDiff
+	for _, f := range n.Fields {
+		if f.Different || n.State == diff.Added || n.State == diff.Removed {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	side := func(f diff.FieldDiff, b bool) string {
+		if b {
+			if !f.InB {
+				return "–"
+			}
+			return clean(f.B)
+		}
+		if !f.InA {
+			return "–"
+		}
+		return clean(f.A)
+	}
+	wName, wA := len("field"), len("A")
+	for _, f := range rows {
+		wName = max(wName, utf8.RuneCountInString(f.Name))
+		wA = max(wA, utf8.RuneCountInString(side(f, false)))
+	}
+	switch n.State {
+	case diff.Added:
+		for _, f := range rows {
+			fmt.Fprintf(out, "   %s  %s\n", pad(f.Name, wName), side(f, true))
+		}
+		return
+	case diff.Removed:
+		for _, f := range rows {
+			fmt.Fprintf(out, "   %s  %s\n", pad(f.Name, wName), side(f, false))
+		}
+		return
+	}
+	if wName+wA > 60 {
+		for _, f := range rows {
+			fmt.Fprintf(out, "   %s\n     %s %s\n     %s %s\n", f.Name,
+				r.paint(r.del, "A:"), r.paint(r.del, side(f, false)),
+				r.paint(r.add, "B:"), r.paint(r.add, side(f, true)))
+		}
+		return
+	}
+	fmt.Fprintf(out, "   %s  %s  %s\n", r.paint(r.dim, pad("field", wName)), r.paint(r.dim, pad("A", wA)), r.paint(r.dim, "B"))
+	for _, f := range rows {
+		fmt.Fprintf(out, "   %s  %s  %s\n", pad(f.Name, wName), r.paint(r.del, pad(side(f, false), wA)), r.paint(r.add, side(f, true)))
+	}
+}
+
+const maxOrderShown = 12
+
+func (r *reporter) order(out *bytes.Buffer, o *diff.OrderDiff) {
+	first := 0
+	for first < len(o.A) && first < len(o.B) && o.A[first] == o.B[first] {
+		first++
+	}
+	fmt.Fprintf(out, "   order differs from position %d:\n", first+1)
+	show := func(label string, names []string, st lipgloss.Style) {
+		end := min(len(names), first+maxOrderShown)
+		parts := make([]string, 0, end-first)
+		for _, s := range names[first:end] {
+			parts = append(parts, clean(s))
+		}
+		more := ""
+		if end < len(names) {
+			more = fmt.Sprintf(", … (%d more)", len(names)-end)
+		}
+		fmt.Fprintf(out, "     %s %s%s\n", r.paint(st, label), strings.Join(parts, ", "), more)
+	}
+	show("A:", o.A, r.del)
+	show("B:", o.B, r.add)
+}
+
+func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
+	if c.SizeA != c.SizeB {
+		fmt.Fprintf(out, "   content: %d → %d bytes\n", c.SizeA, c.SizeB)
+	}
+	switch {
+	case c.Text != nil:
+		r.text(out, c.Text)
+	case c.Hex != nil:
+		r.hex(out, c.Hex)
+	}
+}
+
+func (r *reporter) text(out *bytes.Buffer, t *diff.TextDiff) {
+	for _, h := range t.Hunks {
+		fmt.Fprintf(out, "   %s\n", r.paint(r.hunk, fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.StartA, h.LenA), hunkRange(h.StartB, h.LenB))))
+		for _, l := range h.Lines {
+			text := string(l.Op) + cleanLine(l.Text)
+			switch l.Op {
+			case '-':
+				text = r.paint(r.del, text)
+			case '+':
+				text = r.paint(r.add, text)
+			}
+			fmt.Fprintf(out, "   %s\n", text)
+		}
+	}
+	if t.NoNewlineA != t.NoNewlineB {
+		side := "A"
+		if t.NoNewlineB {
+			side = "B"
+		}
+		fmt.Fprintf(out, "   \\ no newline at end of %s\n", side)
+	}
+	if t.OmittedLines > 0 {
+		fmt.Fprintf(out, "   [%d more diff lines not shown; raise --max-diff-lines]\n", t.OmittedLines)
+	}
+}
+
+func hunkRange(start, n int) string {
+	if n == 1 {
+		return strconv.Itoa(start)
+	}
+	return fmt.Sprintf("%d,%d", start, n)
+}
+
+func (r *reporter) hex(out *bytes.Buffer, h *diff.HexDiff) {
+	plural := "s"
+	if h.Regions == 1 {
+		plural = ""
+	}
+	fmt.Fprintf(out, "   %d differing bytes in %d region%s, first at offset 0x%x\n", h.DiffBytes, h.Regions, plural, h.FirstDiff)
+	for i, hk := range h.Hunks {
+		if i > 0 {
+			fmt.Fprintf(out, "   %s\n", r.paint(r.dim, "⋯"))
+		}
+		for _, row := range hk.Rows {
+			if row.Same {
+				fmt.Fprintf(out, "    %s\n", hexRow(row.Offset, row.A))
+				continue
+			}
+			if row.A != nil {
+				fmt.Fprintf(out, "   %s\n", r.paint(r.del, "-"+hexRow(row.Offset, row.A)))
+			}
+			if row.B != nil {
+				fmt.Fprintf(out, "   %s\n", r.paint(r.add, "+"+hexRow(row.Offset, row.B)))
+			}
+			if row.A == nil {
+				fmt.Fprintf(out, "   %s\n", r.paint(r.del, fmt.Sprintf("-%08x  (past end of A)", row.Offset)))
+			}
+			if row.B == nil {
+				fmt.Fprintf(out, "   %s\n", r.paint(r.add, fmt.Sprintf("+%08x  (past end of B)", row.Offset)))
+			}
+		}
+	}
+	if h.OmittedRows > 0 {
+		fmt.Fprintf(out, "   [%d more differing rows not shown; raise --max-hex-bytes]\n", h.OmittedRows)
+	}
+}
+
+// hexRow formats up to 16 bytes as offset, hex and printable characters.
+func hexRow(off int64, b []byte) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%08x  ", off)
+	for i := 0; i < 16; i++ {
+		if i == 8 {
+			s.WriteByte(' ')
+		}
+		if i < len(b) {
+			fmt.Fprintf(&s, "%02x ", b[i])
+		} else {
+			s.WriteString("   ")
+		}
+	}
+	s.WriteString(" |")
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f {
+			s.WriteByte(c)
+		} else {
+			s.WriteByte('.')
+		}
+	}
+	s.WriteString("|")
+	return s.String()
+}
+
+// listing names the entries inside an added or removed directory.
+func (r *reporter) listing(out *bytes.Buffer, n *diff.Node) {
+	count := 0
+	var walk func(m *diff.Node)
+	walk = func(m *diff.Node) {
+		for _, c := range m.Children {
+			if count < r.opt.MaxListed {
+				fmt.Fprintf(out, "     %s  %s\n", clean(c.Path()), c.Type)
+			}
+			count++
+			walk(c)
+		}
+	}
+	walk(n)
+	if count > r.opt.MaxListed {
+		fmt.Fprintf(out, "     [%d more entries not listed]\n", count-r.opt.MaxListed)
+	}
+}
+
+func pad(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-utf8.RuneCountInString(s)))
+}
+
+// clean makes a name or value safe to print on one line: control
+// characters and invalid UTF-8 are shown escaped, never sent to a terminal.
+func clean(s string) string {
+	ok := true
+	for _, c := range s {
+		if c == utf8.RuneError || unicode.IsControl(c) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
+}
+
+// cleanLine is clean for a line of a text diff, where tabs stay tabs.
+func cleanLine(s string) string {
+	if !strings.ContainsFunc(s, func(c rune) bool { return c != '\t' && (c == utf8.RuneError || unicode.IsControl(c)) }) {
+		return s
+	}
+	parts := strings.Split(s, "\t")
+	for i, p := range parts {
+		parts[i] = clean(p)
+	}
+	return strings.Join(parts, "\t")
+}

@@ -1,0 +1,110 @@
+package unpack
+
+import (
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Claims records which bytes of a layer some structure accounts for, so that
+// the bytes nobody claims (padding, gaps, sectors past the last file) can be
+// compared too and no difference hides between structures.
+type Claims struct {
+	list []claim
+}
+
+type claim struct {
+	Range
+	what string
+}
+
+// Add records that [start, start+length) belongs to what. Empty or negative
+// lengths are ignored; overlapping claims are allowed.
+func (c *Claims) Add(start, length int64, what string) {
+	if length <= 0 || start < 0 {
+		return
+	}
+	c.list = append(c.list, claim{Range{start, start + length}, what})
+}
+
+// Addf is Add with a formatted description.
+func (c *Claims) Addf(start, length int64, format string, args ...any) {
+	if length <= 0 || start < 0 {
+		return
+	}
+	c.Add(start, length, fmt.Sprintf(format, args...))
+}
+
+// Unclaimed returns the sorted ranges of [0, size) that no claim covers.
+func (c *Claims) Unclaimed(size int64) []Range {
+	rs := make([]Range, len(c.list))
+	for i, cl := range c.list {
+		rs[i] = cl.Range
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
+	var out []Range
+	pos := int64(0)
+	for _, r := range rs {
+		if r.Start >= size {
+			break
+		}
+		if r.Start > pos {
+			out = append(out, Range{pos, r.Start})
+		}
+		if r.End > pos {
+			pos = r.End
+		}
+	}
+	if pos < size {
+		out = append(out, Range{pos, size})
+	}
+	return out
+}
+
+// MaskedData is a view of a reader in which only the given ranges show
+// through; every other byte reads as zero. Offsets are those of the
+// underlying reader, so a difference found in it is reported where it is.
+type MaskedData struct {
+	r      io.ReaderAt
+	size   int64
+	ranges []Range
+}
+
+// NewMaskedData returns a view of r[0:size) showing only ranges, which must
+// be sorted and not overlap.
+func NewMaskedData(r io.ReaderAt, size int64, ranges []Range) *MaskedData {
+	return &MaskedData{r: r, size: size, ranges: ranges}
+}
+
+func (m *MaskedData) Size() int64     { return m.size }
+func (m *MaskedData) Ranges() []Range { return m.ranges }
+
+// ReadAt reads zeros outside the ranges and the underlying bytes inside.
+func (m *MaskedData) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("masked read at negative offset %d", off)
+	}
+	if off >= m.size {
+		return 0, io.EOF
+	}
+	n := len(p)
+	var err error
+	if rest := m.size - off; int64(n) > rest {
+		n = int(rest)
+		err = io.EOF
+	}
+	p = p[:n]
+	clear(p)
+	end := off + int64(n)
+	i := sort.Search(len(m.ranges), func(i int) bool { return m.ranges[i].End > off })
+	for ; i < len(m.ranges) && m.ranges[i].Start < end; i++ {
+		s, e := max(m.ranges[i].Start, off), min(m.ranges[i].End, end)
+		if k, rerr := m.r.ReadAt(p[s-off:e-off], s); k < int(e-s) {
+			if rerr == nil || rerr == io.EOF {
+				rerr = io.ErrUnexpectedEOF
+			}
+			return int(s - off), rerr
+		}
+	}
+	return n, err
+}

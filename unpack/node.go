@@ -1,0 +1,179 @@
+// Package unpack reads image formats into trees of Nodes.
+//
+// Every format reader takes an io.ReaderAt and its size, never a file name,
+// and hands out content as sections of that reader instead of copying it.
+// A reader never panics on bad input: what it cannot read becomes an error
+// carrying the layer and the byte offset (FormatError), and where only part of
+// a layer is broken the rest is still returned with the broken Node marked.
+package unpack
+
+import (
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Type says what a Node is.
+type Type uint8
+
+const (
+	TypeFile Type = iota
+	TypeDir
+	TypeSymlink
+	TypeCharDevice
+	TypeBlockDevice
+	TypeFifo
+	TypeSocket
+	// TypeRecord is a structure of the image itself (a volume descriptor,
+	// a partition table entry, a boot catalog entry): fields, maybe
+	// children, maybe bytes, but no file of any filesystem.
+	TypeRecord
+)
+
+var typeNames = [...]string{
+	TypeFile:        "file",
+	TypeDir:         "directory",
+	TypeSymlink:     "symlink",
+	TypeCharDevice:  "character device",
+	TypeBlockDevice: "block device",
+	TypeFifo:        "fifo",
+	TypeSocket:      "socket",
+	TypeRecord:      "record",
+}
+
+func (t Type) String() string {
+	if int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return fmt.Sprintf("type(%d)", t)
+}
+
+// Field is one named metadata value of a Node, already formatted. Fields
+// are compared by Name between two Nodes; their order is the order in which
+// a presenter shows them.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Data is the content of a Node: random access over a known size.
+// *io.SectionReader is the usual implementation.
+type Data interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// Ranged is implemented by Data whose bytes are zero outside a known set of
+// ranges (a masked view of an image): comparisons may read only those.
+type Ranged interface {
+	Data
+	// Ranges returns sorted, non-overlapping [start, end) offsets outside
+	// which every byte reads as zero.
+	Ranges() []Range
+}
+
+// Range is a half-open byte range [Start, End).
+type Range struct{ Start, End int64 }
+
+// Len is the number of bytes in the range.
+func (r Range) Len() int64 { return r.End - r.Start }
+
+// Node is one entry of an unpacked layer.
+type Node struct {
+	// Name is the key of this Node among its siblings: a file name, or a
+	// label such as "primary volume descriptor". Unique among siblings.
+	Name string
+	Type Type
+	// Layer names the format this Node belongs to ("iso9660",
+	// "El Torito", "MBR", ...), for presenters.
+	Layer string
+	// Fields are the metadata compared between two sides.
+	Fields []Field
+	// Data is the content (file bytes, boot code, a boot image), or nil.
+	Data Data
+	// Offset is where Data (or the record) starts in the layer's reader,
+	// -1 when it has no single place there.
+	Offset int64
+	// Children are sorted by Name (see Sort).
+	Children []*Node
+	// Order, when set, is the on-disk sequence of the children's names, so
+	// that an order-only difference can be told apart from other changes.
+	Order []string
+	// Positional says the children are slots of a table (partition entries,
+	// boot catalog entries): the same records in other slots are a
+	// permutation, not removals and additions.
+	Positional bool
+	// Alias names another Node of the same layer whose bytes these are
+	// (a boot image that is also an ISO file): compared, not descended.
+	Alias string
+	// Err says why this Node could not be read completely; whatever could
+	// be read is still in the other fields.
+	Err error
+}
+
+// Field returns the value of the named field and whether it exists.
+func (n *Node) Field(name string) (string, bool) {
+	for _, f := range n.Fields {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// AddField appends a metadata field.
+func (n *Node) AddField(name, format string, args ...any) {
+	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+}
+
+// Child returns the child with the given name, or nil.
+func (n *Node) Child(name string) *Node {
+	i := sort.Search(len(n.Children), func(i int) bool { return n.Children[i].Name >= name })
+	if i < len(n.Children) && n.Children[i].Name == name {
+		return n.Children[i]
+	}
+	return nil
+}
+
+// Sort orders the children of n and of every Node below it by name.
+func (n *Node) Sort() {
+	sort.SliceStable(n.Children, func(i, j int) bool { return n.Children[i].Name < n.Children[j].Name })
+	for _, c := range n.Children {
+		c.Sort()
+	}
+}
+
+// FormatError reports input that is not what a format says it must be.
+type FormatError struct {
+	Layer  string // "iso9660", "El Torito", ...
+	Offset int64  // byte offset in the layer's reader
+	Msg    string
+	Err    error // underlying cause, if any
+}
+
+func (e *FormatError) Error() string {
+	s := fmt.Sprintf("%s: at byte %d (0x%x): %s", e.Layer, e.Offset, e.Offset, e.Msg)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *FormatError) Unwrap() error { return e.Err }
+
+func formatErr(layer string, off int64, format string, args ...any) *FormatError {
+	return &FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf(format, args...)}
+}
+
+// readFull reads exactly len(b) bytes at off, reporting a short read as a
+// FormatError of the given layer.
+func readFull(r io.ReaderAt, b []byte, off int64, layer, what string) error {
+	n, err := r.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		return &FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf("%s: %d bytes wanted, %d found before end of input", what, len(b), n), Err: io.ErrUnexpectedEOF}
+	}
+	return &FormatError{Layer: layer, Offset: off, Msg: "reading " + what, Err: err}
+}
