@@ -149,14 +149,27 @@ func (c *comparer) content(n *Node, a, b *unpack.Node) {
 		// is compared in its own right.
 		return
 	}
-	same, err := equalData(a.Data, b.Data)
+	da, db := a.Data, b.Data
+	if da == nil || db == nil {
+		if (da == nil && a.Err != nil) || (db == nil && b.Err != nil) {
+			n.Notes = append(n.Notes, "content not compared: a side could not be read")
+			return
+		}
+	} else if sa, sb := da.Size(), db.Size(); sa != sb && (a.Err != nil && sa < sb || b.Err != nil && sb < sa) {
+		// The shorter side stopped where it could not be read further:
+		// compare what both have rather than call the rest removed.
+		m := min(sa, sb)
+		da, db = io.NewSectionReader(da, 0, m), io.NewSectionReader(db, 0, m)
+		n.Notes = append(n.Notes, fmt.Sprintf("content compared up to byte %d, where the shorter side could not be read further", m))
+	}
+	same, err := equalData(da, db)
 	if err != nil {
 		n.Notes = append(n.Notes, "reading content: "+err.Error())
 	}
 	if same {
 		return
 	}
-	n.Content = c.explainContent(a.Data, b.Data)
+	n.Content = c.explainContent(da, db)
 }
 
 // children pairs the children of both entries by name.

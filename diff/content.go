@@ -24,6 +24,9 @@ func (c *Content) Summary() string {
 	case c.Hex != nil:
 		h := c.Hex
 		s := fmt.Sprintf("%d bytes differ at 0x%x", h.DiffBytes, h.FirstDiff)
+		if h.DiffBytes == 1 {
+			s = fmt.Sprintf("1 byte differs at 0x%x", h.FirstDiff)
+		}
 		if h.Regions > 1 {
 			s = fmt.Sprintf("%d bytes in %d regions from 0x%x", h.DiffBytes, h.Regions, h.FirstDiff)
 		}

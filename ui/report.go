@@ -79,17 +79,16 @@ func (r *reporter) paint(s lipgloss.Style, text string) string {
 	return s.Render(text)
 }
 
+// write writes the report; identical inputs get none, as with cmp and diff.
 func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
+	if !root.Differs() {
+		return nil
+	}
 	var out bytes.Buffer
 	c := root.Count()
 	fmt.Fprintf(&out, "%s\n", r.paint(r.head, "isodiff report"))
 	fmt.Fprintf(&out, "  A  %s  (%d bytes)\n", clean(a.Path), a.Size)
 	fmt.Fprintf(&out, "  B  %s  (%d bytes)\n", clean(b.Path), b.Size)
-	if c.Total() == 0 {
-		fmt.Fprintf(&out, "  identical\n")
-		_, err := w.Write(out.Bytes())
-		return err
-	}
 	fmt.Fprintf(&out, "  %s\n\n", countLine(c))
 
 	r.overview(&out, root)
@@ -360,11 +359,7 @@ func hunkRange(start, n int) string {
 }
 
 func (r *reporter) hex(out *bytes.Buffer, h *diff.HexDiff) {
-	plural := "s"
-	if h.Regions == 1 {
-		plural = ""
-	}
-	fmt.Fprintf(out, "   %d differing bytes in %d region%s, first at offset 0x%x\n", h.DiffBytes, h.Regions, plural, h.FirstDiff)
+	fmt.Fprintf(out, "   %s in %s, first at offset 0x%x\n", plural(h.DiffBytes, "differing byte"), plural(int64(h.Regions), "region"), h.FirstDiff)
 	for i, hk := range h.Hunks {
 		if i > 0 {
 			fmt.Fprintf(out, "   %s\n", r.paint(r.dim, "⋯"))
@@ -436,6 +431,13 @@ func (r *reporter) listing(out *bytes.Buffer, n *diff.Node) {
 	if count > r.opt.MaxListed {
 		fmt.Fprintf(out, "     [%d more entries not listed]\n", count-r.opt.MaxListed)
 	}
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func pad(s string, w int) string {
