@@ -37,11 +37,11 @@ Exit status: 0 identical, 1 different, 2 the comparison could not be made
 (an input missing or unreadable, not a format isodiff knows, an I/O error).
 
 Examples:
-  isodiff a.iso b.iso                   report on standard output
-  isodiff --text report.txt a.iso b.iso report to a file
-  isodiff --json report.json a.iso b.iso
-  isodiff -q a.iso b.iso                 exit status only (for git bisect run)
-  isodiff --max-diff-lines 0 a.iso b.iso no limit on text diffs
+  isodiff a.iso b.iso                      report on standard output
+  isodiff --text report.txt a.iso b.iso    report to a file
+  isodiff --json report.json a.iso b.iso   differences as JSON
+  isodiff -q a.iso b.iso                   exit status only, for git bisect run
+  isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
 
 Flags:
 `
