@@ -52,6 +52,7 @@ type config struct {
 	opt             diff.Options
 	report          ui.ReportOptions
 	troubleExitCode int
+	maxDecompressed int64
 }
 
 func main() {
@@ -95,6 +96,8 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.report.MaxReportSize, "max-report-size", cfg.report.MaxReportSize, "bytes of text report to write, 0 for all")
 	fs.Int64Var(&cfg.opt.MaxTextSize, "max-text-size", cfg.opt.MaxTextSize, "files larger than this many bytes are compared as binary")
 	fs.IntVar(&cfg.opt.ContextLines, "context", cfg.opt.ContextLines, "lines of context around each text change")
+	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
+	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
 	if err := fs.Parse(args); err != nil {
 		return nil, "", "", err
@@ -117,6 +120,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 // input is one opened side of the comparison.
 type input struct {
 	label, path string
+	env         *unpack.Env
 	file        *os.File
 	size        int64
 	tree        *unpack.Node
@@ -148,7 +152,7 @@ func (in *input) open() {
 		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes, no ISO 9660 volume descriptor at byte 32768)", in.label, in.path, in.size)
 		return
 	}
-	in.tree, err = format.Open(f, in.size)
+	in.tree, err = format.Open(f, in.size, in.env)
 	if err != nil {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 	}
@@ -164,8 +168,13 @@ func unwrapPath(err error) error {
 }
 
 func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
-	a := &input{label: "A", path: pathA}
-	b := &input{label: "B", path: pathB}
+	// Decompressed streams are spooled to unlinked temporary files, which
+	// vanish however the process ends; Close releases them.
+	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed}
+	defer env.Close()
+	cfg.opt.Env = env
+	a := &input{label: "A", path: pathA, env: env}
+	b := &input{label: "B", path: pathB, env: env}
 	var wg sync.WaitGroup
 	for _, in := range []*input{a, b} {
 		wg.Go(in.open)

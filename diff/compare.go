@@ -23,6 +23,12 @@ type Options struct {
 	ContextLines int
 	// ContextRows of 16 bytes around each differing row of a hex diff.
 	ContextRows int
+	// MaxDepth caps how many layers deep the comparison unpacks, so that
+	// no input can make it loop.
+	MaxDepth int
+	// Env is where inner layers spool decompressed streams; nil for the
+	// system temporary directory and default limits.
+	Env *unpack.Env
 }
 
 // DefaultOptions are limits that keep a report readable.
@@ -33,35 +39,42 @@ func DefaultOptions() Options {
 		MaxTextSize:  4 << 20,
 		ContextLines: 3,
 		ContextRows:  1,
+		MaxDepth:     16,
 	}
 }
 
 // Compare builds the comparison tree of two unpacked layers. The root is
 // named name (usually the base name of input A).
 func Compare(name string, a, b *unpack.Node, opt Options) *Node {
-	c := comparer{opt: opt}
-	root := c.pair(name, a, b)
+	c := comparer{opt: opt, env: opt.Env}
+	if c.env == nil {
+		c.env = &unpack.Env{}
+	}
+	root := c.pair(name, a, b, 1)
 	root.Descended = true
 	return root
 }
 
 type comparer struct {
 	opt Options
+	env *unpack.Env
 }
 
-func (c *comparer) pair(name string, a, b *unpack.Node) *Node {
+// pair compares two entries at the given layer depth (the outermost
+// layer is depth 1).
+func (c *comparer) pair(name string, a, b *unpack.Node, depth int) *Node {
 	n := &Node{Name: name, OffsetA: -1, OffsetB: -1}
 	switch {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
 		n.Fields = fieldDiffs(nil, b)
-		n.Children = c.oneSide(n, b, Added)
+		n.Children = c.oneSide(n, b, Added, depth)
 		n.ErrB = errText(b)
 		return n
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
 		n.Fields = fieldDiffs(a, nil)
-		n.Children = c.oneSide(n, a, Removed)
+		n.Children = c.oneSide(n, a, Removed, depth)
 		n.ErrA = errText(a)
 		return n
 	}
@@ -73,8 +86,8 @@ func (c *comparer) pair(name string, a, b *unpack.Node) *Node {
 		n.Type = entryType(a) + " → " + entryType(b)
 		return n
 	}
-	c.content(n, a, b)
-	c.children(n, a, b)
+	c.content(n, a, b, depth)
+	c.children(n, a, b, depth)
 
 	n.State = Same
 	if n.OwnDifferences() {
@@ -89,14 +102,14 @@ func (c *comparer) pair(name string, a, b *unpack.Node) *Node {
 }
 
 // oneSide builds the subtree of an entry present on one side only.
-func (c *comparer) oneSide(parent *Node, u *unpack.Node, s State) []*Node {
+func (c *comparer) oneSide(parent *Node, u *unpack.Node, s State, depth int) []*Node {
 	out := make([]*Node, 0, len(u.Children))
 	for _, ch := range u.Children {
 		var n *Node
 		if s == Added {
-			n = c.pair(ch.Name, nil, ch)
+			n = c.pair(ch.Name, nil, ch, depth)
 		} else {
-			n = c.pair(ch.Name, ch, nil)
+			n = c.pair(ch.Name, ch, nil, depth)
 		}
 		n.Parent = parent
 		out = append(out, n)
@@ -140,7 +153,7 @@ func fieldDiffs(a, b *unpack.Node) []FieldDiff {
 }
 
 // content compares the bytes of both entries, size first.
-func (c *comparer) content(n *Node, a, b *unpack.Node) {
+func (c *comparer) content(n *Node, a, b *unpack.Node, depth int) {
 	if a.Data == nil && b.Data == nil {
 		return
 	}
@@ -169,12 +182,15 @@ func (c *comparer) content(n *Node, a, b *unpack.Node) {
 	if same {
 		return
 	}
+	if c.descend(n, da, db, depth) {
+		return
+	}
 	n.Content = c.explainContent(da, db)
 }
 
 // children pairs the children of both entries by name.
-func (c *comparer) children(n *Node, a, b *unpack.Node) {
-	if a.Positional && b.Positional && c.permuted(n, a, b) {
+func (c *comparer) children(n *Node, a, b *unpack.Node, depth int) {
+	if a.Positional && b.Positional && c.permuted(n, a, b, depth) {
 		return
 	}
 	i, j := 0, 0
@@ -198,7 +214,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node) {
 		} else {
 			name = cb.Name
 		}
-		ch := c.pair(name, ca, cb)
+		ch := c.pair(name, ca, cb, depth)
 		ch.Parent = n
 		n.Children = append(n.Children, ch)
 	}
@@ -227,7 +243,7 @@ func orderDiff(a, b []string) *OrderDiff {
 
 // permuted handles positional children (table slots) holding the same
 // records in another order: it reports the permutation and pairs nothing.
-func (c *comparer) permuted(n *Node, a, b *unpack.Node) bool {
+func (c *comparer) permuted(n *Node, a, b *unpack.Node, depth int) bool {
 	if len(a.Children) != len(b.Children) || len(a.Children) < 2 {
 		return false
 	}
@@ -260,7 +276,7 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node) bool {
 	}
 	n.Order = order
 	for _, ch := range a.Children {
-		same := c.pair(ch.Name, ch, ch)
+		same := c.pair(ch.Name, ch, ch, depth)
 		same.Parent = n
 		n.Children = append(n.Children, same)
 	}
@@ -306,6 +322,9 @@ func (n *Node) Reason() string {
 	}
 	if n.Order != nil {
 		parts = append(parts, "order")
+	}
+	if n.LayoutOnly {
+		parts = append(parts, "layout only: every unpacked entry is identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {
 		parts[0] = "order only"

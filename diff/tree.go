@@ -37,8 +37,13 @@ type Node struct {
 	Type  string // kind of entry on the side that has it (B's when both)
 	State State
 	// Descended says the children are the unpacked content of this entry,
-	// a new layer (presenters join such paths with " :: ").
+	// a new layer (presenters join such paths with " :: "); Inner names
+	// its format.
 	Descended bool
+	Inner     string `json:",omitempty"`
+	// LayoutOnly says the bytes differ while every entry unpacked from
+	// them is the same: data placed or ordered differently.
+	LayoutOnly bool `json:",omitempty"`
 
 	Fields  []FieldDiff `json:",omitempty"` // every field of either side
 	Content *Content    `json:",omitempty"` // set when the bytes differ
@@ -82,7 +87,7 @@ func (n *Node) OwnDifferences() bool {
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {
 		return true
 	}
-	if n.Content != nil || n.Order != nil || n.ErrA != n.ErrB {
+	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.ErrA != n.ErrB {
 		return true
 	}
 	for _, f := range n.Fields {

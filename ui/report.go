@@ -209,6 +209,9 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	title := "── " + clean(n.Path()) + " "
 	fmt.Fprintf(out, "\n%s%s\n", r.paint(r.path, title), r.paint(r.dim, strings.Repeat("─", max(3, 78-utf8.RuneCountInString(title)))))
 	kind := strings.TrimSpace(n.Layer + " " + n.Type)
+	if n.Inner != "" {
+		kind += " holding " + n.Inner
+	}
 	fmt.Fprintf(out, "   %s · %s\n", stateWord(n), kind)
 	if n.ErrA != "" && n.ErrA != n.ErrB {
 		fmt.Fprintf(out, "   A could not be read: %s\n", clean(n.ErrA))
@@ -218,6 +221,9 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	}
 	if n.ErrA != "" && n.ErrA == n.ErrB {
 		fmt.Fprintf(out, "   neither side could be read: %s\n", clean(n.ErrA))
+	}
+	if n.LayoutOnly {
+		fmt.Fprintf(out, "   layout only: the bytes differ, but every entry unpacked from them is identical\n")
 	}
 	for _, note := range n.Notes {
 		fmt.Fprintf(out, "   note: %s\n", clean(note))

@@ -1,0 +1,86 @@
+package diff
+
+import (
+	"fmt"
+	"sync"
+
+	"isodiff/unpack"
+)
+
+// descend unpacks two differing contents of the same format and compares
+// what they hold, so that a difference is reported in the deepest entry
+// that has it. It reports false, with a note saying why, when the contents
+// are to be compared as bytes instead.
+func (c *comparer) descend(n *Node, da, db unpack.Data, depth int) bool {
+	fa, okA := unpack.Detect(da, da.Size())
+	fb, okB := unpack.Detect(db, db.Size())
+	switch {
+	case !okA && !okB:
+		return false
+	case !okA || !okB || fa.Name != fb.Name:
+		n.Notes = append(n.Notes, fmt.Sprintf("compared as bytes: A is %s, B is %s", formatName(fa, okA), formatName(fb, okB)))
+		return false
+	case depth >= c.opt.MaxDepth:
+		n.Notes = append(n.Notes, fmt.Sprintf("compared as bytes: %s not unpacked, %d layers deep (--max-depth)", fa.Name, depth))
+		return false
+	}
+
+	var ra, rb *unpack.Node
+	var errA, errB error
+	var wg sync.WaitGroup
+	wg.Go(func() { ra, errA = fa.Open(da, da.Size(), c.env) })
+	wg.Go(func() { rb, errB = fb.Open(db, db.Size(), c.env) })
+	wg.Wait()
+	if errA != nil || errB != nil {
+		// Like diffoscope: a layer that cannot be unpacked falls back to
+		// a byte comparison, and says why.
+		if errA != nil {
+			n.ErrA = fmt.Sprintf("could not unpack as %s: %v", fa.Name, errA)
+		}
+		if errB != nil {
+			n.ErrB = fmt.Sprintf("could not unpack as %s: %v", fb.Name, errB)
+		}
+		n.Notes = append(n.Notes, "compared as bytes: "+fa.Name+" layer could not be unpacked")
+		return false
+	}
+
+	n.Inner = fa.Name
+	n.Descended = true
+	n.Fields = append(n.Fields, layerFields(fa.Name, ra, rb)...)
+	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
+	c.children(n, ra, rb, depth+1)
+	if !n.OwnDifferences() && !n.childrenDiffer() {
+		// The bytes differ, yet no entry, field or order does: the
+		// difference lies in how the same content is laid out.
+		n.LayoutOnly = true
+	}
+	return true
+}
+
+func formatName(f unpack.Format, ok bool) string {
+	if !ok {
+		return "not a format isodiff unpacks"
+	}
+	return f.Name
+}
+
+// layerFields are the fields of an unpacked layer's root (a gzip header, a
+// squashfs superblock), named after the layer so that they read apart from
+// the fields of the entry that holds it.
+func layerFields(layer string, a, b *unpack.Node) []FieldDiff {
+	fs := fieldDiffs(a, b)
+	for i := range fs {
+		fs[i].Name = layer + " " + fs[i].Name
+	}
+	return fs
+}
+
+func joinErr(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
