@@ -52,6 +52,7 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	}
 	root := c.pair(name, a, b, 1)
 	root.Descended = true
+	explain(root)
 	return root
 }
 
@@ -186,6 +187,7 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, depth int) {
 		return
 	}
 	n.Content = c.explainContent(da, db)
+	contentCauses(n, da, db)
 }
 
 // children pairs the children of both entries by name.

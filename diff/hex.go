@@ -15,6 +15,7 @@ type HexDiff struct {
 	DiffBytes int64
 	Regions   int
 	FirstDiff int64
+	LastDiff  int64 // offset of the last differing byte
 	// OmittedRows counts differing rows left out by MaxHexBytes.
 	OmittedRows int64 `json:",omitempty"`
 }
@@ -88,6 +89,7 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 				if hd.FirstDiff < 0 {
 					hd.FirstDiff = rowOff + firstDiff(ra, rb)
 				}
+				hd.LastDiff = rowOff + lastDiff(ra, rb)
 				if rowOff != lastDiffRow+rowSize {
 					hd.Regions++
 				}
@@ -151,6 +153,16 @@ func countDiff(fa, fb, ra, rb []byte) int {
 
 func firstDiff(a, b []byte) int64 {
 	for i := 0; i < rowSize; i++ {
+		inA, inB := i < len(a), i < len(b)
+		if inA != inB || (inA && a[i] != b[i]) {
+			return int64(i)
+		}
+	}
+	return 0
+}
+
+func lastDiff(a, b []byte) int64 {
+	for i := rowSize - 1; i >= 0; i-- {
 		inA, inB := i < len(a), i < len(b)
 		if inA != inB || (inA && a[i] != b[i]) {
 			return int64(i)

@@ -52,6 +52,8 @@ type Node struct {
 	// layer that could not be unpacked, a read error); what could be read
 	// is still compared.
 	ErrA, ErrB string `json:",omitempty"`
+	// Causes are the known sources of non-reproducibility that match.
+	Causes []Cause `json:",omitempty"`
 	// Notes say what was done instead of the usual comparison.
 	Notes    []string `json:",omitempty"`
 	Children []*Node  `json:",omitempty"` // sorted by Name

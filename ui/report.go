@@ -222,6 +222,9 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	if n.ErrA != "" && n.ErrA == n.ErrB {
 		fmt.Fprintf(out, "   neither side could be read: %s\n", clean(n.ErrA))
 	}
+	for _, c := range n.Causes {
+		fmt.Fprintf(out, "   %s %s\n", r.paint(r.state, "known cause:"), clean(c.String()))
+	}
 	if n.LayoutOnly {
 		fmt.Fprintf(out, "   layout only: the bytes differ, but every entry unpacked from them is identical\n")
 	}

@@ -1,0 +1,238 @@
+package diff
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"io"
+	"strings"
+
+	"isodiff/unpack"
+)
+
+// Cause names a known source of non-reproducible builds that matches a
+// difference. Label is one of the Cause* constants, stable for filtering;
+// Detail says which field or bytes.
+type Cause struct {
+	Label  string
+	Detail string `json:",omitempty"`
+}
+
+// Known causes.
+const (
+	CauseTimestamp     = "timestamp"
+	CauseGzipHeader    = "gzip header"
+	CauseOrder         = "order only"
+	CauseBootInfoTable = "El Torito boot-info-table"
+	CausePycHeader     = "pyc header"
+	CauseFATSerial     = "FAT serial"
+	CauseMkfsTime      = "squashfs mkfs_time"
+	CauseBuildID       = "ELF build-id"
+	CauseLayout        = "layout"
+	CauseGPTGUID       = "GPT GUID"
+)
+
+func (c Cause) String() string {
+	if c.Detail == "" {
+		return c.Label
+	}
+	return c.Label + ": " + c.Detail
+}
+
+// timeFields are the field names, in any layer, that hold a time.
+var timeFields = map[string]bool{
+	"mtime": true, "atime": true, "ctime": true, "creation time": true,
+	"record time": true, "creation date": true, "modification date": true,
+	"expiration date": true, "effective date": true, "access date": true,
+}
+
+// layoutFields say where an entry's bytes lie, which moves whenever
+// anything before them changes size or order.
+var layoutFields = map[string]bool{
+	"lba": true, "extents": true, "first cluster": true, "load RBA": true,
+	"start LBA": true, "first LBA": true, "last LBA": true,
+}
+
+// fieldCauses labels the differing fields of n.
+func fieldCauses(n *Node) {
+	var gzip []string
+	for _, f := range n.Fields {
+		if !f.Different {
+			continue
+		}
+		name := f.Name
+		layer := ""
+		if n.Inner != "" && strings.HasPrefix(name, n.Inner+" ") {
+			layer, name = n.Inner, strings.TrimPrefix(name, n.Inner+" ")
+		}
+		switch {
+		case layer == "gzip" || (layer == "" && n.Layer == "gzip"):
+			gzip = append(gzip, name)
+		case name == "mkfs time":
+			n.addCause(CauseMkfsTime, "")
+		case timeFields[name]:
+			n.addCause(CauseTimestamp, f.Name)
+		case layoutFields[name]:
+			n.addCause(CauseLayout, f.Name)
+		case name == "volume id" && strings.HasPrefix(layer+n.Layer, "fat"):
+			n.addCause(CauseFATSerial, "")
+		case strings.Contains(name, "GUID"):
+			n.addCause(CauseGPTGUID, f.Name)
+		}
+	}
+	if len(gzip) > 0 {
+		n.addCause(CauseGzipHeader, strings.Join(gzip, ", "))
+	}
+	if n.Order != nil && !n.childrenDiffer() {
+		n.addCause(CauseOrder, "")
+	}
+	if n.LayoutOnly {
+		n.addCause(CauseLayout, "same entries, other placement")
+	}
+}
+
+func (n *Node) addCause(label, detail string) {
+	for _, c := range n.Causes {
+		if c.Label == label && c.Detail == detail {
+			return
+		}
+	}
+	n.Causes = append(n.Causes, Cause{label, detail})
+}
+
+// contentCauses labels a content difference by what the bytes are.
+func contentCauses(n *Node, da, db unpack.Data) {
+	h := n.Content.Hex
+	if h == nil || n.Content.SizeA != n.Content.SizeB {
+		return
+	}
+	var headA, headB [16]byte
+	if da.Size() >= 16 {
+		da.ReadAt(headA[:], 0)
+		db.ReadAt(headB[:], 0)
+	}
+	// A CPython .pyc starts with a 2-byte magic number and "\r\n", then
+	// 4 bytes of flags and either the source mtime and size (8-15) or,
+	// with flags bit 0, a source hash.
+	if da.Size() >= 16 && bytes.Equal(headA[:4], headB[:4]) && headA[2] == '\r' && headA[3] == '\n' && h.FirstDiff >= 4 && h.LastDiff < 16 {
+		var parts []string
+		if h.FirstDiff < 8 {
+			parts = append(parts, "flags")
+		}
+		if h.FirstDiff < 12 && h.LastDiff >= 8 {
+			parts = append(parts, "mtime")
+		}
+		if h.LastDiff >= 12 {
+			parts = append(parts, "source size")
+		}
+		n.addCause(CausePycHeader, strings.Join(parts, ", "))
+	}
+	if bytes.HasPrefix(headA[:], []byte("\x7fELF")) && bytes.HasPrefix(headB[:], []byte("\x7fELF")) {
+		if only, differs := buildIDDiffers(da, db, h); differs {
+			detail := "the build-id note differs"
+			if only {
+				detail += ", and nothing else"
+			}
+			n.addCause(CauseBuildID, detail)
+		}
+	}
+}
+
+// buildIDDiffers compares the GNU build-id notes of two ELF files.
+func buildIDDiffers(da, db unpack.Data, h *HexDiff) (only, differs bool) {
+	note := func(d unpack.Data) (*elf.Section, []byte) {
+		f, err := elf.NewFile(d)
+		if err != nil {
+			return nil, nil
+		}
+		s := f.Section(".note.gnu.build-id")
+		if s == nil || s.Size > 1<<12 {
+			return nil, nil
+		}
+		b, err := io.ReadAll(s.Open())
+		if err != nil {
+			return nil, nil
+		}
+		return s, b
+	}
+	sa, ba := note(da)
+	sb, bb := note(db)
+	if sa == nil || sb == nil || bytes.Equal(ba, bb) {
+		return false, false
+	}
+	only = sa.Offset == sb.Offset && h.FirstDiff >= int64(sa.Offset) && h.LastDiff < int64(sa.Offset+sa.Size)
+	return only, true
+}
+
+// bootInfoTable labels ISO files that differ only in bytes 8-63, where
+// mkisofs -boot-info-table writes the image's layout into a boot image
+// named by the El Torito catalog.
+func bootInfoTable(root *Node) {
+	var layers []*Node
+	root.Walk(func(n *Node) bool {
+		if n.Descended {
+			layers = append(layers, n)
+		}
+		return true
+	})
+	for _, layer := range layers {
+		cat := layer.Child("[El Torito boot catalog]")
+		if cat == nil {
+			continue
+		}
+		images := map[string]bool{}
+		for _, e := range cat.Children {
+			for _, f := range e.Fields {
+				if f.Name == "file" {
+					images[f.A], images[f.B] = true, true
+				}
+			}
+		}
+		files := layer.Child("/")
+		if files == nil {
+			continue
+		}
+		files.Walk(func(n *Node) bool {
+			c := n.Content
+			if c == nil || c.Hex == nil || c.SizeA != c.SizeB || !images[layerPath(n, files)] {
+				return true
+			}
+			if c.Hex.FirstDiff >= 8 && c.Hex.LastDiff < 64 {
+				n.addCause(CauseBootInfoTable, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
+			}
+			return true
+		})
+	}
+}
+
+func byteRange(first, last int64) string {
+	if first == last {
+		return fmt.Sprintf("byte 0x%x", first)
+	}
+	return fmt.Sprintf("bytes 0x%x-0x%x", first, last)
+}
+
+// layerPath is n's path inside the file tree rooted at files ("/a/b").
+func layerPath(n, files *Node) string {
+	var parts []string
+	for m := n; m != nil && m != files; m = m.Parent {
+		parts = append(parts, m.Name)
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return "/" + strings.Join(parts, "/")
+}
+
+// explain labels every differing node of the tree with the known causes
+// that match it.
+func explain(root *Node) {
+	root.Walk(func(n *Node) bool {
+		if n.State == Same {
+			return false
+		}
+		fieldCauses(n)
+		return true
+	})
+	bootInfoTable(root)
+}
