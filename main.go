@@ -29,8 +29,11 @@ const usage = `isodiff compares two operating system images and shows every way 
 Usage:
   isodiff [flags] A B
 
-A and B are ISO 9660 images (with their system area, El Torito boot
-catalog and boot images). The text report goes to standard output unless
+A and B are two images, or two directories (such as the <out> and
+<out>.check trees of nix-build --check --keep-failed). An image is any
+format isodiff knows, found by its magic bytes: ISO 9660 (with its system
+area, El Torito boot catalog and boot images), and inside it, or on its own,
+whatever inner format is registered (see README.md). The text report goes to standard output unless
 --text, --json or -q says otherwise.
 
 Exit status: 0 identical, 1 different, 2 the comparison could not be made
@@ -122,6 +125,7 @@ type input struct {
 	label, path string
 	env         *unpack.Env
 	file        *os.File
+	isDir       bool
 	size        int64
 	tree        *unpack.Node
 	err         error
@@ -140,7 +144,10 @@ func (in *input) open() {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 		return
 	case st.IsDir():
-		in.err = fmt.Errorf("%s: %s: is a directory, want an image file", in.label, in.path)
+		in.isDir = true
+		if in.tree, err = unpack.OpenDir(in.path); err != nil {
+			in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
+		}
 		return
 	case !st.Mode().IsRegular():
 		in.err = fmt.Errorf("%s: %s: not a regular file", in.label, in.path)
@@ -197,10 +204,19 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	if failed {
 		return exitTrouble
 	}
+	if a.isDir != b.isDir {
+		dir, other := a, b
+		if b.isDir {
+			dir, other = b, a
+		}
+		fmt.Fprintf(stderr, "isodiff: %s: %s: is a directory, but %s: %s is a file: give two images or two directories\n", dir.label, dir.path, other.label, other.path)
+		return exitTrouble
+	}
 
 	root := diff.Compare(filepath.Base(pathA), a.tree, b.tree, cfg.opt)
 
-	ia, ib := ui.Input{Path: pathA, Size: a.size}, ui.Input{Path: pathB, Size: b.size}
+	ia := ui.Input{Path: pathA, Size: a.size, IsDir: a.isDir}
+	ib := ui.Input{Path: pathB, Size: b.size, IsDir: b.isDir}
 	if cfg.text != "" {
 		if err := writeTo(cfg.text, stdout, func(w io.Writer) error { return ui.WriteText(w, ia, ib, root, cfg.report) }); err != nil {
 			fmt.Fprintf(stderr, "isodiff: writing text report: %v\n", err)

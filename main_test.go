@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+	"golang.org/x/sys/unix"
 )
 
 // fixturePairs are the committed image pairs (see fixtures/README.md) and
@@ -225,4 +226,57 @@ func TestTextToFile(t *testing.T) {
 	if string(got) != want {
 		t.Error("--text FILE differs from the report on standard output")
 	}
+}
+
+// TestDirectories compares two trees as nix-build --check leaves them.
+func TestDirectories(t *testing.T) {
+	mk := func(root, greeting string) {
+		for _, d := range []string{"bin", "share/doc"} {
+			if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files := map[string]string{"bin/hello": "#!/bin/sh\necho " + greeting + "\n", "share/doc/README": "same\n"}
+		for name, content := range files {
+			if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink("bin/hello", filepath.Join(root, "hello")); err != nil {
+			t.Fatal(err)
+		}
+		setMtimes(t, root)
+	}
+	dir := t.TempDir()
+	out, outCheck := filepath.Join(dir, "out"), filepath.Join(dir, "out.check")
+	mk(out, "hello")
+	mk(outCheck, "hello")
+	if stdout, errs, status := runIsodiff(t, out, outCheck); status != 0 || stdout != "" || errs != "" {
+		t.Fatalf("identical trees: status %d stdout %q stderr %q", status, stdout, errs)
+	}
+	os.Chmod(filepath.Join(outCheck, "bin/hello"), 0o644)
+	os.WriteFile(filepath.Join(outCheck, "bin/hello"), []byte("#!/bin/sh\necho bye\n"), 0o444)
+	setMtimes(t, outCheck)
+	stdout, errs, status := runIsodiff(t, out, outCheck)
+	if status != 1 || errs != "" {
+		t.Fatalf("status %d stderr %q", status, errs)
+	}
+	for _, want := range []string{"out :: /bin/hello", "-echo hello", "+echo bye", "1 difference: 1 modified"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+// setMtimes sets every time in a tree to 1 s past the epoch, as in the
+// Nix store, symlinks included.
+func setMtimes(t *testing.T, root string) {
+	t.Helper()
+	ts := []unix.Timespec{{Sec: 1}, {Sec: 1}}
+	filepath.Walk(root, func(p string, _ os.FileInfo, _ error) error {
+		if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
 }

@@ -19,8 +19,16 @@ import (
 
 // Input names one compared input in a report header.
 type Input struct {
-	Path string
-	Size int64
+	Path  string
+	Size  int64
+	IsDir bool `json:",omitempty"`
+}
+
+func (in Input) describe() string {
+	if in.IsDir {
+		return clean(in.Path) + "  (directory)"
+	}
+	return fmt.Sprintf("%s  (%d bytes)", clean(in.Path), in.Size)
 }
 
 // ReportOptions bound the text report.
@@ -87,8 +95,8 @@ func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
 	var out bytes.Buffer
 	c := root.Count()
 	fmt.Fprintf(&out, "%s\n", r.paint(r.head, "isodiff report"))
-	fmt.Fprintf(&out, "  A  %s  (%d bytes)\n", clean(a.Path), a.Size)
-	fmt.Fprintf(&out, "  B  %s  (%d bytes)\n", clean(b.Path), b.Size)
+	fmt.Fprintf(&out, "  A  %s\n", a.describe())
+	fmt.Fprintf(&out, "  B  %s\n", b.describe())
 	fmt.Fprintf(&out, "  %s\n\n", countLine(c))
 
 	r.overview(&out, root)

@@ -1,0 +1,127 @@
+package unpack
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+)
+
+// OpenDir reads a directory tree of the local filesystem, such as the
+// <out> and <out>.check trees that nix-build --check --keep-failed leaves.
+// File content is read when compared, one file at a time, so that no
+// number of files exhausts file descriptors. Access and change times and
+// inode numbers are left out: they differ between any two copies.
+func OpenDir(root string) (*Node, error) {
+	st, err := os.Lstat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s: not a directory", root)
+	}
+	top := &Node{Type: TypeRecord, Layer: "local", Offset: -1}
+	tree := dirNode("/", root, st)
+	links := map[[2]uint64]string{}
+	readDirTree(tree, root, "/", links)
+	top.Children = []*Node{tree}
+	top.Sort()
+	return top, nil
+}
+
+func readDirTree(n *Node, dir, path string, links map[[2]uint64]string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		n.Err = err
+		return
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	for _, e := range entries {
+		full := filepath.Join(dir, e.Name())
+		childPath := path + e.Name()
+		st, err := os.Lstat(full)
+		if err != nil {
+			n.Children = append(n.Children, &Node{Name: e.Name(), Type: TypeFile, Layer: "local", Offset: -1, Err: err})
+			continue
+		}
+		c := dirNode(e.Name(), full, st)
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && st.Mode().IsRegular() && sys.Nlink > 1 {
+			key := [2]uint64{uint64(sys.Dev), uint64(sys.Ino)}
+			if first, seen := links[key]; seen {
+				c.AddField("hard link of", "%s", first)
+			} else {
+				links[key] = childPath
+			}
+		}
+		if st.IsDir() {
+			readDirTree(c, full, childPath+"/", links)
+		}
+		n.Children = append(n.Children, c)
+	}
+}
+
+func dirNode(name, full string, st fs.FileInfo) *Node {
+	n := &Node{Name: name, Layer: "local", Offset: -1}
+	mode := uint32(st.Mode().Perm())
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		mode = sys.Mode
+		n.Type = modeType(mode)
+		n.AddField("mode", "%s", modeString(mode))
+		n.AddField("uid", "%d", sys.Uid)
+		n.AddField("gid", "%d", sys.Gid)
+		if n.Type == TypeCharDevice || n.Type == TypeBlockDevice {
+			n.AddField("rdev", "%d,%d", (sys.Rdev>>8)&0xfff, (sys.Rdev&0xff)|((sys.Rdev>>12)&0xfff00))
+		}
+	} else {
+		n.Type = TypeFile
+		if st.IsDir() {
+			n.Type = TypeDir
+		}
+	}
+	if n.Type == TypeFile {
+		n.AddField("size", "%d", st.Size())
+		n.Data = &localFile{path: full, size: st.Size()}
+	}
+	n.AddField("mtime", "%s", st.ModTime().UTC().Format(time.RFC3339Nano))
+	if n.Type == TypeSymlink {
+		target, err := os.Readlink(full)
+		if err != nil {
+			n.Err = err
+		}
+		n.AddField("link target", "%s", target)
+	}
+	return n
+}
+
+// localFile reads a file of the local filesystem on demand, opening it
+// for each read.
+type localFile struct {
+	path string
+	size int64
+}
+
+func (f *localFile) Size() int64 { return f.size }
+
+func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
+	h, err := os.Open(f.path)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	if off >= f.size {
+		return 0, io.EOF
+	}
+	if rest := f.size - off; int64(len(p)) > rest {
+		p = p[:rest]
+		n, err := h.ReadAt(p, off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return h.ReadAt(p, off)
+}
