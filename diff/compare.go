@@ -2,6 +2,7 @@ package diff
 
 import (
 	"crypto/sha256"
+	"sync/atomic"
 	"fmt"
 	"io"
 	"slices"
@@ -29,6 +30,19 @@ type Options struct {
 	// Env is where inner layers spool decompressed streams; nil for the
 	// system temporary directory and default limits.
 	Env *unpack.Env
+	// Progress, when set, is updated as the comparison goes.
+	Progress *Progress
+	// OnDone, when set, is called with every pair as soon as it and all
+	// below it are final (see fill). It may be called from several
+	// goroutines at once.
+	OnDone func(*Node)
+}
+
+// Progress counts the work done so far; safe to read while it goes on.
+type Progress struct {
+	EntriesA, EntriesB atomic.Int64 // entries compared from each side
+	BytesA, BytesB     atomic.Int64 // content bytes read from each side
+	Differences        atomic.Int64 // pairs with differences of their own
 }
 
 // DefaultOptions are limits that keep a report readable.
@@ -50,9 +64,8 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	if c.env == nil {
 		c.env = &unpack.Env{}
 	}
-	root := c.pair(name, a, b, 1)
-	root.Descended = true
-	explain(root)
+	root := &Node{Name: name, Descended: true}
+	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
 	return root
 }
 
@@ -61,23 +74,40 @@ type comparer struct {
 	env *unpack.Env
 }
 
-// pair compares two entries at the given layer depth (the outermost
-// layer is depth 1).
-func (c *comparer) pair(name string, a, b *unpack.Node, depth int) *Node {
-	n := &Node{Name: name, OffsetA: -1, OffsetB: -1}
+// scope is what the comparison of an entry knows of its layer.
+type scope struct {
+	depth      int             // layers deep, the outermost being 1
+	bootImages map[string]bool // paths of El Torito boot images in this layer
+}
+
+// pair compares two entries, either of which may be nil, as a child of
+// parent.
+func (c *comparer) pair(parent *Node, name string, a, b *unpack.Node, sc scope) *Node {
+	n := &Node{Name: name, Parent: parent}
+	c.fill(n, a, b, sc)
+	return n
+}
+
+// fill compares a and b into n, whose Name, Parent and Descended are set
+// and do not change afterwards (presenters may read them while the
+// comparison goes on); everything else of n is final when fill returns,
+// and then n is handed to Options.OnDone.
+func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
+	n.OffsetA, n.OffsetB = -1, -1
+	defer c.done(n, a, b)
 	switch {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
 		n.Fields = fieldDiffs(nil, b)
-		n.Children = c.oneSide(n, b, Added, depth)
 		n.ErrB = errText(b)
-		return n
+		c.oneSide(n, b, Added, sc)
+		return
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
 		n.Fields = fieldDiffs(a, nil)
-		n.Children = c.oneSide(n, a, Removed, depth)
 		n.ErrA = errText(a)
-		return n
+		c.oneSide(n, a, Removed, sc)
+		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
 	n.Fields = fieldDiffs(a, b)
@@ -85,37 +115,51 @@ func (c *comparer) pair(name string, a, b *unpack.Node, depth int) *Node {
 	if a.Type != b.Type {
 		n.State = TypeChanged
 		n.Type = entryType(a) + " → " + entryType(b)
-		return n
+		return
 	}
-	c.content(n, a, b, depth)
-	c.children(n, a, b, depth)
+	c.content(n, a, b, sc)
+	c.children(n, a, b, sc)
 
 	n.State = Same
-	if n.OwnDifferences() {
+	if n.OwnDifferences() || n.childrenDiffer() {
 		n.State = Modified
 	}
-	for _, ch := range n.Children {
-		if ch.State != Same {
-			n.State = Modified
+	if n.State != Same {
+		fieldCauses(n)
+		if n.Content != nil && sc.bootImages[layerPath(n)] {
+			bootInfoTable(n)
 		}
 	}
-	return n
+}
+
+// done counts a finished pair and hands it to the observer.
+func (c *comparer) done(n *Node, a, b *unpack.Node) {
+	if p := c.opt.Progress; p != nil {
+		if a != nil {
+			p.EntriesA.Add(1)
+		}
+		if b != nil {
+			p.EntriesB.Add(1)
+		}
+		if n.OwnDifferences() && (n.Parent == nil || (n.Parent.State != Added && n.Parent.State != Removed)) {
+			p.Differences.Add(1)
+		}
+	}
+	if c.opt.OnDone != nil {
+		c.opt.OnDone(n)
+	}
 }
 
 // oneSide builds the subtree of an entry present on one side only.
-func (c *comparer) oneSide(parent *Node, u *unpack.Node, s State, depth int) []*Node {
-	out := make([]*Node, 0, len(u.Children))
+func (c *comparer) oneSide(n *Node, u *unpack.Node, s State, sc scope) {
+	n.Children = make([]*Node, 0, len(u.Children))
 	for _, ch := range u.Children {
-		var n *Node
 		if s == Added {
-			n = c.pair(ch.Name, nil, ch, depth)
+			n.Children = append(n.Children, c.pair(n, ch.Name, nil, ch, sc))
 		} else {
-			n = c.pair(ch.Name, ch, nil, depth)
+			n.Children = append(n.Children, c.pair(n, ch.Name, ch, nil, sc))
 		}
-		n.Parent = parent
-		out = append(out, n)
 	}
-	return out
 }
 
 func errText(u *unpack.Node) string {
@@ -154,7 +198,7 @@ func fieldDiffs(a, b *unpack.Node) []FieldDiff {
 }
 
 // content compares the bytes of both entries, size first.
-func (c *comparer) content(n *Node, a, b *unpack.Node, depth int) {
+func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Data == nil && b.Data == nil {
 		return
 	}
@@ -176,14 +220,14 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, depth int) {
 		da, db = io.NewSectionReader(da, 0, m), io.NewSectionReader(db, 0, m)
 		n.Notes = append(n.Notes, fmt.Sprintf("content compared up to byte %d, where the shorter side could not be read further", m))
 	}
-	same, err := equalData(da, db)
+	same, err := equalData(da, db, c.opt.Progress)
 	if err != nil {
 		n.Notes = append(n.Notes, "reading content: "+err.Error())
 	}
 	if same {
 		return
 	}
-	if c.descend(n, da, db, depth) {
+	if c.descend(n, da, db, sc) {
 		return
 	}
 	n.Content = c.explainContent(da, db)
@@ -191,8 +235,8 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, depth int) {
 }
 
 // children pairs the children of both entries by name.
-func (c *comparer) children(n *Node, a, b *unpack.Node, depth int) {
-	if a.Positional && b.Positional && c.permuted(n, a, b, depth) {
+func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
+	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
 	i, j := 0, 0
@@ -216,9 +260,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, depth int) {
 		} else {
 			name = cb.Name
 		}
-		ch := c.pair(name, ca, cb, depth)
-		ch.Parent = n
-		n.Children = append(n.Children, ch)
+		n.Children = append(n.Children, c.pair(n, name, ca, cb, sc))
 	}
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
@@ -245,7 +287,7 @@ func orderDiff(a, b []string) *OrderDiff {
 
 // permuted handles positional children (table slots) holding the same
 // records in another order: it reports the permutation and pairs nothing.
-func (c *comparer) permuted(n *Node, a, b *unpack.Node, depth int) bool {
+func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 	if len(a.Children) != len(b.Children) || len(a.Children) < 2 {
 		return false
 	}
@@ -278,9 +320,7 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, depth int) bool {
 	}
 	n.Order = order
 	for _, ch := range a.Children {
-		same := c.pair(ch.Name, ch, ch, depth)
-		same.Parent = n
-		n.Children = append(n.Children, same)
+		n.Children = append(n.Children, c.pair(n, ch.Name, ch, ch, sc))
 	}
 	return true
 }

@@ -181,11 +181,11 @@ func TestMaskedData(t *testing.T) {
 	a[500], b[700] = 0, 0
 	ma := unpack.NewMaskedData(bytes.NewReader(a), int64(len(a)), []unpack.Range{{Start: 500, End: 501}})
 	mb := unpack.NewMaskedData(bytes.NewReader(b), int64(len(b)), []unpack.Range{{Start: 700, End: 701}})
-	if same, err := equalData(ma, mb); !same || err != nil {
+	if same, err := equalData(ma, mb, nil); !same || err != nil {
 		t.Fatalf("zero unclaimed bytes compare unequal: %v", err)
 	}
 	b[700] = 9
-	same, _ := equalData(ma, mb)
+	same, _ := equalData(ma, mb, nil)
 	if same {
 		t.Fatal("nonzero unclaimed byte not seen")
 	}

@@ -108,7 +108,7 @@ func sortRanges(rs []unpack.Range) {
 
 // equalData reports whether two contents hold the same bytes: sizes first,
 // then the bytes, chunk by chunk.
-func equalData(da, db unpack.Data) (bool, error) {
+func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 	a, b := viewOf(da), viewOf(db)
 	masked := a.ranges != nil && b.ranges != nil
 	if !masked && a.size != b.size {
@@ -123,6 +123,10 @@ func equalData(da, db unpack.Data) (bool, error) {
 			}
 			if _, err := b.read(bufB[:n], off); err != nil {
 				return false, fmt.Errorf("B at byte %d: %w", off, err)
+			}
+			if p != nil {
+				p.BytesA.Add(n)
+				p.BytesB.Add(n)
 			}
 			if !bytes.Equal(bufA[:n], bufB[:n]) {
 				return false, nil

@@ -11,7 +11,7 @@ import (
 // what they hold, so that a difference is reported in the deepest entry
 // that has it. It reports false, with a note saying why, when the contents
 // are to be compared as bytes instead.
-func (c *comparer) descend(n *Node, da, db unpack.Data, depth int) bool {
+func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	fa, okA := unpack.Detect(da, da.Size())
 	fb, okB := unpack.Detect(db, db.Size())
 	switch {
@@ -20,8 +20,8 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, depth int) bool {
 	case !okA || !okB || fa.Name != fb.Name:
 		n.Notes = append(n.Notes, fmt.Sprintf("compared as bytes: A is %s, B is %s", formatName(fa, okA), formatName(fb, okB)))
 		return false
-	case depth >= c.opt.MaxDepth:
-		n.Notes = append(n.Notes, fmt.Sprintf("compared as bytes: %s not unpacked, %d layers deep (--max-depth)", fa.Name, depth))
+	case sc.depth >= c.opt.MaxDepth:
+		n.Notes = append(n.Notes, fmt.Sprintf("compared as bytes: %s not unpacked, %d layers deep (--max-depth)", fa.Name, sc.depth))
 		return false
 	}
 
@@ -48,7 +48,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, depth int) bool {
 	n.Descended = true
 	n.Fields = append(n.Fields, layerFields(fa.Name, ra, rb)...)
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
-	c.children(n, ra, rb, depth+1)
+	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
 		// difference lies in how the same content is laid out.

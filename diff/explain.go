@@ -164,44 +164,31 @@ func buildIDDiffers(da, db unpack.Data, h *HexDiff) (only, differs bool) {
 	return only, true
 }
 
-// bootInfoTable labels ISO files that differ only in bytes 8-63, where
-// mkisofs -boot-info-table writes the image's layout into a boot image
-// named by the El Torito catalog.
-func bootInfoTable(root *Node) {
-	var layers []*Node
-	root.Walk(func(n *Node) bool {
-		if n.Descended {
-			layers = append(layers, n)
-		}
-		return true
-	})
-	for _, layer := range layers {
-		cat := layer.Child("[El Torito boot catalog]")
-		if cat == nil {
+// bootImages lists the files an El Torito catalog names as boot images,
+// on either side of a layer.
+func bootImages(a, b *unpack.Node) map[string]bool {
+	images := map[string]bool{}
+	for _, root := range []*unpack.Node{a, b} {
+		if root == nil {
 			continue
 		}
-		images := map[string]bool{}
-		for _, e := range cat.Children {
-			for _, f := range e.Fields {
-				if f.Name == "file" {
-					images[f.A], images[f.B] = true, true
+		if cat := root.Child("[El Torito boot catalog]"); cat != nil {
+			for _, e := range cat.Children {
+				if f, ok := e.Field("file"); ok {
+					images[f] = true
 				}
 			}
 		}
-		files := layer.Child("/")
-		if files == nil {
-			continue
-		}
-		files.Walk(func(n *Node) bool {
-			c := n.Content
-			if c == nil || c.Hex == nil || c.SizeA != c.SizeB || !images[layerPath(n, files)] {
-				return true
-			}
-			if c.Hex.FirstDiff >= 8 && c.Hex.LastDiff < 64 {
-				n.addCause(CauseBootInfoTable, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
-			}
-			return true
-		})
+	}
+	return images
+}
+
+// bootInfoTable labels a boot image that differs only in bytes 8-63,
+// where mkisofs -boot-info-table writes the image's layout into it.
+func bootInfoTable(n *Node) {
+	c := n.Content
+	if c.Hex != nil && c.SizeA == c.SizeB && c.Hex.FirstDiff >= 8 && c.Hex.LastDiff < 64 {
+		n.addCause(CauseBootInfoTable, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
 	}
 }
 
@@ -212,27 +199,21 @@ func byteRange(first, last int64) string {
 	return fmt.Sprintf("bytes 0x%x-0x%x", first, last)
 }
 
-// layerPath is n's path inside the file tree rooted at files ("/a/b").
-func layerPath(n, files *Node) string {
+// layerPath is n's path inside its layer's file tree ("/a/b").
+func layerPath(n *Node) string {
 	var parts []string
-	for m := n; m != nil && m != files; m = m.Parent {
+	for m := n; m != nil && m.Parent != nil; m = m.Parent {
 		parts = append(parts, m.Name)
+		if m.Parent.Descended {
+			break
+		}
 	}
+	if len(parts) == 0 || parts[len(parts)-1] != "/" {
+		return ""
+	}
+	parts = parts[:len(parts)-1]
 	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
 		parts[i], parts[j] = parts[j], parts[i]
 	}
 	return "/" + strings.Join(parts, "/")
-}
-
-// explain labels every differing node of the tree with the known causes
-// that match it.
-func explain(root *Node) {
-	root.Walk(func(n *Node) bool {
-		if n.State == Same {
-			return false
-		}
-		fieldCauses(n)
-		return true
-	})
-	bootInfoTable(root)
 }
