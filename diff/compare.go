@@ -2,11 +2,11 @@ package diff
 
 import (
 	"crypto/sha256"
-	"sync/atomic"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"isodiff/unpack"
 )
