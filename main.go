@@ -6,9 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
+	"github.com/sirupsen/logrus"
 
 	"isodiff/diff"
 	"isodiff/ui"
@@ -33,8 +39,9 @@ A and B are two images, or two directories (such as the <out> and
 <out>.check trees of nix-build --check --keep-failed). An image is any
 format isodiff knows, found by its magic bytes: ISO 9660 (with its system
 area, El Torito boot catalog and boot images), and inside it, or on its own,
-whatever inner format is registered (see README.md). The text report goes to standard output unless
---text, --json or -q says otherwise.
+whatever inner format is registered (see README.md). On a terminal, isodiff opens an interactive
+view of the differences, which fills in while both inputs are unpacked;
+otherwise (a pipe, a file, or --text, --json or -q) it writes a report.
 
 Exit status: 0 identical, 1 different, 2 the comparison could not be made
 (an input missing or unreadable, not a format isodiff knows, an I/O error).
@@ -56,6 +63,7 @@ type config struct {
 	report          ui.ReportOptions
 	troubleExitCode int
 	maxDecompressed int64
+	interactive     bool
 }
 
 func main() {
@@ -115,7 +123,13 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		cfg.opt.MaxHexBytes = int(^uint(0) >> 1)
 	}
 	if cfg.text == "" && cfg.json == "" && !cfg.quiet {
-		cfg.text = "-"
+		// A person at a terminal gets the interactive UI; a pipe or file
+		// gets the report.
+		if f, ok := stdout.(*os.File); ok && term.IsTerminal(f.Fd()) && os.Getenv("TERM") != "" {
+			cfg.interactive = true
+		} else {
+			cfg.text = "-"
+		}
 	}
 	return cfg, fs.Arg(0), fs.Arg(1), nil
 }
@@ -174,65 +188,131 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// comparison is one run: both inputs and the tree built from them.
+type comparison struct {
+	a, b *input
+	root *diff.Node
+	errs []error // why nothing could be compared, one per line
+}
+
+// runComparison opens both inputs in parallel and compares them.
+func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *comparison {
+	c := &comparison{
+		a: &input{label: "A", path: pathA, env: env},
+		b: &input{label: "B", path: pathB, env: env},
+	}
+	var wg sync.WaitGroup
+	for _, in := range []*input{c.a, c.b} {
+		wg.Go(in.open)
+	}
+	wg.Wait()
+	for _, in := range []*input{c.a, c.b} {
+		if in.err != nil {
+			c.errs = append(c.errs, in.err)
+		}
+	}
+	if len(c.errs) > 0 {
+		return c
+	}
+	if c.a.isDir != c.b.isDir {
+		dir, other := c.a, c.b
+		if c.b.isDir {
+			dir, other = c.b, c.a
+		}
+		c.errs = append(c.errs, fmt.Errorf("%s: %s: is a directory, but %s: %s is a file: give two images or two directories", dir.label, dir.path, other.label, other.path))
+		return c
+	}
+	c.root = diff.Compare(filepath.Base(pathA), c.a.tree, c.b.tree, cfg.opt)
+	return c
+}
+
+func (c *comparison) close() {
+	for _, in := range []*input{c.a, c.b} {
+		if in.file != nil {
+			in.file.Close()
+		}
+	}
+}
+
+func (c *comparison) inputs() (ui.Input, ui.Input) {
+	return ui.Input{Path: c.a.path, Size: c.a.size, IsDir: c.a.isDir},
+		ui.Input{Path: c.b.path, Size: c.b.size, IsDir: c.b.isDir}
+}
+
 func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	// Decompressed streams are spooled to unlinked temporary files, which
 	// vanish however the process ends; Close releases them.
 	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed}
 	defer env.Close()
 	cfg.opt.Env = env
-	a := &input{label: "A", path: pathA, env: env}
-	b := &input{label: "B", path: pathB, env: env}
-	var wg sync.WaitGroup
-	for _, in := range []*input{a, b} {
-		wg.Go(in.open)
+	if cfg.interactive {
+		return interactive(cfg, pathA, pathB, env, stderr)
 	}
-	wg.Wait()
-	defer func() {
-		for _, in := range []*input{a, b} {
-			if in.file != nil {
-				in.file.Close()
-			}
+	c := runComparison(cfg, pathA, pathB, env)
+	defer c.close()
+	if len(c.errs) > 0 {
+		for _, err := range c.errs {
+			fmt.Fprintf(stderr, "isodiff: %v\n", err)
 		}
-	}()
-	failed := false
-	for _, in := range []*input{a, b} {
-		if in.err != nil {
-			fmt.Fprintf(stderr, "isodiff: %v\n", in.err)
-			failed = true
-		}
-	}
-	if failed {
-		return exitTrouble
-	}
-	if a.isDir != b.isDir {
-		dir, other := a, b
-		if b.isDir {
-			dir, other = b, a
-		}
-		fmt.Fprintf(stderr, "isodiff: %s: %s: is a directory, but %s: %s is a file: give two images or two directories\n", dir.label, dir.path, other.label, other.path)
 		return exitTrouble
 	}
 
-	root := diff.Compare(filepath.Base(pathA), a.tree, b.tree, cfg.opt)
-
-	ia := ui.Input{Path: pathA, Size: a.size, IsDir: a.isDir}
-	ib := ui.Input{Path: pathB, Size: b.size, IsDir: b.isDir}
+	ia, ib := c.inputs()
 	if cfg.text != "" {
-		if err := writeTo(cfg.text, stdout, func(w io.Writer) error { return ui.WriteText(w, ia, ib, root, cfg.report) }); err != nil {
+		if err := writeTo(cfg.text, stdout, func(w io.Writer) error { return ui.WriteText(w, ia, ib, c.root, cfg.report) }); err != nil {
 			fmt.Fprintf(stderr, "isodiff: writing text report: %v\n", err)
 			return exitTrouble
 		}
 	}
 	if cfg.json != "" {
-		if err := writeTo(cfg.json, stdout, func(w io.Writer) error { return ui.WriteJSON(w, ia, ib, root) }); err != nil {
+		if err := writeTo(cfg.json, stdout, func(w io.Writer) error { return ui.WriteJSON(w, ia, ib, c.root) }); err != nil {
 			fmt.Fprintf(stderr, "isodiff: writing JSON report: %v\n", err)
 			return exitTrouble
 		}
 	}
-	if root.Differs() {
+	if c.root.Differs() {
 		return exitDifferent
 	}
 	return exitSame
+}
+
+// interactive runs the comparison behind the terminal UI, which shows the
+// tree as it fills in.
+func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Writer) int {
+	// Nothing may write over the screen: not the standard logger, not a
+	// library's logrus.
+	log.SetOutput(io.Discard)
+	logrus.SetOutput(io.Discard)
+
+	feed := &ui.Feed{}
+	progress := &diff.Progress{}
+	cfg.opt.OnDone, cfg.opt.Progress = feed.Done, progress
+	// A person scrolls: keep far more of each diff than a report would.
+	cfg.opt.MaxDiffLines = max(cfg.opt.MaxDiffLines, 20000)
+	cfg.opt.MaxHexBytes = max(cfg.opt.MaxHexBytes, 256<<10)
+
+	results := make(chan ui.Result, 1)
+	var c *comparison
+	go func() {
+		c = runComparison(cfg, pathA, pathB, env)
+		results <- ui.Result{Root: c.root, Err: errors.Join(c.errs...)}
+	}()
+	model := ui.NewModel(ui.Session{
+		A: ui.Input{Path: pathA}, B: ui.Input{Path: pathB},
+		Feed: feed, Progress: progress, Result: results,
+	}, nil)
+	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
+	if err != nil {
+		fmt.Fprintf(stderr, "isodiff: terminal: %v\n", err)
+		return exitTrouble
+	}
+	m := final.(ui.Model)
+	if err := m.Err(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "isodiff: %s\n", line)
+		}
+	}
+	return m.ExitStatus()
 }
 
 // writeTo runs write on standard output for "-", else on a new file.

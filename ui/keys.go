@@ -1,0 +1,63 @@
+package ui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// KeyMap is every key of the interactive UI, shown by the help bar.
+type KeyMap struct {
+	Up, Down, Expand, Collapse, ExpandAll     key.Binding
+	NextDiff, PrevDiff, Parent, SwitchPane    key.Binding
+	PageUp, PageDown, Home, End               key.Binding
+	TextView, HexView, SideBySide, ShowSame   key.Binding
+	NextRegion, PrevRegion                    key.Binding
+	Filter, ClearFilter, Copy, Write, Help    key.Binding
+	Quit                                      key.Binding
+}
+
+// DefaultKeyMap is the key map the UI starts with.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, help, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
+	}
+	return KeyMap{
+		Up:          b([]string{"up", "k"}, "↑/k", "up"),
+		Down:        b([]string{"down", "j"}, "↓/j", "down"),
+		Expand:      b([]string{"right", "l", "enter"}, "→/l/enter", "expand"),
+		Collapse:    b([]string{"left", "h"}, "←/h", "collapse/parent"),
+		ExpandAll:   b([]string{"*", "e"}, "*/e", "expand all below"),
+		NextDiff:    b([]string{"n"}, "n", "next difference"),
+		PrevDiff:    b([]string{"N"}, "N", "previous difference"),
+		Parent:      b([]string{"p", "backspace"}, "p", "parent"),
+		SwitchPane:  b([]string{"tab"}, "tab", "switch pane"),
+		PageUp:      b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown:    b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
+		Home:        b([]string{"home", "g"}, "home/g", "top"),
+		End:         b([]string{"end", "G"}, "end/G", "bottom"),
+		TextView:    b([]string{"t"}, "t", "text view"),
+		HexView:     b([]string{"x"}, "x", "hex view"),
+		SideBySide:  b([]string{"s"}, "s", "side by side"),
+		ShowSame:    b([]string{"a"}, "a", "show identical"),
+		NextRegion:  b([]string{"]", "}"}, "]", "next region"),
+		PrevRegion:  b([]string{"[", "{"}, "[", "previous region"),
+		Filter:      b([]string{"/"}, "/", "filter"),
+		ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
+		Copy:        b([]string{"y"}, "y", "copy path"),
+		Write:       b([]string{"w"}, "w", "write report"),
+		Help:        b([]string{"?"}, "?", "help"),
+		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+	}
+}
+
+// ShortHelp is the one-line help bar.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.NextDiff, k.Expand, k.Collapse, k.SwitchPane, k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.Filter, k.Help, k.Quit}
+}
+
+// FullHelp is the help screen, in columns.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Expand, k.Collapse, k.ExpandAll, k.Parent, k.NextDiff, k.PrevDiff},
+		{k.SwitchPane, k.PageUp, k.PageDown, k.Home, k.End, k.NextRegion, k.PrevRegion},
+		{k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.Filter, k.ClearFilter},
+		{k.Copy, k.Write, k.Help, k.Quit},
+	}
+}

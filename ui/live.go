@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"isodiff/diff"
+)
+
+// Feed carries finished pairs from the comparison, which runs elsewhere,
+// to the UI, which takes them in batches.
+type Feed struct {
+	mu    sync.Mutex
+	nodes []*diff.Node
+}
+
+// Done is the diff.Options.OnDone hook.
+func (f *Feed) Done(n *diff.Node) {
+	f.mu.Lock()
+	f.nodes = append(f.nodes, n)
+	f.mu.Unlock()
+}
+
+func (f *Feed) take() []*diff.Node {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.nodes
+	f.nodes = nil
+	return out
+}
+
+// liveNode is a node of the tree as the UI knows it so far: a finished
+// pair, or a pair still being compared whose finished children have
+// arrived. Of a pair still in progress only its Name, Parent and
+// Descended may be read (diff.Node promises those do not change).
+type liveNode struct {
+	d        *diff.Node
+	done     bool
+	parent   *liveNode
+	children []*liveNode // sorted by name
+	depth    int
+	// visible: shown when identical entries are hidden (it differs, or a
+	// descendant does).
+	visible bool
+}
+
+func (l *liveNode) name() string { return l.d.Name }
+
+// liveTree indexes the nodes that have arrived.
+type liveTree struct {
+	root  *liveNode
+	nodes map[*diff.Node]*liveNode
+}
+
+func newLiveTree() *liveTree { return &liveTree{nodes: map[*diff.Node]*liveNode{}} }
+
+func (t *liveTree) get(d *diff.Node) *liveNode {
+	if l, ok := t.nodes[d]; ok {
+		return l
+	}
+	l := &liveNode{d: d}
+	t.nodes[d] = l
+	if d.Parent == nil {
+		t.root = l
+		return l
+	}
+	p := t.get(d.Parent)
+	l.parent = p
+	l.depth = p.depth + 1
+	i := sort.Search(len(p.children), func(i int) bool { return p.children[i].name() >= d.Name })
+	p.children = append(p.children, nil)
+	copy(p.children[i+1:], p.children[i:])
+	p.children[i] = l
+	return l
+}
+
+// add records finished pairs; it reports whether any changed what shows.
+func (t *liveTree) add(nodes []*diff.Node) {
+	for _, d := range nodes {
+		l := t.get(d)
+		l.done = true
+		if d.State != diff.Same {
+			for m := l; m != nil && !m.visible; m = m.parent {
+				m.visible = true
+			}
+		}
+	}
+}
+
+// matches reports whether a node's layered path matches a filter: a glob
+// when the filter has glob characters, else a substring.
+func matches(filter, p string) bool {
+	if strings.ContainsAny(filter, "*?[") {
+		if ok, _ := path.Match(filter, p); ok {
+			return true
+		}
+		// Let a glob match the in-layer part of the path too.
+		if i := strings.LastIndex(p, " :: "); i >= 0 {
+			ok, _ := path.Match(filter, p[i+4:])
+			return ok
+		}
+		return false
+	}
+	return strings.Contains(strings.ToLower(p), strings.ToLower(filter))
+}

@@ -1,0 +1,843 @@
+package ui
+
+import (
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"isodiff/diff"
+)
+
+// Session is what the UI watches: a comparison running elsewhere.
+type Session struct {
+	A, B     Input
+	Feed     *Feed
+	Progress *diff.Progress
+	// Result delivers the finished tree, or the error that stopped the
+	// comparison before anything could be compared; it is read once.
+	Result <-chan Result
+	// Output receives the OSC 52 clipboard sequence; nil for stdout.
+	Output io.Writer
+	// Now is the clock; nil for time.Now (tests fix it).
+	Now func() time.Time
+}
+
+// Result ends a comparison.
+type Result struct {
+	Root *diff.Node
+	Err  error
+}
+
+type pane int
+
+const (
+	treePane pane = iota
+	detailPane
+)
+
+// Messages from the work done outside the update loop.
+type (
+	tickMsg   time.Time
+	resultMsg Result
+	detailMsg detail
+	wroteMsg  struct {
+		path string
+		err  error
+	}
+)
+
+// row is one visible line of the tree.
+type row struct{ n *liveNode }
+
+// Model is the interactive UI.
+type Model struct {
+	s       Session
+	keys    KeyMap
+	help    help.Model
+	styles  styles
+	spinner spinner.Model
+	filter  textinput.Model
+
+	width, height int
+	start         time.Time
+	elapsed       time.Duration
+
+	tree     *liveTree
+	rows     []row
+	expanded map[*liveNode]bool
+	cursor   int
+	top      int // first tree row shown
+
+	showSame   bool
+	filtering  bool
+	filterText string
+	focus      pane
+	mode       viewMode
+	sideBySide bool
+	showHelp   bool
+
+	det    detail
+	scroll int
+
+	done    bool
+	root    *diff.Node
+	err     error
+	message string
+	status  int
+}
+
+// NewModel makes the UI for a session. The renderer decides colour (nil:
+// the terminal's, which honours NO_COLOR).
+func NewModel(s Session, r *lipgloss.Renderer) Model {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	st := newStyles(r)
+	h := help.New()
+	h.Styles.ShortKey = r.NewStyle().Bold(true)
+	h.Styles.ShortDesc = r.NewStyle().Faint(true)
+	h.Styles.ShortSeparator = r.NewStyle().Faint(true)
+	h.Styles.FullKey = r.NewStyle().Bold(true)
+	h.Styles.FullDesc = r.NewStyle()
+	h.Styles.FullSeparator = r.NewStyle().Faint(true)
+	h.Styles.Ellipsis = r.NewStyle().Faint(true)
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	sp.Style = r.NewStyle()
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "path substring or glob"
+	return Model{
+		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti,
+		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
+		sideBySide: true, status: 2,
+	}
+}
+
+// ExitStatus is the status the command exits with: as in report mode once
+// the comparison is complete; 1 when it was cut short after differences
+// were found; 2 when it was cut short before any.
+func (m Model) ExitStatus() int { return m.status }
+
+// Err is the error that stopped the comparison, if any.
+func (m Model) Err() error { return m.err }
+
+func tick() tea.Cmd {
+	return tea.Tick(100*time.Millisecond, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+func (m Model) waitResult() tea.Cmd {
+	return func() tea.Msg { return resultMsg(<-m.s.Result) }
+}
+
+// Init starts the clock, the spinner and the wait for the result.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(tick(), m.spinner.Tick, m.waitResult())
+}
+
+// Update handles one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, m.renderSelected()
+	case tickMsg:
+		if m.done {
+			return m, nil
+		}
+		m.elapsed = m.s.Now().Sub(m.start)
+		if m.ingest() {
+			return m, tea.Batch(tick(), m.renderSelected())
+		}
+		return m, tick()
+	case spinner.TickMsg:
+		if m.done {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case resultMsg:
+		m.done = true
+		m.elapsed = m.s.Now().Sub(m.start)
+		if msg.Err != nil {
+			m.err = msg.Err
+			m.status = 2
+			return m, tea.Quit
+		}
+		m.ingest()
+		m.root = msg.Root
+		m.status = 0
+		if m.root.Differs() {
+			m.status = 1
+		}
+		return m, m.renderSelected()
+	case detailMsg:
+		if sel := m.selected(); sel != nil && sel.d == msg.node {
+			if m.det.node != msg.node {
+				m.scroll = 0
+			}
+			m.det = detail(msg)
+		}
+		return m, nil
+	case wroteMsg:
+		if msg.err != nil {
+			m.message = "could not write report: " + msg.err.Error()
+		} else {
+			m.message = "wrote report to " + msg.path
+		}
+		return m, nil
+	case tea.MouseMsg:
+		return m.mouse(msg)
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+// ingest moves finished pairs from the feed into the tree.
+func (m *Model) ingest() bool {
+	nodes := m.s.Feed.take()
+	if len(nodes) == 0 {
+		return false
+	}
+	var keep *liveNode
+	if sel := m.selected(); sel != nil {
+		keep = sel
+	}
+	first := m.tree.root == nil
+	m.tree.add(nodes)
+	if first && m.tree.root != nil {
+		m.expanded[m.tree.root] = true
+	}
+	m.rebuild(keep)
+	if m.done {
+		m.status = 0
+	} else if m.s.Progress != nil && m.s.Progress.Differences.Load() > 0 {
+		m.status = 1
+	}
+	return true
+}
+
+// rebuild lays out the visible rows, keeping the selection on keep.
+func (m *Model) rebuild(keep *liveNode) {
+	m.rows = m.rows[:0]
+	if m.tree.root == nil {
+		return
+	}
+	var walk func(l *liveNode)
+	walk = func(l *liveNode) {
+		for _, c := range l.children {
+			if !m.shown(c) {
+				continue
+			}
+			m.rows = append(m.rows, row{c})
+			if m.expanded[c] || m.filterText != "" {
+				walk(c)
+			}
+		}
+	}
+	walk(m.tree.root)
+	m.cursor = min(m.cursor, max(0, len(m.rows)-1))
+	if keep != nil {
+		for i, r := range m.rows {
+			if r.n == keep {
+				m.cursor = i
+				break
+			}
+		}
+	}
+	m.clampTop()
+}
+
+// shown says whether a node has a row under the current settings.
+func (m *Model) shown(l *liveNode) bool {
+	if !m.showSame && !l.visible {
+		return false
+	}
+	if m.filterText == "" {
+		return true
+	}
+	return m.matchesBelow(l)
+}
+
+func (m *Model) matchesBelow(l *liveNode) bool {
+	if matches(m.filterText, l.d.Path()) {
+		return true
+	}
+	for _, c := range l.children {
+		if (m.showSame || c.visible) && m.matchesBelow(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Model) selected() *liveNode {
+	if m.cursor < 0 || m.cursor >= len(m.rows) {
+		return nil
+	}
+	return m.rows[m.cursor].n
+}
+
+// renderSelected lays out the right pane for the selection, elsewhere.
+func (m Model) renderSelected() tea.Cmd {
+	sel := m.selected()
+	if sel == nil || !sel.done || m.width == 0 {
+		return nil
+	}
+	n, mode, sbs, w, st := sel.d, m.mode, m.sideBySide, m.detailWidth(), m.styles
+	return func() tea.Msg { return detailMsg(renderDetail(n, mode, sbs, w, st)) }
+}
+
+func (m Model) treeWidth() int   { return max(24, m.width*2/5) }
+func (m Model) detailWidth() int { return max(10, m.width-m.treeWidth()-3) }
+func (m Model) paneHeight() int  { return max(1, m.height-3) }
+
+func (m *Model) clampTop() {
+	h := m.paneHeight()
+	if m.cursor < m.top {
+		m.top = m.cursor
+	}
+	if m.cursor >= m.top+h {
+		m.top = m.cursor - h + 1
+	}
+	m.top = max(0, min(m.top, max(0, len(m.rows)-h)))
+}
+
+func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if m.filtering {
+		switch msg.String() {
+		case "enter":
+			m.filtering = false
+			m.filter.Blur()
+			return m, nil
+		case "esc":
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+			m.filterText = ""
+			m.rebuild(m.selected())
+			return m, m.renderSelected()
+		}
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		m.filterText = m.filter.Value()
+		m.rebuild(m.selected())
+		return m, tea.Batch(cmd, m.renderSelected())
+	}
+	if m.showHelp {
+		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		m.showHelp = false
+		return m, nil
+	}
+	m.message = ""
+	k := m.keys
+	prev := m.selected()
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return m, nil
+	case key.Matches(msg, k.SwitchPane):
+		m.focus = 1 - m.focus
+	case key.Matches(msg, k.Filter):
+		m.filtering = true
+		m.filter.SetValue(m.filterText)
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.ClearFilter):
+		m.filterText = ""
+		m.filter.SetValue("")
+		m.rebuild(prev)
+	case key.Matches(msg, k.ShowSame):
+		m.showSame = !m.showSame
+		m.rebuild(prev)
+	case key.Matches(msg, k.TextView):
+		m.mode = viewText
+		return m, m.renderSelected()
+	case key.Matches(msg, k.HexView):
+		m.mode = viewHex
+		return m, m.renderSelected()
+	case key.Matches(msg, k.SideBySide):
+		m.sideBySide = !m.sideBySide
+		return m, m.renderSelected()
+	case key.Matches(msg, k.NextDiff):
+		m.jumpDiff(1)
+	case key.Matches(msg, k.PrevDiff):
+		m.jumpDiff(-1)
+	case key.Matches(msg, k.NextRegion):
+		m.jumpRegion(1)
+	case key.Matches(msg, k.PrevRegion):
+		m.jumpRegion(-1)
+	case key.Matches(msg, k.Copy):
+		return m, m.copyPath()
+	case key.Matches(msg, k.Write):
+		return m, m.writeReport()
+	case m.focus == detailPane:
+		m.scrollDetail(msg)
+		return m, nil
+	case key.Matches(msg, k.Up):
+		m.cursor = max(0, m.cursor-1)
+	case key.Matches(msg, k.Down):
+		m.cursor = min(len(m.rows)-1, m.cursor+1)
+	case key.Matches(msg, k.PageUp):
+		m.cursor = max(0, m.cursor-m.paneHeight())
+	case key.Matches(msg, k.PageDown):
+		m.cursor = max(0, min(len(m.rows)-1, m.cursor+m.paneHeight()))
+	case key.Matches(msg, k.Home):
+		m.cursor = 0
+	case key.Matches(msg, k.End):
+		m.cursor = max(0, len(m.rows)-1)
+	case key.Matches(msg, k.Expand):
+		if sel := m.selected(); sel != nil {
+			m.expanded[sel] = true
+			m.rebuild(sel)
+		}
+	case key.Matches(msg, k.ExpandAll):
+		if sel := m.selected(); sel != nil {
+			m.expandAll(sel)
+			m.rebuild(sel)
+		}
+	case key.Matches(msg, k.Collapse):
+		if sel := m.selected(); sel != nil {
+			if m.expanded[sel] && len(sel.children) > 0 {
+				m.expanded[sel] = false
+				m.rebuild(sel)
+			} else {
+				m.toParent(sel)
+			}
+		}
+	case key.Matches(msg, k.Parent):
+		if sel := m.selected(); sel != nil {
+			m.toParent(sel)
+		}
+	}
+	m.clampTop()
+	if m.selected() != prev {
+		return m, m.renderSelected()
+	}
+	return m, nil
+}
+
+func (m *Model) toParent(l *liveNode) {
+	if l.parent == nil || l.parent == m.tree.root {
+		return
+	}
+	for i, r := range m.rows {
+		if r.n == l.parent {
+			m.cursor = i
+			return
+		}
+	}
+}
+
+func (m *Model) expandAll(l *liveNode) {
+	m.expanded[l] = true
+	for _, c := range l.children {
+		m.expandAll(c)
+	}
+}
+
+// jumpDiff moves to the next or previous pair with differences of its own
+// (the deepest places that differ), expanding what hides it.
+func (m *Model) jumpDiff(dir int) {
+	var order []*liveNode
+	var walk func(l *liveNode)
+	walk = func(l *liveNode) {
+		for _, c := range l.children {
+			if !c.visible || (m.filterText != "" && !m.matchesBelow(c)) {
+				continue
+			}
+			order = append(order, c)
+			walk(c)
+		}
+	}
+	if m.tree.root == nil {
+		return
+	}
+	walk(m.tree.root)
+	cur := m.selected()
+	at := -1
+	for i, l := range order {
+		if l == cur {
+			at = i
+		}
+	}
+	for i := at + dir; i >= 0 && i < len(order); i += dir {
+		l := order[i]
+		if l.done && l.d.OwnDifferences() && (l.parent == nil || !l.parent.done || (l.parent.d.State != diff.Added && l.parent.d.State != diff.Removed)) {
+			for p := l.parent; p != nil; p = p.parent {
+				m.expanded[p] = true
+			}
+			m.rebuild(l)
+			m.focus = treePane
+			return
+		}
+	}
+	m.message = "no further difference"
+}
+
+func (m *Model) jumpRegion(dir int) {
+	for i := range m.det.anchors {
+		a := m.det.anchors[i]
+		if dir < 0 {
+			a = m.det.anchors[len(m.det.anchors)-1-i]
+		}
+		if (dir > 0 && a > m.scroll) || (dir < 0 && a < m.scroll) {
+			m.scroll = a
+			return
+		}
+	}
+}
+
+func (m *Model) scrollDetail(msg tea.KeyMsg) {
+	k, h := m.keys, m.paneHeight()-1
+	last := max(0, len(m.det.lines)-h)
+	switch {
+	case key.Matches(msg, k.Up):
+		m.scroll--
+	case key.Matches(msg, k.Down):
+		m.scroll++
+	case key.Matches(msg, k.PageUp):
+		m.scroll -= h
+	case key.Matches(msg, k.PageDown):
+		m.scroll += h
+	case key.Matches(msg, k.Home):
+		m.scroll = 0
+	case key.Matches(msg, k.End):
+		m.scroll = last
+	case key.Matches(msg, k.Collapse):
+		m.focus = treePane
+	}
+	m.scroll = max(0, min(m.scroll, last))
+}
+
+func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
+	if msg.Action != tea.MouseActionPress {
+		return m, nil
+	}
+	delta := 0
+	switch msg.Button {
+	case tea.MouseButtonWheelUp:
+		delta = -3
+	case tea.MouseButtonWheelDown:
+		delta = 3
+	default:
+		return m, nil
+	}
+	if msg.X < m.treeWidth() {
+		prev := m.selected()
+		m.cursor = max(0, min(len(m.rows)-1, m.cursor+delta))
+		m.clampTop()
+		if m.selected() != prev {
+			return m, m.renderSelected()
+		}
+		return m, nil
+	}
+	m.scroll = max(0, min(m.scroll+delta, len(m.det.lines)-m.paneHeight()+1))
+	return m, nil
+}
+
+// copyPath puts the selection's layered path on the clipboard with OSC 52,
+// which works over ssh and in tmux with set-clipboard on.
+func (m *Model) copyPath() tea.Cmd {
+	sel := m.selected()
+	if sel == nil {
+		return nil
+	}
+	p := sel.d.Path()
+	m.message = "copied " + p
+	out := m.s.Output
+	return func() tea.Msg {
+		w := out
+		if w == nil {
+			w = os.Stdout
+		}
+		fmt.Fprintf(w, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(p)))
+		return nil
+	}
+}
+
+// writeReport writes the text report of the selected subtree to a file
+// in the current directory.
+func (m *Model) writeReport() tea.Cmd {
+	sel := m.selected()
+	if sel == nil || !sel.done {
+		m.message = "that entry is still being compared"
+		return nil
+	}
+	n, a, b := sel.d, m.s.A, m.s.B
+	return func() tea.Msg {
+		name := "isodiff-report.txt"
+		for i := 2; ; i++ {
+			if _, err := os.Stat(name); os.IsNotExist(err) {
+				break
+			}
+			name = fmt.Sprintf("isodiff-report-%d.txt", i)
+		}
+		f, err := os.Create(name)
+		if err == nil {
+			err = WriteTextPlain(f, a, b, n, DefaultReportOptions())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		abs, _ := filepath.Abs(name)
+		return wroteMsg{abs, err}
+	}
+}
+
+// View draws the screen.
+func (m Model) View() string {
+	if m.width == 0 {
+		return ""
+	}
+	if m.showHelp {
+		return m.helpView()
+	}
+	h := m.paneHeight()
+	left := m.treeView(h)
+	right := m.detailView(h)
+	sep := m.styles.paint(m.styles.dim, strings.Repeat("│\n", h-1)+"│")
+	body := lipgloss.JoinHorizontal(lipgloss.Top, left, " ", sep, " ", right)
+	return lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.statusBar(), m.footer())
+}
+
+func (m Model) header() string {
+	text := fmt.Sprintf("isodiff  A %s  B %s", m.s.A.Path, m.s.B.Path)
+	return m.styles.paint(m.styles.title, ansi.Truncate(clean(text), m.width, "…"))
+}
+
+func (m Model) footer() string {
+	if m.filtering {
+		return ansi.Truncate(m.filter.View(), m.width, "")
+	}
+	if m.message != "" {
+		return ansi.Truncate(clean(m.message), m.width, "…")
+	}
+	return m.help.View(m.keys)
+}
+
+func (m Model) statusBar() string {
+	var parts []string
+	if !m.done {
+		parts = append(parts, m.spinner.View()+" comparing")
+	} else if m.err == nil {
+		parts = append(parts, "done")
+	}
+	if p := m.s.Progress; p != nil {
+		parts = append(parts,
+			fmt.Sprintf("A %d entries %s", p.EntriesA.Load(), sizeText(p.BytesA.Load())),
+			fmt.Sprintf("B %d entries %s", p.EntriesB.Load(), sizeText(p.BytesB.Load())))
+	}
+	parts = append(parts, m.elapsed.Round(100*time.Millisecond).String())
+	if m.root != nil {
+		c := m.root.Count()
+		if c.Total() == 0 {
+			parts = append(parts, "identical")
+		} else {
+			parts = append(parts, countLine(c))
+		}
+	} else if p := m.s.Progress; p != nil {
+		parts = append(parts, fmt.Sprintf("%d differences so far", p.Differences.Load()))
+	}
+	if m.filterText != "" {
+		parts = append(parts, "filter: "+m.filterText)
+	}
+	text := " " + strings.Join(parts, " · ")
+	text = ansi.Truncate(text, m.width, "…")
+	return m.styles.paint(m.styles.bar, pad(text, m.width))
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (m Model) treeView(h int) string {
+	w := m.treeWidth()
+	lines := make([]string, 0, h)
+	if len(m.rows) == 0 {
+		msg := "comparing…"
+		if m.done {
+			msg = "no differences"
+			if m.showSame {
+				msg = "nothing to show"
+			}
+		}
+		lines = append(lines, m.styles.paint(m.styles.dim, msg))
+	}
+	for i := m.top; i < len(m.rows) && len(lines) < h; i++ {
+		lines = append(lines, m.treeRow(m.rows[i].n, w, i == m.cursor))
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = pad(ansi.Truncate(l, w, "…"), w)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func stateSymbol(l *liveNode) string {
+	if !l.done {
+		return "…"
+	}
+	n := l.d
+	if n.Unreadable() && n.ErrA != n.ErrB {
+		return "?"
+	}
+	switch n.State {
+	case diff.Modified:
+		return "~"
+	case diff.Added:
+		return "+"
+	case diff.Removed:
+		return "-"
+	case diff.TypeChanged:
+		return "!"
+	}
+	return "="
+}
+
+func (m Model) treeRow(l *liveNode, w int, selected bool) string {
+	s := m.styles
+	indent := strings.Repeat("  ", max(0, l.depth-1))
+	arrow := "  "
+	if len(l.children) > 0 {
+		arrow = "▸ "
+		if m.expanded[l] || m.filterText != "" {
+			arrow = "▾ "
+		}
+	}
+	sym := stateSymbol(l)
+	name := clean(l.d.Name)
+	if l.parent != nil && l.parent.d.Descended && l.parent.parent != nil {
+		name = ":: " + name
+	}
+	info := ""
+	if l.done {
+		kind := l.d.Layer
+		if l.d.Inner != "" {
+			kind += "→" + l.d.Inner
+		}
+		info = kind
+		if r := shortReason(l.d); r != "" {
+			info += " · " + r
+		}
+	}
+	plain := indent + arrow + sym + " " + name
+	if selected {
+		text := ansi.Truncate(plain+"  "+info, w, "…")
+		if s.plain {
+			return "▶" + ansi.Truncate(text, w-1, "…")
+		}
+		return s.sel.Render(pad(text, w))
+	}
+	st := s.state[diff.Same]
+	if l.done {
+		st = s.state[l.d.State]
+		if l.d.Unreadable() && l.d.ErrA != l.d.ErrB {
+			st = s.unreadable
+		}
+	} else {
+		st = s.pending
+	}
+	head := indent + arrow + s.paint(st, sym+" "+name)
+	room := w - ansi.StringWidth(plain) - 2
+	if info != "" && room > 3 {
+		head += "  " + s.paint(s.dim, ansi.Truncate(info, room, "…"))
+	}
+	return head
+}
+
+// shortReason is the reason shown on a tree row.
+func shortReason(n *diff.Node) string {
+	switch n.State {
+	case diff.Same:
+		return ""
+	case diff.Modified:
+		if !n.OwnDifferences() {
+			return ""
+		}
+	}
+	if len(n.Causes) > 0 {
+		return n.Causes[0].String()
+	}
+	return n.Reason()
+}
+
+func (m Model) detailView(h int) string {
+	w := m.detailWidth()
+	lines := make([]string, 0, h)
+	sel := m.selected()
+	switch {
+	case sel == nil:
+		lines = append(lines, m.styles.paint(m.styles.dim, "select an entry"))
+	case !sel.done:
+		lines = append(lines, clean(sel.d.Path()), m.styles.paint(m.styles.pending, "still being compared…"))
+	case m.det.node != sel.d:
+		lines = append(lines, clean(sel.d.Path()), m.styles.paint(m.styles.pending, "rendering…"))
+	default:
+		body := h - 1
+		end := min(len(m.det.lines), m.scroll+body)
+		lines = append(lines, m.det.lines[m.scroll:end]...)
+		for len(lines) < body {
+			lines = append(lines, "")
+		}
+		pos := fmt.Sprintf("── %d-%d of %d ", m.scroll+1, end, len(m.det.lines))
+		if m.focus == detailPane {
+			pos = "── [focus] " + pos[len("── "):]
+		}
+		lines = append(lines, m.styles.paint(m.styles.dim, pos+strings.Repeat("─", max(0, w-ansi.StringWidth(pos)))))
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	for i, l := range lines[:h] {
+		lines[i] = pad(ansi.Truncate(l, w, "…"), w)
+	}
+	return strings.Join(lines[:h], "\n")
+}
+
+func (m Model) helpView() string {
+	hm := m.help
+	hm.ShowAll = true
+	body := m.styles.paint(m.styles.title, "isodiff keys") + "\n\n" + hm.View(m.keys) + "\n\n" +
+		"Rows: ~ modified  + added  - removed  ! type changed  ? unreadable  = identical  … being compared\n" +
+		"Paths join layers with \" :: \" (an image inside an image).\n\n" +
+		m.styles.paint(m.styles.dim, "press any key to go back")
+	lines := strings.Split(body, "\n")
+	for i := range lines {
+		lines[i] = ansi.Truncate(lines[i], m.width, "…")
+	}
+	for len(lines) < m.height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines[:m.height], "\n")
+}
