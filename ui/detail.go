@@ -37,10 +37,12 @@ type styles struct {
 }
 
 func newStyles(r *lipgloss.Renderer) styles {
-	c := func(light, dark string) lipgloss.AdaptiveColor { return lipgloss.AdaptiveColor{Light: light, Dark: dark} }
+	c := func(light, dark string) lipgloss.AdaptiveColor {
+		return lipgloss.AdaptiveColor{Light: light, Dark: dark}
+	}
 	st := r.NewStyle
 	return styles{
-		plain: r.ColorProfile() == 0x04 /* termenv.Ascii */,
+		plain: r.ColorProfile() == 0x04, /* termenv.Ascii */
 		title: st().Bold(true),
 		dim:   st().Faint(true),
 		del:   st().Foreground(c("1", "9")),

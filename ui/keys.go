@@ -4,13 +4,13 @@ import "github.com/charmbracelet/bubbles/key"
 
 // KeyMap is every key of the interactive UI, shown by the help bar.
 type KeyMap struct {
-	Up, Down, Expand, Collapse, ExpandAll     key.Binding
-	NextDiff, PrevDiff, Parent, SwitchPane    key.Binding
-	PageUp, PageDown, Home, End               key.Binding
-	TextView, HexView, SideBySide, ShowSame   key.Binding
-	NextRegion, PrevRegion                    key.Binding
-	Filter, ClearFilter, Copy, Write, Help    key.Binding
-	Quit                                      key.Binding
+	Up, Down, Expand, Collapse, ExpandAll   key.Binding
+	NextDiff, PrevDiff, Parent, SwitchPane  key.Binding
+	PageUp, PageDown, Home, End             key.Binding
+	TextView, HexView, SideBySide, ShowSame key.Binding
+	NextRegion, PrevRegion                  key.Binding
+	Filter, ClearFilter, Copy, Write, Help  key.Binding
+	Quit                                    key.Binding
 }
 
 // DefaultKeyMap is the key map the UI starts with.
