@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"isodiff/diff"
 )
@@ -42,7 +43,7 @@ func newStyles(r *lipgloss.Renderer) styles {
 	}
 	st := r.NewStyle
 	return styles{
-		plain: r.ColorProfile() == 0x04, /* termenv.Ascii */
+		plain: r.ColorProfile() == termenv.Ascii,
 		title: st().Bold(true),
 		dim:   st().Faint(true),
 		del:   st().Foreground(c("1", "9")),
@@ -177,7 +178,19 @@ func (d *detail) fields(n *diff.Node, width int, s styles) {
 		}
 		return clean(v)
 	}
+	// Differing fields first: they are what the reader came for.
+	ordered := make([]diff.FieldDiff, 0, len(n.Fields))
 	for _, f := range n.Fields {
+		if f.Different {
+			ordered = append(ordered, f)
+		}
+	}
+	for _, f := range n.Fields {
+		if !f.Different {
+			ordered = append(ordered, f)
+		}
+	}
+	for _, f := range ordered {
 		mark, name := "  ", pad(ansi.Truncate(f.Name, wName, "…"), wName)
 		a := pad(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
 		b := ansi.Truncate(val(f.B, f.InB), col, "…")

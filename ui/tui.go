@@ -751,11 +751,19 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 			info += " · " + r
 		}
 	}
-	plain := indent + arrow + sym + " " + name
+	gutter := ""
+	if s.plain {
+		// Without colour the selection is a marker in a gutter.
+		gutter = " "
+		if selected {
+			gutter = "▶"
+		}
+	}
+	plain := gutter + indent + arrow + sym + " " + name
 	if selected {
 		text := ansi.Truncate(plain+"  "+info, w, "…")
 		if s.plain {
-			return "▶" + ansi.Truncate(text, w-1, "…")
+			return text
 		}
 		return s.sel.Render(pad(text, w))
 	}
@@ -768,7 +776,7 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	} else {
 		st = s.pending
 	}
-	head := indent + arrow + s.paint(st, sym+" "+name)
+	head := gutter + indent + arrow + s.paint(st, sym+" "+name)
 	room := w - ansi.StringWidth(plain) - 2
 	if info != "" && room > 3 {
 		head += "  " + s.paint(s.dim, ansi.Truncate(info, room, "…"))
@@ -826,10 +834,18 @@ func (m Model) detailView(h int) string {
 }
 
 func (m Model) helpView() string {
+	groups := m.keys.FullHelp()
 	hm := m.help
-	hm.ShowAll = true
-	body := m.styles.paint(m.styles.title, "isodiff keys") + "\n\n" + hm.View(m.keys) + "\n\n" +
-		"Rows: ~ modified  + added  - removed  ! type changed  ? unreadable  = identical  … being compared\n" +
+	hm.Width = 0 // measure without truncation
+	keys := hm.FullHelpView(groups)
+	if lipgloss.Width(keys) > m.width {
+		// Too narrow for every column side by side: two rows of columns.
+		half := (len(groups) + 1) / 2
+		keys = hm.FullHelpView(groups[:half]) + "\n\n" + hm.FullHelpView(groups[half:])
+	}
+	body := m.styles.paint(m.styles.title, "isodiff keys") + "\n\n" + keys + "\n\n" +
+		"Rows: ~ modified  + added  - removed  ! type changed\n" +
+		"      ? unreadable  = identical  … being compared\n" +
 		"Paths join layers with \" :: \" (an image inside an image).\n\n" +
 		m.styles.paint(m.styles.dim, "press any key to go back")
 	lines := strings.Split(body, "\n")

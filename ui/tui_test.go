@@ -1,0 +1,193 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/muesli/termenv"
+
+	"isodiff/diff"
+	"isodiff/unpack"
+)
+
+// compareFixtures compares two committed fixture images, feeding every
+// finished pair to feed as the interactive mode does.
+func compareFixtures(t *testing.T, a, b string, feed *Feed, tweak func([]byte) []byte, progress *diff.Progress) *diff.Node {
+	t.Helper()
+	open := func(name string, tweak func([]byte) []byte) *unpack.Node {
+		img, err := os.ReadFile(filepath.Join("..", "fixtures", "iso", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tweak != nil {
+			img = tweak(img)
+		}
+		r := bytes.NewReader(img)
+		f, ok := unpack.Detect(r, int64(len(img)))
+		if !ok {
+			t.Fatalf("%s: not detected", name)
+		}
+		n, err := f.Open(r, int64(len(img)), &unpack.Env{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	opt := diff.DefaultOptions()
+	opt.MaxDiffLines, opt.MaxHexBytes = 20000, 256<<10
+	if feed != nil {
+		opt.OnDone = feed.Done
+	}
+	opt.Progress = progress
+	return diff.Compare(a, open(a, nil), open(b, tweak), opt)
+}
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newTestModel is a model with colour off and a clock that does not move.
+func newTestModel(a, b string, feed *Feed, progress *diff.Progress, results chan Result, w, h int) Model {
+	m := NewModel(Session{
+		A: Input{Path: a}, B: Input{Path: b}, Feed: feed, Progress: progress,
+		Result: results, Now: func() time.Time { return epoch },
+	}, lipgloss.NewRenderer(&bytes.Buffer{}, termenv.WithProfile(termenv.Ascii)))
+	m = step(m, tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// step applies one message and lays out the right pane as the command it
+// returns would, outside the update loop.
+func step(m Model, msg tea.Msg) Model {
+	next, _ := m.Update(msg)
+	m = next.(Model)
+	if cmd := m.renderSelected(); cmd != nil {
+		next, _ = m.Update(cmd())
+		m = next.(Model)
+	}
+	return m
+}
+
+func keys(m Model, ks ...string) Model {
+	for _, k := range ks {
+		var msg tea.KeyMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyMsg{Type: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyMsg{Type: tea.KeyEsc}
+		case "tab":
+			msg = tea.KeyMsg{Type: tea.KeyTab}
+		case "right":
+			msg = tea.KeyMsg{Type: tea.KeyRight}
+		case "pgdown":
+			msg = tea.KeyMsg{Type: tea.KeyPgDown}
+		default:
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+		}
+		m = step(m, msg)
+	}
+	return m
+}
+
+// finished is a model after the whole comparison of a fixture pair.
+func finished(t *testing.T, a, b string, w, h int, tweak func([]byte) []byte) Model {
+	t.Helper()
+	feed, progress := &Feed{}, &diff.Progress{}
+	root := compareFixtures(t, a, b, feed, tweak, progress)
+	m := newTestModel(a, b, feed, progress, nil, w, h)
+	return step(m, resultMsg{Root: root})
+}
+
+var sizes = []struct {
+	name string
+	w, h int
+}{{"80x24", 80, 24}, {"120x40", 120, 40}}
+
+func TestFrames(t *testing.T) {
+	catalogPastEnd := func(img []byte) []byte {
+		img = bytes.Clone(img)
+		for s := 17; s < 32; s++ {
+			vd := img[s*2048 : (s+1)*2048]
+			if vd[0] == 0 && bytes.HasPrefix(vd[7:], []byte("EL TORITO SPECIFICATION")) {
+				binary.LittleEndian.PutUint32(vd[71:], uint32(len(img)/2048+100))
+			}
+		}
+		return img
+	}
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			t.Run("loading", func(t *testing.T) {
+				// Half the pairs have arrived; the comparison goes on.
+				feed := &Feed{}
+				var all []*diff.Node
+				root := compareFixtures(t, "base-a.iso", "layout-b.iso", &Feed{}, nil, nil)
+				root.Walk(func(n *diff.Node) bool { all = append(all, n); return true })
+				// Children finish before their parents: feed leaves of
+				// the file tree only.
+				for _, n := range all {
+					if n.Parent != nil && n.Parent.Name == "isolinux" {
+						feed.Done(n)
+					}
+				}
+				m := newTestModel("base-a.iso", "layout-b.iso", feed, &diff.Progress{}, make(chan Result), sz.w, sz.h)
+				m = step(m, tickMsg(epoch))
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("finished", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("text", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "n", "s")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("side-by-side", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "n", "tab", "]")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("hex", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "binary-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "n", "x", "tab", "]")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("help", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "?")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("filtered", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "/", "i", "s", "o", "l", "enter")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("unreadable", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "base-b.iso", sz.w, sz.h, catalogPastEnd)
+				m = keys(m, "n")
+				golden.RequireEqual(t, m.View())
+			})
+		})
+	}
+}
+
+func TestExitStatusOfModel(t *testing.T) {
+	m := finished(t, "base-a.iso", "text-b.iso", 80, 24, nil)
+	if m.ExitStatus() != 1 {
+		t.Errorf("differing pair: status %d", m.ExitStatus())
+	}
+	m = finished(t, "base-a.iso", "base-b.iso", 80, 24, nil)
+	if m.ExitStatus() != 0 {
+		t.Errorf("identical pair: status %d", m.ExitStatus())
+	}
+	m = newTestModel("a", "b", &Feed{}, &diff.Progress{}, make(chan Result), 80, 24)
+	if m.ExitStatus() != 2 {
+		t.Errorf("quit before anything was compared: status %d", m.ExitStatus())
+	}
+}
