@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/term"
 	"github.com/sirupsen/logrus"
 
@@ -284,23 +285,7 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 	log.SetOutput(io.Discard)
 	logrus.SetOutput(io.Discard)
 
-	feed := &ui.Feed{}
-	progress := &diff.Progress{}
-	cfg.opt.OnDone, cfg.opt.Progress = feed.Done, progress
-	// A person scrolls: keep far more of each diff than a report would.
-	cfg.opt.MaxDiffLines = max(cfg.opt.MaxDiffLines, 20000)
-	cfg.opt.MaxHexBytes = max(cfg.opt.MaxHexBytes, 256<<10)
-
-	results := make(chan ui.Result, 1)
-	var c *comparison
-	go func() {
-		c = runComparison(cfg, pathA, pathB, env)
-		results <- ui.Result{Root: c.root, Err: errors.Join(c.errs...)}
-	}()
-	model := ui.NewModel(ui.Session{
-		A: ui.Input{Path: pathA}, B: ui.Input{Path: pathB},
-		Feed: feed, Progress: progress, Result: results,
-	}, nil)
+	model := startInteractive(cfg, pathA, pathB, env, nil)
 	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
 	if err != nil {
 		fmt.Fprintf(stderr, "isodiff: terminal: %v\n", err)
@@ -313,6 +298,30 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 		}
 	}
 	return m.ExitStatus()
+}
+
+// startInteractive starts the comparison in the background and returns
+// the UI that watches it (r: the renderer, nil for the terminal's).
+func startInteractive(cfg *config, pathA, pathB string, env *unpack.Env, r *lipgloss.Renderer) ui.Model {
+	feed := &ui.Feed{}
+	progress := &diff.Progress{}
+	opt := cfg.opt
+	opt.OnDone, opt.Progress = feed.Done, progress
+	// A person scrolls: keep far more of each diff than a report would.
+	opt.MaxDiffLines = max(opt.MaxDiffLines, 20000)
+	opt.MaxHexBytes = max(opt.MaxHexBytes, 256<<10)
+	run := *cfg
+	run.opt = opt
+
+	results := make(chan ui.Result, 1)
+	go func() {
+		c := runComparison(&run, pathA, pathB, env)
+		results <- ui.Result{Root: c.root, Err: errors.Join(c.errs...)}
+	}()
+	return ui.NewModel(ui.Session{
+		A: ui.Input{Path: pathA}, B: ui.Input{Path: pathB},
+		Feed: feed, Progress: progress, Result: results,
+	}, r)
 }
 
 // writeTo runs write on standard output for "-", else on a new file.

@@ -3,15 +3,24 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
 	"golang.org/x/sys/unix"
+
+	"isodiff/ui"
+	"isodiff/unpack"
 )
 
 // fixturePairs are the committed image pairs (see fixtures/README.md) and
@@ -279,4 +288,46 @@ func setMtimes(t *testing.T, root string) {
 		}
 		return nil
 	})
+}
+
+// interactiveModel starts the UI on a fixture pair as the command does on
+// a terminal, with colour off.
+func interactiveModel(t *testing.T, a, b string, w, h int) *teatest.TestModel {
+	t.Helper()
+	cfg, pa, pb, err := parseFlags([]string{fixture(t, a), fixture(t, b)}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &unpack.Env{TempDir: t.TempDir()}
+	t.Cleanup(func() { env.Close() })
+	m := startInteractive(cfg, pa, pb, env, lipgloss.NewRenderer(io.Discard, termenv.WithProfile(termenv.Ascii)))
+	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
+}
+
+func TestInteractiveWalk(t *testing.T) {
+	tm := interactiveModel(t, "base-a.iso", "binary-b.iso", 120, 40)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("1 difference: 1 modified")) },
+		teatest.WithDuration(10*time.Second))
+	// n until the deepest difference, then its hex view.
+	tm.Type("n")
+	tm.Type("x")
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
+		return bytes.Contains(b, []byte("base-a.iso :: /data/blob.bin")) && bytes.Contains(b, []byte("de ad be ef"))
+	}, teatest.WithDuration(5*time.Second))
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(ui.Model)
+	if final.ExitStatus() != 1 {
+		t.Errorf("exit status %d, want 1", final.ExitStatus())
+	}
+}
+
+func TestInteractiveQuitStatus(t *testing.T) {
+	tm := interactiveModel(t, "base-a.iso", "base-b.iso", 80, 24)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("identical")) },
+		teatest.WithDuration(10*time.Second))
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(ui.Model)
+	if final.ExitStatus() != 0 {
+		t.Errorf("exit status %d, want 0", final.ExitStatus())
+	}
 }
