@@ -1,0 +1,1108 @@
+package unpack
+
+// ISO 9660 directory hierarchy, with Rock Ridge (rockridge.go) and Joliet.
+//
+// Why our own reader and not go-diskfs (v1.9.4, filesystem/iso9660), which
+// the tests still use as a cross-check on the names it gets right: measured
+// on xorriso images, its Name() strips a leading and a trailing '.' even
+// from Rock Ridge names (".hidden" comes back as "hidden"); NM records
+// continued in a continuation area (CE) are ignored, so a 229-character
+// name came back about 93 characters long; of a symlink target spread over
+// several SL records only the last record is returned; a multi-extent file
+// (> 4 GiB, -iso-level 3) comes back as two entries of the same name; it
+// finds directories by path through the path table, which is quadratic
+// and fragile once Rock Ridge names differ from ISO identifiers; and it
+// exposes no Rock Ridge TF times. So this reader walks directory records
+// itself, by extent and never by path, and checks the path tables against
+// what it found instead of trusting them.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Directory record file flags (ECMA-119 9.1.6).
+const (
+	flagHidden      = 0x01
+	flagDir         = 0x02
+	flagAssociated  = 0x04
+	flagRecord      = 0x08
+	flagProtection  = 0x10
+	flagMultiExtent = 0x80
+)
+
+// Limits that keep a hostile image from costing unbounded time or memory.
+const (
+	maxDirRead   = 64 << 20   // bytes of one directory extent read
+	maxNodes     = 10_000_000 // entries in one image, all trees together
+	maxDepth     = 1024       // directory nesting
+	maxPathTable = 64 << 20   // bytes of one path table read
+	maxExtents   = 1 << 16    // extents of one multi-extent file
+)
+
+// dirRecord is one ISO 9660 directory record (ECMA-119 9.1).
+type dirRecord struct {
+	off       int64 // byte offset of the record in the image
+	length    int   // record length
+	xarLen    uint8 // extended attribute record length, in logical blocks
+	lba       uint32
+	size      uint32
+	recTime   [7]byte
+	flags     uint8
+	unitSize  uint8
+	gapSize   uint8
+	volSeq    uint16
+	ident     []byte
+	sysUse    []byte // system use area (SUSP entries when Rock Ridge)
+	sysUseOff int64  // byte offset of sysUse in the image
+	err       error  // a both-endian mismatch and the like: the record is still usable
+}
+
+// parseDirRecordAt parses the directory record at the start of b, which is
+// at byte off of the image. b may be longer than the record.
+func parseDirRecordAt(b []byte, off int64) (dirRecord, error) {
+	if len(b) < 34 {
+		return dirRecord{}, formatErr(isoLayer, off, "directory record: %d bytes, at least 34 needed", len(b))
+	}
+	l := int(b[0])
+	if l < 34 || l > len(b) {
+		return dirRecord{}, formatErr(isoLayer, off, "directory record length %d (at least 34, at most %d here)", l, len(b))
+	}
+	idLen := int(b[32])
+	if idLen == 0 || 33+idLen > l {
+		return dirRecord{}, formatErr(isoLayer, off, "directory record of length %d with identifier length %d", l, idLen)
+	}
+	rec := dirRecord{off: off, length: l, xarLen: b[1], flags: b[25], unitSize: b[26], gapSize: b[27]}
+	var e1, e2, e3 error
+	rec.lba, e1 = bothEndian32(b[2:10])
+	rec.size, e2 = bothEndian32(b[10:18])
+	rec.volSeq, e3 = bothEndian16(b[28:32])
+	copy(rec.recTime[:], b[18:25])
+	rec.ident = b[33 : 33+idLen]
+	su := 33 + idLen
+	if idLen%2 == 0 {
+		su++ // padding byte
+	}
+	if su > l {
+		su = l
+	}
+	rec.sysUse = b[su:l]
+	rec.sysUseOff = off + int64(su)
+	rec.err = firstErr(bothErr(e1, off+2), bothErr(e2, off+10), bothErr(e3, off+28))
+	return rec, nil
+}
+
+func (rec *dirRecord) isDot() bool    { return len(rec.ident) == 1 && rec.ident[0] == 0 }
+func (rec *dirRecord) isDotDot() bool { return len(rec.ident) == 1 && rec.ident[0] == 1 }
+
+// extentFile is a regular file as the El Torito reader needs it to name a
+// boot image: its path in the file tree and its total size.
+type extentFile struct {
+	path string
+	size int64
+}
+
+// naming says how a tree's entries are named.
+type naming int
+
+const (
+	namesISO naming = iota
+	namesRockRidge
+	namesJoliet
+)
+
+// dirMeta is what the path tables are checked against: per directory
+// extent, the identifier of the record that names it and the extent of the
+// directory holding that record.
+type dirMeta struct {
+	ident  []byte // nil for the root
+	named  bool
+	parent uint32
+}
+
+// treeWalker walks one directory hierarchy (primary or Joliet) by extent.
+type treeWalker struct {
+	r        io.ReaderAt
+	size     int64
+	bs       int64
+	claims   *Claims
+	names    naming
+	suspSkip int
+	nodes    *int        // entries made so far, shared by every walk of the image
+	budget   *readBudget // shared by every walk of the image
+	full     bool        // maxNodes reached
+	dirs     map[uint32]*dirMeta
+	tree     string // "ISO 9660" or "Joliet", for claims
+}
+
+// readBudget bounds the bytes of structure (directories, continuation
+// areas) that one image can make the reader read. In a sound image these
+// are distinct ranges, so twice the image size is never reached; a hostile
+// one pointing many records at the same large areas stops there instead of
+// reading gigabytes.
+type readBudget struct{ left int64 }
+
+func newReadBudget(size int64) *readBudget { return &readBudget{left: 2*size + 8<<20} }
+
+// take spends n bytes, or says there are not enough left. A nil budget
+// never runs out.
+func (b *readBudget) take(n int64) bool {
+	if b == nil {
+		return true
+	}
+	if n > b.left {
+		b.left = 0
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+func newTreeWalker(r io.ReaderAt, size int64, vi *volumeInfo, claims *Claims, names naming, nodes *int, budget *readBudget) *treeWalker {
+	tree := "ISO 9660"
+	if names == namesJoliet {
+		tree = "Joliet"
+	}
+	return &treeWalker{r: r, size: size, bs: vi.blockSize, claims: claims, names: names, nodes: nodes, budget: budget, dirs: map[uint32]*dirMeta{}, tree: tree}
+}
+
+// readTrees walks the directory hierarchy by extent and returns:
+//
+//   - files: the file tree, named by Rock Ridge when the root's "." record
+//     has a SUSP "SP" entry and Rock Ridge entries, else by Joliet when a
+//     Joliet descriptor exists, else by ISO 9660 identifiers;
+//   - joliet: when Rock Ridge names the files and a Joliet tree exists,
+//     "[Joliet tree]": that hierarchy as metadata only, each file's field
+//     "extent" naming the file of files at the same extent (so that a pure
+//     relayout does not show twice), or "LBA n"; nil otherwise;
+//   - pathTables: "[path tables]", one child per table, one field per
+//     directory, Err where a table disagrees with the hierarchy;
+//   - byExtent: the byte offset of each non-empty regular file's first
+//     extent, to its path and total size.
+//
+// Damage is recorded in the Err of the Node concerned and the walk goes on
+// elsewhere; err is non-nil only when vi is unusable.
+func readTrees(r io.ReaderAt, size int64, vi *volumeInfo, claims *Claims) (files, joliet, pathTables *Node, byExtent map[int64]extentFile, err error) {
+	if vi == nil || vi.blockSize <= 0 {
+		return nil, nil, nil, nil, errors.New("iso9660: readTrees without volume information")
+	}
+	nodes := 0
+	budget := newReadBudget(size)
+	rr := detectRockRidge(r, size, vi)
+	names := namesISO
+	if rr.used {
+		names = namesRockRidge
+	}
+	pw := newTreeWalker(r, size, vi, claims, names, &nodes, budget)
+	pw.suspSkip = rr.skip
+	primary := pw.walk(vi.primaryRoot, rr)
+
+	var jw *treeWalker
+	var jtree *Node
+	if vi.jolietRoot != nil {
+		jw = newTreeWalker(r, size, vi, claims, namesJoliet, &nodes, budget)
+		jtree = jw.walk(*vi.jolietRoot, rockRidgeRoot{})
+		jtree.Sort()
+	}
+	primary.Sort()
+
+	files = primary
+	if !rr.used && jtree != nil {
+		files = jtree
+		addISONames(files, primary)
+	}
+	byExtent = linkFiles(files)
+	if rr.used && jtree != nil {
+		joliet = jolietMetadata(jtree, files)
+	}
+	var jdirs map[uint32]*dirMeta
+	if jw != nil {
+		jdirs = jw.dirs
+	}
+	pathTables = readPathTables(r, size, vi, pw.dirs, jdirs, claims)
+	return files, joliet, pathTables, byExtent, nil
+}
+
+// walk reads the hierarchy under root (a directory record) into a tree.
+func (w *treeWalker) walk(root dirRecord, rr rockRidgeRoot) *Node {
+	n := &Node{Name: "/", Type: TypeDir, Layer: isoLayer, Offset: int64(root.lba) * w.bs}
+	w.dirs[root.lba] = &dirMeta{named: true, parent: root.lba}
+	visited := map[uint32]bool{}
+	w.readDir(n, root, "/", 0, visited, true, rr)
+	return n
+}
+
+// readDir reads the directory whose extent rec describes into n, then the
+// directories below it. isRoot marks the root, whose "." record carries the
+// attributes of the root itself (and the SUSP SP and ER entries).
+func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, visited map[uint32]bool, isRoot bool, rr rockRidgeRoot) {
+	if visited[rec.lba] {
+		n.Err = formatErr(isoLayer, int64(rec.lba)*w.bs, "directory loop: extent %d is already a directory above or elsewhere in the tree", rec.lba)
+		return
+	}
+	visited[rec.lba] = true
+	if depth > maxDepth {
+		n.Err = formatErr(isoLayer, int64(rec.lba)*w.bs, "directories nested deeper than %d", maxDepth)
+		return
+	}
+	buf, start, err := w.readExtent(rec, path)
+	if err != nil {
+		n.Err = err
+		if buf == nil {
+			return
+		}
+	}
+	recs, slack, perr := parseDirRecords(buf, start)
+	if n.Err == nil {
+		n.Err = perr
+	}
+	if w.dirs[rec.lba] == nil {
+		w.dirs[rec.lba] = &dirMeta{}
+	}
+
+	var groups [][]dirRecord
+	var dot *dirRecord
+	for i := 0; i < len(recs); i++ {
+		rc := recs[i]
+		switch {
+		case rc.isDot():
+			if dot == nil {
+				dot = &recs[i]
+				if rc.lba != rec.lba && n.Err == nil {
+					n.Err = formatErr(isoLayer, rc.off, "\".\" record points to extent %d, not to its own extent %d", rc.lba, rec.lba)
+				}
+			}
+			if w.names == namesRockRidge && !(isRoot && dot == &recs[i]) {
+				// Only for the claims of its continuation areas (the
+				// root's "." is read by describeRoot).
+				w.suspEntries(rc, false, path)
+			}
+			continue
+		case rc.isDotDot():
+			// Its extent is not checked: libisofs 1.5.4 points the ".."
+			// of every Joliet directory at the directory itself.
+			if w.names == namesRockRidge {
+				w.suspEntries(rc, false, path)
+			}
+			continue
+		}
+		g := []dirRecord{rc}
+		for rc.flags&flagMultiExtent != 0 && i+1 < len(recs) && bytes.Equal(recs[i+1].ident, rc.ident) && len(g) < maxExtents {
+			i++
+			rc = recs[i]
+			g = append(g, rc)
+		}
+		groups = append(groups, g)
+	}
+
+	if isRoot {
+		if dot == nil {
+			dot = &rec
+		}
+		w.describeRoot(n, *dot, rr, path)
+	}
+	if slack != "" {
+		n.AddField("unused bytes", "%s", slack)
+	}
+
+	used := map[string]int{}
+	for _, g := range groups {
+		if w.full {
+			break
+		}
+		*w.nodes++
+		if *w.nodes > maxNodes {
+			w.full = true
+			n.Err = formatErr(isoLayer, g[0].off, "more than %d entries: the rest of the image is not read", maxNodes)
+			break
+		}
+		c, sub, skip := w.entryNode(g, path)
+		if g[0].flags&flagDir != 0 {
+			m := w.dirs[g[0].lba]
+			if m == nil {
+				m = &dirMeta{}
+				w.dirs[g[0].lba] = m
+			}
+			if !m.named {
+				m.ident, m.named, m.parent = g[0].ident, true, rec.lba
+			}
+		}
+		if skip {
+			continue
+		}
+		base := c.Name
+		used[base]++
+		if used[base] > 1 {
+			c.Name = fmt.Sprintf("%s (duplicate %d)", base, used[base])
+			if c.Err == nil {
+				c.Err = formatErr(isoLayer, g[0].off, "a second entry named %q in this directory", base)
+			}
+		}
+		n.Children = append(n.Children, c)
+		n.Order = append(n.Order, c.Name)
+		if sub != nil {
+			w.readDir(c, *sub, joinPath(path, c.Name), depth+1, visited, false, rr)
+		}
+	}
+}
+
+// readExtent reads a directory's extent (at most maxDirRead bytes, never
+// past the end of the image) and claims it.
+func (w *treeWalker) readExtent(rec dirRecord, path string) ([]byte, int64, error) {
+	start := (int64(rec.lba) + int64(rec.xarLen)) * w.bs
+	length := int64(rec.size)
+	if start >= w.size {
+		return nil, start, formatErr(isoLayer, start, "directory extent %d starts past the end of the image", rec.lba)
+	}
+	w.claims.Addf(start, min(length, w.size-start), "%s directory %s", w.tree, path)
+	if rec.xarLen > 0 {
+		w.claims.Addf(int64(rec.lba)*w.bs, int64(rec.xarLen)*w.bs, "%s extended attributes of %s", w.tree, path)
+	}
+	var err error
+	if length > maxDirRead {
+		err = formatErr(isoLayer, start, "directory of %d bytes: only the first %d read", length, maxDirRead)
+		length = maxDirRead
+	}
+	if start+length > w.size {
+		err = formatErr(isoLayer, start, "directory extent of %d bytes runs %d bytes past the end of the image", length, start+length-w.size)
+		length = w.size - start
+	}
+	if !w.budget.take(length) {
+		return nil, start, formatErr(isoLayer, start, "the image makes the reader read more than twice its size: directory not read")
+	}
+	buf := make([]byte, length)
+	if rerr := readFull(w.r, buf, start, isoLayer, "directory "+path); rerr != nil {
+		return nil, start, rerr
+	}
+	return buf, start, err
+}
+
+// parseDirRecords splits a directory extent into records. Records never
+// cross a 2048-byte sector; a zero length byte means the rest of the sector
+// is padding. slack describes non-zero bytes in that padding.
+func parseDirRecords(buf []byte, base int64) (recs []dirRecord, slack string, err error) {
+	var slackParts []string
+	pos := 0
+	for pos < len(buf) {
+		sectorEnd := min((pos/isoSectorSize+1)*isoSectorSize, len(buf))
+		l := int(buf[pos])
+		if l == 0 {
+			if s := unusedBytes(buf[:sectorEnd], pos, sectorEnd); s != "" && len(slackParts) < 8 {
+				slackParts = append(slackParts, s)
+			}
+			pos = sectorEnd
+			continue
+		}
+		if pos+l > sectorEnd {
+			if err == nil {
+				err = formatErr(isoLayer, base+int64(pos), "directory record of length %d crosses the end of the sector", l)
+			}
+			pos = sectorEnd
+			continue
+		}
+		rec, rerr := parseDirRecordAt(buf[pos:pos+l], base+int64(pos))
+		if rerr != nil {
+			if err == nil {
+				err = rerr
+			}
+			pos = sectorEnd
+			continue
+		}
+		recs = append(recs, rec)
+		pos += l
+	}
+	return recs, strings.Join(slackParts, ", "), err
+}
+
+// entryNode makes the node of one entry of a directory from its records
+// (more than one for a multi-extent file). sub is the directory record to
+// descend into, if the entry is a directory; skip says the entry is not
+// shown here (a Rock Ridge relocated directory, shown where CL points).
+func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dirRecord, skip bool) {
+	first := g[0]
+	n = &Node{Layer: isoLayer, Type: TypeFile, Err: first.err}
+	setErr := func(e error) {
+		if n.Err == nil {
+			n.Err = e
+		}
+	}
+	if g[len(g)-1].flags&flagMultiExtent != 0 {
+		setErr(formatErr(isoLayer, g[len(g)-1].off, "multi-extent file without its final record"))
+	}
+	isDir := first.flags&flagDir != 0
+
+	var ri rrInfo
+	if w.names == namesRockRidge {
+		ri = w.rockRidge(first, false, dirPath)
+		if ri.relocated {
+			return nil, nil, true
+		}
+		setErr(ri.err)
+	}
+
+	switch w.names {
+	case namesJoliet:
+		n.Name = jolietName(first.ident)
+	case namesRockRidge:
+		if ri.hasName {
+			n.Name = ri.name
+		} else {
+			n.Name = isoName(first.ident, isDir)
+		}
+	default:
+		n.Name = isoName(first.ident, isDir)
+	}
+	if bad := badName(n.Name); bad != "" {
+		setErr(formatErr(isoLayer, first.off, "entry name %q %s", n.Name, bad))
+		n.Name = strconv.Quote(n.Name)
+	}
+
+	// The record whose extent is the content: for a Rock Ridge relocated
+	// directory, the one CL points to.
+	if ri.hasChildLink {
+		isDir = true
+		rec, err := w.recordOfExtent(uint32(ri.childLink))
+		if err != nil {
+			setErr(err)
+		} else {
+			sub = &rec
+		}
+	} else if isDir {
+		sub = &first
+	}
+
+	n.Type = TypeFile
+	if isDir {
+		n.Type = TypeDir
+	} else if ri.hasMode {
+		switch t := modeType(ri.mode); t {
+		case TypeDir:
+			setErr(formatErr(isoLayer, first.off, "Rock Ridge mode says directory, the record says file"))
+		default:
+			n.Type = t
+		}
+	} else if ri.hasLink {
+		n.Type = TypeSymlink
+	}
+	if isDir && ri.hasMode && modeType(ri.mode) != TypeDir {
+		setErr(formatErr(isoLayer, first.off, "Rock Ridge mode %s on a directory record", modeString(ri.mode)))
+	}
+
+	// Content and size.
+	var total int64
+	var extents []string
+	var sections []*io.SectionReader
+	for _, rc := range g {
+		start := (int64(rc.lba) + int64(rc.xarLen)) * w.bs
+		total += int64(rc.size)
+		if len(g) > 1 {
+			extents = append(extents, fmt.Sprintf("%d+%d", rc.lba, rc.size))
+		}
+		if n.Type != TypeFile {
+			continue
+		}
+		length := int64(rc.size)
+		if start+length > w.size {
+			setErr(formatErr(isoLayer, rc.off, "file extent %d of %d bytes runs past the end of the image", rc.lba, rc.size))
+			length = max(0, w.size-start)
+		}
+		w.claims.Addf(start, length, "%s file %s", w.tree, joinPath(dirPath, n.Name))
+		if rc.xarLen > 0 {
+			w.claims.Addf(int64(rc.lba)*w.bs, int64(rc.xarLen)*w.bs, "%s extended attributes of %s", w.tree, joinPath(dirPath, n.Name))
+		}
+		sections = append(sections, io.NewSectionReader(w.r, min(start, w.size), length))
+	}
+	n.Offset = (int64(first.lba) + int64(first.xarLen)) * w.bs
+	if n.Type == TypeFile {
+		if len(sections) == 1 {
+			n.Data = sections[0]
+		} else {
+			n.Data = newMultiSection(sections)
+		}
+	} else if n.Type != TypeDir {
+		n.Offset = -1
+	}
+	if sub != nil {
+		n.Offset = int64(sub.lba) * w.bs
+		total = int64(sub.size)
+	}
+
+	// Fields, in the order presenters show them.
+	ri.addAttrFields(n)
+	n.AddField("size", "%d", total)
+	ri.addTimeFields(n)
+	n.AddField("record time", "%s", recordTime(first.recTime))
+	if ri.hasLink {
+		n.AddField("link target", "%s", ri.link)
+	}
+	lba := first.lba
+	if sub != nil {
+		lba = sub.lba
+	}
+	n.AddField("lba", "%d", lba)
+	if len(extents) > 0 {
+		n.AddField("extents", "%s", strings.Join(extents, ", "))
+	}
+	if w.names != namesJoliet {
+		n.AddField("iso name", "%s", quoteIfNeeded(string(first.ident)))
+	}
+	if f := fileFlags(first.flags); f != "" {
+		n.AddField("file flags", "%s", f)
+	}
+	w.addRecordExtras(n, g)
+	ri.addExtraFields(n)
+	return n, sub, false
+}
+
+// recordOfExtent returns the "." record of the directory at extent lba:
+// what a Rock Ridge CL entry points to. Its data length is the size of the
+// relocated directory.
+func (w *treeWalker) recordOfExtent(lba uint32) (dirRecord, error) {
+	off := int64(lba) * w.bs
+	if off+isoSectorSize > w.size {
+		return dirRecord{}, formatErr(isoLayer, off, "Rock Ridge child link to extent %d past the end of the image", lba)
+	}
+	b := make([]byte, 256)
+	if err := readFull(w.r, b, off, isoLayer, "relocated directory"); err != nil {
+		return dirRecord{}, err
+	}
+	rec, err := parseDirRecordAt(b[:b[0]], off)
+	if err != nil {
+		return dirRecord{}, err
+	}
+	if !rec.isDot() || rec.flags&flagDir == 0 {
+		return dirRecord{}, formatErr(isoLayer, off, "Rock Ridge child link to extent %d, which holds no directory", lba)
+	}
+	return rec, nil
+}
+
+// addRecordExtras adds the fields for rarely used parts of a record, only
+// when they are used.
+func (w *treeWalker) addRecordExtras(n *Node, g []dirRecord) {
+	r := g[0]
+	if r.xarLen != 0 {
+		n.AddField("extended attribute length", "%d", r.xarLen)
+	}
+	if r.unitSize != 0 || r.gapSize != 0 {
+		n.AddField("interleave", "unit %d gap %d", r.unitSize, r.gapSize)
+		if n.Err == nil {
+			n.Err = formatErr(isoLayer, r.off, "interleaved file: content shown as if contiguous")
+		}
+	}
+	if r.volSeq != 1 {
+		n.AddField("volume sequence number", "%d", r.volSeq)
+	}
+}
+
+// describeRoot sets the fields of the root from its "." record.
+func (w *treeWalker) describeRoot(n *Node, dot dirRecord, rr rockRidgeRoot, path string) {
+	var ri rrInfo
+	if w.names == namesRockRidge {
+		ri = w.rockRidge(dot, true, path)
+		if n.Err == nil {
+			n.Err = ri.err
+		}
+	}
+	ri.addAttrFields(n)
+	n.AddField("size", "%d", dot.size)
+	ri.addTimeFields(n)
+	n.AddField("record time", "%s", recordTime(dot.recTime))
+	n.AddField("lba", "%d", dot.lba)
+	if f := fileFlags(dot.flags); f != "" {
+		n.AddField("file flags", "%s", f)
+	}
+	w.addRecordExtras(n, []dirRecord{dot})
+	if w.names == namesRockRidge {
+		if rr.skip != 0 {
+			n.AddField("SUSP skip", "%d", rr.skip)
+		}
+		for i, er := range rr.extensions {
+			name := "ER"
+			if i > 0 {
+				name = fmt.Sprintf("ER %d", i+1)
+			}
+			n.AddField(name, "%s", er)
+		}
+	}
+	ri.addExtraFields(n)
+}
+
+// isoName is the name of a record by its ISO 9660 identifier: without the
+// file version (";1") and without the "." of an empty extension.
+func isoName(ident []byte, isDir bool) string {
+	s := string(ident)
+	if !isDir {
+		if i := strings.LastIndexByte(s, ';'); i >= 0 && isDigits(s[i+1:]) {
+			s = s[:i]
+		}
+		if len(s) > 1 && strings.HasSuffix(s, ".") {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+func jolietName(ident []byte) string {
+	s := decodeUCS2(ident)
+	return strings.TrimSuffix(s, ";1")
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// badName says why a name cannot be a path element ("" if it can).
+func badName(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case s == "." || s == "..":
+		return "is a path element of its own"
+	case strings.ContainsAny(s, "/\x00"):
+		return "contains a slash or NUL"
+	}
+	return ""
+}
+
+func quoteIfNeeded(s string) string {
+	if printable(s) && s != "" {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func joinPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+func fileFlags(f uint8) string {
+	var s []string
+	for _, b := range []struct {
+		bit  uint8
+		name string
+	}{{flagHidden, "hidden"}, {flagAssociated, "associated"}, {flagRecord, "record"}, {flagProtection, "protection"}, {0x20, "bit 5"}, {0x40, "bit 6"}} {
+		if f&b.bit != 0 {
+			s = append(s, b.name)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// recordTime decodes the 7-byte date of a directory record (ECMA-119
+// 9.1.5): years since 1900, month, day, hour, minute, second, offset from
+// GMT in 15-minute units.
+func recordTime(b [7]byte) string {
+	if b == [7]byte{} {
+		return "unset"
+	}
+	return formatTime(1900+int(b[0]), int(b[1]), int(b[2]), int(b[3]), int(b[4]), int(b[5]), 0, int8(b[6]), b[:])
+}
+
+// formatTime shows a recorded time in RFC 3339 with the offset kept as
+// recorded, or "invalid" and the raw bytes when it is no date.
+func formatTime(year, month, day, hour, minute, sec, hundredths int, q int8, raw []byte) string {
+	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 || hundredths > 99 || q < -48 || q > 52 {
+		return fmt.Sprintf("invalid (%x)", raw)
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, hundredths*10_000_000, time.FixedZone("", int(q)*15*60))
+	if t.Day() != day {
+		return fmt.Sprintf("invalid (%x)", raw)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// linkFiles marks hard links (a regular file sharing its first extent and
+// size with one earlier in sorted path order; the Rock Ridge serial number
+// is too often 0 to say it) and maps extents to files for El Torito.
+func linkFiles(files *Node) map[int64]extentFile {
+	byExtent := map[int64]extentFile{}
+	type key struct{ off, size int64 }
+	first := map[key]string{}
+	walkFiles(files, "/", func(n *Node, path string) {
+		if n.Type != TypeFile || n.Data == nil || n.Data.Size() == 0 {
+			return
+		}
+		k := key{n.Offset, n.Data.Size()}
+		if p, ok := first[k]; ok {
+			insertField(n, Field{Name: "hard link of", Value: p}, "file flags", "iso name", "extents", "lba")
+		} else {
+			first[k] = path
+		}
+		if _, ok := byExtent[n.Offset]; !ok {
+			byExtent[n.Offset] = extentFile{path: path, size: n.Data.Size()}
+		}
+	})
+	return byExtent
+}
+
+// walkFiles calls fn for every node below root, depth first in the order
+// of the (sorted) children, with its path.
+func walkFiles(root *Node, rootPath string, fn func(n *Node, path string)) {
+	var rec func(n *Node, path string)
+	rec = func(n *Node, path string) {
+		for _, c := range n.Children {
+			p := joinPath(path, c.Name)
+			fn(c, p)
+			rec(c, p)
+		}
+	}
+	rec(root, rootPath)
+}
+
+// insertField inserts f after the last of the named fields that n has (at
+// the front if none).
+func insertField(n *Node, f Field, after ...string) {
+	at := 0
+	for i, g := range n.Fields {
+		for _, a := range after {
+			if g.Name == a {
+				at = i + 1
+			}
+		}
+	}
+	n.Fields = append(n.Fields, Field{})
+	copy(n.Fields[at+1:], n.Fields[at:])
+	n.Fields[at] = f
+}
+
+// addISONames gives the files of a Joliet-named tree the ISO 9660
+// identifier of the primary tree's file at the same extent.
+func addISONames(files, primary *Node) {
+	type key struct{ off, size int64 }
+	names := map[key]string{}
+	walkFiles(primary, "/", func(n *Node, _ string) {
+		if n.Type == TypeFile && n.Data != nil {
+			k := key{n.Offset, n.Data.Size()}
+			if _, ok := names[k]; !ok {
+				names[k], _ = n.Field("iso name")
+			}
+		}
+	})
+	walkFiles(files, "/", func(n *Node, _ string) {
+		if n.Type == TypeFile && n.Data != nil {
+			if s, ok := names[key{n.Offset, n.Data.Size()}]; ok {
+				insertField(n, Field{Name: "iso name", Value: s}, "extents", "lba")
+			}
+		}
+	})
+}
+
+// jolietMetadata turns the Joliet tree into "[Joliet tree]": no content,
+// and for each file the path of the file of files at the same extent.
+func jolietMetadata(jtree, files *Node) *Node {
+	type key struct{ off, size int64 }
+	paths := map[key]string{}
+	walkFiles(files, "/", func(n *Node, path string) {
+		if n.Type == TypeFile && n.Data != nil {
+			k := key{n.Offset, n.Data.Size()}
+			if _, ok := paths[k]; !ok {
+				paths[k] = path
+			}
+		}
+	})
+	var conv func(n *Node)
+	conv = func(n *Node) {
+		old := n.Fields
+		lba, _ := n.Field("lba")
+		size, _ := n.Field("size")
+		n.Fields = nil
+		for _, name := range []string{"size", "record time", "file flags", "extents"} {
+			for _, f := range old {
+				if f.Name == name {
+					n.Fields = append(n.Fields, f)
+				}
+			}
+		}
+		if n.Type == TypeFile {
+			v := "LBA " + lba
+			if size == "0" {
+				v = "empty"
+			} else if n.Data != nil {
+				if p, ok := paths[key{n.Offset, n.Data.Size()}]; ok {
+					v = p
+				}
+			}
+			n.Fields = append(n.Fields, Field{Name: "extent", Value: v})
+		}
+		n.Data = nil
+		for _, c := range n.Children {
+			conv(c)
+		}
+	}
+	conv(jtree)
+	jtree.Name = "[Joliet tree]"
+	return jtree
+}
+
+// modeType is the node type of a POSIX file mode.
+func modeType(mode uint32) Type {
+	switch mode & 0o170000 {
+	case 0o040000:
+		return TypeDir
+	case 0o120000:
+		return TypeSymlink
+	case 0o020000:
+		return TypeCharDevice
+	case 0o060000:
+		return TypeBlockDevice
+	case 0o010000:
+		return TypeFifo
+	case 0o140000:
+		return TypeSocket
+	}
+	return TypeFile
+}
+
+// modeString shows a POSIX mode like ls, with the octal permission bits:
+// "-rwsr-xr-x (04755)".
+func modeString(mode uint32) string {
+	var b [10]byte
+	switch mode & 0o170000 {
+	case 0o040000:
+		b[0] = 'd'
+	case 0o120000:
+		b[0] = 'l'
+	case 0o020000:
+		b[0] = 'c'
+	case 0o060000:
+		b[0] = 'b'
+	case 0o010000:
+		b[0] = 'p'
+	case 0o140000:
+		b[0] = 's'
+	case 0o100000:
+		b[0] = '-'
+	default:
+		b[0] = '?'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if mode&(1<<(8-i)) != 0 {
+			b[i+1] = rwx[i]
+		} else {
+			b[i+1] = '-'
+		}
+	}
+	special := func(bit uint32, at int, set, unset byte) {
+		if mode&bit != 0 {
+			if b[at] == 'x' {
+				b[at] = set
+			} else {
+				b[at] = unset
+			}
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	s := fmt.Sprintf("%s (0%04o)", b[:], mode&0o7777)
+	if mode&^0o177777 != 0 {
+		s += fmt.Sprintf(" [raw 0%o]", mode)
+	}
+	return s
+}
+
+// multiSection is the content of a multi-extent file: its extents, in
+// order, as one reader.
+type multiSection struct {
+	parts []*io.SectionReader
+	ends  []int64 // cumulative end offset of each part
+}
+
+func newMultiSection(parts []*io.SectionReader) *multiSection {
+	m := &multiSection{parts: parts}
+	var end int64
+	for _, p := range parts {
+		end += p.Size()
+		m.ends = append(m.ends, end)
+	}
+	return m
+}
+
+func (m *multiSection) Size() int64 {
+	if len(m.ends) == 0 {
+		return 0
+	}
+	return m.ends[len(m.ends)-1]
+}
+
+func (m *multiSection) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("multiSection: negative offset")
+	}
+	if off >= m.Size() {
+		return 0, io.EOF
+	}
+	i := sort.Search(len(m.ends), func(i int) bool { return m.ends[i] > off })
+	n := 0
+	for ; n < len(p) && i < len(m.parts); i++ {
+		pos := off + int64(n)
+		partStart := m.ends[i] - m.parts[i].Size()
+		want := int(min(int64(len(p)-n), m.ends[i]-pos))
+		k, err := m.parts[i].ReadAt(p[n:n+want], pos-partStart)
+		n += k
+		if k < want {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// readPathTables reads every path table and checks it against the
+// directories found by walking the hierarchy (dirs by extent).
+func readPathTables(r io.ReaderAt, size int64, vi *volumeInfo, primary, joliet map[uint32]*dirMeta, claims *Claims) *Node {
+	top := &Node{Name: "[path tables]", Type: TypeRecord, Layer: isoLayer, Offset: -1}
+	for _, ref := range vi.pathTables {
+		dirs := primary
+		if ref.joliet {
+			dirs = joliet
+		}
+		c := readPathTable(r, size, vi.blockSize, ref, dirs, claims)
+		top.Children = append(top.Children, c)
+		top.Order = append(top.Order, c.Name)
+	}
+	top.Sort()
+	return top
+}
+
+type pathRecord struct {
+	ident  []byte
+	lba    uint32
+	parent uint16
+	xar    uint8
+	off    int64
+}
+
+func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uint32]*dirMeta, claims *Claims) *Node {
+	start := ref.lba * bs
+	n := &Node{Name: ref.which, Type: TypeRecord, Layer: isoLayer, Offset: start}
+	n.AddField("location", "%d", ref.lba)
+	n.AddField("size", "%d", ref.size)
+	length := ref.size
+	if start >= size {
+		n.Err = formatErr(isoLayer, start, "path table at block %d starts past the end of the image", ref.lba)
+		return n
+	}
+	if length > maxPathTable {
+		n.Err = formatErr(isoLayer, start, "path table of %d bytes: only the first %d read", length, maxPathTable)
+		length = maxPathTable
+	}
+	if start+length > size {
+		n.Err = formatErr(isoLayer, start, "path table of %d bytes runs past the end of the image", length)
+		length = size - start
+	}
+	claims.Addf(start, length, "path table %s", ref.which)
+	buf := make([]byte, length)
+	if err := readFull(r, buf, start, isoLayer, "path table"); err != nil {
+		n.Err = err
+		return n
+	}
+	var u16 func([]byte) uint16 = binary.LittleEndian.Uint16
+	var u32 func([]byte) uint32 = binary.LittleEndian.Uint32
+	if ref.bigEndian {
+		u16, u32 = binary.BigEndian.Uint16, binary.BigEndian.Uint32
+	}
+	var recs []pathRecord
+	pos := 0
+	for pos < len(buf) {
+		l := int(buf[pos])
+		if l == 0 || pos+8+l > len(buf) {
+			if n.Err == nil {
+				n.Err = formatErr(isoLayer, start+int64(pos), "path table record with identifier length %d: table truncated or corrupt", l)
+			}
+			break
+		}
+		recs = append(recs, pathRecord{
+			xar: buf[pos+1], lba: u32(buf[pos+2:]), parent: u16(buf[pos+6:]),
+			ident: buf[pos+8 : pos+8+l], off: start + int64(pos),
+		})
+		pos += 8 + l + l%2
+	}
+
+	// Paths by the table's own parent links. A parent must come earlier.
+	paths := make([]string, len(recs))
+	used := map[string]int{}
+	var problems []string
+	problem := func(format string, args ...any) {
+		problems = append(problems, fmt.Sprintf(format, args...))
+	}
+	for i, pr := range recs {
+		var p string
+		switch {
+		case i == 0:
+			p = "/"
+			if !(len(pr.ident) == 1 && pr.ident[0] == 0) || pr.parent != 1 {
+				problem("first record is not the root (identifier %q, parent %d)", pr.ident, pr.parent)
+			}
+		case int(pr.parent) < 1 || int(pr.parent) > i:
+			problem("record %d has parent %d, not an earlier record", i+1, pr.parent)
+			p = "/?/" + pathTableName(pr.ident, ref.joliet)
+		default:
+			p = joinPath(paths[pr.parent-1], pathTableName(pr.ident, ref.joliet))
+		}
+		used[p]++
+		if used[p] > 1 {
+			p = fmt.Sprintf("%s (duplicate %d)", p, used[p])
+		}
+		paths[i] = p
+		v := fmt.Sprintf("LBA %d", pr.lba)
+		if pr.xar != 0 {
+			v += fmt.Sprintf(", extended attributes %d", pr.xar)
+		}
+		n.AddField(p, "%s", v)
+
+		// Against the hierarchy.
+		m := dirs[pr.lba]
+		switch {
+		case m == nil:
+			problem("%s: extent %d is no directory of the hierarchy", p, pr.lba)
+		case i > 0 && (!m.named || !bytes.Equal(m.ident, pr.ident)):
+			problem("%s: the directory at extent %d is named %q in the hierarchy", p, pr.lba, m.ident)
+		case i > 0 && int(pr.parent) >= 1 && int(pr.parent) <= len(recs) && recs[pr.parent-1].lba != m.parent:
+			problem("%s: parent extent %d, the hierarchy's \"..\" says %d", p, recs[pr.parent-1].lba, m.parent)
+		}
+	}
+	if dirs != nil && len(recs) != len(dirs) && n.Err == nil {
+		problem("%d directories listed, %d in the hierarchy", len(recs), len(dirs))
+	}
+	if len(problems) > 0 && n.Err == nil {
+		more := ""
+		if len(problems) > 5 {
+			more = fmt.Sprintf(" (and %d more)", len(problems)-5)
+			problems = problems[:5]
+		}
+		n.Err = formatErr(isoLayer, start, "path table disagrees with the directory hierarchy: %s%s", strings.Join(problems, "; "), more)
+	}
+	return n
+}
+
+func pathTableName(ident []byte, joliet bool) string {
+	if joliet {
+		return decodeUCS2(ident)
+	}
+	return quoteIfNeeded(string(ident))
+}

@@ -1,0 +1,505 @@
+package unpack
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// ISO 9660 (ECMA-119) volume descriptors: a sequence of 2048-byte sectors
+// from sector 16 up to a terminator.
+const (
+	isoLayer          = "iso9660"
+	isoSectorSize     = 2048
+	vdStart           = 16 * isoSectorSize
+	maxVolDescriptors = 64
+
+	vdBootRecord    = 0
+	vdPrimary       = 1
+	vdSupplementary = 2
+	vdPartition     = 3
+	vdTerminator    = 255
+)
+
+// volumeInfo is what OpenISO needs from the volume descriptors.
+type volumeInfo struct {
+	blockSize      int64          // logical block size of the primary descriptor (2048 normally)
+	spaceSize      int64          // volume space size in blocks
+	primaryRoot    dirRecord      // root directory record of the PVD
+	jolietRoot     *dirRecord     // root of the Joliet SVD (escape sequences %/@, %/C, %/E), nil if none
+	jolietLevel    int            // 1, 2 or 3; 0 without Joliet
+	bootCatalogLBA int64          // from the El Torito boot record ("EL TORITO SPECIFICATION"), -1 if none
+	pathTables     []pathTableRef // L and M tables of the PVD and of the Joliet SVD
+}
+
+// pathTableRef locates one path table as a volume descriptor announces it.
+type pathTableRef struct {
+	which     string // "primary L", "primary M", "Joliet L", "Joliet M", "primary L optional", ...
+	lba       int64  // location in logical blocks
+	size      int64  // path table size in bytes, from the descriptor
+	bigEndian bool   // an M table
+	joliet    bool   // directory identifiers are UCS-2
+}
+
+// readVolumeDescriptors reads the descriptor set from byte 32768 (sector 16)
+// up to and including the terminator, giving up after maxVolDescriptors
+// descriptors or at the end of input. It returns the node
+// "[volume descriptors]" with one child per descriptor. It fails only when
+// there is no usable primary descriptor; descriptor-level oddities are the
+// Err of that descriptor's child.
+func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *volumeInfo, error) {
+	top := &Node{Name: "[volume descriptors]", Type: TypeRecord, Layer: isoLayer, Offset: vdStart}
+	vi := &volumeInfo{bootCatalogLBA: -1}
+	var primaryErr error
+	havePrimary := false
+	seen := map[string]int{}
+	buf := make([]byte, isoSectorSize)
+	terminated := false
+	for i := 0; i < maxVolDescriptors; i++ {
+		off := int64(vdStart + i*isoSectorSize)
+		if size >= 0 && off+isoSectorSize > size {
+			if i == 0 {
+				return nil, nil, formatErr(isoLayer, off, "no volume descriptor: input ends at byte %d", size)
+			}
+			top.Err = formatErr(isoLayer, off, "descriptor set ends at end of input without a terminator")
+			break
+		}
+		if err := readFull(r, buf, off, isoLayer, "volume descriptor"); err != nil {
+			if i == 0 {
+				return nil, nil, err
+			}
+			top.Err = err
+			break
+		}
+		if string(buf[1:6]) != "CD001" {
+			if i == 0 {
+				return nil, nil, formatErr(isoLayer, off+1, "no ISO 9660 volume descriptor (standard identifier %q, want \"CD001\")", buf[1:6])
+			}
+			top.Err = formatErr(isoLayer, off+1, "descriptor %d has standard identifier %q: descriptor set ends without a terminator", i, buf[1:6])
+			break
+		}
+		claims.Add(off, isoSectorSize, "volume descriptor")
+		n := &Node{Type: TypeRecord, Layer: isoLayer, Offset: off}
+		kind := ""
+		switch buf[0] {
+		case vdPrimary:
+			kind = "primary"
+			parseVolumeFields(n, buf, off, false)
+			if !havePrimary {
+				root, err := primaryVolumeInfo(buf, off, vi)
+				if err != nil {
+					primaryErr = err
+					n.Err = err
+				} else {
+					vi.primaryRoot = root
+					havePrimary = true
+				}
+			} else {
+				n.Err = formatErr(isoLayer, off, "a second primary volume descriptor (ignored)")
+			}
+		case vdSupplementary:
+			level := jolietEscapeLevel(buf[88:120])
+			switch {
+			case buf[6] == 2:
+				kind = "enhanced"
+			case level > 0:
+				kind = "supplementary (Joliet)"
+			default:
+				kind = "supplementary"
+			}
+			parseVolumeFields(n, buf, off, level > 0)
+			if level > 0 && buf[6] == 1 && vi.jolietRoot == nil {
+				root, err := parseDirRecordAt(buf[156:190], off+156)
+				if err != nil {
+					n.Err = err
+				} else {
+					vi.jolietRoot = &root
+					vi.jolietLevel = level
+					vi.pathTables = append(vi.pathTables, pathTableRefs(buf, "Joliet", true)...)
+				}
+			}
+		case vdBootRecord:
+			kind = "boot record"
+			parseBootRecord(n, buf)
+			if bytes.Equal(bytes.TrimRight(buf[7:39], "\x00"), []byte("EL TORITO SPECIFICATION")) && vi.bootCatalogLBA < 0 {
+				vi.bootCatalogLBA = int64(binary.LittleEndian.Uint32(buf[71:75]))
+			}
+		case vdPartition:
+			kind = "partition"
+			n.AddField("version", "%d", buf[6])
+			n.AddField("system id", "%s", idText(buf[8:40]))
+			n.AddField("volume partition id", "%s", idText(buf[40:72]))
+			loc, e1 := bothEndian32(buf[72:80])
+			sz, e2 := bothEndian32(buf[80:88])
+			n.AddField("partition location", "%d", loc)
+			n.AddField("partition size", "%d", sz)
+			n.AddField("system use", "%s", hexNonZero(buf[88:]))
+			n.Err = firstErr(bothErr(e1, off+72), bothErr(e2, off+80))
+		case vdTerminator:
+			kind = "terminator"
+			n.AddField("version", "%d", buf[6])
+			if u := unusedBytes(buf, 7, isoSectorSize); u != "" {
+				n.AddField("unused bytes", "%s", u)
+			}
+			terminated = true
+		default:
+			kind = fmt.Sprintf("type %d", buf[0])
+			n.AddField("version", "%d", buf[6])
+			n.AddField("content", "%s", hexNonZero(buf[7:]))
+			n.Err = formatErr(isoLayer, off, "unknown volume descriptor type %d", buf[0])
+		}
+		seen[kind]++
+		n.Name = kind
+		if seen[kind] > 1 {
+			n.Name = fmt.Sprintf("%s %d", kind, seen[kind])
+		}
+		top.Children = append(top.Children, n)
+		top.Order = append(top.Order, n.Name)
+		if terminated {
+			break
+		}
+	}
+	if !terminated && top.Err == nil {
+		top.Err = formatErr(isoLayer, vdStart, "no terminator within %d descriptors", maxVolDescriptors)
+	}
+	top.Sort()
+	if !havePrimary {
+		if primaryErr != nil {
+			return top, nil, primaryErr
+		}
+		return top, nil, formatErr(isoLayer, vdStart, "no primary volume descriptor")
+	}
+	return top, vi, nil
+}
+
+// primaryVolumeInfo takes what the rest of the reader needs from the primary
+// descriptor, refusing one that cannot be used to find the root.
+func primaryVolumeInfo(buf []byte, off int64, vi *volumeInfo) (dirRecord, error) {
+	bs, err := bothEndian16(buf[128:132])
+	if err != nil || (bs != 512 && bs != 1024 && bs != 2048) {
+		return dirRecord{}, formatErr(isoLayer, off+128, "primary volume descriptor: unusable logical block size %d", binary.LittleEndian.Uint16(buf[128:130]))
+	}
+	space, _ := bothEndian32(buf[80:88])
+	root, err := parseDirRecordAt(buf[156:190], off+156)
+	if err != nil {
+		return dirRecord{}, err
+	}
+	if root.flags&flagDir == 0 {
+		return dirRecord{}, formatErr(isoLayer, off+156, "primary volume descriptor: root directory record without the directory flag")
+	}
+	vi.blockSize = int64(bs)
+	vi.spaceSize = int64(space)
+	vi.pathTables = append(pathTableRefs(buf, "primary", false), vi.pathTables...)
+	return root, nil
+}
+
+func pathTableRefs(buf []byte, which string, joliet bool) []pathTableRef {
+	size, _ := bothEndian32(buf[132:140])
+	var refs []pathTableRef
+	add := func(name string, lba uint32, be bool) {
+		if lba != 0 {
+			refs = append(refs, pathTableRef{which: which + " " + name, lba: int64(lba), size: int64(size), bigEndian: be, joliet: joliet})
+		}
+	}
+	add("L", binary.LittleEndian.Uint32(buf[140:144]), false)
+	add("L optional", binary.LittleEndian.Uint32(buf[144:148]), false)
+	add("M", binary.BigEndian.Uint32(buf[148:152]), true)
+	add("M optional", binary.BigEndian.Uint32(buf[152:156]), true)
+	return refs
+}
+
+// parseVolumeFields fills in the fields of a primary, supplementary or
+// enhanced volume descriptor, named as mkisofs and xorriso users know them.
+func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
+	text := idText
+	if joliet {
+		text = ucs2Text
+	}
+	var errs []error
+	num32 := func(name string, at int) {
+		v, err := bothEndian32(b[at : at+8])
+		n.AddField(name, "%d", v)
+		errs = append(errs, bothErr(err, off+int64(at)))
+	}
+	num16 := func(name string, at int) {
+		v, err := bothEndian16(b[at : at+4])
+		n.AddField(name, "%d", v)
+		errs = append(errs, bothErr(err, off+int64(at)))
+	}
+	if b[6] != 1 {
+		n.AddField("version", "%d", b[6])
+	}
+	if b[0] == vdSupplementary {
+		n.AddField("volume flags", "0x%02x", b[7])
+	}
+	n.AddField("system id", "%s", text(b[8:40]))
+	n.AddField("volume id", "%s", text(b[40:72]))
+	num32("volume space size", 80)
+	if b[0] == vdSupplementary {
+		n.AddField("escape sequences", "%s", escapeText(b[88:120]))
+	}
+	num16("volume set size", 120)
+	num16("volume sequence number", 124)
+	num16("logical block size", 128)
+	num32("path table size", 132)
+	n.AddField("L path table", "%d", binary.LittleEndian.Uint32(b[140:144]))
+	n.AddField("optional L path table", "%d", binary.LittleEndian.Uint32(b[144:148]))
+	n.AddField("M path table", "%d", binary.BigEndian.Uint32(b[148:152]))
+	n.AddField("optional M path table", "%d", binary.BigEndian.Uint32(b[152:156]))
+	if root, err := parseDirRecordAt(b[156:190], off+156); err != nil {
+		errs = append(errs, err)
+	} else {
+		n.AddField("root directory extent", "%d", root.lba)
+		n.AddField("root directory size", "%d", root.size)
+		n.AddField("root directory time", "%s", recordTime(root.recTime))
+		if root.flags != flagDir {
+			n.AddField("root directory flags", "0x%02x", root.flags)
+		}
+	}
+	n.AddField("volume set id", "%s", text(b[190:318]))
+	n.AddField("publisher id", "%s", text(b[318:446]))
+	n.AddField("data preparer id", "%s", text(b[446:574]))
+	n.AddField("application id", "%s", text(b[574:702]))
+	n.AddField("copyright file id", "%s", text(b[702:739]))
+	n.AddField("abstract file id", "%s", text(b[739:776]))
+	n.AddField("bibliographic file id", "%s", text(b[776:813]))
+	n.AddField("creation date", "%s", decDateTime(b[813:830]))
+	n.AddField("modification date", "%s", decDateTime(b[830:847]))
+	n.AddField("expiration date", "%s", decDateTime(b[847:864]))
+	n.AddField("effective date", "%s", decDateTime(b[864:881]))
+	n.AddField("file structure version", "%d", b[881])
+	n.AddField("application use", "%s", hexNonZero(b[883:1395]))
+	// Bytes the standard reserves (zero in a conforming descriptor).
+	var unused []string
+	for _, r := range [][2]int{{72, 80}, {882, 883}, {1395, isoSectorSize}} {
+		if u := unusedBytes(b, r[0], r[1]); u != "" {
+			unused = append(unused, u)
+		}
+	}
+	if b[0] == vdPrimary {
+		if u := unusedBytes(b, 7, 8); u != "" {
+			unused = append([]string{u}, unused...)
+		}
+		if u := unusedBytes(b, 88, 120); u != "" {
+			unused = append(unused, u)
+		}
+	}
+	if len(unused) > 0 {
+		n.AddField("unused bytes", "%s", strings.Join(unused, ", "))
+	}
+	n.Err = firstErr(errs...)
+}
+
+func parseBootRecord(n *Node, b []byte) {
+	if b[6] != 1 {
+		n.AddField("version", "%d", b[6])
+	}
+	n.AddField("boot system id", "%s", idText(bytes.TrimRight(b[7:39], "\x00")))
+	n.AddField("boot id", "%s", idText(bytes.TrimRight(b[39:71], "\x00")))
+	if bytes.Equal(bytes.TrimRight(b[7:39], "\x00"), []byte("EL TORITO SPECIFICATION")) {
+		n.AddField("catalog LBA", "%d", binary.LittleEndian.Uint32(b[71:75]))
+		if u := unusedBytes(b, 75, isoSectorSize); u != "" {
+			n.AddField("unused bytes", "%s", u)
+		}
+		return
+	}
+	n.AddField("boot system use", "%s", hexNonZero(b[71:]))
+}
+
+// jolietEscapeLevel returns the Joliet level announced by the escape
+// sequences of a supplementary descriptor, 0 if it is not Joliet.
+func jolietEscapeLevel(esc []byte) int {
+	for i := 0; i+3 <= len(esc); i++ {
+		if esc[i] == '%' && esc[i+1] == '/' {
+			switch esc[i+2] {
+			case '@':
+				return 1
+			case 'C':
+				return 2
+			case 'E':
+				return 3
+			}
+		}
+	}
+	return 0
+}
+
+func escapeText(b []byte) string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) == 0 {
+		return "none"
+	}
+	return strconv.Quote(string(b))
+}
+
+// idText shows an a-/d-character identifier: trailing spaces are padding.
+// Anything not printable is shown quoted so that it stays visible.
+func idText(b []byte) string {
+	b = bytes.TrimRight(b, " ")
+	if len(b) > 0 && allZero(b) {
+		return "zeros"
+	}
+	s := string(b)
+	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// ucs2Text shows an identifier of a Joliet descriptor: UCS-2 big-endian,
+// padded with spaces (00 20).
+func ucs2Text(b []byte) string {
+	if len(b) > 0 && allZero(b) {
+		return "zeros"
+	}
+	s := strings.TrimRight(decodeUCS2(b), " ")
+	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// decodeUCS2 decodes big-endian UTF-16 (Joliet's UCS-2, surrogate pairs
+// allowed). An odd trailing byte becomes U+FFFD.
+func decodeUCS2(b []byte) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.BigEndian.Uint16(b[2*i:])
+	}
+	s := string(utf16.Decode(u))
+	if len(b)%2 == 1 && b[len(b)-1] != 0 && b[len(b)-1] != ' ' {
+		// The 37-byte file identifier fields of a Joliet descriptor
+		// end in half a character, normally padding.
+		s += string(utf8.RuneError)
+	}
+	return s
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hexNonZero shows a mostly-zero area: "zero", "spaces", or the hex of
+// everything up to its last non-zero byte.
+func hexNonZero(b []byte) string {
+	end := len(b)
+	for end > 0 && b[end-1] == 0 {
+		end--
+	}
+	if end == 0 {
+		return "zero"
+	}
+	if len(bytes.Trim(b, " ")) == 0 {
+		return "spaces"
+	}
+	return hex.EncodeToString(b[:end])
+}
+
+// unusedBytes describes the non-zero bytes of b[from:to], a reserved area,
+// as "@offset: hex"; "" when all are zero.
+func unusedBytes(b []byte, from, to int) string {
+	area := b[from:to]
+	start := 0
+	for start < len(area) && area[start] == 0 {
+		start++
+	}
+	if start == len(area) {
+		return ""
+	}
+	return fmt.Sprintf("@%d: %s", from+start, hexNonZero(area[start:]))
+}
+
+// decDateTime decodes the 17-byte dec-datetime of volume descriptors:
+// 16 ASCII digits (YYYYMMDDhhmmsscc) and a signed offset from GMT in
+// 15-minute units.
+func decDateTime(b []byte) string {
+	if len(b) != 17 {
+		return "invalid"
+	}
+	digits := b[:16]
+	if allZero(b) || (bytes.Count(digits, []byte("0")) == 16 && b[16] == 0) {
+		return "unset"
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return "invalid " + strconv.Quote(string(digits)) + fmt.Sprintf(" offset %d", int8(b[16]))
+		}
+	}
+	d := string(digits)
+	return fmt.Sprintf("%s-%s-%s %s:%s:%s.%s %s", d[0:4], d[4:6], d[6:8], d[8:10], d[10:12], d[12:14], d[14:16], gmtOffset(int8(b[16])))
+}
+
+func gmtOffset(q int8) string {
+	m := int(q) * 15
+	sign := '+'
+	if m < 0 {
+		sign = '-'
+		m = -m
+	}
+	return fmt.Sprintf("%c%02d:%02d", sign, m/60, m%60)
+}
+
+// errBothEndian says the two copies of a both-endian number differ.
+type errBothEndian struct{ le, be uint64 }
+
+func (e errBothEndian) Error() string {
+	return fmt.Sprintf("both-endian number differs: little-endian %d, big-endian %d", e.le, e.be)
+}
+
+// bothEndian32 decodes an ISO 9660 both-byte-order 32-bit number (the
+// little-endian copy wins when the two differ).
+func bothEndian32(b []byte) (uint32, error) {
+	le, be := binary.LittleEndian.Uint32(b[0:4]), binary.BigEndian.Uint32(b[4:8])
+	if le != be {
+		return le, errBothEndian{uint64(le), uint64(be)}
+	}
+	return le, nil
+}
+
+func bothEndian16(b []byte) (uint16, error) {
+	le, be := binary.LittleEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
+	if le != be {
+		return le, errBothEndian{uint64(le), uint64(be)}
+	}
+	return le, nil
+}
+
+func bothErr(err error, off int64) error {
+	if err == nil {
+		return nil
+	}
+	return &FormatError{Layer: isoLayer, Offset: off, Msg: err.Error()}
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
