@@ -331,3 +331,16 @@ func TestInteractiveQuitStatus(t *testing.T) {
 		t.Errorf("exit status %d, want 0", final.ExitStatus())
 	}
 }
+
+// TestParallelSameAsSerial: the report does not depend on the schedule.
+func TestParallelSameAsSerial(t *testing.T) {
+	for _, p := range fixturePairs {
+		serial, _, _ := runIsodiff(t, "-j", "1", fixture(t, p.a), fixture(t, p.b))
+		for range 3 {
+			parallel, _, _ := runIsodiff(t, "-j", "8", fixture(t, p.a), fixture(t, p.b))
+			if parallel != serial {
+				t.Fatalf("%s: -j 8 report differs from -j 1", p.name)
+			}
+		}
+	}
+}

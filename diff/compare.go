@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"isodiff/unpack"
@@ -30,6 +32,9 @@ type Options struct {
 	// Env is where inner layers spool decompressed streams; nil for the
 	// system temporary directory and default limits.
 	Env *unpack.Env
+	// Workers is how many pairs are compared at once; 0 for one per CPU.
+	// The tree is the same for every value.
+	Workers int
 	// Progress, when set, is updated as the comparison goes.
 	Progress *Progress
 	// OnDone, when set, is called with every pair as soon as it and all
@@ -64,6 +69,11 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	if c.env == nil {
 		c.env = &unpack.Env{}
 	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	c.workers = make(chan struct{}, workers-1)
 	root := &Node{Name: name, Descended: true}
 	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
 	return root
@@ -72,6 +82,9 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 type comparer struct {
 	opt Options
 	env *unpack.Env
+	// workers holds a token for each goroutine comparing pairs besides
+	// the caller's; its capacity bounds the parallelism.
+	workers chan struct{}
 }
 
 // scope is what the comparison of an entry knows of its layer.
@@ -239,6 +252,11 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
+	type childPair struct {
+		name string
+		a, b *unpack.Node
+	}
+	var pairs []childPair
 	i, j := 0, 0
 	for i < len(a.Children) || j < len(b.Children) {
 		var ca, cb *unpack.Node
@@ -260,8 +278,26 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		} else {
 			name = cb.Name
 		}
-		n.Children = append(n.Children, c.pair(n, name, ca, cb, sc))
+		pairs = append(pairs, childPair{name, ca, cb})
 	}
+	n.Children = make([]*Node, len(pairs))
+	var wg sync.WaitGroup
+	for k, p := range pairs {
+		fill := func() { n.Children[k] = c.pair(n, p.name, p.a, p.b, sc) }
+		// Spread pairs over the workers while one is free; otherwise do
+		// the work here. Every pair lands in its own slot, so the tree is
+		// the same whatever the schedule.
+		select {
+		case c.workers <- struct{}{}:
+			wg.Go(func() {
+				defer func() { <-c.workers }()
+				fill()
+			})
+		default:
+			fill()
+		}
+	}
+	wg.Wait()
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
 	}
