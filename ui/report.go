@@ -67,16 +67,18 @@ type reporter struct {
 
 func newReporter(re *lipgloss.Renderer, opt ReportOptions) *reporter {
 	st := func() lipgloss.Style { return re.NewStyle().TabWidth(lipgloss.NoTabConversion) }
+	// Plain ANSI colours read on dark and light backgrounds alike, so a
+	// report never has to ask the terminal which it has.
 	return &reporter{
 		opt:   opt,
 		plain: re.ColorProfile() == termenv.Ascii,
 		head:  st().Bold(true),
-		path:  st().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "4", Dark: "12"}),
-		del:   st().Foreground(lipgloss.AdaptiveColor{Light: "1", Dark: "9"}),
-		add:   st().Foreground(lipgloss.AdaptiveColor{Light: "2", Dark: "10"}),
-		hunk:  st().Foreground(lipgloss.AdaptiveColor{Light: "5", Dark: "13"}),
+		path:  st().Bold(true).Foreground(lipgloss.Color("4")),
+		del:   st().Foreground(lipgloss.Color("1")),
+		add:   st().Foreground(lipgloss.Color("2")),
+		hunk:  st().Foreground(lipgloss.Color("5")),
 		dim:   st().Faint(true),
-		state: st().Foreground(lipgloss.AdaptiveColor{Light: "3", Dark: "11"}),
+		state: st().Foreground(lipgloss.Color("3")),
 	}
 }
 
