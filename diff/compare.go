@@ -280,10 +280,12 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		}
 		pairs = append(pairs, childPair{name, ca, cb})
 	}
-	n.Children = make([]*Node, len(pairs))
+	// Append: an entry that was unpacked already holds its layer's pairs.
+	base := len(n.Children)
+	n.Children = append(n.Children, make([]*Node, len(pairs))...)
 	var wg sync.WaitGroup
 	for k, p := range pairs {
-		fill := func() { n.Children[k] = c.pair(n, p.name, p.a, p.b, sc) }
+		fill := func() { n.Children[base+k] = c.pair(n, p.name, p.a, p.b, sc) }
 		// Spread pairs over the workers while one is free; otherwise do
 		// the work here. Every pair lands in its own slot, so the tree is
 		// the same whatever the schedule.
