@@ -132,6 +132,9 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	c.content(n, a, b, sc)
 	c.children(n, a, b, sc)
+	if n.Descended && n.Parent == nil {
+		n.Moved = countMoved(n)
+	}
 
 	n.State = Same
 	if n.OwnDifferences() || n.childrenDiffer() {
@@ -182,6 +185,15 @@ func errText(u *unpack.Node) string {
 	return u.Err.Error()
 }
 
+// placementFields say where an entry lies or how it is numbered, in any
+// layer: ISO extents, El Torito load addresses, squashfs fragment slots,
+// FAT clusters, and inode numbers, which mksquashfs, xorriso and cpio
+// --reproducible hand out in the order they meet entries.
+var placementFields = map[string]bool{
+	"lba": true, "extents": true, "load RBA": true, "fragment": true,
+	"first cluster": true, "inode": true,
+}
+
 // fieldDiffs lists the fields of both sides in A's order, then B's extras.
 func fieldDiffs(a, b *unpack.Node) []FieldDiff {
 	var out []FieldDiff
@@ -201,9 +213,10 @@ func fieldDiffs(a, b *unpack.Node) []FieldDiff {
 			out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true})
 		}
 	}
-	if a != nil && b != nil {
-		for i := range out {
-			f := &out[i]
+	for i := range out {
+		f := &out[i]
+		f.Placement = placementFields[f.Name]
+		if a != nil && b != nil {
 			f.Different = f.InA != f.InB || f.A != f.B
 		}
 	}
@@ -403,8 +416,14 @@ func (n *Node) Reason() string {
 	if n.Order != nil {
 		parts = append(parts, "order")
 	}
-	if n.LayoutOnly {
+	switch {
+	case n.LayoutOnly:
 		parts = append(parts, "layout only: every unpacked entry is identical")
+	case n.Moved > 0:
+		parts = append(parts, placedElsewhere(n.Moved))
+	}
+	if n.Descended && n.Parent != nil && !n.LayoutOnly && !n.childrenDiffer() && len(parts) > 0 {
+		parts = append(parts, "content identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {
 		parts[0] = "order only"

@@ -49,6 +49,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.Fields = append(n.Fields, layerFields(fa.Name, ra, rb)...)
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})
+	n.Moved = countMoved(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
 		// difference lies in how the same content is laid out.
@@ -83,4 +84,19 @@ func joinErr(a, b string) string {
 		return a
 	}
 	return a + "; " + b
+}
+
+// countMoved counts the entries of the layer below n whose placement
+// differs; entries of deeper layers count at their own layer's root.
+func countMoved(n *Node) int {
+	c := 0
+	for _, ch := range n.Children {
+		if ch.Placed() {
+			c++
+		}
+		if !ch.Descended {
+			c += countMoved(ch)
+		}
+	}
+	return c
 }

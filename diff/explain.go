@@ -46,18 +46,12 @@ var timeFields = map[string]bool{
 	"expiration date": true, "effective date": true, "access date": true,
 }
 
-// layoutFields say where an entry's bytes lie, which moves whenever
-// anything before them changes size or order.
-var layoutFields = map[string]bool{
-	"lba": true, "extents": true, "first cluster": true, "load RBA": true,
-	"start LBA": true, "first LBA": true, "last LBA": true,
-}
 
 // fieldCauses labels the differing fields of n.
 func fieldCauses(n *Node) {
 	var gzip []string
 	for _, f := range n.Fields {
-		if !f.Different {
+		if !f.Different || f.Placement {
 			continue
 		}
 		name := f.Name
@@ -72,8 +66,6 @@ func fieldCauses(n *Node) {
 			n.addCause(CauseMkfsTime, "")
 		case timeFields[name]:
 			n.addCause(CauseTimestamp, f.Name)
-		case layoutFields[name]:
-			n.addCause(CauseLayout, f.Name)
 		case name == "volume id" && strings.HasPrefix(layer+n.Layer, "fat"):
 			n.addCause(CauseFATSerial, "")
 		case strings.Contains(name, "GUID"):
@@ -88,6 +80,8 @@ func fieldCauses(n *Node) {
 	}
 	if n.LayoutOnly {
 		n.addCause(CauseLayout, "same entries, other placement")
+	} else if n.Moved > 0 {
+		n.addCause(CauseLayout, placedElsewhere(n.Moved))
 	}
 }
 
@@ -216,4 +210,11 @@ func layerPath(n *Node) string {
 		parts[i], parts[j] = parts[j], parts[i]
 	}
 	return "/" + strings.Join(parts, "/")
+}
+
+func placedElsewhere(n int) string {
+	if n == 1 {
+		return "1 entry moved or renumbered"
+	}
+	return fmt.Sprintf("%d entries moved or renumbered", n)
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"testing"
 
-	"isodiff/unpack"
 )
 
 func causes(n *Node) []string {
@@ -78,11 +77,16 @@ func TestBuildIDCause(t *testing.T) {
 }
 
 func TestFieldCauses(t *testing.T) {
-	a := &unpack.Node{Type: unpack.TypeFile, Fields: []unpack.Field{{Name: "mtime", Value: "1"}, {Name: "lba", Value: "5"}, {Name: "mode", Value: "0444"}}}
-	b := &unpack.Node{Type: unpack.TypeFile, Fields: []unpack.Field{{Name: "mtime", Value: "2"}, {Name: "lba", Value: "6"}, {Name: "mode", Value: "0444"}}}
+	a := dir("", file("f", "x", "mtime", "1", "lba", "5", "mode", "0444"), file("g", "y", "lba", "6"))
+	b := dir("", file("f", "x", "mtime", "2", "lba", "6", "mode", "0444"), file("g", "y", "lba", "7"))
 	root := Compare("x", a, b, DefaultOptions())
-	got := causes(root)
-	if len(got) != 2 || got[0] != "timestamp: mtime" || got[1] != "layout: lba" {
-		t.Errorf("causes %q", got)
+	if got := causes(root.Child("f")); len(got) != 1 || got[0] != "timestamp: mtime" {
+		t.Errorf("f: causes %q", got)
+	}
+	if g := root.Child("g"); g.State != Same || !g.Placed() {
+		t.Errorf("g moved only: state %v placed %v", g.State, g.Placed())
+	}
+	if got := causes(root); root.Moved != 2 || len(got) != 1 || got[0] != "layout: 2 entries moved or renumbered" {
+		t.Errorf("root: moved %d causes %q", root.Moved, got)
 	}
 }

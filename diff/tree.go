@@ -44,6 +44,9 @@ type Node struct {
 	// LayoutOnly says the bytes differ while every entry unpacked from
 	// them is the same: data placed or ordered differently.
 	LayoutOnly bool `json:",omitempty"`
+	// Moved counts, on the root of a layer, the entries of that layer
+	// whose placement fields differ (see FieldDiff.Placement).
+	Moved int `json:",omitempty"`
 
 	Fields  []FieldDiff `json:",omitempty"` // every field of either side
 	Content *Content    `json:",omitempty"` // set when the bytes differ
@@ -69,6 +72,11 @@ type FieldDiff struct {
 	A, B      string
 	InA, InB  bool
 	Different bool
+	// Placement marks a field that says where an entry lies or how it is
+	// numbered (an extent, a fragment, an inode number), not what it is:
+	// it follows from every change before it, so a difference in it alone
+	// does not make the entry differ; it is counted at the layer instead.
+	Placement bool `json:",omitempty"`
 }
 
 // OrderDiff is the on-disk order of the same children on both sides.
@@ -89,26 +97,37 @@ func (n *Node) OwnDifferences() bool {
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {
 		return true
 	}
-	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.ErrA != n.ErrB {
+	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.ErrA != n.ErrB {
 		return true
 	}
 	for _, f := range n.Fields {
-		if f.Different {
+		if f.Different && !f.Placement {
 			return true
 		}
 	}
 	return false
 }
 
-// DifferentFields lists the names of the fields that differ.
+// DifferentFields lists the names of the fields that differ, placement
+// fields aside.
 func (n *Node) DifferentFields() []string {
 	var out []string
 	for _, f := range n.Fields {
-		if f.Different {
+		if f.Different && !f.Placement {
 			out = append(out, f.Name)
 		}
 	}
 	return out
+}
+
+// Placed reports whether a placement field of the pair differs.
+func (n *Node) Placed() bool {
+	for _, f := range n.Fields {
+		if f.Different && f.Placement {
+			return true
+		}
+	}
+	return false
 }
 
 // Path is the full path of the pair through the layers, as

@@ -251,6 +251,40 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	if n.State == diff.Added || n.State == diff.Removed {
 		r.listing(out, n)
 	}
+	if n.Moved > 0 {
+		r.moved(out, n)
+	}
+}
+
+// moved lists the entries of a layer whose placement fields alone differ
+// (their content was compared and is identical, unless listed above).
+func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
+	fmt.Fprintf(out, "   moved or renumbered, content compared:\n")
+	count := 0
+	var walk func(n *diff.Node)
+	walk = func(n *diff.Node) {
+		for _, c := range n.Children {
+			if c.Placed() {
+				if count < r.opt.MaxListed {
+					var parts []string
+					for _, f := range c.Fields {
+						if f.Placement && f.Different {
+							parts = append(parts, fmt.Sprintf("%s %s → %s", f.Name, clean(f.A), clean(f.B)))
+						}
+					}
+					fmt.Fprintf(out, "     %s  %s\n", clean(c.Path()), strings.Join(parts, ", "))
+				}
+				count++
+			}
+			if !c.Descended {
+				walk(c)
+			}
+		}
+	}
+	walk(layer)
+	if count > r.opt.MaxListed {
+		fmt.Fprintf(out, "     [%d more not listed]\n", count-r.opt.MaxListed)
+	}
 }
 
 // fields writes a table of the fields that differ, or of every field of an
