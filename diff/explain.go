@@ -46,7 +46,6 @@ var timeFields = map[string]bool{
 	"expiration date": true, "effective date": true, "access date": true,
 }
 
-
 // fieldCauses labels the differing fields of n.
 func fieldCauses(n *Node) {
 	var gzip []string

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"os"
 	"testing"
-
 )
 
 func causes(n *Node) []string {
