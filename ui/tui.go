@@ -633,7 +633,7 @@ func (m Model) footer() string {
 	if m.message != "" {
 		return ansi.Truncate(clean(m.message), m.width, "…")
 	}
-	return m.help.View(m.keys)
+	return ansi.Truncate(m.help.View(m.keys), m.width, "…")
 }
 
 func (m Model) statusBar() string {
