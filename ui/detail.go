@@ -108,8 +108,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 	for _, note := range n.Notes {
 		wrap(s.paint(s.dim, "note: "+clean(note)))
 	}
-	add("")
-	d.fields(n, width, s)
+	d.fields(n, true, "field", width, s)
 	if n.Order != nil {
 		add("")
 		add(s.paint(s.title, "order of entries differs"))
@@ -145,6 +144,11 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 			add(s.paint(s.dim, "text content: press t for the text diff"))
 		}
 	}
+	same := "same"
+	if n.State == diff.Added || n.State == diff.Removed {
+		same = "field"
+	}
+	d.fields(n, false, same, width, s)
 	if n.State == diff.Added || n.State == diff.Removed {
 		if len(n.Children) > 0 {
 			add("")
@@ -160,9 +164,17 @@ func countBelow(n *diff.Node) int {
 	return c - 1
 }
 
-// fields is the metadata table: every field, differing ones marked.
-func (d *detail) fields(n *diff.Node, width int, s styles) {
-	if len(n.Fields) == 0 {
+// fields writes the metadata table rows whose Different is want, under a
+// heading; differing fields come before the content diff and identical
+// ones after it, so that what differs is on the first screen.
+func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s styles) {
+	var rows []diff.FieldDiff
+	for _, f := range n.Fields {
+		if f.Different == want {
+			rows = append(rows, f)
+		}
+	}
+	if len(rows) == 0 {
 		return
 	}
 	wName := len("field")
@@ -171,26 +183,14 @@ func (d *detail) fields(n *diff.Node, width int, s styles) {
 	}
 	wName = min(wName, width/3)
 	col := max(6, (width-wName-6)/2)
-	d.lines = append(d.lines, s.paint(s.dim, "  "+pad("field", wName)+"  "+pad("A", col)+"  B"))
+	d.lines = append(d.lines, "", s.paint(s.dim, "  "+pad(heading, wName)+"  "+pad("A", col)+"  B"))
 	val := func(v string, in bool) string {
 		if !in {
 			return "–"
 		}
 		return clean(v)
 	}
-	// Differing fields first: they are what the reader came for.
-	ordered := make([]diff.FieldDiff, 0, len(n.Fields))
-	for _, f := range n.Fields {
-		if f.Different {
-			ordered = append(ordered, f)
-		}
-	}
-	for _, f := range n.Fields {
-		if !f.Different {
-			ordered = append(ordered, f)
-		}
-	}
-	for _, f := range ordered {
+	for _, f := range rows {
 		mark, name := "  ", pad(ansi.Truncate(f.Name, wName, "…"), wName)
 		a := pad(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
 		b := ansi.Truncate(val(f.B, f.InB), col, "…")
