@@ -109,6 +109,15 @@ func sortRanges(rs []unpack.Range) {
 // equalData reports whether two contents hold the same bytes: sizes first,
 // then the bytes, chunk by chunk.
 func equalData(da, db unpack.Data, p *Progress) (bool, error) {
+	// Two squashfs files stored identically are equal without
+	// decompressing a single data block.
+	if sa, ok := da.(*unpack.SquashfsData); ok {
+		if sb, ok := db.(*unpack.SquashfsData); ok {
+			if same, err := sa.SameStored(sb); same || err != nil {
+				return same, err
+			}
+		}
+	}
 	a, b := viewOf(da), viewOf(db)
 	masked := a.ranges != nil && b.ranges != nil
 	if !masked && a.size != b.size {

@@ -44,6 +44,7 @@ var timeFields = map[string]bool{
 	"mtime": true, "atime": true, "ctime": true, "creation time": true,
 	"record time": true, "creation date": true, "modification date": true,
 	"expiration date": true, "effective date": true, "access date": true,
+	"root directory time": true,
 }
 
 // fieldCauses labels the differing fields of n.

@@ -1,0 +1,80 @@
+package unpack
+
+import (
+	"bytes"
+	"io"
+	"sync"
+)
+
+// storedCompareChunk is how much stored data SameStored reads at a time.
+const storedCompareChunk = 64 << 10
+
+var comparePool = sync.Pool{New: func() any { return new([2][storedCompareChunk]byte) }}
+
+// SameStored reports whether d and o are proven to hold the same bytes by
+// how they are stored, reading compressed blocks without decompressing
+// them: same compressor and block size, the same block list (sizes and
+// flags), byte-identical stored blocks, and the same tail-end bytes. It
+// decompresses at most the two fragment blocks holding the tails (cached
+// for every file sharing them). False means "not proven": the caller
+// compares the decompressed bytes, since different stored bytes may still
+// decompress to the same content.
+func (d *SquashfsData) SameStored(o *SquashfsData) (bool, error) {
+	if d.size != o.size || d.img.compName != o.img.compName || d.img.blockSize != o.img.blockSize ||
+		len(d.blocks) != len(o.blocks) || (d.frag == nil) != (o.frag == nil) {
+		return false, nil
+	}
+	for i, b := range d.blocks {
+		c := o.blocks[i]
+		if b.DiskSize != c.DiskSize || b.Compressed != c.Compressed || b.Sparse != c.Sparse {
+			return false, nil
+		}
+	}
+	bufs := comparePool.Get().(*[2][storedCompareChunk]byte)
+	defer comparePool.Put(bufs)
+	bufA, bufB := bufs[0][:], bufs[1][:]
+	for i, b := range d.blocks {
+		if b.Sparse {
+			continue
+		}
+		same, err := sameRange(d.img.r, b.Start, o.img.r, o.blocks[i].Start, int64(b.DiskSize), bufA, bufB)
+		if err != nil || !same {
+			return false, err
+		}
+	}
+	if d.frag == nil {
+		return true, nil
+	}
+	if d.frag.Length != o.frag.Length {
+		return false, nil
+	}
+	// The tail: equal when both sit at the same place of byte-identical
+	// fragment blocks; else compare the decompressed tails themselves.
+	fa, fb := d.frag, o.frag
+	if fa.Offset == fb.Offset && fa.Block.DiskSize == fb.Block.DiskSize && fa.Block.Compressed == fb.Block.Compressed {
+		same, err := sameRange(d.img.r, fa.Block.Start, o.img.r, fb.Block.Start, int64(fa.Block.DiskSize), bufA, bufB)
+		if err != nil || same {
+			return same, err
+		}
+	}
+	tail := int64(len(d.blocks)) * int64(d.img.blockSize)
+	return sameRange(d, tail, o, tail, d.size-tail, bufA, bufB)
+}
+
+// sameRange compares n bytes of two readers chunk by chunk.
+func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64, bufA, bufB []byte) (bool, error) {
+	for done := int64(0); done < n; {
+		k := min(int64(len(bufA)), n-done)
+		if _, err := ra.ReadAt(bufA[:k], offA+done); err != nil && err != io.EOF {
+			return false, err
+		}
+		if _, err := rb.ReadAt(bufB[:k], offB+done); err != nil && err != io.EOF {
+			return false, err
+		}
+		if !bytes.Equal(bufA[:k], bufB[:k]) {
+			return false, nil
+		}
+		done += k
+	}
+	return true, nil
+}
