@@ -150,14 +150,18 @@ func countLine(c diff.Counts) string {
 func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 	type line struct{ tree, reason string }
 	var lines []line
-	var walk func(n *diff.Node, prefix string)
-	walk = func(n *diff.Node, prefix string) {
+	differing := func(n *diff.Node) []*diff.Node {
 		var kids []*diff.Node
 		for _, c := range n.Children {
 			if c.State != diff.Same {
 				kids = append(kids, c)
 			}
 		}
+		return kids
+	}
+	var walk func(n *diff.Node, prefix string)
+	walk = func(n *diff.Node, prefix string) {
+		kids := differing(n)
 		for i, c := range kids {
 			branch, next := "├── ", "│   "
 			if i == len(kids)-1 {
@@ -166,6 +170,19 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 			name := clean(c.Name)
 			if n.Descended && n.Parent != nil {
 				name = ":: " + name
+			}
+			// A directory that only leads to one difference is folded
+			// into its child's line, as in "lib/python3.13/json".
+			for c.State == diff.Modified && !c.OwnDifferences() && !c.Descended {
+				only := differing(c)
+				if len(only) != 1 {
+					break
+				}
+				if !strings.HasSuffix(name, "/") {
+					name += "/"
+				}
+				c = only[0]
+				name += clean(c.Name)
 			}
 			lines = append(lines, line{prefix + branch + name, stateWord(c) + reasonText(c)})
 			if c.State != diff.Added && c.State != diff.Removed {
