@@ -422,7 +422,7 @@ func (n *Node) Reason() string {
 	case n.Moved > 0:
 		parts = append(parts, placedElsewhere(n.Moved))
 	}
-	if n.Descended && n.Parent != nil && !n.LayoutOnly && !n.childrenDiffer() && len(parts) > 0 {
+	if n.ContentIdentical() && len(parts) > 0 {
 		parts = append(parts, "content identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {

@@ -120,6 +120,12 @@ func (n *Node) DifferentFields() []string {
 	return out
 }
 
+// ContentIdentical reports whether n was unpacked and everything in it is
+// the same: what differs is the layer's own header or placement.
+func (n *Node) ContentIdentical() bool {
+	return n.Descended && n.Parent != nil && n.State != Same && !n.LayoutOnly && !n.childrenDiffer()
+}
+
 // Placed reports whether a placement field of the pair differs.
 func (n *Node) Placed() bool {
 	for _, f := range n.Fields {
