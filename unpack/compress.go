@@ -1,0 +1,277 @@
+package unpack
+
+// Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2 and
+// lzma, one file each (compress_*.go). Every one is a layer whose root
+// holds the stream's own header fields and one child, "content": the
+// decompressed bytes, spooled to an unlinked temporary file by Env.Spool
+// so that random access never needs them in memory.
+//
+// Decompression happens at Open, not lazily: whether the stream is sound
+// (a CRC, a truncated block, a bomb cut at Env.MaxDecompressed) is part of
+// what a comparison reports, and it is known only once the whole stream
+// has been read. The formats whose framing can be walked without
+// decompressing (zstd, lz4) are walked first, so that each frame is
+// decoded on its own and an error names the frame and block it is in.
+//
+// Every stream reader knows where it is in its input, so that an error is
+// a FormatError at the offset of the compressed byte the decoder had
+// reached, and the bytes after the last stream (zero padding, another
+// archive) are reported rather than silently ignored: zeros as a field
+// "padding", anything else as a child "[trailing bytes]" that a
+// comparison unpacks in its own right.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Detection ranks: every compressed format has magic bytes of its own
+// except legacy lzma, which is recognised by a header check (see
+// compress_lzma.go) and so is tried after every format that has magic.
+const (
+	rankCompressed = 30
+	rankLZMA       = 80
+)
+
+// maxListedUnits bounds how many members (gzip), frames (zstd, lz4) or
+// streams (xz) have their header fields listed one by one: a hostile
+// input of millions of empty members must not make millions of fields.
+const maxListedUnits = 64
+
+// trailingName is the child holding whatever follows the last stream.
+const trailingName = "[trailing bytes]"
+
+// stream is a decompressor that knows where it is in its input.
+type stream interface {
+	// Read returns decompressed bytes. An error other than io.EOF is a
+	// *FormatError at an offset of the compressed input.
+	io.Reader
+	// pos is how far into the input the decoder has read.
+	pos() int64
+	// end, once Read has returned io.EOF, is where the last stream ends:
+	// what follows is padding or trailing data.
+	end() int64
+	// fields are the header fields seen so far.
+	fields() []Field
+	// release returns pooled decoders; the stream is not read again.
+	release()
+}
+
+// openStream spools s and builds the layer: the root with s's fields,
+// the "content" child, and what follows the stream.
+func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*Node, error) {
+	if env == nil {
+		return nil, fmt.Errorf("%s: no Env to spool the decompressed stream to", layer)
+	}
+	root := &Node{Type: TypeRecord, Layer: layer, Offset: 0}
+	content := &Node{Name: "content", Type: TypeFile, Layer: layer, Offset: -1}
+	data, err := env.Spool(s)
+	s.release()
+	root.Fields = s.fields()
+	content.Data = data
+	var fe *FormatError
+	switch {
+	case err == nil:
+		addTrailing(root, layer, r, s.end(), size)
+	case errors.Is(err, ErrTooLarge):
+		content.Err = &FormatError{Layer: layer, Offset: s.pos(),
+			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
+	case errors.As(err, &fe):
+		content.Err = err
+	case data == nil:
+		content.Err = err // no temporary file: nothing to do with the input
+	default:
+		content.Err = &FormatError{Layer: layer, Offset: s.pos(), Msg: "decompressing", Err: err}
+	}
+	root.Children = append(root.Children, content)
+	root.Sort()
+	return root, nil
+}
+
+func dataSize(d Data) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Size()
+}
+
+// addTrailing describes r[end:size]: nothing, zero padding (a field), or
+// data of its own (a child that a comparison detects and unpacks).
+func addTrailing(root *Node, layer string, r io.ReaderAt, end, size int64) {
+	if end >= size || end < 0 {
+		return
+	}
+	zeros := zeroRun(r, end, size)
+	if end+zeros == size {
+		root.AddField("padding", "%d zero bytes", zeros)
+		return
+	}
+	root.AddField("trailing bytes", "%d at offset %d", size-end, end)
+	root.Children = append(root.Children, &Node{
+		Name:   trailingName,
+		Type:   TypeFile,
+		Layer:  layer,
+		Offset: end,
+		Data:   io.NewSectionReader(r, end, size-end),
+	})
+}
+
+// zeroRun counts the zero bytes of r starting at off, up to size.
+func zeroRun(r io.ReaderAt, off, size int64) int64 {
+	buf := make([]byte, 32<<10)
+	n := int64(0)
+	for off+n < size {
+		k := int(min(int64(len(buf)), size-off-n))
+		got, _ := r.ReadAt(buf[:k], off+n)
+		for i := 0; i < got; i++ {
+			if buf[i] != 0 {
+				return n + int64(i)
+			}
+		}
+		n += int64(got)
+		if got < k {
+			break
+		}
+	}
+	return n
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// bufferedInput reads r[off:size] through a bufio.Reader and knows the
+// offset of the next byte it will hand out: decoders that read byte by
+// byte from an io.ByteReader (flate, bzip2, lzma) then consume exactly the
+// bytes of their stream, and where they stopped is known to the byte.
+type bufferedInput struct {
+	*bufio.Reader
+	start int64
+	cr    countingReader
+}
+
+func newBufferedInput(r io.ReaderAt, off, size int64) *bufferedInput {
+	in := &bufferedInput{start: off}
+	in.cr.r = io.NewSectionReader(r, off, size-off)
+	in.Reader = bufio.NewReaderSize(&in.cr, 64<<10)
+	return in
+}
+
+// offset is the input offset of the next byte Read or ReadByte returns.
+func (in *bufferedInput) offset() int64 { return in.start + in.cr.n - int64(in.Buffered()) }
+
+// chunkedReader hands out at most max bytes per Read, so that a decoder
+// with an input buffer of its own (xz) never reads far past the byte it
+// is decoding: where it stopped is then known to within max bytes.
+type chunkedReader struct {
+	r   io.Reader
+	max int
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) {
+	if len(p) > c.max {
+		p = p[:c.max]
+	}
+	return c.r.Read(p)
+}
+
+// unitFields flattens the header fields of the units of a stream (gzip
+// members, zstd or lz4 frames, xz streams): the first unit's fields as
+// they are, and, when there are several, each later one's prefixed "<unit>
+// N ". units holds the first maxListedUnits of total units; the others are
+// counted, not listed.
+func unitFields(unit string, units [][]Field, total int) []Field {
+	var out []Field
+	for i, fs := range units {
+		if i >= maxListedUnits {
+			break
+		}
+		for _, f := range fs {
+			if i > 0 {
+				f.Name = fmt.Sprintf("%s %d %s", unit, i+1, f.Name)
+			}
+			out = append(out, f)
+		}
+	}
+	if total > maxListedUnits {
+		out = append(out, Field{Name: unit + "s not listed", Value: fmt.Sprint(total - maxListedUnits)})
+	}
+	return out
+}
+
+// sizeString shows a byte count the way compressors state block and
+// window sizes: "8 MiB", "900 kB" for bzip2's decimal sizes stays a
+// number of bytes.
+func sizeString(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// hasPrefixAt reports whether r holds magic at off.
+func hasPrefixAt(r io.ReaderAt, off, size int64, magic []byte) bool {
+	if off < 0 || off+int64(len(magic)) > size {
+		return false
+	}
+	b := make([]byte, len(magic))
+	if n, _ := r.ReadAt(b, off); n != len(b) {
+		return false
+	}
+	return string(b) == string(magic)
+}
+
+// peekReader serves small reads at increasing offsets (frame and block
+// headers, archive member headers) from one buffered window, so that
+// walking a structure costs a read per window rather than per header.
+type peekReader struct {
+	r    io.ReaderAt
+	size int64
+	buf  []byte
+	off  int64 // input offset of buf[0]
+	n    int   // valid bytes in buf
+}
+
+func newPeekReader(r io.ReaderAt, size int64) *peekReader {
+	return &peekReader{r: r, size: size, buf: make([]byte, 8<<10)}
+}
+
+// at returns the n bytes at off, or those before the end of input and
+// io.ErrUnexpectedEOF. The slice is valid until the next call. Callers
+// bound n: it is never taken from the input unchecked.
+func (p *peekReader) at(off int64, n int) ([]byte, error) {
+	if off < 0 || n < 0 {
+		return nil, fmt.Errorf("read of %d bytes at offset %d", n, off)
+	}
+	if off >= p.off && off+int64(n) <= p.off+int64(p.n) {
+		return p.buf[off-p.off : off-p.off+int64(n)], nil
+	}
+	if n > len(p.buf) {
+		p.buf = make([]byte, n)
+	}
+	k := int(min(int64(len(p.buf)), max(p.size-off, 0)))
+	got, err := p.r.ReadAt(p.buf[:k], off)
+	p.off, p.n = off, got
+	if got >= n {
+		return p.buf[:n], nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return p.buf[:got], err
+}

@@ -1,0 +1,182 @@
+package unpack
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Fuzz inputs are capped (see maxFuzzInput): structure matters, not size.
+const maxStreamFuzzInput = 64 << 10
+
+// fuzzEnvCap is the decompressed size cap in fuzzing: a bomb stops early.
+const fuzzEnvCap = 1 << 20
+
+// initrdFuzzSeeds are the fixtures of fixtures/initrd, each cut to the
+// fuzz input cap.
+func initrdFuzzSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	files, _ := filepath.Glob(filepath.Join(initrdFixtureDir, "*"))
+	for _, p := range files {
+		if filepath.Base(p) == "SHA256SUMS" {
+			continue
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		seeds = append(seeds, b[:min(len(b), maxStreamFuzzInput)])
+	}
+	return seeds
+}
+
+// checkLayerTree checks what any opened layer must be: sorted unique
+// children, Order naming children, typed errors, readable Data.
+func checkLayerTree(t *testing.T, n *Node, depth int) {
+	if depth > 4096 {
+		t.Fatal("tree too deep")
+	}
+	for i, c := range n.Children {
+		if i > 0 && n.Children[i-1].Name >= c.Name {
+			t.Fatalf("%q: children not sorted or not unique: %q, %q", n.Name, n.Children[i-1].Name, c.Name)
+		}
+		checkLayerTree(t, c, depth+1)
+	}
+	for _, name := range n.Order {
+		if n.Child(name) == nil {
+			t.Fatalf("%q: Order names %q, which is no child", n.Name, name)
+		}
+	}
+	if n.Err != nil && n.Layer != "" {
+		var fe *FormatError
+		if !errors.As(n.Err, &fe) && !errors.Is(n.Err, ErrTooLarge) {
+			t.Fatalf("%q: error %v is no FormatError", n.Name, n.Err)
+		}
+	}
+	if n.Data != nil {
+		if n.Data.Size() < 0 {
+			t.Fatalf("%q: size %d", n.Name, n.Data.Size())
+		}
+		buf := make([]byte, 512)
+		for _, off := range []int64{0, max(0, n.Data.Size()-512)} {
+			if _, err := n.Data.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+				t.Fatalf("%q: ReadAt(%d): %v", n.Name, off, err)
+			}
+		}
+	}
+}
+
+func fuzzEnv(t *testing.T) *Env {
+	env := &Env{TempDir: t.TempDir(), MaxDecompressed: fuzzEnvCap}
+	t.Cleanup(func() { env.Close() })
+	return env
+}
+
+// FuzzDetect runs detection and then every registered format's Open on
+// the input, as a comparison may.
+func FuzzDetect(f *testing.F) {
+	for _, s := range initrdFuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxStreamFuzzInput {
+			return
+		}
+		r := bytes.NewReader(data)
+		size := int64(len(data))
+		env := fuzzEnv(t)
+		if f, ok := Detect(r, size); ok {
+			if n, err := f.Open(r, size, env); err == nil {
+				checkLayerTree(t, n, 0)
+			}
+		}
+		for _, f := range Formats() {
+			n, err := f.Open(r, size, env)
+			if err != nil {
+				continue
+			}
+			checkLayerTree(t, n, 0)
+		}
+	})
+}
+
+// FuzzGzipHeader feeds member headers to the header parser and whole
+// inputs to the gzip reader.
+func FuzzGzipHeader(f *testing.F) {
+	for _, name := range []string{"manpage.1.gz", "manpage-n.1.gz", "multimember.gz", "initrd-a.gz", "bomb.gz"} {
+		if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, name)); err == nil {
+			f.Add(b[:min(len(b), 4096)])
+		}
+	}
+	f.Add(gzipMember(f, 0x1f, 2, 3, 1, []byte("extra"), "name", "comment", []byte("data"), 9))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxStreamFuzzInput {
+			return
+		}
+		h, err := readGzipHeader(bufio.NewReader(bytes.NewReader(data)), 0)
+		if err == nil {
+			if h.length > int64(len(data)) || h.length < 10 {
+				t.Fatalf("header length %d of %d bytes", h.length, len(data))
+			}
+			_ = h.fields()
+		} else {
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Offset < 0 || fe.Offset > int64(len(data)) {
+				t.Fatalf("error %v", err)
+			}
+		}
+		if matchGzip(data, nil, 0) {
+			n, err := OpenGzip(bytes.NewReader(data), int64(len(data)), fuzzEnv(t))
+			if err != nil {
+				t.Fatalf("matched, then %v", err)
+			}
+			checkLayerTree(t, n, 0)
+		}
+	})
+}
+
+// FuzzLz4Legacy feeds legacy lz4 streams: block sizes, concatenation
+// magics, corrupt blocks.
+func FuzzLz4Legacy(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, "initrd-a.lz4")); err == nil {
+		f.Add(b[:min(len(b), maxStreamFuzzInput)])
+	}
+	data := bytes.Repeat([]byte("legacy block "), 3000)
+	one := lz4LegacyCompress(f, data, 8<<20)
+	f.Add(lz4LegacyCompress(f, data, 5000))
+	f.Add(append(bytes.Clone(one), one...))
+	f.Add(append(bytes.Clone(one), 0, 0, 0, 0, 1, 2, 3))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxStreamFuzzInput {
+			return
+		}
+		b := append([]byte{0x02, 0x21, 0x4c, 0x18}, data...)
+		size := int64(len(b))
+		n, err := OpenLz4Legacy(bytes.NewReader(b), size, fuzzEnv(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLayerTree(t, n, 0)
+		end := lz4LegacyEnd(newPeekReader(bytes.NewReader(b), size), 0, size)
+		if end < 4 || end > size {
+			t.Fatalf("end %d of %d", end, size)
+		}
+		// The stream reader and the splitter agree on where a sound
+		// stream ends.
+		if c := n.Child("content"); c.Err == nil {
+			want := size
+			if tr := n.Child(trailingName); tr != nil {
+				want = tr.Offset
+			} else if _, ok := n.Field("padding"); ok {
+				want = -1
+			}
+			if want >= 0 && end != want {
+				t.Fatalf("lz4LegacyEnd %d, the stream ended at %d", end, want)
+			}
+		}
+	})
+}

@@ -1,0 +1,293 @@
+package unpack
+
+// xz: streams of a 12-byte header (magic fd 37 7a 58 5a 00, the check
+// type), blocks, an index and a 12-byte footer ("YZ"), maybe followed by
+// stream padding (zeros, a multiple of 4 bytes) and more streams.
+//
+// Decoding is github.com/xi2/xz (a port of XZ Embedded), not
+// ulikunitz/xz: it handles the BCJ filters (x86, ARM, PowerPC, ...) that
+// nixpkgs' xz-compressed squashfs and kernel modules use, and it is the
+// faster of the two. It reads its input in its own 8 KiB buffer, so it is
+// fed 1 KiB at a time: where it stopped (an error, the end of a stream)
+// is then known to within 1 KiB. The streams are decoded one at a time;
+// each one's exact end is found by its footer (magic, CRC-32, and the
+// stream's own alignment), whose index then gives the block count, and
+// the first block header gives the filter chain.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"strings"
+
+	"github.com/xi2/xz"
+)
+
+const (
+	layerXz = "xz"
+	// xzFeed is the most input handed to the decoder per read.
+	xzFeed = 1 << 10
+	// xzDictMax is the largest LZMA2 dictionary decoded: xz -9 and -9e
+	// use 64 MiB.
+	xzDictMax = 64 << 20
+)
+
+var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+
+func init() {
+	register(Format{Name: layerXz, Rank: rankCompressed, Match: matchXz, Open: OpenXz})
+}
+
+func matchXz(head []byte, _ io.ReaderAt, _ int64) bool {
+	return len(head) >= 12 && string(head[:6]) == string(xzMagic)
+}
+
+// OpenXz reads an xz file: each stream's check type, block count and
+// filters, the decompressed content, and what follows the last stream.
+func OpenXz(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+	if !hasPrefixAt(r, 0, size, xzMagic) {
+		return nil, formatErr(layerXz, 0, "no xz magic (fd 37 7a 58 5a 00)")
+	}
+	return openStream(layerXz, r, size, env, &xzStream{r: r, pr: newPeekReader(r, size), size: size})
+}
+
+type xzStream struct {
+	r        io.ReaderAt
+	pr       *peekReader
+	size     int64
+	next     int64 // where the next stream (or its padding) starts
+	start    int64 // the current stream's start
+	inStream bool
+	in       countingReader
+	dec      *xz.Reader
+	streams  [][]Field
+	count    int
+	endOff   int64
+	err      error
+}
+
+func (s *xzStream) pos() int64 {
+	if s.inStream {
+		return s.start + s.in.n
+	}
+	return s.next
+}
+func (s *xzStream) end() int64 { return s.endOff }
+func (s *xzStream) release()   { s.dec = nil }
+
+func (s *xzStream) fields() []Field {
+	fs := []Field{{Name: "streams", Value: fmt.Sprint(s.count)}}
+	return append(fs, unitFields("stream", s.streams, s.count)...)
+}
+
+func (s *xzStream) Read(p []byte) (int, error) {
+	for {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if !s.inStream {
+			if err := s.nextStream(); err != nil {
+				s.err = err
+				continue
+			}
+		}
+		n, err := s.dec.Read(p)
+		switch {
+		case err == io.EOF:
+			s.inStream = false
+			s.err = s.finishStream()
+		case err != nil:
+			s.err = &FormatError{Layer: layerXz, Offset: s.start + s.in.n,
+				Msg: fmt.Sprintf("stream %d (at %d): decoding failed within the %d bytes before here", s.count, s.start, xzFeed), Err: err}
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// nextStream starts decoding the stream at s.next, after stream padding;
+// io.EOF where none starts.
+func (s *xzStream) nextStream() error {
+	off := s.next
+	if s.count > 0 {
+		z := zeroRun(s.r, off, s.size)
+		if !hasPrefixAt(s.r, off+z, s.size, xzMagic) {
+			s.endOff = off
+			return io.EOF
+		}
+		if z%4 != 0 {
+			return formatErr(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
+		}
+		off += z
+	}
+	s.start = off
+	s.count++
+	s.in = countingReader{r: &chunkedReader{r: io.NewSectionReader(s.r, off, s.size-off), max: xzFeed}}
+	var err error
+	if s.dec == nil {
+		s.dec, err = xz.NewReader(&s.in, xzDictMax)
+	} else {
+		err = s.dec.Reset(&s.in)
+	}
+	if err != nil {
+		return &FormatError{Layer: layerXz, Offset: off, Msg: fmt.Sprintf("stream %d header", s.count), Err: err}
+	}
+	s.dec.Multistream(false)
+	s.inStream = true
+	return nil
+}
+
+// finishStream finds where the stream just decoded ends and records its
+// fields.
+func (s *xzStream) finishStream() error {
+	readTo := s.start + s.in.n
+	end, ok := s.findFooter(s.start, readTo)
+	if !ok {
+		return formatErr(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
+	}
+	s.next = end
+	if len(s.streams) < maxListedUnits {
+		s.streams = append(s.streams, s.describe(s.start, end))
+	}
+	return nil
+}
+
+// findFooter finds the end of the stream starting at start, which ends at
+// or before readTo: the last 4-byte-aligned position before readTo that
+// ends with "YZ" and whose footer CRC-32 holds. Between the footer and
+// readTo there are only stream padding and at most xzFeed bytes of
+// whatever follows.
+func (s *xzStream) findFooter(start, readTo int64) (int64, bool) {
+	const win = 32 << 10
+	buf := make([]byte, win)
+	// e runs over the candidate ends, 4-aligned from start, descending;
+	// each window read covers [lo, e).
+	e := readTo - (readTo-start)%4
+	for e >= start+32 {
+		lo := max(start, e-win)
+		b := buf[:e-lo]
+		if n, _ := s.r.ReadAt(b, lo); n < len(b) {
+			return 0, false
+		}
+		for ; e-12 >= lo && e >= start+32; e -= 4 {
+			f := b[e-12-lo : e-lo]
+			if f[10] == 'Y' && f[11] == 'Z' && crc32.ChecksumIEEE(f[4:10]) == binary.LittleEndian.Uint32(f[:4]) {
+				return e, true
+			}
+		}
+	}
+	return 0, false
+}
+
+var xzCheckNames = map[byte]string{0: "none", 1: "CRC32", 4: "CRC64", 10: "SHA-256"}
+
+// describe reads the fields of the stream in [start, end): the check
+// type, the blocks in its index, the filters of its first block.
+func (s *xzStream) describe(start, end int64) []Field {
+	var fs []Field
+	add := func(name, format string, args ...any) {
+		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+	}
+	if h, err := s.pr.at(start, 12); err == nil {
+		check := h[7] & 0x0f
+		if name, ok := xzCheckNames[check]; ok {
+			add("check", "%s", name)
+		} else {
+			add("check", "type %d", check)
+		}
+	}
+	f, err := s.pr.at(end-12, 12)
+	if err != nil {
+		return fs
+	}
+	indexSize := (int64(binary.LittleEndian.Uint32(f[4:8])) + 1) * 4
+	indexStart := end - 12 - indexSize
+	if indexStart < start+12 {
+		return fs
+	}
+	if ix, _ := s.pr.at(indexStart, 11); len(ix) >= 2 && ix[0] == 0 {
+		if n, k := binary.Uvarint(ix[1:]); k > 0 {
+			add("blocks", "%d", n)
+			if n > 0 {
+				if filters := xzFilters(s.pr, start+12); filters != "" {
+					add("filters", "%s", filters)
+				}
+			}
+		}
+	}
+	return fs
+}
+
+var xzFilterNames = map[uint64]string{
+	0x03: "delta", 0x04: "x86", 0x05: "PowerPC", 0x06: "IA-64", 0x07: "ARM",
+	0x08: "ARM-Thumb", 0x09: "SPARC", 0x0a: "ARM64", 0x0b: "RISC-V",
+}
+
+// xzFilters names the filter chain of the block header at off: "x86,
+// LZMA2 (dictionary 8 MiB)". Empty when the header cannot be read.
+func xzFilters(pr *peekReader, off int64) string {
+	b, err := pr.at(off, 1)
+	if err != nil || b[0] == 0 {
+		return ""
+	}
+	hlen := (int(b[0]) + 1) * 4
+	h, err := pr.at(off, hlen)
+	if err != nil {
+		return ""
+	}
+	h = append([]byte(nil), h...)
+	flags := h[1]
+	p := 2
+	varint := func() (uint64, bool) {
+		if p >= len(h) {
+			return 0, false
+		}
+		v, k := binary.Uvarint(h[p:])
+		if k <= 0 {
+			return 0, false
+		}
+		p += k
+		return v, true
+	}
+	if flags&0x40 != 0 {
+		if _, ok := varint(); !ok {
+			return ""
+		}
+	}
+	if flags&0x80 != 0 {
+		if _, ok := varint(); !ok {
+			return ""
+		}
+	}
+	var names []string
+	for i := 0; i < int(flags&3)+1; i++ {
+		id, ok1 := varint()
+		psize, ok2 := varint()
+		if !ok1 || !ok2 || psize > uint64(len(h)-p) {
+			return ""
+		}
+		props := h[p : p+int(psize)]
+		p += int(psize)
+		switch {
+		case id == 0x21 && len(props) == 1:
+			names = append(names, fmt.Sprintf("LZMA2 (dictionary %s)", sizeString(lzma2DictSize(props[0]))))
+		case id == 0x03 && len(props) == 1:
+			names = append(names, fmt.Sprintf("delta (distance %d)", int(props[0])+1))
+		case xzFilterNames[id] != "":
+			names = append(names, xzFilterNames[id])
+		default:
+			names = append(names, fmt.Sprintf("filter 0x%x", id))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func lzma2DictSize(b byte) uint64 {
+	b &= 0x3f
+	if b >= 40 {
+		return 1<<32 - 1
+	}
+	return uint64(2|b&1) << (b/2 + 11)
+}

@@ -1,0 +1,449 @@
+package unpack
+
+// Zstandard (RFC 8878): frames (magic 28 b5 2f fd) and skippable frames
+// (magic 50..5f 2a 4d 18, a 4-byte size, then bytes any decoder skips).
+//
+// The framing is walked here, block header by block header, without
+// decompressing: that gives every frame's header fields, the frame
+// boundaries (where an initrd's next segment starts; see initramfs.go),
+// and the block an error is in. Each frame is then decoded on its own by
+// klauspost/compress/zstd, with pooled decoders in synchronous low-memory
+// mode (one block in flight, so where the decoder stopped in its input is
+// exact, and memory stays at about one window). Skippable frames are
+// never handed to it: besides being reported here, it prints a line to
+// stderr for each one it skips (println in framedec.go, v1.20.4).
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+const layerZstd = "zstd"
+
+const (
+	zstdMagic = 0xFD2FB528
+	// zstdMaxWindow is the largest window decoded: what the zstd CLI
+	// decodes without --memory (levels up to 22 use at most 128 MiB;
+	// only --long=28 and up need more).
+	zstdMaxWindow = 128 << 20
+	// zstdMaxBlock is Block_Maximum_Size.
+	zstdMaxBlock = 128 << 10
+	// maxListedSkippable bounds the skippable frame sizes listed.
+	maxListedSkippable = 16
+)
+
+func init() {
+	register(Format{Name: layerZstd, Rank: rankCompressed, Match: matchZstd, Open: OpenZstd})
+}
+
+// isSkippableMagic reports a skippable frame's magic (zstd and lz4 share
+// it).
+func isSkippableMagic(b []byte) bool {
+	return len(b) >= 4 && b[0]&0xf0 == 0x50 && b[1] == 0x2a && b[2] == 0x4d && b[3] == 0x18
+}
+
+// matchZstd: a frame magic, after any skippable frames.
+func matchZstd(head []byte, r io.ReaderAt, size int64) bool {
+	return matchAfterSkippable(head, r, size, []byte{0x28, 0xb5, 0x2f, 0xfd})
+}
+
+// matchAfterSkippable looks for magic at the start or after up to 16
+// skippable frames (only their sizes are read, no parse).
+func matchAfterSkippable(head []byte, r io.ReaderAt, size int64, magic []byte) bool {
+	off := int64(0)
+	var b [8]byte
+	for i := 0; i < 16; i++ {
+		n, _ := r.ReadAt(b[:], off)
+		if n >= 4 && string(b[:4]) == string(magic) {
+			return true
+		}
+		if n < 8 || !isSkippableMagic(b[:4]) {
+			return false
+		}
+		off += 8 + int64(binary.LittleEndian.Uint32(b[4:]))
+		if off >= size {
+			return false
+		}
+	}
+	return false
+}
+
+// zstdFrame is a frame as walked.
+type zstdFrame struct {
+	off, end    int64 // end: after the checksum; where the walk stopped when err != nil
+	skippable   bool
+	skipID      byte
+	skipSize    uint32
+	windowSize  uint64
+	contentSize int64 // -1: not declared
+	dictID      uint32
+	hasDictID   bool
+	checksum    bool
+	blocks      int
+	err         error // the framing is broken here (a truncated or impossible block)
+}
+
+// walkZstdFrame walks the frame at off. ok is false when no frame (of
+// either kind) starts there.
+func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
+	f = zstdFrame{off: off, end: off, contentSize: -1}
+	b, err := pr.at(off, 4)
+	if err != nil {
+		return f, false
+	}
+	if isSkippableMagic(b) {
+		f.skippable, f.skipID = true, b[0]&0x0f
+		b, err = pr.at(off+4, 4)
+		if err != nil {
+			f.end = size
+			f.err = formatErr(layerZstd, off+4, "skippable frame: size cut by the end of input")
+			return f, true
+		}
+		f.skipSize = binary.LittleEndian.Uint32(b)
+		f.end = off + 8 + int64(f.skipSize)
+		if f.end > size {
+			f.err = formatErr(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
+			f.end = size
+		}
+		return f, true
+	}
+	if binary.LittleEndian.Uint32(b) != zstdMagic {
+		return f, false
+	}
+	fail := func(at int64, format string, args ...any) (zstdFrame, bool) {
+		f.err = formatErr(layerZstd, at, format, args...)
+		f.end = size
+		return f, true
+	}
+	// Frame_Header_Descriptor, Window_Descriptor, Dictionary_ID and
+	// Frame_Content_Size: 14 bytes at most.
+	h, _ := pr.at(off+4, 14)
+	if len(h) < 1 {
+		return fail(off+4, "frame header cut by the end of input")
+	}
+	fhd := h[0]
+	if fhd&0x08 != 0 {
+		return fail(off+4, "frame header descriptor 0x%02x: reserved bit set", fhd)
+	}
+	single := fhd&0x20 != 0
+	f.checksum = fhd&0x04 != 0
+	need := 1
+	if !single {
+		need++
+	}
+	didSize := [4]int{0, 1, 2, 4}[fhd&3]
+	fcsSize := [4]int{0, 2, 4, 8}[fhd>>6]
+	if single && fhd>>6 == 0 {
+		fcsSize = 1
+	}
+	need += didSize + fcsSize
+	if len(h) < need {
+		return fail(off+4, "frame header of %d bytes cut by the end of input", need)
+	}
+	p := 1
+	if !single {
+		wd := h[p]
+		p++
+		base := uint64(1) << (10 + wd>>3)
+		f.windowSize = base + base/8*uint64(wd&7)
+	}
+	if didSize > 0 {
+		var id [4]byte
+		copy(id[:], h[p:p+didSize])
+		f.dictID, f.hasDictID = binary.LittleEndian.Uint32(id[:]), true
+		p += didSize
+	}
+	if fcsSize > 0 {
+		var v [8]byte
+		copy(v[:], h[p:p+fcsSize])
+		fcs := binary.LittleEndian.Uint64(v[:])
+		if fcsSize == 2 {
+			fcs += 256
+		}
+		p += fcsSize
+		if fcs <= 1<<62 {
+			f.contentSize = int64(fcs)
+		}
+		if single {
+			f.windowSize = fcs
+		}
+	}
+	pos := off + 4 + int64(p)
+	for {
+		bh, err := pr.at(pos, 3)
+		if err != nil {
+			return fail(pos, "block header cut by the end of input")
+		}
+		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		last, typ, bsize := v&1 != 0, (v>>1)&3, int64(v>>3)
+		adv := bsize
+		switch typ {
+		case 1: // RLE: one byte, repeated bsize times
+			adv = 1
+		case 3:
+			return fail(pos, "block type 3 (reserved)")
+		}
+		if bsize > zstdMaxBlock {
+			return fail(pos, "block of %d bytes (at most %d)", bsize, zstdMaxBlock)
+		}
+		if pos+3+adv > size {
+			return fail(pos, "block of %d bytes cut by the end of input", adv)
+		}
+		f.blocks++
+		pos += 3 + adv
+		if last {
+			break
+		}
+	}
+	if f.checksum {
+		if pos+4 > size {
+			return fail(pos, "content checksum cut by the end of input")
+		}
+		pos += 4
+	}
+	f.end = pos
+	return f, true
+}
+
+// zstdBlockAt is the offset of the block header of the block holding
+// byte at of the frame at off, or -1 (a header, the checksum).
+func zstdBlockAt(pr *peekReader, off, at int64) int64 {
+	f, ok := walkZstdFrame(pr, off, pr.size)
+	if !ok || f.skippable {
+		return -1
+	}
+	h, _ := pr.at(off+4, 1)
+	if len(h) < 1 {
+		return -1
+	}
+	fhd := h[0]
+	p := int64(1 + [4]int{0, 1, 2, 4}[fhd&3])
+	if fhd&0x20 == 0 {
+		p++
+	}
+	if fcs := [4]int64{0, 2, 4, 8}[fhd>>6]; fcs > 0 {
+		p += fcs
+	} else if fhd&0x20 != 0 {
+		p++
+	}
+	pos := off + 4 + p
+	for i := 0; i < f.blocks+1 && pos < pr.size; i++ {
+		bh, err := pr.at(pos, 3)
+		if err != nil {
+			return -1
+		}
+		v := uint32(bh[0]) | uint32(bh[1])<<8 | uint32(bh[2])<<16
+		adv := int64(v >> 3)
+		if (v>>1)&3 == 1 {
+			adv = 1
+		}
+		if at >= pos && at < pos+3+adv {
+			return pos
+		}
+		pos += 3 + adv
+		if v&1 != 0 {
+			break
+		}
+	}
+	return -1
+}
+
+// zstdStreamEnd is where the run of frames starting at off ends, found by
+// walking their framing: the offset of the first byte that starts no
+// frame. ok is false when a frame's framing is broken.
+func zstdStreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
+	for off < size {
+		f, isFrame := walkZstdFrame(pr, off, size)
+		if !isFrame {
+			break
+		}
+		if f.err != nil {
+			return size, false
+		}
+		off = f.end
+	}
+	return off, true
+}
+
+func (f *zstdFrame) fields() []Field {
+	var fs []Field
+	add := func(name, format string, args ...any) {
+		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+	}
+	if f.contentSize >= 0 {
+		add("content size", "%d", f.contentSize)
+	}
+	add("window size", "%s", sizeString(f.windowSize))
+	if f.checksum {
+		add("checksum", "XXH64")
+	} else {
+		add("checksum", "none")
+	}
+	if f.hasDictID {
+		add("dictionary id", "%d", f.dictID)
+	}
+	add("blocks", "%d", f.blocks)
+	return fs
+}
+
+var zstdDecoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxWindow(zstdMaxWindow))
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return d
+}}
+
+// OpenZstd reads a zstd file: the frames' header fields, the skippable
+// frames, the decompressed content, and what follows the last frame.
+func OpenZstd(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+	pr := newPeekReader(r, size)
+	if f, ok := walkZstdFrame(pr, 0, size); !ok {
+		return nil, formatErr(layerZstd, 0, "no zstd frame magic (28 b5 2f fd) or skippable frame")
+	} else if f.skippable && !matchZstd(nil, r, size) {
+		return nil, formatErr(layerZstd, 0, "skippable frames but no zstd frame")
+	}
+	return openStream(layerZstd, r, size, env, &zstdStream{r: r, pr: pr, size: size})
+}
+
+// zstdStream walks and decodes the frames one after the other.
+type zstdStream struct {
+	r        io.ReaderAt
+	pr       *peekReader
+	size     int64
+	next     int64 // where the next frame starts
+	cur      *zstdFrame
+	in       countingReader
+	dec      *zstd.Decoder
+	frames   [][]Field
+	count    int
+	skipped  []string
+	nSkipped int
+	endOff   int64
+	err      error
+}
+
+func (s *zstdStream) pos() int64 {
+	if s.cur != nil {
+		return s.cur.off + s.in.n
+	}
+	return s.next
+}
+
+func (s *zstdStream) end() int64 { return s.endOff }
+
+func (s *zstdStream) release() {
+	if s.dec != nil {
+		s.dec.Reset(nil)
+		zstdDecoders.Put(s.dec)
+		s.dec = nil
+	}
+}
+
+func (s *zstdStream) fields() []Field {
+	fs := []Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
+	if s.nSkipped > 0 {
+		v := fmt.Sprintf("%d", s.nSkipped)
+		if len(s.skipped) > 0 {
+			v += " (" + strings.Join(s.skipped, ", ")
+			if s.nSkipped > len(s.skipped) {
+				v += ", ..."
+			}
+			v += ")"
+		}
+		fs = append(fs, Field{Name: "skippable frames", Value: v})
+	}
+	return append(fs, unitFields("frame", s.frames, s.count)...)
+}
+
+func (s *zstdStream) Read(p []byte) (int, error) {
+	for {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if s.cur == nil {
+			if err := s.nextFrame(); err != nil {
+				s.err = err
+				continue
+			}
+		}
+		n, err := s.dec.Read(p)
+		switch {
+		case err == io.EOF:
+			if s.cur.err != nil {
+				// The decoder got through what the walk could not.
+				s.err = s.cur.err
+			}
+			s.next = s.cur.end
+			s.cur = nil
+		case err != nil:
+			s.err = s.decodeErr(err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// nextFrame walks to the next zstd frame, past skippable ones, and starts
+// decoding it; io.EOF where no frame starts.
+func (s *zstdStream) nextFrame() error {
+	for {
+		f, ok := walkZstdFrame(s.pr, s.next, s.size)
+		if !ok || s.next >= s.size {
+			s.endOff = s.next
+			return io.EOF
+		}
+		if f.skippable {
+			s.nSkipped++
+			if len(s.skipped) < maxListedSkippable {
+				s.skipped = append(s.skipped, fmt.Sprintf("%d bytes", f.skipSize))
+			}
+			if f.err != nil {
+				return f.err
+			}
+			s.next = f.end
+			continue
+		}
+		s.count++
+		if len(s.frames) < maxListedUnits {
+			s.frames = append(s.frames, f.fields())
+		}
+		if s.dec == nil {
+			s.dec = zstdDecoders.Get().(*zstd.Decoder)
+		}
+		s.cur = &f
+		// A frame whose framing is broken is still decoded up to where
+		// the decoder fails, which is where the damage is.
+		s.in = countingReader{r: io.NewSectionReader(s.r, f.off, f.end-f.off)}
+		if err := s.dec.Reset(&s.in); err != nil {
+			return &FormatError{Layer: layerZstd, Offset: f.off, Msg: fmt.Sprintf("frame %d", s.count), Err: err}
+		}
+		return nil
+	}
+}
+
+// decodeErr places a decoder error: the decoder reads a whole block
+// before decoding it, so the last byte it read is in the bad block.
+func (s *zstdStream) decodeErr(err error) error {
+	at := s.cur.off + s.in.n
+	if errors.Is(err, zstd.ErrCRCMismatch) && s.cur.checksum && s.cur.err == nil {
+		return &FormatError{Layer: layerZstd, Offset: s.cur.end - 4, Msg: fmt.Sprintf("frame %d (at %d): the content checksum does not match the decoded bytes", s.count, s.cur.off), Err: err}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d) cut by the end of input", s.count, s.cur.off), Err: err}
+	}
+	if b := zstdBlockAt(s.pr, s.cur.off, at-1); b >= 0 {
+		return &FormatError{Layer: layerZstd, Offset: b, Msg: fmt.Sprintf("frame %d (at %d), block at %d", s.count, s.cur.off, b), Err: err}
+	}
+	return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d)", s.count, s.cur.off), Err: err}
+}

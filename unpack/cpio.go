@@ -1,0 +1,548 @@
+package unpack
+
+// cpio archives in the three ASCII formats GNU cpio writes and the Linux
+// kernel (newc and crc) unpacks as initramfs:
+//
+//   - newc, magic "070701": a 110-byte header of 13 eight-digit hex
+//     fields, the name (its size counts the NUL), padding to 4 bytes, the
+//     data, padding to 4 bytes;
+//   - crc, "070702": the same, with the field c_check holding the sum of
+//     the data bytes (mod 2^32);
+//   - odc, "070707": a 76-byte header of octal fields, no padding.
+//
+// The archive ends at the member named "TRAILER!!!". Hard links in newc
+// are members sharing c_ino and c_dev: GNU cpio and the kernel's
+// gen_init_cpio store the data once, with the last of them, and give the
+// others size 0.
+//
+// Member names are normalised into the "/" tree ("./init", "/init" and
+// "init" are all /init; "." is the root itself), keeping the raw name in a
+// field "name" where it differs, so that make-initrd-ng's "./"-style
+// archives compare entry by entry against plain ones and the name style
+// still shows. Member data are sections of the archive reader.
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+const (
+	layerCpio = "cpio"
+
+	cpioNewcHeader = 110
+	cpioODCHeader  = 76
+	// cpioMaxName bounds a member name (PATH_MAX is 4096).
+	cpioMaxName = 64 << 10
+	// cpioMaxMembers bounds the members of one archive.
+	cpioMaxMembers = 4_000_000
+	// cpioMaxLink bounds a symlink target read.
+	cpioMaxLink = 64 << 10
+	cpioTrailer = "TRAILER!!!"
+)
+
+type cpioKind uint8
+
+const (
+	cpioNewc cpioKind = iota
+	cpioCRC
+	cpioODC
+)
+
+var cpioKindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
+
+func init() {
+	register(Format{Name: layerCpio, Rank: 26, Match: matchCpio, Open: OpenCpio})
+}
+
+func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
+	_, ok := cpioMagic(head)
+	return ok && len(head) >= cpioODCHeader
+}
+
+// cpioMagic names the format whose magic b starts with.
+func cpioMagic(b []byte) (cpioKind, bool) {
+	if len(b) < 6 {
+		return 0, false
+	}
+	switch string(b[:6]) {
+	case "070701":
+		return cpioNewc, true
+	case "070702":
+		return cpioCRC, true
+	case "070707":
+		return cpioODC, true
+	}
+	return 0, false
+}
+
+// cpioHeader is one member header.
+type cpioHeader struct {
+	kind                 cpioKind
+	off                  int64 // of the header
+	ino, mode, uid, gid  uint64
+	nlink                uint64
+	mtime                int64
+	fileSize             int64
+	devMajor, devMinor   uint64
+	rdevMajor, rdevMinor uint64
+	check                uint64
+	rawName              string
+	named                bool   // the name was read (an error after it is the member's)
+	nameErr              string // the name is not NUL-terminated, ...
+	dataOff              int64
+	next                 int64  // the next header
+	padding              []byte // non-zero padding bytes after the name or the data
+}
+
+func (h *cpioHeader) isTrailer() bool { return h.rawName == cpioTrailer }
+
+// readCpioHeader parses the member header at off, its name, and checks
+// that its data lies within the input. Nothing is allocated from a size
+// field before it is checked against the input.
+func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
+	h := cpioHeader{off: off}
+	b, err := pr.at(off, 6)
+	if err != nil {
+		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: "member header cut by the end of input", Err: err}
+	}
+	kind, ok := cpioMagic(b)
+	if !ok {
+		return h, formatErr(layerCpio, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
+	}
+	h.kind = kind
+	hdrLen := cpioNewcHeader
+	if kind == cpioODC {
+		hdrLen = cpioODCHeader
+	}
+	b, err = pr.at(off, hdrLen)
+	if err != nil {
+		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
+	}
+	var nameSize uint64
+	var bad string
+	if kind == cpioODC {
+		var dev, rdev, mtime, fsize uint64
+		fields := []struct {
+			name string
+			v    *uint64
+			w    int
+		}{{"dev", &dev, 6}, {"ino", &h.ino, 6}, {"mode", &h.mode, 6}, {"uid", &h.uid, 6}, {"gid", &h.gid, 6},
+			{"nlink", &h.nlink, 6}, {"rdev", &rdev, 6}, {"mtime", &mtime, 11}, {"namesize", &nameSize, 6}, {"filesize", &fsize, 11}}
+		p := 6
+		for _, f := range fields {
+			v, ok := parseCpioNumber(b[p:p+f.w], 8)
+			if !ok && bad == "" {
+				bad = fmt.Sprintf("field %s %q is not octal", f.name, b[p:p+f.w])
+			}
+			*f.v = v
+			p += f.w
+		}
+		h.devMajor, h.devMinor = oldDevSplit(dev)
+		h.rdevMajor, h.rdevMinor = oldDevSplit(rdev)
+		h.mtime, h.fileSize = int64(mtime), int64(fsize)
+	} else {
+		var mtime, fsize uint64
+		vals := []*uint64{&h.ino, &h.mode, &h.uid, &h.gid, &h.nlink, &mtime, &fsize, &h.devMajor, &h.devMinor, &h.rdevMajor, &h.rdevMinor, &nameSize, &h.check}
+		names := []string{"ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"}
+		for i, v := range vals {
+			p := 6 + 8*i
+			x, ok := parseCpioNumber(b[p:p+8], 16)
+			if !ok && bad == "" {
+				bad = fmt.Sprintf("field %s %q is not hexadecimal", names[i], b[p:p+8])
+			}
+			*v = x
+		}
+		h.mtime, h.fileSize = int64(mtime), int64(fsize)
+	}
+	if bad != "" {
+		return h, formatErr(layerCpio, off, "member header: %s", bad)
+	}
+	nameOff := off + int64(hdrLen)
+	if nameSize == 0 {
+		return h, formatErr(layerCpio, off, "member header: name size 0 (the name's NUL counts)")
+	}
+	if left := size - nameOff; nameSize > uint64(left) {
+		return h, formatErr(layerCpio, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
+	}
+	if nameSize > cpioMaxName {
+		return h, formatErr(layerCpio, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
+	}
+	h.dataOff = nameOff + int64(nameSize)
+	if kind != cpioODC {
+		h.dataOff = align4(h.dataOff)
+	}
+	nb, err := pr.at(nameOff, int(h.dataOff-nameOff))
+	if err != nil {
+		return h, &FormatError{Layer: layerCpio, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
+	}
+	name := nb[:nameSize]
+	if i := bytes.IndexByte(name, 0); i < 0 {
+		h.nameErr = "the name is not NUL-terminated"
+		h.rawName = string(name)
+	} else {
+		if i != len(name)-1 {
+			h.nameErr = fmt.Sprintf("the name has a NUL at byte %d of %d", i, len(name))
+		}
+		h.rawName = string(name[:i])
+	}
+	h.padding = appendNonZero(h.padding, nb[nameSize:])
+	h.named = true
+	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
+		return h, formatErr(layerCpio, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
+	}
+	h.next = h.dataOff + h.fileSize
+	if kind != cpioODC {
+		h.next = align4(h.next)
+		if h.next > h.dataOff+h.fileSize {
+			pad, _ := pr.at(h.dataOff+h.fileSize, int(h.next-h.dataOff-h.fileSize))
+			h.padding = appendNonZero(h.padding, pad)
+		}
+		h.next = min(h.next, size)
+	}
+	return h, nil
+}
+
+func align4(n int64) int64 { return (n + 3) &^ 3 }
+
+// appendNonZero appends b to dst when any byte of b is not zero.
+func appendNonZero(dst, b []byte) []byte {
+	for _, c := range b {
+		if c != 0 {
+			return append(dst, b...)
+		}
+	}
+	return dst
+}
+
+func parseCpioNumber(b []byte, base uint64) (uint64, bool) {
+	var v uint64
+	for _, c := range b {
+		var d uint64
+		switch {
+		case c >= '0' && c <= '9':
+			d = uint64(c - '0')
+		case c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		v = v*base + d
+	}
+	return v, true
+}
+
+// oldDevSplit splits an odc device number as glibc's makedev encodes it
+// (the low 18 bits are all odc keeps): major in bits 8-19, minor in 0-7
+// and 20 up.
+func oldDevSplit(d uint64) (major, minor uint64) {
+	return (d >> 8) & 0xfff, (d & 0xff) | ((d >> 12) &^ 0xff)
+}
+
+// cpioArchiveEnd walks the member headers of the archive at off up to
+// its trailer and returns the offset after the trailer and its padding.
+// It stops with an error at a damaged header, or after maxMembers.
+func cpioArchiveEnd(pr *peekReader, off, size int64, maxMembers int) (int64, error) {
+	for i := 0; i < maxMembers; i++ {
+		h, err := readCpioHeader(pr, off, size)
+		if err != nil {
+			return off, err
+		}
+		if h.isTrailer() {
+			return h.next, nil
+		}
+		off = h.next
+		if off >= size {
+			return off, formatErr(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+		}
+	}
+	return off, formatErr(layerCpio, off, "more than %d members", maxMembers)
+}
+
+// cpioNormalize splits a member name into the components of its path in
+// the tree: empty and "." components dropped, so "./a//b/" is a/b and "."
+// is the root.
+func cpioNormalize(raw string) []string {
+	var comps []string
+	for _, c := range strings.Split(raw, "/") {
+		if c != "" && c != "." {
+			comps = append(comps, c)
+		}
+	}
+	return comps
+}
+
+// cpioTree builds the "/" tree as members arrive.
+type cpioTree struct {
+	root  *Node
+	nodes map[string]*Node // by normalised path; the root is ""
+	used  map[*Node]map[string]int
+}
+
+func newCpioTree() *cpioTree {
+	root := &Node{Name: "/", Type: TypeDir, Layer: layerCpio, Offset: -1}
+	root.AddField("implied", "yes")
+	return &cpioTree{root: root, nodes: map[string]*Node{"": root}, used: map[*Node]map[string]int{}}
+}
+
+func isImplied(n *Node) bool {
+	v, ok := n.Field("implied")
+	return ok && v == "yes"
+}
+
+// dir returns the directory at the path of comps, creating the missing
+// ones as implied directories.
+func (t *cpioTree) dir(comps []string) *Node {
+	n := t.root
+	for i := range comps {
+		p := strings.Join(comps[:i+1], "/")
+		c := t.nodes[p]
+		if c == nil {
+			c = &Node{Name: comps[i], Type: TypeDir, Layer: layerCpio, Offset: -1}
+			c.AddField("implied", "yes")
+			t.add(n, c)
+			t.nodes[p] = c
+		} else if c.Type != TypeDir && c.Err == nil {
+			c.Err = formatErr(layerCpio, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
+		}
+		n = c
+	}
+	return n
+}
+
+// add appends c to parent, renaming it when the name is taken.
+func (t *cpioTree) add(parent, c *Node) {
+	u := t.used[parent]
+	if u == nil {
+		u = map[string]int{}
+		t.used[parent] = u
+	}
+	u[c.Name]++
+	if k := u[c.Name]; k > 1 {
+		c.Name = fmt.Sprintf("%s (duplicate %d)", c.Name, k)
+	}
+	parent.Children = append(parent.Children, c)
+	parent.Order = append(parent.Order, c.Name)
+}
+
+// cpioMember is a parsed member with its node, for the hard link pass.
+type cpioMember struct {
+	h    cpioHeader
+	node *Node
+	path string
+}
+
+// OpenCpio reads a cpio archive (newc, crc or odc) up to its trailer.
+func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+	var magic [6]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
+		return nil, formatErr(layerCpio, 0, "input of %d bytes is no cpio archive", size)
+	}
+	kind, ok := cpioMagic(magic[:])
+	if !ok {
+		return nil, formatErr(layerCpio, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
+	}
+	root := &Node{Type: TypeRecord, Layer: layerCpio, Offset: 0}
+	root.AddField("format", "%s", cpioKindNames[kind])
+	tree := newCpioTree()
+	pr := newPeekReader(r, size)
+	var members []cpioMember
+	off := int64(0)
+	end := int64(-1)
+	for {
+		if len(members) >= cpioMaxMembers {
+			root.Err = formatErr(layerCpio, off, "more than %d members: the rest is not read", cpioMaxMembers)
+			break
+		}
+		h, err := readCpioHeader(pr, off, size)
+		if err != nil {
+			if h.named {
+				// The member is named: the error is its own, and the
+				// archive is not read past it.
+				n, _ := cpioMemberNode(r, tree, &h, err)
+				n.Err = err
+				root.Err = formatErr(layerCpio, off, "archive not read past the member at %d (%q)", off, h.rawName)
+			} else {
+				root.Err = err
+			}
+			break
+		}
+		if h.isTrailer() {
+			end = h.next
+			break
+		}
+		n, path := cpioMemberNode(r, tree, &h, nil)
+		members = append(members, cpioMember{h: h, node: n, path: path})
+		off = h.next
+		if off >= size {
+			root.Err = formatErr(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+			break
+		}
+	}
+	linkCpioHardLinks(members)
+	root.AddField("members", "%d", len(members))
+	if end >= 0 {
+		root.AddField("archive size", "%d", end)
+		addTrailing(root, layerCpio, r, end, size)
+	}
+	root.Children = append(root.Children, tree.root)
+	root.Sort()
+	return root, nil
+}
+
+// cpioMemberNode makes the node of a member and puts it in the tree.
+// When broken is set, the member's data cannot be read: it gets fields but
+// no data.
+func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, broken error) (*Node, string) {
+	comps := cpioNormalize(h.rawName)
+	path := strings.Join(comps, "/")
+	typ := modeType(uint32(h.mode))
+	var n *Node
+	if len(comps) == 0 {
+		// "." (or "/"): the root directory's own metadata.
+		n = t.root
+		if !isImplied(n) {
+			dup := &Node{Name: ". (duplicate)", Type: typ, Layer: layerCpio}
+			dup.Err = formatErr(layerCpio, h.off, "a second member for the root directory (%q)", h.rawName)
+			t.add(t.root, dup)
+			n = dup
+		}
+		n.Fields = nil
+	} else {
+		parent := t.dir(comps[:len(comps)-1])
+		name := comps[len(comps)-1]
+		if c := t.nodes[path]; c != nil && isImplied(c) && typ == TypeDir {
+			// A directory whose members came first (reverse order).
+			n = c
+			n.Fields = nil
+		} else {
+			n = &Node{Name: name, Type: typ, Layer: layerCpio}
+			t.add(parent, n)
+			if c == nil {
+				t.nodes[path] = n
+			} else {
+				n.Err = formatErr(layerCpio, h.off, "a second member named %q", path)
+			}
+		}
+	}
+	if n != t.root {
+		n.Type = typ
+	}
+	n.Offset = h.off
+
+	n.AddField("mode", "%s", modeString(uint32(h.mode)))
+	n.AddField("uid", "%d", h.uid)
+	n.AddField("gid", "%d", h.gid)
+	n.AddField("nlink", "%d", h.nlink)
+	n.AddField("inode", "%d", h.ino)
+	n.AddField("dev", "%d,%d", h.devMajor, h.devMinor)
+	if typ == TypeCharDevice || typ == TypeBlockDevice {
+		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
+	}
+	n.AddField("size", "%d", h.fileSize)
+	n.AddField("mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
+	data := io.NewSectionReader(r, h.dataOff, h.fileSize)
+	switch {
+	case broken != nil:
+	case typ == TypeFile:
+		n.Data = data
+		n.Offset = h.dataOff
+	case typ == TypeSymlink:
+		if h.fileSize > cpioMaxLink {
+			n.Err = formatErr(layerCpio, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
+		} else {
+			b := make([]byte, h.fileSize)
+			if err := readFull(r, b, h.dataOff, layerCpio, "symlink target"); err != nil {
+				n.Err = err
+			}
+			n.AddField("link target", "%s", b)
+		}
+	case h.fileSize > 0:
+		// A directory or device with data: the kernel ignores it, a
+		// comparison should not.
+		n.Data = data
+	}
+	if raw := h.rawName; raw != path {
+		n.AddField("name", "%s", quoteIfNeeded(raw))
+	}
+	if h.kind == cpioCRC {
+		n.AddField("check", "0x%08x", h.check)
+		if typ == TypeFile && broken == nil {
+			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
+				n.Err = err
+			} else if uint64(sum) != h.check {
+				n.Err = formatErr(layerCpio, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
+			}
+		}
+	}
+	if len(h.padding) > 0 {
+		n.AddField("padding", "%x", h.padding)
+	}
+	if h.nameErr != "" && n.Err == nil {
+		n.Err = formatErr(layerCpio, h.off, "%s", h.nameErr)
+	}
+	return n, path
+}
+
+// cpioSum is the crc format's checksum: the sum of the data bytes.
+func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
+	var sum uint32
+	buf := make([]byte, min(n, 64<<10))
+	for done := int64(0); done < n; {
+		k := min(int64(len(buf)), n-done)
+		if err := readFull(r, buf[:k], off+done, layerCpio, "member data"); err != nil {
+			return 0, err
+		}
+		for _, c := range buf[:k] {
+			sum += uint32(c)
+		}
+		done += k
+	}
+	return sum, nil
+}
+
+// linkCpioHardLinks marks hard links: members of one (dev, inode) with a
+// link count above 1. The data is stored with one of them (newc: the
+// last); the others, stored empty, get its data and a field naming it.
+func linkCpioHardLinks(members []cpioMember) {
+	type key struct{ maj, min, ino uint64 }
+	groups := map[key][]int{}
+	for i, m := range members {
+		if m.h.nlink > 1 && m.node.Type != TypeDir {
+			k := key{m.h.devMajor, m.h.devMinor, m.h.ino}
+			groups[k] = append(groups[k], i)
+		}
+	}
+	for _, g := range groups {
+		if len(g) < 2 {
+			continue
+		}
+		holder := -1
+		for _, i := range g {
+			if members[i].h.fileSize > 0 {
+				holder = i
+			}
+		}
+		if holder < 0 {
+			holder = g[len(g)-1]
+		}
+		for _, i := range g {
+			if i == holder {
+				continue
+			}
+			m := members[i]
+			m.node.AddField("hard link of", "/%s", members[holder].path)
+			if m.h.fileSize == 0 && m.node.Type == TypeFile {
+				m.node.Data = members[holder].node.Data
+				m.node.Offset = members[holder].node.Offset
+			}
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package unpack
+
+// A Linux initramfs image is a run of segments, which the kernel
+// (init/initramfs.c, unpack_to_rootfs) unpacks one after the other into
+// the same root: uncompressed cpio archives, each up to its TRAILER!!!,
+// and compressed streams each holding a cpio archive, with zero bytes
+// between them skipped. Distributions prepend CPU microcode as an
+// uncompressed archive (kernel/x86/microcode/GenuineIntel.bin) to the
+// compressed main one; bootloaders and tools concatenate more.
+//
+// This layer only splits: each segment is a child holding its bytes, and
+// a comparison unpacks each by detection (cpio, zstd, ...) like any other
+// content. A segment ends where the kernel's decompressor would stop:
+//   - an uncompressed cpio archive after its trailer (and the trailer's
+//     padding to 4 bytes);
+//   - zstd, lz4 and legacy lz4 streams where their framing ends, found by
+//     walking frame and block headers without decompressing;
+//   - gzip, bzip2, xz and lzma streams have no framing to walk: finding
+//     their end means decompressing them, so such a segment runs to the
+//     end of the input, and its own layer reports any zero padding and
+//     any bytes after the stream ("[trailing bytes]", unpacked in turn).
+//     In practice the compressed archive is the last segment.
+// The zero bytes after a segment are its field "padding".
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+const (
+	layerInitramfs = "initramfs"
+	// initramfsMaxSegments bounds the segments of one image.
+	initramfsMaxSegments = 4096
+	// initramfsMatchMembers bounds the member headers Match walks to find
+	// the first trailer: a microcode archive has a handful.
+	initramfsMatchMembers = 100_000
+	// initramfsMatchZeros bounds the zero padding Match skips after it.
+	initramfsMatchZeros = 16 << 20
+)
+
+func init() {
+	register(Format{Name: layerInitramfs, Rank: 25, Match: matchInitramfs, Open: OpenInitramfs})
+}
+
+// matchInitramfs: a cpio archive at 0 and, after its trailer and any zero
+// padding, another cpio archive or a compressed stream. A single archive
+// is plain cpio.
+func matchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
+	if _, ok := cpioMagic(head); !ok {
+		return false
+	}
+	pr := newPeekReader(r, size)
+	end, err := cpioArchiveEnd(pr, 0, size, initramfsMatchMembers)
+	if err != nil || end >= size {
+		return false
+	}
+	z := zeroRun(io.NewSectionReader(r, 0, min(size, end+initramfsMatchZeros)), end, min(size, end+initramfsMatchZeros))
+	return initramfsSegmentFormat(pr, end+z) != ""
+}
+
+// initramfsSegmentFormat names the segment starting at off by its magic,
+// as the kernel's decompress_method does (its lzma magic is 5d 00 00),
+// with the names of the layers that unpack them; "" for none.
+func initramfsSegmentFormat(pr *peekReader, off int64) string {
+	b, _ := pr.at(off, 6)
+	if _, ok := cpioMagic(b); ok {
+		return layerCpio
+	}
+	if len(b) < 3 {
+		return ""
+	}
+	switch {
+	case b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9e):
+		return layerGzip
+	case string(b[:3]) == "BZh":
+		return layerBzip2
+	case b[0] == 0x5d && b[1] == 0 && b[2] == 0:
+		return layerLZMA
+	case len(b) >= 6 && string(b[:6]) == string(xzMagic):
+		return layerXz
+	}
+	if len(b) < 4 {
+		return ""
+	}
+	switch binary.LittleEndian.Uint32(b) {
+	case 0x4f5a4c89: // 89 4c 5a 4f: lzop
+		return "lzo"
+	case lz4LegacyMagic:
+		return layerLz4Legacy
+	case lz4FrameMagic:
+		return layerLz4
+	case zstdMagic:
+		return layerZstd
+	}
+	return ""
+}
+
+// OpenInitramfs splits an initramfs image into its segments.
+func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+	var magic [6]byte
+	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
+		return nil, formatErr(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
+	}
+	if _, ok := cpioMagic(magic[:]); !ok {
+		return nil, formatErr(layerInitramfs, 0, "no cpio archive at the start")
+	}
+	root := &Node{Type: TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
+	pr := newPeekReader(r, size)
+	pos := int64(0)
+	for pos < size {
+		if len(root.Children) >= initramfsMaxSegments {
+			root.Err = formatErr(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
+			break
+		}
+		format := initramfsSegmentFormat(pr, pos)
+		seg := &Node{Name: fmt.Sprintf("segment %d", len(root.Children)+1), Type: TypeFile, Layer: layerInitramfs, Offset: pos}
+		end := size
+		switch format {
+		case layerCpio:
+			e, err := cpioArchiveEnd(pr, pos, size, cpioMaxMembers)
+			if err == nil {
+				end = e
+			}
+			// A damaged archive takes the rest: its own layer says
+			// where and why.
+		case layerZstd:
+			end, _ = zstdStreamEnd(pr, pos, size)
+		case layerLz4:
+			end, _ = lz4StreamEnd(pr, pos, size)
+		case layerLz4Legacy:
+			end = lz4LegacyEnd(pr, pos, size)
+		case "":
+			seg.Err = formatErr(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
+		}
+		if end <= pos {
+			end = size
+		}
+		seg.Data = io.NewSectionReader(r, pos, end-pos)
+		seg.AddField("offset", "%d", pos)
+		seg.AddField("size", "%d", end-pos)
+		if format == "" {
+			seg.AddField("format", "unknown")
+		} else {
+			seg.AddField("format", "%s", format)
+		}
+		z := zeroRun(r, end, size)
+		if z > 0 {
+			seg.AddField("padding", "%d zero bytes", z)
+		}
+		root.Children = append(root.Children, seg)
+		root.Order = append(root.Order, seg.Name)
+		pos = end + z
+	}
+	root.Fields = append([]Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
+	root.Sort()
+	return root, nil
+}
