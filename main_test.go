@@ -19,6 +19,7 @@ import (
 	"github.com/muesli/termenv"
 	"golang.org/x/sys/unix"
 
+	"isodiff/diff"
 	"isodiff/ui"
 	"isodiff/unpack"
 )
@@ -342,5 +343,170 @@ func TestParallelSameAsSerial(t *testing.T) {
 				t.Fatalf("%s: -j 8 report differs from -j 1", p.name)
 			}
 		}
+	}
+}
+
+// compareFiles compares two images as the command does.
+func compareFiles(t *testing.T, a, b string) *diff.Node {
+	t.Helper()
+	cfg, pa, pb, err := parseFlags([]string{a, b}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &unpack.Env{TempDir: t.TempDir()}
+	defer env.Close()
+	cfg.opt.Env = env
+	c := runComparison(cfg, pa, pb, env)
+	defer c.close()
+	if len(c.errs) > 0 {
+		t.Fatal(c.errs)
+	}
+	return c.root
+}
+
+// deepest lists the pairs that carry differences of their own with no
+// such pair below them: where the differences really are.
+func deepest(root *diff.Node) []*diff.Node {
+	var out []*diff.Node
+	var walk func(n *diff.Node) bool
+	walk = func(n *diff.Node) bool {
+		below := false
+		if n.State != diff.Added && n.State != diff.Removed {
+			for _, c := range n.Children {
+				if walk(c) {
+					below = true
+				}
+			}
+		}
+		if n.State != diff.Same && n.OwnDifferences() && !below {
+			out = append(out, n)
+			return true
+		}
+		return below || (n.State != diff.Same && n.OwnDifferences())
+	}
+	walk(root)
+	return out
+}
+
+// Store paths of the NixOS-like fixtures (fixtures/build-nixos.sh).
+const (
+	storePython   = "/g3nd7j0vqw8bgljxdw408s7y6l95a9hy-python3-3.13.5"
+	storeCoreutil = "/jbz78dbz8vc198w76yzryfwgs9c9rd24-coreutils-9.7"
+	storeTzdata   = "/jw970wan9ski0qw3lvhrksaswn5vi7rx-tzdata-2025b"
+	storeInitrd   = "/5wdmfs0qk73lrwbhs24irj1qmb0l0ks3-initrd-linux-6.12"
+	stage1        = "/nix/store/azkzvahy88r8qir5ha51h1np23d4zgj4-stage-1-init.sh"
+	extraUtilsBin = "/nix/store/1c50iwc5nr54kpb0mxrc90qdy9jfm187-extra-utils/bin"
+	modulesKernel = "/nix/store/ii9qjkq5akf2jjwj2ac4kd7rns9i7ac9-linux-6.12-modules-shrunk/lib/modules/6.12/kernel"
+	isoInitrd     = "nixos-a.iso :: /boot/nix/store" + storeInitrd + "/initrd :: content :: "
+	sqfs          = "nixos-a.iso :: /nix-store.squashfs :: "
+	sqfsInitrd    = sqfs + storeInitrd + "/initrd :: content :: "
+	registration  = sqfs + "/nix-path-registration"
+)
+
+// nixosVariants: for each variant of the NixOS-like image, every deepest
+// difference the comparison must report (path, then a part of its reason
+// and of its known causes), and nothing else.
+var nixosVariants = []struct {
+	name string
+	want [][3]string
+}{
+	{"b", nil},
+	{"pyc", [][3]string{
+		{sqfs + storePython + "/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc", "4 bytes differ at 0x8", "pyc header: mtime"},
+		{registration, "+1 −1 lines", ""},
+	}},
+	{"manpage", [][3]string{
+		{sqfs + storeCoreutil + "/share/man/man1/ls.1.gz", "gzip mtime, gzip name; content identical", "gzip header: flags, mtime, name"},
+		{registration, "+2 −2 lines", ""},
+	}},
+	{"initrd-member", [][3]string{
+		{isoInitrd + stage1, "+1 −1 lines", ""},
+		{sqfsInitrd + stage1, "+1 −1 lines", ""},
+		{registration, "+1 −1 lines", ""},
+	}},
+	{"initrd-order", [][3]string{
+		{isoInitrd + extraUtilsBin, "order only", "order only"},
+		{isoInitrd + modulesKernel, "order only", "order only"},
+		{sqfsInitrd + extraUtilsBin, "order only", "order only"},
+		{sqfsInitrd + modulesKernel, "order only", "order only"},
+		{registration, "+2 −2 lines", ""},
+		{"nixos-a.iso :: [Joliet tree]/boot/nix/store" + storeInitrd + "/initrd", "size", ""},
+	}},
+	{"initrd-dotslash", [][3]string{
+		{isoInitrd + "/", "implied", "timestamp: mtime"},
+		{sqfsInitrd + "/", "implied", "timestamp: mtime"},
+		{registration, "+2 −2 lines", ""},
+		{"nixos-a.iso :: [Joliet tree]/boot/nix/store" + storeInitrd + "/initrd", "size", ""},
+	}},
+	{"store-mode", [][3]string{
+		{sqfs + storeTzdata + "/share/zoneinfo/UTC", "mode, mtime", "timestamp: mtime"},
+	}},
+	{"squashfs-sort", [][3]string{
+		{"nixos-a.iso :: /nix-store.squashfs", "moved or renumbered; content identical", "layout"},
+	}},
+	{"grubcfg", [][3]string{
+		{"nixos-a.iso :: /boot/efi.img :: /EFI/BOOT/grub.cfg", "+1 −1 lines", ""},
+	}},
+	{"fat-serial", [][3]string{
+		{"nixos-a.iso :: /boot/efi.img", "fat volume id; content identical", "FAT serial"},
+	}},
+	{"relayout", [][3]string{
+		{"nixos-a.iso :: /.boot.cat", "2 bytes in 2 regions", ""},
+		{"nixos-a.iso :: /isolinux/isolinux.bin", "1 byte differs at 0xc", "El Torito boot-info-table: byte 0xc"},
+		{"nixos-a.iso :: [system area]/GPT/partition 2", "first LBA, last LBA", ""},
+		{"nixos-a.iso :: [system area]/GPT backup/partition 2", "first LBA, last LBA", ""},
+		{"nixos-a.iso :: [system area]/MBR/boot code", "1 byte differs at 0x1b0", ""},
+		{"nixos-a.iso :: [system area]/MBR/partition 2", "start LBA", ""},
+	}},
+}
+
+func TestNixOSVariants(t *testing.T) {
+	for _, v := range nixosVariants {
+		t.Run(v.name, func(t *testing.T) {
+			b := "fixtures/nixos/nixos-" + v.name + ".iso"
+			root := compareFiles(t, "fixtures/nixos/nixos-a.iso", b)
+			got := deepest(root)
+			if len(got) != len(v.want) {
+				for _, d := range got {
+					t.Logf("got %s [%s]", d.Path(), d.Reason())
+				}
+				t.Fatalf("%d deepest differences, want %d", len(got), len(v.want))
+			}
+			for i, w := range v.want {
+				d := got[i]
+				var causes []string
+				for _, c := range d.Causes {
+					causes = append(causes, c.String())
+				}
+				if d.Path() != w[0] || !strings.Contains(d.Reason(), w[1]) || !strings.Contains(strings.Join(causes, "; "), w[2]) {
+					t.Errorf("difference %d:\n got %s [%s] %q\nwant %s [%s] %q", i, d.Path(), d.Reason(), causes, w[0], w[1], w[2])
+				}
+			}
+			out, _, status := runIsodiff(t, "fixtures/nixos/nixos-a.iso", b)
+			if want := map[bool]int{true: 0, false: 1}[v.want == nil]; status != want {
+				t.Errorf("exit status %d, want %d", status, want)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// TestNixOSEpoch: a different SOURCE_DATE_EPOCH changes times in every
+// layer it reaches, and only times (and the MBR signature xorriso derives
+// from the volume date).
+func TestNixOSEpoch(t *testing.T) {
+	root := compareFiles(t, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-epoch.iso")
+	for _, d := range deepest(root) {
+		timestamp := false
+		for _, c := range d.Causes {
+			timestamp = timestamp || c.Label == diff.CauseTimestamp
+		}
+		if !timestamp && d.Path() != "nixos-a.iso :: [system area]/MBR" {
+			t.Errorf("%s [%s]: not a timestamp", d.Path(), d.Reason())
+		}
+	}
+	sq := root.Child("/").Child("nix-store.squashfs")
+	if sq == nil || !strings.Contains(sq.Reason(), "squashfs mkfs time") {
+		t.Errorf("squashfs mkfs time not reported: %v", sq)
 	}
 }

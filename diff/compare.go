@@ -124,6 +124,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
 	n.Fields = fieldDiffs(a, b)
+	markSpelling(n)
 	n.ErrA, n.ErrB = errText(a), errText(b)
 	if a.Type != b.Type {
 		n.State = TypeChanged
@@ -133,7 +134,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	c.content(n, a, b, sc)
 	c.children(n, a, b, sc)
 	if n.Descended && n.Parent == nil {
-		n.Moved = countMoved(n)
+		n.Moved, n.Respelled = countSystematic(n)
 	}
 
 	n.State = Same
@@ -192,6 +193,40 @@ func errText(u *unpack.Node) string {
 var placementFields = map[string]bool{
 	"lba": true, "extents": true, "load RBA": true, "fragment": true,
 	"first cluster": true, "inode": true,
+}
+
+// markSpelling marks a raw "name" field (kept by archive readers when the
+// stored name is not the normalised path) that differs only in spelling:
+// both sides name the same path, as "./init" and "init" do.
+func markSpelling(n *Node) {
+	norm := func(s string) string {
+		for {
+			switch {
+			case strings.HasPrefix(s, "./"):
+				s = s[2:]
+			case strings.HasPrefix(s, "/"):
+				s = s[1:]
+			case s == ".":
+				return ""
+			default:
+				return strings.TrimSuffix(s, "/")
+			}
+		}
+	}
+	for i := range n.Fields {
+		f := &n.Fields[i]
+		if f.Name != "name" || !f.Different {
+			continue
+		}
+		a, b := f.A, f.B
+		if !f.InA {
+			a = layerPath(n)
+		}
+		if !f.InB {
+			b = layerPath(n)
+		}
+		f.Spelling = norm(a) == norm(b)
+	}
 }
 
 // fieldDiffs lists the fields of both sides in A's order, then B's extras.
@@ -421,6 +456,9 @@ func (n *Node) Reason() string {
 		parts = append(parts, "layout only: every unpacked entry is identical")
 	case n.Moved > 0:
 		parts = append(parts, placedElsewhere(n.Moved))
+	}
+	if n.Respelled > 0 {
+		parts = append(parts, respelled(n.Respelled))
 	}
 	if n.ContentIdentical() && len(parts) > 0 {
 		parts = append(parts, "content identical")

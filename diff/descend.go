@@ -49,7 +49,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.Fields = append(n.Fields, layerFields(fa.Name, ra, rb)...)
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})
-	n.Moved = countMoved(n)
+	n.Moved, n.Respelled = countSystematic(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
 		// difference lies in how the same content is laid out.
@@ -86,17 +86,21 @@ func joinErr(a, b string) string {
 	return a + "; " + b
 }
 
-// countMoved counts the entries of the layer below n whose placement
-// differs; entries of deeper layers count at their own layer's root.
-func countMoved(n *Node) int {
-	c := 0
+// countSystematic counts the entries of the layer below n whose placement
+// differs and those whose name is spelled differently; entries of deeper
+// layers count at their own layer's root.
+func countSystematic(n *Node) (moved, respelled int) {
 	for _, ch := range n.Children {
 		if ch.Placed() {
-			c++
+			moved++
+		}
+		if ch.NameRespelled() {
+			respelled++
 		}
 		if !ch.Descended {
-			c += countMoved(ch)
+			m, r := countSystematic(ch)
+			moved, respelled = moved+m, respelled+r
 		}
 	}
-	return c
+	return moved, respelled
 }

@@ -30,6 +30,7 @@ const (
 	CauseBuildID       = "ELF build-id"
 	CauseLayout        = "layout"
 	CauseGPTGUID       = "GPT GUID"
+	CauseNameStyle     = "name style"
 )
 
 func (c Cause) String() string {
@@ -51,7 +52,7 @@ var timeFields = map[string]bool{
 func fieldCauses(n *Node) {
 	var gzip []string
 	for _, f := range n.Fields {
-		if !f.Different || f.Placement {
+		if !f.Different || f.systematic() {
 			continue
 		}
 		name := f.Name
@@ -82,6 +83,9 @@ func fieldCauses(n *Node) {
 		n.addCause(CauseLayout, "same entries, other placement")
 	} else if n.Moved > 0 {
 		n.addCause(CauseLayout, placedElsewhere(n.Moved))
+	}
+	if n.Respelled > 0 {
+		n.addCause(CauseNameStyle, respelled(n.Respelled))
 	}
 }
 
@@ -217,4 +221,11 @@ func placedElsewhere(n int) string {
 		return "1 entry moved or renumbered"
 	}
 	return fmt.Sprintf("%d entries moved or renumbered", n)
+}
+
+func respelled(n int) string {
+	if n == 1 {
+		return "1 name spelled differently (as ./name)"
+	}
+	return fmt.Sprintf("%d names spelled differently (as ./name)", n)
 }

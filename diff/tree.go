@@ -47,6 +47,9 @@ type Node struct {
 	// Moved counts, on the root of a layer, the entries of that layer
 	// whose placement fields differ (see FieldDiff.Placement).
 	Moved int `json:",omitempty"`
+	// Respelled counts, on the root of a layer, the entries whose name is
+	// spelled differently on the two sides (see FieldDiff.Spelling).
+	Respelled int `json:",omitempty"`
 
 	Fields  []FieldDiff `json:",omitempty"` // every field of either side
 	Content *Content    `json:",omitempty"` // set when the bytes differ
@@ -77,7 +80,15 @@ type FieldDiff struct {
 	// it follows from every change before it, so a difference in it alone
 	// does not make the entry differ; it is counted at the layer instead.
 	Placement bool `json:",omitempty"`
+	// Spelling marks a name field whose two values name the same path in
+	// two spellings ("./init" and "init"): an archiver's style, counted at
+	// the layer like placement.
+	Spelling bool `json:",omitempty"`
 }
+
+// systematic reports whether a differing field is counted at its layer
+// rather than as a difference of the entry.
+func (f FieldDiff) systematic() bool { return f.Placement || f.Spelling }
 
 // OrderDiff is the on-disk order of the same children on both sides.
 type OrderDiff struct {
@@ -97,11 +108,11 @@ func (n *Node) OwnDifferences() bool {
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {
 		return true
 	}
-	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.ErrA != n.ErrB {
+	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.ErrA != n.ErrB {
 		return true
 	}
 	for _, f := range n.Fields {
-		if f.Different && !f.Placement {
+		if f.Different && !f.systematic() {
 			return true
 		}
 	}
@@ -113,7 +124,7 @@ func (n *Node) OwnDifferences() bool {
 func (n *Node) DifferentFields() []string {
 	var out []string
 	for _, f := range n.Fields {
-		if f.Different && !f.Placement {
+		if f.Different && !f.systematic() {
 			out = append(out, f.Name)
 		}
 	}
@@ -124,6 +135,16 @@ func (n *Node) DifferentFields() []string {
 // the same: what differs is the layer's own header or placement.
 func (n *Node) ContentIdentical() bool {
 	return n.Descended && n.Parent != nil && n.State != Same && !n.LayoutOnly && !n.childrenDiffer()
+}
+
+// NameRespelled reports whether the pair's name is spelled differently.
+func (n *Node) NameRespelled() bool {
+	for _, f := range n.Fields {
+		if f.Different && f.Spelling {
+			return true
+		}
+	}
+	return false
 }
 
 // Placed reports whether a placement field of the pair differs.

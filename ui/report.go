@@ -271,7 +271,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	if n.State == diff.Added || n.State == diff.Removed {
 		r.listing(out, n)
 	}
-	if n.Moved > 0 {
+	if n.Moved > 0 || n.Respelled > 0 {
 		r.moved(out, n)
 	}
 }
@@ -279,20 +279,30 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 // moved lists the entries of a layer whose placement fields alone differ
 // (their content was compared and is identical, unless listed above).
 func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
-	fmt.Fprintf(out, "   moved or renumbered, content compared:\n")
+	fmt.Fprintf(out, "   moved, renumbered or respelled, content compared:\n")
 	count := 0
+	prefix := layer.Path() + " :: "
+	if layer.Parent == nil {
+		prefix = ""
+	}
+	side := func(v string, in bool) string {
+		if !in {
+			return "–"
+		}
+		return clean(v)
+	}
 	var walk func(n *diff.Node)
 	walk = func(n *diff.Node) {
 		for _, c := range n.Children {
-			if c.Placed() {
+			if c.Placed() || c.NameRespelled() {
 				if count < r.opt.MaxListed {
 					var parts []string
 					for _, f := range c.Fields {
-						if f.Placement && f.Different {
-							parts = append(parts, fmt.Sprintf("%s %s → %s", f.Name, clean(f.A), clean(f.B)))
+						if f.Different && (f.Placement || f.Spelling) {
+							parts = append(parts, fmt.Sprintf("%s %s → %s", f.Name, side(f.A, f.InA), side(f.B, f.InB)))
 						}
 					}
-					fmt.Fprintf(out, "     %s  %s\n", clean(c.Path()), strings.Join(parts, ", "))
+					fmt.Fprintf(out, "     %s  %s\n", clean(strings.TrimPrefix(c.Path(), prefix)), strings.Join(parts, ", "))
 				}
 				count++
 			}
