@@ -142,6 +142,7 @@ type input struct {
 	env         *unpack.Env
 	file        *os.File
 	isDir       bool
+	format      string
 	size        int64
 	tree        *unpack.Node
 	err         error
@@ -175,10 +176,16 @@ func (in *input) open() {
 		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes, no ISO 9660 volume descriptor at byte 32768)", in.label, in.path, in.size)
 		return
 	}
+	in.format = format.Name
 	in.tree, err = format.Open(f, in.size, in.env)
 	if err != nil {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 	}
+}
+
+// asFile is the input as one file, for when there is nothing to unpack.
+func (in *input) asFile() *unpack.Node {
+	return &unpack.Node{Type: unpack.TypeFile, Layer: "file", Data: io.NewSectionReader(in.file, 0, in.size)}
 }
 
 // unwrapPath drops the *PathError wrapper, whose path we print already.
@@ -223,6 +230,12 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 		}
 		c.errs = append(c.errs, fmt.Errorf("%s: %s: is a directory, but %s: %s is a file: give two images or two directories", dir.label, dir.path, other.label, other.path))
 		return c
+	}
+	if c.a.format != c.b.format {
+		// Nothing to pair between two formats: compare the files as bytes,
+		// which the comparison does, saying why, for any entry whose two
+		// sides are of different formats.
+		c.a.tree, c.b.tree = c.a.asFile(), c.b.asFile()
 	}
 	c.root = diff.Compare(filepath.Base(pathA), c.a.tree, c.b.tree, cfg.opt)
 	return c

@@ -510,3 +510,36 @@ func TestNixOSEpoch(t *testing.T) {
 		t.Errorf("squashfs mkfs time not reported: %v", sq)
 	}
 }
+
+// TestInnerFormatsOnTheirOwn: any format isodiff reads may be given
+// directly, and a broken inner layer is a marked entry, not a failure.
+func TestInnerFormatsOnTheirOwn(t *testing.T) {
+	for _, tc := range []struct {
+		a, b   string
+		status int
+		want   []string
+	}{
+		{"initrd/initrd-a.zst", "initrd/initrd-changed.zst", 1, []string{"initrd-a.zst :: content :: /nix/store/", "stage-1-init.sh", "+1 −1 lines"}},
+		{"initrd/manpage-n.1.gz", "initrd/manpage.1.gz", 1, []string{"gzip header: flags, mtime, name", "content identical"}},
+		{"initrd/initrd-a.zst", "initrd/initrd-broken-zstd", 1, []string{"compared as bytes: A is zstd, B is initramfs"}},
+		{"initrd/initrd-microcode", "initrd/initrd-broken-zstd", 1, []string{"could not be read", "zstd: at byte"}},
+		{"initrd/base.cpio", "initrd/absurd-size.cpio", 1, []string{"could not be read", "cpio: at byte"}},
+		{"initrd/initrd-a.zst", "initrd/initrd-reversed.zst", 1, []string{"order only"}},
+		{"squashfs/order-a.sqfs", "squashfs/order-b.sqfs", 1, []string{"content identical"}},
+		{"squashfs/zstd.sqfs", "squashfs/xz-bcj.sqfs", 1, []string{"compressor", "zstd", "xz"}},
+		{"fat/nixos-a.img", "fat/nixos-serial.img", 1, []string{"known cause: FAT serial"}},
+		{"initrd/initrd-a.zst", "initrd/initrd-a.zst", 0, nil},
+	} {
+		t.Run(tc.b, func(t *testing.T) {
+			out, errs, status := runIsodiff(t, filepath.Join("fixtures", tc.a), filepath.Join("fixtures", tc.b))
+			if status != tc.status || errs != "" {
+				t.Fatalf("status %d stderr %q, want %d", status, errs, tc.status)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

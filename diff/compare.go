@@ -192,7 +192,7 @@ func errText(u *unpack.Node) string {
 // --reproducible hand out in the order they meet entries.
 var placementFields = map[string]bool{
 	"lba": true, "extents": true, "load RBA": true, "fragment": true,
-	"first cluster": true, "inode": true,
+	"first cluster": true, "inode": true, "root inode": true,
 }
 
 // markSpelling marks a raw "name" field (kept by archive readers when the
@@ -460,7 +460,7 @@ func (n *Node) Reason() string {
 	if n.Respelled > 0 {
 		parts = append(parts, respelled(n.Respelled))
 	}
-	if n.ContentIdentical() && len(parts) > 0 {
+	if n.ContentIdentical() && (len(n.DifferentFields()) > 0 || n.Moved > 0 || n.Respelled > 0) {
 		parts = append(parts, "content identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {

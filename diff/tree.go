@@ -134,7 +134,7 @@ func (n *Node) DifferentFields() []string {
 // ContentIdentical reports whether n was unpacked and everything in it is
 // the same: what differs is the layer's own header or placement.
 func (n *Node) ContentIdentical() bool {
-	return n.Descended && n.Parent != nil && n.State != Same && !n.LayoutOnly && !n.childrenDiffer()
+	return n.Descended && n.State != Same && !n.LayoutOnly && len(n.Children) > 0 && !n.childrenDiffer()
 }
 
 // NameRespelled reports whether the pair's name is spelled differently.

@@ -190,7 +190,11 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 			}
 		}
 	}
-	lines = append(lines, line{clean(root.Name), ""})
+	rootReason := ""
+	if root.OwnDifferences() {
+		rootReason = stateWord(root) + reasonText(root)
+	}
+	lines = append(lines, line{clean(root.Name), rootReason})
 	walk(root, "")
 	width := 0
 	for _, l := range lines {
