@@ -332,8 +332,15 @@ func startInteractive(cfg *config, pathA, pathB string, env *unpack.Env, r *lipg
 		c := runComparison(&run, pathA, pathB, env)
 		results <- ui.Result{Root: c.root, Err: errors.Join(c.errs...)}
 	}()
+	describe := func(path string) ui.Input {
+		in := ui.Input{Path: path}
+		if st, err := os.Stat(path); err == nil {
+			in.Size, in.IsDir = st.Size(), st.IsDir()
+		}
+		return in
+	}
 	return ui.NewModel(ui.Session{
-		A: ui.Input{Path: pathA}, B: ui.Input{Path: pathB},
+		A: describe(pathA), B: describe(pathB),
 		Feed: feed, Progress: progress, Result: results,
 	}, r)
 }
