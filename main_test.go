@@ -306,14 +306,17 @@ func interactiveModel(t *testing.T, a, b string, w, h int) *teatest.TestModel {
 }
 
 func TestInteractiveWalk(t *testing.T) {
-	tm := interactiveModel(t, "base-a.iso", "binary-b.iso", 120, 40)
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("1 difference: 1 modified")) },
+	tm := interactiveModel(t, "../nixos/nixos-a.iso", "../nixos/nixos-pyc.iso", 120, 40)
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("3 differences: 3 modified")) },
 		teatest.WithDuration(10*time.Second))
-	// n until the deepest difference, then its hex view.
+	// n until the deepest difference: the squashfs, then the .pyc inside
+	// it, whose hex view shows the changed mtime field.
+	tm.Type("n")
 	tm.Type("n")
 	tm.Type("x")
 	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return bytes.Contains(b, []byte("base-a.iso :: /data/blob.bin")) && bytes.Contains(b, []byte("de ad be ef"))
+		return bytes.Contains(b, []byte("decoder.cpython-313.pyc")) && bytes.Contains(b, []byte("known cause: pyc header: mtime")) &&
+			bytes.Contains(b, []byte("00 f1 53 65"))
 	}, teatest.WithDuration(5*time.Second))
 	tm.Type("q")
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(ui.Model)

@@ -83,6 +83,7 @@ type Model struct {
 	showSame   bool
 	filtering  bool
 	filterText string
+	matched    map[*liveNode]bool // with a filter: nodes matching, or with a match below
 	focus      pane
 	mode       viewMode
 	sideBySide bool
@@ -240,6 +241,25 @@ func (m *Model) rebuild(keep *liveNode) {
 	if m.tree.root == nil {
 		return
 	}
+	m.matched = nil
+	if m.filterText != "" {
+		// One pass marks every node that matches or has a match below.
+		m.matched = map[*liveNode]bool{}
+		var mark func(l *liveNode) bool
+		mark = func(l *liveNode) bool {
+			hit := matches(m.filterText, l.d.Path())
+			for _, c := range l.children {
+				if (m.showSame || c.visible) && mark(c) {
+					hit = true
+				}
+			}
+			if hit {
+				m.matched[l] = true
+			}
+			return hit
+		}
+		mark(m.tree.root)
+	}
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
 		for _, c := range l.children {
@@ -276,17 +296,7 @@ func (m *Model) shown(l *liveNode) bool {
 	return m.matchesBelow(l)
 }
 
-func (m *Model) matchesBelow(l *liveNode) bool {
-	if matches(m.filterText, l.d.Path()) {
-		return true
-	}
-	for _, c := range l.children {
-		if (m.showSame || c.visible) && m.matchesBelow(c) {
-			return true
-		}
-	}
-	return false
-}
+func (m *Model) matchesBelow(l *liveNode) bool { return m.matched[l] }
 
 func (m *Model) selected() *liveNode {
 	if m.cursor < 0 || m.cursor >= len(m.rows) {
