@@ -3,9 +3,11 @@ package diff
 import (
 	"bytes"
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"isodiff/unpack"
 )
@@ -124,6 +126,7 @@ func contentCauses(n *Node, da, db unpack.Data) {
 			parts = append(parts, "source size")
 		}
 		n.addCause(CausePycHeader, strings.Join(parts, ", "))
+		n.Notes = append(n.Notes, pycHeader(headA)+" → "+pycHeader(headB))
 	}
 	if bytes.HasPrefix(headA[:], []byte("\x7fELF")) && bytes.HasPrefix(headB[:], []byte("\x7fELF")) {
 		if only, differs := buildIDDiffers(da, db, h); differs {
@@ -228,4 +231,15 @@ func respelled(n int) string {
 		return "1 name spelled differently (as ./name)"
 	}
 	return fmt.Sprintf("%d names spelled differently (as ./name)", n)
+}
+
+// pycHeader decodes the fields of a CPython .pyc header (PEP 552).
+func pycHeader(h [16]byte) string {
+	flags := binary.LittleEndian.Uint32(h[4:])
+	if flags&1 != 0 {
+		return fmt.Sprintf("pyc flags %d, source hash %x", flags, h[8:16])
+	}
+	mtime := binary.LittleEndian.Uint32(h[8:])
+	size := binary.LittleEndian.Uint32(h[12:])
+	return fmt.Sprintf("pyc mtime %s, source size %d", time.Unix(int64(mtime), 0).UTC().Format(time.RFC3339), size)
 }
