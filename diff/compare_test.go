@@ -2,6 +2,8 @@ package diff
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"io"
 	"strings"
 	"testing"
@@ -237,5 +239,80 @@ func TestDirectoryOrderOnly(t *testing.T) {
 	root := Compare("d", a, b, DefaultOptions())
 	if root.Reason() != "order only" {
 		t.Errorf("reason %q", root.Reason())
+	}
+}
+
+// TestHexDiffAcrossChunks checks the hunks of a multi-chunk hex diff
+// against a plain row-by-row computation.
+func TestHexDiffAcrossChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	size := 5*chunkSize + chunkSize/2 + 5
+	a := make([]byte, size)
+	for i := range a {
+		a[i] = byte(r.Uint32())
+	}
+	b := bytes.Clone(a)
+	// At chunk edges, a run across a row boundary, and scattered bytes;
+	// chunks 3 and 4 equal, with differences right before and after them.
+	for _, off := range []int{0, 17, chunkSize - 1, chunkSize, chunkSize + 40, 2*chunkSize - 16, 2*chunkSize + 15, 3*chunkSize - 1, 5 * chunkSize, size - 1} {
+		b[off] ^= 0x5a
+	}
+	for range 20 {
+		b[r.IntN(2*chunkSize)] ^= 1
+	}
+	b = b[:size-3] // B is shorter: the last bytes of A are past B's end
+	opt := DefaultOptions()
+	opt.MaxHexBytes = 1 << 20
+	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), opt)
+
+	rows := (size + rowSize - 1) / rowSize
+	differs := func(row int) bool {
+		for i := row * rowSize; i < (row+1)*rowSize && i < len(a); i++ {
+			if i >= len(b) || a[i] != b[i] {
+				return true
+			}
+		}
+		return false
+	}
+	keep := make([]bool, rows)
+	var want int64
+	for row := range rows {
+		if differs(row) {
+			for k := max(0, row-opt.ContextRows); k <= min(rows-1, row+opt.ContextRows); k++ {
+				keep[k] = true
+			}
+		}
+	}
+	for i := range a {
+		if i >= len(b) || a[i] != b[i] {
+			want++
+		}
+	}
+	if hd.DiffBytes != want {
+		t.Errorf("diff bytes %d, want %d", hd.DiffBytes, want)
+	}
+	var got []int64
+	for _, h := range hd.Hunks {
+		for i, row := range h.Rows {
+			if i > 0 && row.Offset != h.Rows[i-1].Offset+rowSize {
+				t.Errorf("hunk not contiguous at %#x", row.Offset)
+			}
+			if row.Same == differs(int(row.Offset/rowSize)) {
+				t.Errorf("row %#x: same=%v", row.Offset, row.Same)
+			}
+			if !bytes.Equal(row.A, a[row.Offset:min(int(row.Offset)+rowSize, len(a))]) {
+				t.Errorf("row %#x: wrong A bytes", row.Offset)
+			}
+			got = append(got, row.Offset)
+		}
+	}
+	var wantRows []int64
+	for row, k := range keep {
+		if k {
+			wantRows = append(wantRows, int64(row*rowSize))
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(wantRows) {
+		t.Errorf("rows kept:\n got %v\nwant %v", got, wantRows)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"isodiff/unpack"
@@ -39,6 +40,13 @@ func (c *Content) Summary() string {
 }
 
 const chunkSize = 1 << 20
+
+// bufferPool holds pairs of chunk buffers: comparing tens of thousands of
+// files must not allocate two fresh megabytes for each.
+var bufferPool = sync.Pool{New: func() any { return new([2][chunkSize]byte) }}
+
+func getBuffers() *[2][chunkSize]byte  { return bufferPool.Get().(*[2][chunkSize]byte) }
+func putBuffers(b *[2][chunkSize]byte) { bufferPool.Put(b) }
 
 // view is what the comparison reads of one side: a reader over size bytes.
 // Masked views of different sizes are compared as if zero-extended.
@@ -123,7 +131,9 @@ func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 	if !masked && a.size != b.size {
 		return false, nil
 	}
-	bufA, bufB := make([]byte, chunkSize), make([]byte, chunkSize)
+	bufs := getBuffers()
+	defer putBuffers(bufs)
+	bufA, bufB := bufs[0][:], bufs[1][:]
 	for _, sp := range spans(a, b) {
 		for off := sp.Start; off < sp.End; off += chunkSize {
 			n := min(int64(chunkSize), sp.End-off)

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 )
@@ -45,7 +46,16 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 	var history []HexRow // the last ContextRows same rows, for context
 	after := 0           // context rows still to add after a differing row
 	lastDiffRow := int64(-2)
-	bufA, bufB := make([]byte, chunkSize), make([]byte, chunkSize)
+	bufs := getBuffers()
+	defer putBuffers(bufs)
+	bufA, bufB := bufs[0][:], bufs[1][:]
+	// keep copies the context rows still held from the buffers before the
+	// buffers are reused for the next chunk.
+	keep := func() {
+		for i := range history {
+			history[i].A, history[i].B = clone(history[i].A), clone(history[i].B)
+		}
+	}
 
 	for _, sp := range spans(a, b) {
 		start := sp.Start &^ (rowSize - 1)
@@ -60,6 +70,24 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 				na, nb = min(na, nb), min(na, nb)
 				n = int64(na) &^ (rowSize - 1)
 			}
+			if errA == nil && errB == nil && na == nb && bytes.Equal(bufA[:na], bufB[:nb]) {
+				// An equal chunk: only its first rows (context after a
+				// difference) and its last rows (context before the next
+				// one) can show.
+				r := int64(0)
+				for ; after > 0 && cur != nil && r < int64(na); r += rowSize {
+					cur.Rows = append(cur.Rows, HexRow{Offset: off + r, A: clone(rowBytes(bufA, r, int64(na))), B: clone(rowBytes(bufB, r, int64(nb))), Same: true})
+					after--
+				}
+				if opt.ContextRows > 0 {
+					from := max(r, (int64(na)+rowSize-1)&^(rowSize-1)-int64(opt.ContextRows)*rowSize)
+					for q := from; q < int64(na); q += rowSize {
+						history = pushRow(history, HexRow{Offset: off + q, A: rowBytes(bufA, q, int64(na)), B: rowBytes(bufB, q, int64(nb)), Same: true}, opt.ContextRows)
+					}
+				}
+				keep()
+				continue
+			}
 			for r := int64(0); r < n; r += rowSize {
 				rowOff := off + r
 				ra, rb := rowBytes(bufA, r, int64(na)), rowBytes(bufB, r, int64(nb))
@@ -73,15 +101,13 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 					if len(ra) == 0 && len(rb) == 0 {
 						continue
 					}
-					row := HexRow{Offset: rowOff, A: clone(ra), B: clone(rb), Same: true}
+					row := HexRow{Offset: rowOff, A: ra, B: rb, Same: true}
 					if after > 0 && cur != nil {
+						row.A, row.B = clone(ra), clone(rb)
 						cur.Rows = append(cur.Rows, row)
 						after--
 					} else if opt.ContextRows > 0 {
-						history = append(history, row)
-						if len(history) > opt.ContextRows {
-							history = history[1:]
-						}
+						history = pushRow(history, row, opt.ContextRows)
 					}
 					continue
 				}
@@ -103,12 +129,16 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 					hd.Hunks = append(hd.Hunks, HexHunk{})
 					cur = &hd.Hunks[len(hd.Hunks)-1]
 				}
-				cur.Rows = append(cur.Rows, history...)
+				for _, h := range history {
+					h.A, h.B = clone(h.A), clone(h.B)
+					cur.Rows = append(cur.Rows, h)
+				}
 				history = history[:0]
 				cur.Rows = append(cur.Rows, HexRow{Offset: rowOff, A: clone(ra), B: clone(rb)})
 				kept++
 				after = opt.ContextRows
 			}
+			keep()
 			if errA != nil || errB != nil {
 				return hd
 			}
@@ -116,6 +146,16 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 		cur, history, after = nil, nil, 0
 	}
 	return hd
+}
+
+// pushRow appends a row to the context kept before a difference, keeping
+// the last max rows in place (no allocation per row).
+func pushRow(h []HexRow, row HexRow, max int) []HexRow {
+	if len(h) == max {
+		copy(h, h[1:])
+		h = h[:max-1]
+	}
+	return append(h, row)
 }
 
 // contiguous reports whether rowOff continues hunk h directly, with the
