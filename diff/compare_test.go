@@ -3,8 +3,8 @@ package diff
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
