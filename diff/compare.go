@@ -123,8 +123,12 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
-	n.Fields = fieldDiffs(a, b)
-	markSpelling(n)
+	if equalFields(a.Fields, b.Fields) {
+		n.sameFields = a.Fields
+	} else {
+		n.Fields = fieldDiffs(a, b)
+		markSpelling(n)
+	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
 	if a.Type != b.Type {
 		n.State = TypeChanged
@@ -193,6 +197,19 @@ func errText(u *unpack.Node) string {
 var placementFields = map[string]bool{
 	"lba": true, "extents": true, "load RBA": true, "fragment": true,
 	"first cluster": true, "inode": true, "root inode": true,
+}
+
+// equalFields reports whether two field lists are the same, in order.
+func equalFields(a, b []unpack.Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // markSpelling marks a raw "name" field (kept by archive readers when the

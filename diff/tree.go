@@ -51,7 +51,13 @@ type Node struct {
 	// spelled differently on the two sides (see FieldDiff.Spelling).
 	Respelled int `json:",omitempty"`
 
-	Fields  []FieldDiff `json:",omitempty"` // every field of either side
+	// Fields are every field of either side, when any differs or the
+	// entry is on one side only; see AllFields for the rest.
+	Fields []FieldDiff `json:",omitempty"`
+	// sameFields are the fields of a pair whose fields are all equal, kept
+	// by reference: most pairs of a large tree are such, and a FieldDiff
+	// for each of their fields would double the memory a comparison takes.
+	sameFields []unpack.Field
 	Content *Content    `json:",omitempty"` // set when the bytes differ
 	Order   *OrderDiff  `json:",omitempty"` // set when only the order of the children differs
 	// ErrA and ErrB say why an entry could not be read completely (a
@@ -127,6 +133,18 @@ func (n *Node) DifferentFields() []string {
 		if f.Different && !f.systematic() {
 			out = append(out, f.Name)
 		}
+	}
+	return out
+}
+
+// AllFields is every field of the pair, equal ones included.
+func (n *Node) AllFields() []FieldDiff {
+	if n.Fields != nil || n.sameFields == nil {
+		return n.Fields
+	}
+	out := make([]FieldDiff, len(n.sameFields))
+	for i, f := range n.sameFields {
+		out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: placementFields[f.Name]}
 	}
 	return out
 }

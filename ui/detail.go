@@ -171,8 +171,9 @@ func countBelow(n *diff.Node) int {
 // heading; differing fields come before the content diff and identical
 // ones after it, so that what differs is on the first screen.
 func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s styles) {
+	fields := n.AllFields()
 	var rows []diff.FieldDiff
-	for _, f := range n.Fields {
+	for _, f := range fields {
 		if f.Different == want {
 			rows = append(rows, f)
 		}
@@ -181,7 +182,7 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 		return
 	}
 	wName := len("field")
-	for _, f := range n.Fields {
+	for _, f := range fields {
 		wName = max(wName, ansi.StringWidth(f.Name))
 	}
 	wName = min(wName, width/3)
