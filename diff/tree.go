@@ -58,8 +58,8 @@ type Node struct {
 	// by reference: most pairs of a large tree are such, and a FieldDiff
 	// for each of their fields would double the memory a comparison takes.
 	sameFields []unpack.Field
-	Content *Content    `json:",omitempty"` // set when the bytes differ
-	Order   *OrderDiff  `json:",omitempty"` // set when only the order of the children differs
+	Content    *Content   `json:",omitempty"` // set when the bytes differ
+	Order      *OrderDiff `json:",omitempty"` // set when only the order of the children differs
 	// ErrA and ErrB say why an entry could not be read completely (a
 	// layer that could not be unpacked, a read error); what could be read
 	// is still compared.
