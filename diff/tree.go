@@ -137,6 +137,15 @@ func (n *Node) DifferentFields() []string {
 	return out
 }
 
+// InnerLayer names the format of what the pair holds: the layer it was
+// unpacked as, or, for the root, the inputs' own format.
+func (n *Node) InnerLayer() string {
+	if n.Inner == "" && n.Parent == nil {
+		return n.Layer
+	}
+	return n.Inner
+}
+
 // AllFields is every field of the pair, equal ones included.
 func (n *Node) AllFields() []FieldDiff {
 	if n.Fields != nil || n.sameFields == nil {

@@ -103,7 +103,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 		wrap(s.paint(s.unreadable, "B unreadable: ") + clean(n.ErrB))
 	}
 	if n.ContentIdentical() {
-		wrap("content identical: everything unpacked from it as " + n.Inner + " is the same")
+		wrap("content identical: everything unpacked from it as " + n.InnerLayer() + " is the same")
 	}
 	if n.LayoutOnly {
 		wrap("layout only: the bytes differ, but every entry unpacked from them is identical")

@@ -257,7 +257,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 		fmt.Fprintf(out, "   %s %s\n", r.paint(r.state, "known cause:"), clean(c.String()))
 	}
 	if n.ContentIdentical() {
-		fmt.Fprintf(out, "   content identical: everything unpacked from it as %s is the same\n", n.Inner)
+		fmt.Fprintf(out, "   content identical: everything unpacked from it as %s is the same\n", n.InnerLayer())
 	}
 	if n.LayoutOnly {
 		fmt.Fprintf(out, "   layout only: the bytes differ, but every entry unpacked from them is identical\n")
