@@ -338,12 +338,19 @@ func TestInteractiveQuitStatus(t *testing.T) {
 
 // TestParallelSameAsSerial: the report does not depend on the schedule.
 func TestParallelSameAsSerial(t *testing.T) {
+	var pairs [][2]string
 	for _, p := range fixturePairs {
-		serial, _, _ := runIsodiff(t, "-j", "1", fixture(t, p.a), fixture(t, p.b))
+		pairs = append(pairs, [2]string{fixture(t, p.a), fixture(t, p.b)})
+	}
+	for _, v := range nixosVariants {
+		pairs = append(pairs, [2]string{"fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	for _, p := range pairs {
+		serial, _, _ := runIsodiff(t, "-j", "1", p[0], p[1])
 		for range 3 {
-			parallel, _, _ := runIsodiff(t, "-j", "8", fixture(t, p.a), fixture(t, p.b))
+			parallel, _, _ := runIsodiff(t, "-j", "8", p[0], p[1])
 			if parallel != serial {
-				t.Fatalf("%s: -j 8 report differs from -j 1", p.name)
+				t.Fatalf("%s: -j 8 report differs from -j 1", p[1])
 			}
 		}
 	}
