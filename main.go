@@ -118,6 +118,19 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	if fs.NArg() != 2 {
 		return nil, "", "", fmt.Errorf("want two inputs, got %d", fs.NArg())
 	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"context", int64(cfg.opt.ContextLines)}, {"j", int64(cfg.opt.Workers)},
+		{"max-decompressed", cfg.maxDecompressed}, {"max-depth", int64(cfg.opt.MaxDepth)},
+		{"max-diff-lines", int64(cfg.opt.MaxDiffLines)}, {"max-hex-bytes", int64(cfg.opt.MaxHexBytes)},
+		{"max-report-size", int64(cfg.report.MaxReportSize)}, {"max-text-size", cfg.opt.MaxTextSize},
+	} {
+		if f.v < 0 {
+			return nil, "", "", fmt.Errorf("-%s %d: must not be negative", f.name, f.v)
+		}
+	}
 	if cfg.opt.MaxDiffLines == 0 {
 		cfg.opt.MaxDiffLines = int(^uint(0) >> 1)
 	}

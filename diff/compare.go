@@ -108,6 +108,15 @@ func (c *comparer) pair(parent *Node, name string, a, b *unpack.Node, sc scope) 
 func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	n.OffsetA, n.OffsetB = -1, -1
 	defer c.done(n, a, b)
+	defer func() {
+		// A bug in a reader or here must not take the whole comparison
+		// (and the terminal) down: the entry says what happened instead.
+		if r := recover(); r != nil {
+			n.State = Modified
+			n.ErrA = fmt.Sprintf("internal error while comparing this entry: %v", r)
+			n.ErrB = ""
+		}
+	}()
 	switch {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset

@@ -316,3 +316,24 @@ func TestHexDiffAcrossChunks(t *testing.T) {
 		t.Errorf("rows kept:\n got %v\nwant %v", got, wantRows)
 	}
 }
+
+// TestTextDiffManyLines: more distinct lines than go-diff has runes below
+// the surrogate range.
+func TestTextDiffManyLines(t *testing.T) {
+	var a, b strings.Builder
+	for i := range 60000 {
+		fmt.Fprintf(&a, "line %d\n", i)
+		if i == 59000 {
+			b.WriteString("changed\n")
+			continue
+		}
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	td := textDiff(a.String(), b.String(), DefaultOptions())
+	if td == nil || td.Added != 1 || td.Removed != 1 || len(td.Hunks) != 1 || td.Hunks[0].StartA != 58998 {
+		t.Fatalf("%+v", td)
+	}
+	if l := td.Hunks[0].Lines[3]; l.Op != '-' || l.Text != "line 59000" {
+		t.Errorf("changed line %+v", l)
+	}
+}

@@ -167,8 +167,9 @@ func (c *comparer) explainContent(da, db unpack.Data) *Content {
 	}
 	if ta, ok := c.readText(da); ok {
 		if tb, ok := c.readText(db); ok {
-			ct.Text = textDiff(ta, tb, c.opt)
-			return ct
+			if ct.Text = textDiff(ta, tb, c.opt); ct.Text != nil {
+				return ct
+			}
 		}
 	}
 	ct.Hex = hexDiff(viewOf(da), viewOf(db), c.opt)

@@ -12,6 +12,9 @@ import (
 // that has it. It reports false, with a note saying why, when the contents
 // are to be compared as bytes instead.
 func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
+	if da == nil || db == nil {
+		return false
+	}
 	fa, okA := unpack.Detect(da, da.Size())
 	fb, okB := unpack.Detect(db, db.Size())
 	switch {

@@ -103,7 +103,7 @@ func (n *Node) addCause(label, detail string) {
 // contentCauses labels a content difference by what the bytes are.
 func contentCauses(n *Node, da, db unpack.Data) {
 	h := n.Content.Hex
-	if h == nil || n.Content.SizeA != n.Content.SizeB {
+	if h == nil || da == nil || db == nil || n.Content.SizeA != n.Content.SizeB {
 		return
 	}
 	var headA, headB [16]byte

@@ -38,14 +38,24 @@ func splitLines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-// textDiff diffs two texts line by line with sergi/go-diff.
+// maxTextLines caps the lines of the two sides of a text diff together:
+// go-diff gives each distinct line a rune, and there are about a million.
+const maxTextLines = 500_000
+
+// textDiff diffs two texts line by line with sergi/go-diff; it returns nil
+// for texts with too many lines to diff that way.
 func textDiff(a, b string, opt Options) *TextDiff {
+	if strings.Count(a, "\n")+strings.Count(b, "\n") > maxTextLines {
+		return nil
+	}
 	dmp := diffmatchpatch.New()
 	// No time limit: a deadline would make the result depend on the
 	// machine's speed, and reports must be the same byte for byte.
 	dmp.DiffTimeout = 0
 	ca, cb, lines := dmp.DiffLinesToRunes(a, b)
-	diffs := dmp.DiffMainRunes(ca, cb, false)
+	// DiffCharsToLines maps the runes back to lines (go-diff skips the
+	// surrogate range when it hands them out).
+	diffs := dmp.DiffCharsToLines(dmp.DiffMainRunes(ca, cb, false), lines)
 
 	// Flatten into one op per line.
 	type op struct {
@@ -61,8 +71,9 @@ func textDiff(a, b string, opt Options) *TextDiff {
 		case diffmatchpatch.DiffInsert:
 			o = '+'
 		}
-		for _, r := range d.Text {
-			ops = append(ops, op{o, strings.TrimSuffix(lines[r], "\n")})
+		text := strings.TrimSuffix(d.Text, "\n")
+		for _, line := range strings.Split(text, "\n") {
+			ops = append(ops, op{o, line})
 		}
 	}
 
