@@ -91,7 +91,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 	}
 	wrap(s.paint(s.state[n.State], stateWord(n)) + " · " + kind)
 	if r := n.Reason(); r != "" && n.State == diff.Modified {
-		wrap(s.paint(s.dim, r))
+		wrap(s.paint(s.dim, clean(r)))
 	}
 	for _, c := range n.Causes {
 		wrap(s.paint(s.changed, "known cause: ") + clean(c.String()))
@@ -183,7 +183,7 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 	}
 	wName := len("field")
 	for _, f := range fields {
-		wName = max(wName, ansi.StringWidth(f.Name))
+		wName = max(wName, ansi.StringWidth(clean(f.Name)))
 	}
 	wName = min(wName, width/3)
 	col := max(6, (width-wName-6)/2)
@@ -195,7 +195,7 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 		return clean(v)
 	}
 	for _, f := range rows {
-		mark, name := "  ", pad(ansi.Truncate(f.Name, wName, "…"), wName)
+		mark, name := "  ", pad(ansi.Truncate(clean(f.Name), wName, "…"), wName)
 		a := pad(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
 		b := ansi.Truncate(val(f.B, f.InB), col, "…")
 		if f.Different {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
@@ -184,7 +183,7 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 				c = only[0]
 				name += clean(c.Name)
 			}
-			lines = append(lines, line{prefix + branch + name, stateWord(c) + reasonText(c)})
+			lines = append(lines, line{prefix + branch + name, clean(stateWord(c) + reasonText(c))})
 			if c.State != diff.Added && c.State != diff.Removed {
 				walk(c, prefix+next)
 			}
@@ -192,7 +191,7 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 	}
 	rootReason := ""
 	if root.OwnDifferences() {
-		rootReason = stateWord(root) + reasonText(root)
+		rootReason = clean(stateWord(root) + reasonText(root))
 	}
 	lines = append(lines, line{clean(root.Name), rootReason})
 	walk(root, "")
@@ -303,7 +302,7 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 					var parts []string
 					for _, f := range c.Fields {
 						if f.Different && (f.Placement || f.Spelling) {
-							parts = append(parts, fmt.Sprintf("%s %s → %s", f.Name, side(f.A, f.InA), side(f.B, f.InB)))
+							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), side(f.A, f.InA), side(f.B, f.InB)))
 						}
 					}
 					fmt.Fprintf(out, "     %s  %s\n", clean(strings.TrimPrefix(c.Path(), prefix)), strings.Join(parts, ", "))
@@ -347,24 +346,24 @@ func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
 	}
 	wName, wA := len("field"), len("A")
 	for _, f := range rows {
-		wName = max(wName, utf8.RuneCountInString(f.Name))
+		wName = max(wName, utf8.RuneCountInString(clean(f.Name)))
 		wA = max(wA, utf8.RuneCountInString(side(f, false)))
 	}
 	switch n.State {
 	case diff.Added:
 		for _, f := range rows {
-			fmt.Fprintf(out, "   %s  %s\n", pad(f.Name, wName), side(f, true))
+			fmt.Fprintf(out, "   %s  %s\n", pad(clean(f.Name), wName), side(f, true))
 		}
 		return
 	case diff.Removed:
 		for _, f := range rows {
-			fmt.Fprintf(out, "   %s  %s\n", pad(f.Name, wName), side(f, false))
+			fmt.Fprintf(out, "   %s  %s\n", pad(clean(f.Name), wName), side(f, false))
 		}
 		return
 	}
 	if wName+wA > 60 {
 		for _, f := range rows {
-			fmt.Fprintf(out, "   %s\n     %s %s\n     %s %s\n", f.Name,
+			fmt.Fprintf(out, "   %s\n     %s %s\n     %s %s\n", clean(f.Name),
 				r.paint(r.del, "A:"), r.paint(r.del, side(f, false)),
 				r.paint(r.add, "B:"), r.paint(r.add, side(f, true)))
 		}
@@ -372,7 +371,7 @@ func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
 	}
 	fmt.Fprintf(out, "   %s  %s  %s\n", r.paint(r.dim, pad("field", wName)), r.paint(r.dim, pad("A", wA)), r.paint(r.dim, "B"))
 	for _, f := range rows {
-		fmt.Fprintf(out, "   %s  %s  %s\n", pad(f.Name, wName), r.paint(r.del, pad(side(f, false), wA)), r.paint(r.add, side(f, true)))
+		fmt.Fprintf(out, "   %s  %s  %s\n", pad(clean(f.Name), wName), r.paint(r.del, pad(side(f, false), wA)), r.paint(r.add, side(f, true)))
 	}
 }
 
@@ -536,7 +535,7 @@ func pad(s string, w int) string {
 func clean(s string) string {
 	ok := true
 	for _, c := range s {
-		if c == utf8.RuneError || unicode.IsControl(c) {
+		if c == utf8.RuneError || !strconv.IsGraphic(c) {
 			ok = false
 			break
 		}
@@ -550,7 +549,7 @@ func clean(s string) string {
 
 // cleanLine is clean for a line of a text diff, where tabs stay tabs.
 func cleanLine(s string) string {
-	if !strings.ContainsFunc(s, func(c rune) bool { return c != '\t' && (c == utf8.RuneError || unicode.IsControl(c)) }) {
+	if !strings.ContainsFunc(s, func(c rune) bool { return c != '\t' && (c == utf8.RuneError || !strconv.IsGraphic(c)) }) {
 		return s
 	}
 	parts := strings.Split(s, "\t")

@@ -758,7 +758,7 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		}
 		info = kind
 		if r := shortReason(l.d); r != "" {
-			info += " · " + r
+			info += " · " + clean(r)
 		}
 	}
 	gutter := ""

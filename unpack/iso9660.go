@@ -1102,7 +1102,7 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 
 func pathTableName(ident []byte, joliet bool) string {
 	if joliet {
-		return decodeUCS2(ident)
+		return quoteIfNeeded(decodeUCS2(ident))
 	}
 	return quoteIfNeeded(string(ident))
 }
