@@ -298,10 +298,43 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 			return exitTrouble
 		}
 	}
+	if incomplete(c.root, stderr) {
+		return exitTrouble
+	}
 	if c.root.Differs() {
 		return exitDifferent
 	}
 	return exitSame
+}
+
+// incomplete reports the entries that could not be read for an I/O error,
+// one line each (ten at most), and whether there were any.
+func incomplete(root *diff.Node, stderr io.Writer) bool {
+	var bad []*diff.Node
+	root.Walk(func(n *diff.Node) bool {
+		if n.IOError {
+			bad = append(bad, n)
+		}
+		return true
+	})
+	for i, n := range bad {
+		if i == 10 {
+			fmt.Fprintf(stderr, "isodiff: %d more entries could not be read\n", len(bad)-10)
+			break
+		}
+		fmt.Fprintf(stderr, "isodiff: %s: %s\n", n.Path(), joinErr(n.ErrA, n.ErrB))
+	}
+	return len(bad) > 0
+}
+
+func joinErr(a, b string) string {
+	switch {
+	case a == "":
+		return "B: " + b
+	case b == "":
+		return "A: " + a
+	}
+	return "A: " + a + "; B: " + b
 }
 
 // interactive runs the comparison behind the terminal UI, which shows the

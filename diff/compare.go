@@ -2,6 +2,7 @@ package diff
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -308,8 +309,23 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 		n.Notes = append(n.Notes, fmt.Sprintf("content compared up to byte %d, where the shorter side could not be read further", m))
 	}
 	same, err := equalData(da, db, c.opt.Progress)
-	if err != nil {
-		n.Notes = append(n.Notes, "reading content: "+err.Error())
+	var re *readError
+	if errors.As(err, &re) {
+		// The bytes could not be read: the entry is unreadable on that
+		// side, not different. A read failure that is not the input's
+		// own damage (an I/O error) also means the comparison is
+		// incomplete.
+		msg := joinErr(map[string]string{"A": n.ErrA, "B": n.ErrB}[re.side], re.Error())
+		if re.side == "A" {
+			n.ErrA = msg
+		} else {
+			n.ErrB = msg
+		}
+		var fe *unpack.FormatError
+		if !errors.As(err, &fe) {
+			n.IOError = true
+		}
+		return
 	}
 	if same {
 		return

@@ -337,3 +337,34 @@ func TestTextDiffManyLines(t *testing.T) {
 		t.Errorf("changed line %+v", l)
 	}
 }
+
+type failingData struct{ size int64 }
+
+func (f failingData) Size() int64 { return f.size }
+func (f failingData) ReadAt([]byte, int64) (int, error) {
+	return 0, &os.PathError{Op: "read", Path: "disk", Err: syscall.EIO}
+}
+
+// TestReadError: bytes that cannot be read make the entry unreadable on
+// that side and the comparison incomplete, not a difference of content.
+func TestReadError(t *testing.T) {
+	a := &unpack.Node{Name: "f", Type: unpack.TypeFile, Data: failingData{100}}
+	b := file("f", strings.Repeat("x", 100))
+	root := Compare("x", a, b, DefaultOptions())
+	if root.Content != nil || !root.IOError || !strings.Contains(root.ErrA, "input/output error") || root.ErrB != "" {
+		t.Errorf("content %+v ioerror %v errA %q errB %q", root.Content, root.IOError, root.ErrA, root.ErrB)
+	}
+	// The input's own damage is not an I/O error.
+	damaged := &unpack.Node{Name: "f", Type: unpack.TypeFile, Data: damagedData{100}}
+	root = Compare("x", damaged, b, DefaultOptions())
+	if root.IOError || root.ErrA == "" {
+		t.Errorf("damaged: ioerror %v errA %q", root.IOError, root.ErrA)
+	}
+}
+
+type damagedData struct{ size int64 }
+
+func (f damagedData) Size() int64 { return f.size }
+func (f damagedData) ReadAt([]byte, int64) (int, error) {
+	return 0, &unpack.FormatError{Layer: "squashfs", Offset: 4096, Msg: "corrupt block"}
+}

@@ -114,6 +114,19 @@ func sortRanges(rs []unpack.Range) {
 	}
 }
 
+// readError is a failure to read one side's content.
+type readError struct {
+	side string
+	off  int64
+	err  error
+}
+
+func (e *readError) Error() string {
+	return fmt.Sprintf("reading content at byte %d: %v", e.off, e.err)
+}
+
+func (e *readError) Unwrap() error { return e.err }
+
 // equalData reports whether two contents hold the same bytes: sizes first,
 // then the bytes, chunk by chunk.
 func equalData(da, db unpack.Data, p *Progress) (bool, error) {
@@ -138,10 +151,10 @@ func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 		for off := sp.Start; off < sp.End; off += chunkSize {
 			n := min(int64(chunkSize), sp.End-off)
 			if _, err := a.read(bufA[:n], off); err != nil {
-				return false, fmt.Errorf("A at byte %d: %w", off, err)
+				return false, &readError{side: "A", off: off, err: err}
 			}
 			if _, err := b.read(bufB[:n], off); err != nil {
-				return false, fmt.Errorf("B at byte %d: %w", off, err)
+				return false, &readError{side: "B", off: off, err: err}
 			}
 			if p != nil {
 				p.BytesA.Add(n)

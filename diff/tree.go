@@ -66,6 +66,9 @@ type Node struct {
 	ErrA, ErrB string `json:",omitempty"`
 	// Causes are the known sources of non-reproducibility that match.
 	Causes []Cause `json:",omitempty"`
+	// IOError says a side's bytes could not be read for a reason other
+	// than the input's own damage: the comparison is incomplete.
+	IOError bool `json:",omitempty"`
 	// Notes say what was done instead of the usual comparison.
 	Notes    []string `json:",omitempty"`
 	Children []*Node  `json:",omitempty"` // sorted by Name
