@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"isodiff/unpack"
