@@ -28,11 +28,14 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		return false
 	}
 
+	// What the layers spool lives as long as their comparison.
+	env := c.env.Sub()
+	defer env.Close()
 	var ra, rb *unpack.Node
 	var errA, errB error
 	var wg sync.WaitGroup
-	wg.Go(func() { ra, errA = fa.Open(da, da.Size(), c.env) })
-	wg.Go(func() { rb, errB = fb.Open(db, db.Size(), c.env) })
+	wg.Go(func() { ra, errA = fa.Open(da, da.Size(), env) })
+	wg.Go(func() { rb, errB = fb.Open(db, db.Size(), env) })
 	wg.Wait()
 	if errA != nil || errB != nil {
 		// Like diffoscope: a layer that cannot be unpacked falls back to

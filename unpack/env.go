@@ -61,6 +61,14 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 	return io.NewSectionReader(f, 0, n), err
 }
 
+// Sub returns an Env with the same settings whose spooled streams are
+// released by its own Close: a comparison opens an inner layer with one
+// and closes it once the layer is compared, so that thousands of
+// compressed files do not hold thousands of open files.
+func (e *Env) Sub() *Env {
+	return &Env{TempDir: e.TempDir, MaxDecompressed: e.MaxDecompressed}
+}
+
 // Close releases every spooled stream.
 func (e *Env) Close() error {
 	e.mu.Lock()
