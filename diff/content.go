@@ -2,8 +2,10 @@ package diff
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -94,7 +96,7 @@ func spans(a, b view) []unpack.Range {
 		return []unpack.Range{{Start: 0, End: end}}
 	}
 	all := append(append([]unpack.Range{}, a.ranges...), b.ranges...)
-	sortRanges(all)
+	slices.SortFunc(all, func(x, y unpack.Range) int { return cmp.Compare(x.Start, y.Start) })
 	var out []unpack.Range
 	for _, r := range all {
 		if len(out) > 0 && r.Start <= out[len(out)-1].End {
@@ -104,14 +106,6 @@ func spans(a, b view) []unpack.Range {
 		out = append(out, r)
 	}
 	return out
-}
-
-func sortRanges(rs []unpack.Range) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Start < rs[j-1].Start; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
 }
 
 // readError is a failure to read one side's content.

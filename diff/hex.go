@@ -40,7 +40,7 @@ const rowSize = 16
 // rows up to MaxHexBytes, each with ContextRows of context around it.
 func hexDiff(a, b view, opt Options) *HexDiff {
 	hd := &HexDiff{FirstDiff: -1}
-	maxRows := int64(opt.MaxHexBytes / rowSize)
+	maxRows := int64((opt.MaxHexBytes + rowSize - 1) / rowSize) // a row at least, when any
 	var kept int64
 	var cur *HexHunk
 	var history []HexRow // the last ContextRows same rows, for context

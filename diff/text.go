@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"encoding/json"
 	"strings"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -27,6 +28,11 @@ type Hunk struct {
 type Line struct {
 	Op   byte
 	Text string
+}
+
+// MarshalJSON writes Op as the one-character string it is.
+func (l Line) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ Op, Text string }{string(l.Op), l.Text})
 }
 
 // splitLines splits text into lines without their line breaks.

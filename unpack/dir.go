@@ -17,12 +17,14 @@ import (
 // number of files exhausts file descriptors. Access and change times and
 // inode numbers are left out: they differ between any two copies.
 func OpenDir(root string) (*Node, error) {
-	st, err := os.Lstat(root)
+	// The root may be a symlink (nix-build's result); entries below are
+	// taken as they are.
+	st, err := os.Stat(root)
 	if err != nil {
 		return nil, err
 	}
 	if !st.IsDir() {
-		return nil, fmt.Errorf("%s: not a directory", root)
+		return nil, fmt.Errorf("not a directory")
 	}
 	top := &Node{Type: TypeRecord, Layer: "local", Offset: -1}
 	tree := dirNode("/", root, st)

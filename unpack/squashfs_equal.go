@@ -65,11 +65,12 @@ func (d *SquashfsData) SameStored(o *SquashfsData) (bool, error) {
 func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64, bufA, bufB []byte) (bool, error) {
 	for done := int64(0); done < n; {
 		k := min(int64(len(bufA)), n-done)
-		if _, err := ra.ReadAt(bufA[:k], offA+done); err != nil && err != io.EOF {
-			return false, err
+		// A short read is never "equal": stale bytes must not be compared.
+		if m, err := ra.ReadAt(bufA[:k], offA+done); int64(m) < k {
+			return false, shortRead(err)
 		}
-		if _, err := rb.ReadAt(bufB[:k], offB+done); err != nil && err != io.EOF {
-			return false, err
+		if m, err := rb.ReadAt(bufB[:k], offB+done); int64(m) < k {
+			return false, shortRead(err)
 		}
 		if !bytes.Equal(bufA[:k], bufB[:k]) {
 			return false, nil
@@ -77,4 +78,11 @@ func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64, 
 		done += k
 	}
 	return true, nil
+}
+
+func shortRead(err error) error {
+	if err == nil || err == io.EOF {
+		return nil // not proven equal; the full comparison will say why
+	}
+	return err
 }
