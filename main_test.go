@@ -553,3 +553,12 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 		})
 	}
 }
+
+// TestReportSizeLimit: --max-report-size bounds the whole report, the
+// tree of differences included, and says what it left out.
+func TestReportSizeLimit(t *testing.T) {
+	out, _, status := runIsodiff(t, "--max-report-size", "600", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-initrd-order.iso")
+	if status != 1 || len(out) > 1200 || !strings.Contains(out, "more lines of this tree not shown") || !strings.Contains(out, "raise --max-report-size") {
+		t.Errorf("status %d, %d bytes:\n%s", status, len(out), out)
+	}
+}

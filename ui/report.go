@@ -200,7 +200,11 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 		width = max(width, utf8.RuneCountInString(l.tree))
 	}
 	width = min(width, 60)
-	for _, l := range lines {
+	for i, l := range lines {
+		if r.opt.MaxReportSize > 0 && out.Len() > r.opt.MaxReportSize {
+			fmt.Fprintf(out, "[%d more lines of this tree not shown; raise --max-report-size]\n", len(lines)-i)
+			break
+		}
 		if l.reason == "" {
 			fmt.Fprintf(out, "%s\n", l.tree)
 			continue
