@@ -163,7 +163,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.elapsed = m.s.Now().Sub(m.start)
 		if m.ingest() {
-			return m, tea.Batch(tick(), m.renderSelected())
+			// Lay out the right pane only when the selection has nothing
+			// laid out yet (a finished pair is final: no need to redo it).
+			if sel := m.selected(); sel != nil && sel.done && m.det.node != sel.d {
+				return m, tea.Batch(tick(), m.renderSelected())
+			}
 		}
 		return m, tick()
 	case spinner.TickMsg:
@@ -227,9 +231,7 @@ func (m *Model) ingest() bool {
 		m.expanded[m.tree.root] = true
 	}
 	m.rebuild(keep)
-	if m.done {
-		m.status = 0
-	} else if m.s.Progress != nil && m.s.Progress.Differences.Load() > 0 {
+	if !m.done && m.s.Progress != nil && m.s.Progress.Differences.Load() > 0 {
 		m.status = 1
 	}
 	return true
