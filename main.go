@@ -186,7 +186,11 @@ func (in *input) open() {
 	in.size = st.Size()
 	format, ok := unpack.Detect(f, in.size)
 	if !ok {
-		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes, no ISO 9660 volume descriptor at byte 32768)", in.label, in.path, in.size)
+		var names []string
+		for _, f := range unpack.Formats() {
+			names = append(names, f.Name)
+		}
+		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes; none of the magic bytes of %s)", in.label, in.path, in.size, strings.Join(names, ", "))
 		return
 	}
 	in.format = format.Name
