@@ -47,6 +47,9 @@ type Options struct {
 // Progress counts the work done so far; safe to read while it goes on.
 type Progress struct {
 	EntriesA, EntriesB atomic.Int64 // entries compared from each side
+	// TotalA and TotalB count the entries of every layer unpacked so far:
+	// the total grows as inner layers are opened.
+	TotalA, TotalB atomic.Int64
 	BytesA, BytesB     atomic.Int64 // content bytes read from each side
 	Differences        atomic.Int64 // pairs with differences of their own
 }
@@ -76,6 +79,7 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	}
 	c.workers = make(chan struct{}, workers-1)
 	root := &Node{Name: name, Descended: true}
+	c.addTotals(a, b)
 	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
 	return root
 }
@@ -161,6 +165,26 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 			bootInfoTable(n)
 		}
 	}
+}
+
+// addTotals counts the entries of two unpacked layers into the progress.
+func (c *comparer) addTotals(a, b *unpack.Node) {
+	if c.opt.Progress == nil {
+		return
+	}
+	c.opt.Progress.TotalA.Add(countEntries(a))
+	c.opt.Progress.TotalB.Add(countEntries(b))
+}
+
+func countEntries(u *unpack.Node) int64 {
+	if u == nil {
+		return 0
+	}
+	n := int64(1)
+	for _, c := range u.Children {
+		n += countEntries(c)
+	}
+	return n
 }
 
 // done counts a finished pair and hands it to the observer.

@@ -50,6 +50,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		return false
 	}
 
+	c.addTotals(ra, rb)
 	n.Inner = fa.Name
 	n.Descended = true
 	n.Fields = append(n.AllFields(), layerFields(fa.Name, ra, rb)...)

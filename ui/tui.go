@@ -657,8 +657,8 @@ func (m Model) statusBar() string {
 	}
 	if p := m.s.Progress; p != nil {
 		parts = append(parts,
-			fmt.Sprintf("A %d entries %s", p.EntriesA.Load(), sizeText(p.BytesA.Load())),
-			fmt.Sprintf("B %d entries %s", p.EntriesB.Load(), sizeText(p.BytesB.Load())))
+			fmt.Sprintf("A %d/%d entries %s", p.EntriesA.Load(), p.TotalA.Load(), sizeText(p.BytesA.Load())),
+			fmt.Sprintf("B %d/%d entries %s", p.EntriesB.Load(), p.TotalB.Load(), sizeText(p.BytesB.Load())))
 	}
 	parts = append(parts, m.elapsed.Round(100*time.Millisecond).String())
 	if m.root != nil {
