@@ -50,8 +50,8 @@ type Progress struct {
 	// TotalA and TotalB count the entries of every layer unpacked so far:
 	// the total grows as inner layers are opened.
 	TotalA, TotalB atomic.Int64
-	BytesA, BytesB     atomic.Int64 // content bytes read from each side
-	Differences        atomic.Int64 // pairs with differences of their own
+	BytesA, BytesB atomic.Int64 // content bytes read from each side
+	Differences    atomic.Int64 // pairs with differences of their own
 }
 
 // DefaultOptions are limits that keep a report readable.
