@@ -88,6 +88,7 @@ type Model struct {
 	mode       viewMode
 	sideBySide bool
 	showHelp   bool
+	touched    bool // a key was pressed: the selection is the user's
 
 	det    detail
 	scroll int
@@ -190,6 +191,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.status = 0
 		if m.root.Differs() {
 			m.status = 1
+			if !m.touched {
+				// Nobody has moved yet: show the first difference.
+				m.jumpDiffFrom(nil, 1)
+				m.message = ""
+			}
 		}
 		return m, m.renderSelected()
 	case detailMsg:
@@ -361,6 +367,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.message = ""
+	m.touched = true
 	k := m.keys
 	prev := m.selected()
 	switch {
@@ -470,7 +477,11 @@ func (m *Model) expandAll(l *liveNode) {
 
 // jumpDiff moves to the next or previous pair with differences of its own
 // (the deepest places that differ), expanding what hides it.
-func (m *Model) jumpDiff(dir int) {
+func (m *Model) jumpDiff(dir int) { m.jumpDiffFrom(m.selected(), dir) }
+
+// jumpDiffFrom moves to the next or previous difference after cur (nil:
+// from the top).
+func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 	var order []*liveNode
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
@@ -486,7 +497,6 @@ func (m *Model) jumpDiff(dir int) {
 		return
 	}
 	walk(m.tree.root)
-	cur := m.selected()
 	at := -1
 	for i, l := range order {
 		if l == cur {

@@ -145,17 +145,17 @@ func TestFrames(t *testing.T) {
 			})
 			t.Run("text", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "n", "s")
+				m = keys(m, "s")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("side-by-side", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "n", "tab", "]")
+				m = keys(m, "tab", "]")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("hex", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "binary-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "n", "x", "tab", "]")
+				m = keys(m, "x", "tab", "]")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("help", func(t *testing.T) {
@@ -170,7 +170,6 @@ func TestFrames(t *testing.T) {
 			})
 			t.Run("unreadable", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "base-b.iso", sz.w, sz.h, catalogPastEnd)
-				m = keys(m, "n")
 				golden.RequireEqual(t, m.View())
 			})
 		})
