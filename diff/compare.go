@@ -79,7 +79,7 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	}
 	c.workers = make(chan struct{}, workers-1)
 	root := &Node{Name: name, Descended: true}
-	c.addTotals(a, b)
+	c.addTotals(a, b, false)
 	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
 	return root
 }
@@ -167,13 +167,18 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 }
 
-// addTotals counts the entries of two unpacked layers into the progress.
-func (c *comparer) addTotals(a, b *unpack.Node) {
+// addTotals counts the entries of two unpacked layers into the progress;
+// an inner layer's root is the entry that holds it, counted already.
+func (c *comparer) addTotals(a, b *unpack.Node, inner bool) {
 	if c.opt.Progress == nil {
 		return
 	}
-	c.opt.Progress.TotalA.Add(countEntries(a))
-	c.opt.Progress.TotalB.Add(countEntries(b))
+	root := int64(0)
+	if inner {
+		root = 1
+	}
+	c.opt.Progress.TotalA.Add(countEntries(a) - root)
+	c.opt.Progress.TotalB.Add(countEntries(b) - root)
 }
 
 func countEntries(u *unpack.Node) int64 {

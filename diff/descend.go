@@ -50,7 +50,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		return false
 	}
 
-	c.addTotals(ra, rb)
+	c.addTotals(ra, rb, true)
 	n.Inner = fa.Name
 	n.Descended = true
 	n.Fields = append(n.AllFields(), layerFields(fa.Name, ra, rb)...)
