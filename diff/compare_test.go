@@ -370,3 +370,20 @@ func (f damagedData) Size() int64 { return f.size }
 func (f damagedData) ReadAt([]byte, int64) (int, error) {
 	return 0, &unpack.FormatError{Layer: "squashfs", Offset: 4096, Msg: "corrupt block"}
 }
+
+// TestTextDiffRewrite: two large texts with nothing in common are shown as
+// hex rather than diffed line by line for seconds.
+func TestTextDiffRewrite(t *testing.T) {
+	var a, b strings.Builder
+	for i := range 30000 {
+		fmt.Fprintf(&a, "old line %d\n", i)
+		fmt.Fprintf(&b, "new line %d\n", i)
+	}
+	if td := textDiff(a.String(), b.String(), DefaultOptions()); td != nil {
+		t.Fatalf("a 60,000-line rewrite was diffed as text")
+	}
+	n := Compare("x", file("f", a.String()), file("f", b.String()), DefaultOptions())
+	if n.Content == nil || n.Content.Hex == nil {
+		t.Fatalf("content %+v", n.Content)
+	}
+}

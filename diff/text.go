@@ -48,10 +48,34 @@ func splitLines(s string) []string {
 // go-diff gives each distinct line a rune, and there are about a million.
 const maxTextLines = 500_000
 
+// maxTextEdits caps the changed lines a text diff is computed for: the
+// diff takes time in proportion to lines times changes, and without a
+// deadline (which would make reports depend on the machine) two large,
+// wholly different texts would take seconds each. Past it the content is
+// shown as hex, which is as informative for a rewrite.
+const maxTextEdits = 20_000
+
+// minEdits is a lower bound of the lines a diff of a and b must remove or
+// add: the lines one side has more often than the other.
+func minEdits(a, b string) int {
+	count := map[string]int{}
+	for _, l := range splitLines(a) {
+		count[l]++
+	}
+	for _, l := range splitLines(b) {
+		count[l]--
+	}
+	n := 0
+	for _, c := range count {
+		n += max(c, -c)
+	}
+	return n
+}
+
 // textDiff diffs two texts line by line with sergi/go-diff; it returns nil
 // for texts with too many lines to diff that way.
 func textDiff(a, b string, opt Options) *TextDiff {
-	if strings.Count(a, "\n")+strings.Count(b, "\n") > maxTextLines {
+	if strings.Count(a, "\n")+strings.Count(b, "\n") > maxTextLines || minEdits(a, b) > maxTextEdits {
 		return nil
 	}
 	dmp := diffmatchpatch.New()
