@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -560,5 +561,34 @@ func TestReportSizeLimit(t *testing.T) {
 	out, _, status := runIsodiff(t, "--max-report-size", "600", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-initrd-order.iso")
 	if status != 1 || len(out) > 1200 || !strings.Contains(out, "more lines of this tree not shown") || !strings.Contains(out, "raise --max-report-size") {
 		t.Errorf("status %d, %d bytes:\n%s", status, len(out), out)
+	}
+}
+
+// TestJSON: the JSON report parses, holds the same counts as the text
+// report, and names the deepest difference with its cause.
+func TestJSON(t *testing.T) {
+	out, _, status := runIsodiff(t, "--json", "-", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-pyc.iso")
+	if status != 1 {
+		t.Fatalf("status %d", status)
+	}
+	var rep struct {
+		Identical bool
+		Counts    diff.Counts
+		Tree      json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if rep.Identical || rep.Counts.Modified != 3 {
+		t.Errorf("identical %v counts %+v", rep.Identical, rep.Counts)
+	}
+	for _, want := range []string{`"Path":"nixos-a.iso :: /nix-store.squashfs :: ` + storePython + `/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc"`, `"Label":"pyc header","Detail":"mtime"`, `"Op":"-"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("JSON lacks %s", want)
+		}
+	}
+	out, _, status = runIsodiff(t, "--json", "-", fixture(t, "base-a.iso"), fixture(t, "base-b.iso"))
+	if status != 0 || !strings.Contains(out, `"Identical":true`) {
+		t.Errorf("identical: status %d %s", status, out)
 	}
 }

@@ -1,45 +1,76 @@
 package ui
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 
 	"isodiff/diff"
 )
 
-type jsonReport struct {
+// jsonHeader is the report around the tree.
+type jsonHeader struct {
 	A, B      Input
 	Identical bool
 	Counts    diff.Counts
-	Tree      *jsonNode `json:",omitempty"`
 }
 
-// jsonNode is a diff.Node with its path spelled out and only its differing
-// children, so that the JSON stays as small as the differences.
+// jsonNode is one differing pair with its path spelled out; its differing
+// children follow it in the output.
 type jsonNode struct {
 	Path   string
 	Reason string `json:",omitempty"`
 	*diff.Node
-	Children []*jsonNode `json:",omitempty"`
+	Children []struct{} `json:",omitempty"` // hides diff.Node's; written by writeNode
 }
 
-// WriteJSON writes the differing part of the tree as indented JSON.
+// WriteJSON writes the differing part of the tree as JSON: an object with
+// the inputs, the counts and the tree of differing pairs. It is written
+// pair by pair, so that a comparison with a hundred thousand differences
+// does not become one document in memory first.
 func WriteJSON(w io.Writer, a, b Input, root *diff.Node) error {
-	rep := jsonReport{A: a, B: b, Identical: !root.Differs(), Counts: root.Count()}
-	if root.Differs() {
-		rep.Tree = pruned(root)
+	bw := bufio.NewWriter(w)
+	head, err := json.Marshal(jsonHeader{A: a, B: b, Identical: !root.Differs(), Counts: root.Count()})
+	if err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
-
-func pruned(n *diff.Node) *jsonNode {
-	j := &jsonNode{Path: n.Path(), Reason: n.Reason(), Node: n}
-	for _, c := range n.Children {
-		if c.State != diff.Same {
-			j.Children = append(j.Children, pruned(c))
+	bw.Write(head[:len(head)-1]) // without the closing brace
+	if root.Differs() {
+		bw.WriteString(`,"Tree":`)
+		if err := writeNode(bw, root); err != nil {
+			return err
 		}
 	}
-	return j
+	bw.WriteString("}\n")
+	return bw.Flush()
+}
+
+func writeNode(w *bufio.Writer, n *diff.Node) error {
+	obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), Node: n})
+	if err != nil {
+		return err
+	}
+	obj = bytes.TrimSuffix(obj, []byte("}"))
+	w.Write(obj)
+	first := true
+	for _, c := range n.Children {
+		if c.State == diff.Same {
+			continue
+		}
+		if first {
+			w.WriteString(`,"Children":[`)
+			first = false
+		} else {
+			w.WriteByte(',')
+		}
+		if err := writeNode(w, c); err != nil {
+			return err
+		}
+	}
+	if !first {
+		w.WriteByte(']')
+	}
+	w.WriteString("}\n")
+	return nil
 }
