@@ -142,6 +142,17 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	} else {
 		n.Fields = fieldDiffs(a, b)
 		markSpelling(n)
+		if a.Type == unpack.TypeDir && b.Type == unpack.TypeDir {
+			// A directory's size is the size of its listing as encoded
+			// (ISO sectors, squashfs directory headers that follow inode
+			// numbering): it changes with what is in it, which is
+			// reported entry by entry, and with renumbering.
+			for i := range n.Fields {
+				if n.Fields[i].Name == "size" {
+					n.Fields[i].Placement = true
+				}
+			}
+		}
 	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
 	if a.Type != b.Type {

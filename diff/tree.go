@@ -180,7 +180,8 @@ func (n *Node) NameRespelled() bool {
 // Placed reports whether a placement field of the pair differs.
 func (n *Node) Placed() bool {
 	for _, f := range n.Fields {
-		if f.Different && f.Placement {
+		// An inner layer's own placement fields count at that layer.
+		if f.Different && f.Placement && (n.Inner == "" || !strings.HasPrefix(f.Name, n.Inner+" ")) {
 			return true
 		}
 	}
