@@ -46,6 +46,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -130,6 +131,10 @@ type sqImage struct {
 	dec       sqDecompressor
 	compName  string
 	cache     *blockCache
+	// sameFrag remembers which stored fragment blocks were found
+	// byte-identical to which of another image (see SameStored): tens of
+	// thousands of small files share a few hundred fragment blocks.
+	sameFrag sync.Map // fragPair -> bool
 
 	// Used by Open only (one goroutine).
 	inodeTable, dirTable int64

@@ -52,13 +52,28 @@ func (d *SquashfsData) SameStored(o *SquashfsData) (bool, error) {
 	// fragment blocks; else compare the decompressed tails themselves.
 	fa, fb := d.frag, o.frag
 	if fa.Offset == fb.Offset && fa.Block.DiskSize == fb.Block.DiskSize && fa.Block.Compressed == fb.Block.Compressed {
-		same, err := sameRange(d.img.r, fa.Block.Start, o.img.r, fb.Block.Start, int64(fa.Block.DiskSize), bufA, bufB)
-		if err != nil || same {
-			return same, err
+		key := fragPair{o.img, fa.Block.Start, fb.Block.Start}
+		same, known := d.img.sameFrag.Load(key)
+		if !known {
+			s, err := sameRange(d.img.r, fa.Block.Start, o.img.r, fb.Block.Start, int64(fa.Block.DiskSize), bufA, bufB)
+			if err != nil {
+				return false, err
+			}
+			d.img.sameFrag.Store(key, s)
+			same = s
+		}
+		if same.(bool) {
+			return true, nil
 		}
 	}
 	tail := int64(len(d.blocks)) * int64(d.img.blockSize)
 	return sameRange(d, tail, o, tail, d.size-tail, bufA, bufB)
+}
+
+// fragPair names a fragment block of one image and one of another.
+type fragPair struct {
+	image                 *sqImage
+	startHere, startThere int64
 }
 
 // sameRange compares n bytes of two readers chunk by chunk.
