@@ -37,11 +37,13 @@ Usage:
   isodiff [flags] A B
 
 A and B are two images, or two directories (such as the <out> and
-<out>.check trees of nix-build --check --keep-failed). An image is any
-format isodiff knows, found by its magic bytes: ISO 9660 (with its system
-area, El Torito boot catalog and boot images), and inside it, or on its own,
-whatever inner format is registered (see README.md). On a terminal, isodiff opens an interactive
-view of the differences, which fills in while both inputs are unpacked;
+<out>.check trees of nix-build --check --keep-failed). Images are found by
+their magic bytes and unpacked layer inside layer: ISO 9660 (system area,
+El Torito catalog and boot images, Rock Ridge, Joliet), squashfs, FAT,
+cpio and initramfs, gzip, xz, zstd, lz4, bzip2 and lzma streams.
+
+On a terminal, isodiff opens an interactive view of the differences, which
+fills in while both inputs are unpacked (press ? there for the keys);
 otherwise (a pipe, a file, or --text, --json or -q) it writes a report.
 
 Exit status: 0 identical, 1 different, 2 the comparison could not be made
@@ -53,6 +55,7 @@ Examples:
   isodiff --json report.json a.iso b.iso   differences as JSON
   isodiff -q a.iso b.iso                   exit status only, for git bisect run
   isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
+  isodiff result result.check              two nix-build --check output trees
 
 Flags:
 `
