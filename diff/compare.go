@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -137,6 +138,13 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
+	if n.renamedFrom != "" {
+		// A renamed store path: the name is a field of the pair.
+		defer func() {
+			n.Fields = append([]FieldDiff{{Name: "store path", A: n.Name, B: n.renamedFrom, InA: true, InB: true, Different: true, Renamed: true}}, n.AllFields()...)
+			n.sameFields = nil
+		}()
+	}
 	if equalFields(a.Fields, b.Fields) {
 		n.sameFields = a.Fields
 	} else {
@@ -163,7 +171,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	c.content(n, a, b, sc)
 	c.children(n, a, b, sc)
 	if n.Descended && n.Parent == nil {
-		n.Moved, n.Respelled = countSystematic(n)
+		n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	}
 
 	n.State = Same
@@ -382,10 +390,6 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
-	type childPair struct {
-		name string
-		a, b *unpack.Node
-	}
 	var pairs []childPair
 	i, j := 0, 0
 	for i < len(a.Children) || j < len(b.Children) {
@@ -408,14 +412,19 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		} else {
 			name = cb.Name
 		}
-		pairs = append(pairs, childPair{name, ca, cb})
+		pairs = append(pairs, childPair{name: name, a: ca, b: cb})
 	}
+	pairs = pairRenamedStorePaths(pairs)
 	// Append: an entry that was unpacked already holds its layer's pairs.
 	base := len(n.Children)
 	n.Children = append(n.Children, make([]*Node, len(pairs))...)
 	var wg sync.WaitGroup
 	for k, p := range pairs {
-		fill := func() { n.Children[base+k] = c.pair(n, p.name, p.a, p.b, sc) }
+		fill := func() {
+			ch := &Node{Name: p.name, Parent: n, renamedFrom: p.renamedFrom}
+			c.fill(ch, p.a, p.b, sc)
+			n.Children[base+k] = ch
+		}
 		// Spread pairs over the workers while one is free; otherwise do
 		// the work here. Every pair lands in its own slot, so the tree is
 		// the same whatever the schedule.
@@ -433,6 +442,66 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
 	}
+}
+
+// childPair is a child of each side to compare, paired by name.
+type childPair struct {
+	name        string
+	a, b        *unpack.Node
+	renamedFrom string // B's name, when it differs from A's (see below)
+}
+
+// storePath matches a Nix store path's base name: 32 characters of Nix's
+// base-32, a dash, and the name.
+var storePath = regexp.MustCompile(`^[0-9abcdfghijklmnpqrsvwxyz]{32}-(.+)$`)
+
+// pairRenamedStorePaths pairs a store path only in A with the one only in
+// B of the same name under another hash ("<hash>-python3-3.13.5"): one
+// changed input renames every path downstream of it, and their contents
+// are what tells why. Names with more than one candidate on a side are
+// left unpaired.
+func pairRenamedStorePaths(pairs []childPair) []childPair {
+	type sides struct{ a, b []int }
+	byName := map[string]*sides{}
+	for i, p := range pairs {
+		if (p.a == nil) == (p.b == nil) {
+			continue
+		}
+		m := storePath.FindStringSubmatch(p.name)
+		if m == nil {
+			continue
+		}
+		sd := byName[m[1]]
+		if sd == nil {
+			sd = &sides{}
+			byName[m[1]] = sd
+		}
+		if p.a != nil {
+			sd.a = append(sd.a, i)
+		} else {
+			sd.b = append(sd.b, i)
+		}
+	}
+	drop := map[int]bool{}
+	for _, sd := range byName {
+		if len(sd.a) != 1 || len(sd.b) != 1 {
+			continue
+		}
+		ia, ib := sd.a[0], sd.b[0]
+		pairs[ia].b = pairs[ib].b
+		pairs[ia].renamedFrom = pairs[ib].name
+		drop[ib] = true
+	}
+	if len(drop) == 0 {
+		return pairs
+	}
+	out := pairs[:0]
+	for i, p := range pairs {
+		if !drop[i] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // orderDiff compares the order of the names both sides have.
@@ -542,7 +611,10 @@ func (n *Node) Reason() string {
 	if n.Respelled > 0 {
 		parts = append(parts, respelled(n.Respelled))
 	}
-	if n.ContentIdentical() && (len(n.DifferentFields()) > 0 || n.Moved > 0 || n.Respelled > 0) {
+	if n.Renamed > 0 {
+		parts = append(parts, renamedPaths(n.Renamed))
+	}
+	if n.ContentIdentical() && (len(n.DifferentFields()) > 0 || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0) {
 		parts = append(parts, "content identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {

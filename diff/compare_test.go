@@ -387,3 +387,33 @@ func TestTextDiffRewrite(t *testing.T) {
 		t.Fatalf("content %+v", n.Content)
 	}
 }
+
+// TestRenamedStorePaths: store paths whose hash changed are paired by name
+// and compared; the renames are counted at the layer.
+func TestRenamedStorePaths(t *testing.T) {
+	const h1, h2, h3 = "0123456789abcdfghijklmnpqrsvwxyz", "zyxwvsrqpnmlkjihgfdcba9876543210", "00000000000000000000000000000000"
+	a := dir("", dir("/", dir(h1+"-python3", file("bin", "same")), dir(h3+"-glibc", file("libc", "same")), dir(h1+"-lone", file("x", "1"))))
+	b := dir("", dir("/", dir(h2+"-python3", file("bin", "same")), dir(h3+"-glibc", file("libc", "same")), dir(h2+"-lone", file("x", "2")), dir(h3+"-new", file("y", "1"))))
+	root := Compare("x", a, b, DefaultOptions())
+	files := root.Child("/")
+	if files.Renamed != 0 {
+		t.Errorf("renames counted below the layer root: %d", files.Renamed)
+	}
+	if root.Renamed != 2 {
+		t.Errorf("root renamed %d, want 2", root.Renamed)
+	}
+	py := files.Child(h1 + "-python3")
+	if py == nil || py.State != Same || !py.StorePathRenamed() {
+		t.Fatalf("python3 not paired: %+v", py)
+	}
+	lone := files.Child(h1 + "-lone")
+	if lone == nil || lone.State != Modified || lone.Child("x").Content == nil {
+		t.Fatalf("lone not paired and compared: %+v", lone)
+	}
+	if n := files.Child(h3 + "-new"); n == nil || n.State != Added {
+		t.Errorf("new path: %+v", n)
+	}
+	if got := causes(root); len(got) != 1 || got[0] != "store path hash: 2 store paths under another hash" {
+		t.Errorf("causes %q", got)
+	}
+}

@@ -57,7 +57,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.sameFields = nil
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})
-	n.Moved, n.Respelled = countSystematic(n)
+	n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
 		// difference lies in how the same content is laid out.
@@ -97,7 +97,7 @@ func joinErr(a, b string) string {
 // countSystematic counts the entries of the layer below n whose placement
 // differs and those whose name is spelled differently; entries of deeper
 // layers count at their own layer's root.
-func countSystematic(n *Node) (moved, respelled int) {
+func countSystematic(n *Node) (moved, respelled, renamed int) {
 	for _, ch := range n.Children {
 		if ch.Placed() {
 			moved++
@@ -105,10 +105,13 @@ func countSystematic(n *Node) (moved, respelled int) {
 		if ch.NameRespelled() {
 			respelled++
 		}
+		if ch.StorePathRenamed() {
+			renamed++
+		}
 		if !ch.Descended {
-			m, r := countSystematic(ch)
-			moved, respelled = moved+m, respelled+r
+			m, r, s := countSystematic(ch)
+			moved, respelled, renamed = moved+m, respelled+r, renamed+s
 		}
 	}
-	return moved, respelled
+	return moved, respelled, renamed
 }

@@ -33,6 +33,7 @@ const (
 	CauseLayout        = "layout"
 	CauseGPTGUID       = "GPT GUID"
 	CauseNameStyle     = "name style"
+	CauseStoreHash     = "store path hash"
 )
 
 func (c Cause) String() string {
@@ -88,6 +89,9 @@ func fieldCauses(n *Node) {
 	}
 	if n.Respelled > 0 {
 		n.addCause(CauseNameStyle, respelled(n.Respelled))
+	}
+	if n.Renamed > 0 {
+		n.addCause(CauseStoreHash, renamedPaths(n.Renamed))
 	}
 }
 
@@ -242,4 +246,11 @@ func pycHeader(h [16]byte) string {
 	mtime := binary.LittleEndian.Uint32(h[8:])
 	size := binary.LittleEndian.Uint32(h[12:])
 	return fmt.Sprintf("pyc mtime %s, source size %d", time.Unix(int64(mtime), 0).UTC().Format(time.RFC3339), size)
+}
+
+func renamedPaths(n int) string {
+	if n == 1 {
+		return "1 store path under another hash"
+	}
+	return fmt.Sprintf("%d store paths under another hash", n)
 }

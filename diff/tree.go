@@ -50,6 +50,9 @@ type Node struct {
 	// Respelled counts, on the root of a layer, the entries whose name is
 	// spelled differently on the two sides (see FieldDiff.Spelling).
 	Respelled int `json:",omitempty"`
+	// Renamed counts, on the root of a layer, the store paths paired with
+	// their namesakes under another hash.
+	Renamed int `json:",omitempty"`
 
 	// Fields are every field of either side, when any differs or the
 	// entry is on one side only; see AllFields for the rest.
@@ -58,8 +61,10 @@ type Node struct {
 	// by reference: most pairs of a large tree are such, and a FieldDiff
 	// for each of their fields would double the memory a comparison takes.
 	sameFields []unpack.Field
-	Content    *Content   `json:",omitempty"` // set when the bytes differ
-	Order      *OrderDiff `json:",omitempty"` // set when only the order of the children differs
+	// renamedFrom is B's name of a pair of store paths under two hashes.
+	renamedFrom string
+	Content     *Content   `json:",omitempty"` // set when the bytes differ
+	Order       *OrderDiff `json:",omitempty"` // set when only the order of the children differs
 	// ErrA and ErrB say why an entry could not be read completely (a
 	// layer that could not be unpacked, a read error); what could be read
 	// is still compared.
@@ -93,11 +98,14 @@ type FieldDiff struct {
 	// two spellings ("./init" and "init"): an archiver's style, counted at
 	// the layer like placement.
 	Spelling bool `json:",omitempty"`
+	// Renamed marks the "store path" field of a store path paired with its
+	// namesake under another hash, counted at the layer.
+	Renamed bool `json:",omitempty"`
 }
 
 // systematic reports whether a differing field is counted at its layer
 // rather than as a difference of the entry.
-func (f FieldDiff) systematic() bool { return f.Placement || f.Spelling }
+func (f FieldDiff) systematic() bool { return f.Placement || f.Spelling || f.Renamed }
 
 // OrderDiff is the on-disk order of the same children on both sides.
 type OrderDiff struct {
@@ -117,7 +125,7 @@ func (n *Node) OwnDifferences() bool {
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {
 		return true
 	}
-	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.ErrA != n.ErrB {
+	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 || n.ErrA != n.ErrB {
 		return true
 	}
 	for _, f := range n.Fields {
@@ -176,6 +184,9 @@ func (n *Node) NameRespelled() bool {
 	}
 	return false
 }
+
+// StorePathRenamed reports whether the pair is a store path under two hashes.
+func (n *Node) StorePathRenamed() bool { return n.renamedFrom != "" }
 
 // Placed reports whether a placement field of the pair differs.
 func (n *Node) Placed() bool {

@@ -278,7 +278,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	if n.State == diff.Added || n.State == diff.Removed {
 		r.listing(out, n)
 	}
-	if n.Moved > 0 || n.Respelled > 0 {
+	if n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 {
 		r.moved(out, n)
 	}
 }
@@ -286,7 +286,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 // moved lists the entries of a layer whose placement fields alone differ
 // (their content was compared and is identical, unless listed above).
 func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
-	fmt.Fprintf(out, "   moved, renumbered or respelled, content compared:\n")
+	fmt.Fprintf(out, "   placed, numbered or named differently, content compared:\n")
 	count := 0
 	prefix := layer.Path() + " :: "
 	if layer.Parent == nil {
@@ -301,11 +301,11 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 	var walk func(n *diff.Node)
 	walk = func(n *diff.Node) {
 		for _, c := range n.Children {
-			if c.Placed() || c.NameRespelled() {
+			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
 				if count < r.opt.MaxListed {
 					var parts []string
 					for _, f := range c.Fields {
-						if f.Different && (f.Placement || f.Spelling) {
+						if f.Different && (f.Placement || f.Spelling || f.Renamed) {
 							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), side(f.A, f.InA), side(f.B, f.InB)))
 						}
 					}
