@@ -44,7 +44,7 @@ BENCH_PAIRS=${BENCH_PAIRS:-identical deep renamed}
 BENCH_TOOLS=${BENCH_TOOLS:-isodiff isodiff-q cmp cat unsquashfs diffoscope firstframe}
 PYTHON=${PYTHON:-python3}
 IMG=$BENCH_DIR/scale-$BENCH_SCALE
-TMPD=$BENCH_DIR/tmp
+TMPD=$BENCH_DIR/tmp/run-$$
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=$BENCH_DIR/results/scale-$BENCH_SCALE-$STAMP
 RAW=$RES/raw.tsv
@@ -172,14 +172,14 @@ prepare() {
 	esac
 }
 
-# parse_time FILE: "wall_s cpu_s maxrss_kib" from GNU time -v output.
+# parse_time FILE: "wall_s cpu_s maxrss_kib sys_s" from GNU time -v output.
 parse_time() {
 	awk -F': ' '
 		/Elapsed \(wall clock\)/ { n = split($NF, p, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + p[i] }
 		/User time \(seconds\)/ { u = $NF }
 		/System time \(seconds\)/ { s = $NF }
 		/Maximum resident set size/ { m = $NF }
-		END { printf "%.2f %.2f %d\n", w, u + s, m }' "$1"
+		END { printf "%.2f %.2f %d %.2f\n", w, u + s, m, s }' "$1"
 }
 
 # run_tool CACHE PAIR TOOL REP: one timed run, appended to $RAW.
@@ -201,7 +201,7 @@ run_tool() {
 			unsquashfs -q -n -d "$3/b" "$2" >/dev/null' sh "$SA" "$SB" "$TMPD/unsq" 2>"$TMPD/stderr"
 		;;
 	diffoscope)
-		TMPDIR=$TMPD/dtmp /usr/bin/time -v -o "$tf" timeout -k 10 "$BENCH_TIMEOUT" \
+		TMPDIR=$TMPD/dtmp /usr/bin/time -v -o "$tf" timeout -k 60 "$BENCH_TIMEOUT" \
 			diffoscope --text "$RES/diffoscope-$pair-$cache.txt" "$A" "$B" >/dev/null 2>"$TMPD/stderr"
 		;;
 	esac
@@ -209,8 +209,9 @@ run_tool() {
 	set -e
 	[[ $tool == diffoscope ]] && cp "$TMPD/stderr" "$RES/diffoscope-$pair-$cache.stderr"
 	res=$(parse_time "$tf")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cache" "$pair" "$tool" "$rep" "${res// /$'\t'}" "$st" >>"$RAW"
-	log "$cache $pair #$rep $tool: exit $st, wall/cpu/rss(KiB) $res"
+	local r=($res)
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cache" "$pair" "$tool" "$rep" "${r[0]}" "${r[1]}" "${r[2]}" "$st" "${r[3]}" >>"$RAW"
+	log "$cache $pair #$rep $tool: exit $st, wall ${r[0]} s, cpu ${r[1]} s (sys ${r[3]}), peak rss ${r[2]} KiB"
 	if ((st > 1)) && [[ $tool != diffoscope ]]; then
 		sed 's/^/    /' "$TMPD/stderr" | head -5 >&2
 	fi
@@ -224,7 +225,7 @@ first_frame() {
 	clean_tmp
 	prepare "$cache" "$A" "$B"
 	out=$("$PYTHON" "$TMPD/firstframe.py" 120 "$ISODIFF" "$A" "$B" 2>/dev/null || echo "NA error")
-	printf '%s\t%s\tfirstframe\t%s\t%s\tNA\tNA\t%s\n' "$cache" "$pair" "$rep" "${out%% *}" "${out#* }" >>"$RAW"
+	printf '%s\t%s\tfirstframe\t%s\t%s\tNA\tNA\t%s\tNA\n' "$cache" "$pair" "$rep" "${out%% *}" "${out#* }" >>"$RAW"
 	log "$cache $pair #$rep first frame: $out ms"
 }
 
@@ -237,8 +238,10 @@ import statistics, sys
 raw, timeout, meta = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = [l.rstrip("\n").split("\t") for l in open(raw) if l.strip()]
 runs = {}
-for cache, pair, tool, rep, wall, cpu, rss, st in rows:
-    runs.setdefault((cache, pair, tool), []).append((wall, cpu, rss, st))
+for r in rows:
+    cache, pair, tool, rep, wall, cpu, rss, st = r[:8]
+    sys_s = r[8] if len(r) > 8 else "NA"
+    runs.setdefault((cache, pair, tool), []).append((wall, cpu, rss, st, sys_s))
 caches = [c for c in ("cold", "warm") if any(k[0] == c for k in runs)]
 pairs = [p for p in ("identical", "deep", "renamed") if any(k[1] == p for k in runs)]
 tools = ["isodiff", "isodiff-q", "cmp", "cat", "unsquashfs", "diffoscope"]
@@ -256,14 +259,15 @@ def stats(key):
         "n": len(rs), "ok": ok, "timed_out": bool(timed_out),
         "wall": med(w), "wmin": min(w) if w else None, "wmax": max(w) if w else None,
         "cpu": med([float(r[1]) for r in ok]), "rss": med([int(r[2]) for r in ok]),
+        "sys": med([float(r[4]) for r in ok if r[4] != "NA"]),
         "exits": ",".join(sorted({r[3] for r in rs})),
     }
 
 out = [open(meta).read().rstrip("\n"), ""]
 out.append("### Wall time, CPU time and peak memory (median of the runs)")
 out.append("")
-out.append("| pair | cache | tool | wall s | (min-max) | CPU s (user+sys) | peak RSS MiB | exit | runs |")
-out.append("|---|---|---|---:|---|---:|---:|---|---:|")
+out.append("| pair | cache | tool | wall s | (min-max) | CPU s (user+sys) | of which sys | peak RSS MiB | exit | runs |")
+out.append("|---|---|---|---:|---|---:|---:|---:|---|---:|")
 for c in caches:
     for p in pairs:
         for t in tools:
@@ -271,15 +275,22 @@ for c in caches:
                 continue
             s = stats((c, p, t))
             if s["timed_out"] and not s["ok"]:
-                out.append("| %s | %s | %s | did not finish in %d s | | | | timeout | %d |" % (p, c, t, timeout, s["n"]))
+                # CPU and RSS up to the stop, when timeout could still collect them (not
+                # when diffoscope ignored SIGTERM and timeout had to SIGKILL its group).
+                r = runs[(c, p, t)][0]
+                known = float(r[1]) > 0
+                out.append("| %s | %s | %s | did not finish in %d s | | %s | %s | %s | timeout (%s) | %d |" % (
+                    p, c, t, timeout, r[1] if known else "?", r[4] if known and r[4] != "NA" else "?",
+                    "%.1f" % (int(r[2]) / 1024) if known else "?", r[3], s["n"]))
                 continue
             if not s["ok"]:
-                out.append("| %s | %s | %s | failed | | | | %s | %d |" % (p, c, t, s["exits"], s["n"]))
+                out.append("| %s | %s | %s | failed | | | | | %s | %d |" % (p, c, t, s["exits"], s["n"]))
                 continue
             want = expect.get(p, "1")
             flag = "" if t in ("cat", "unsquashfs") or s["exits"] == want else " (expected %s)" % want
-            out.append("| %s | %s | %s | %.2f | %.2f-%.2f | %.2f | %.1f | %s%s | %d |" % (
-                p, c, t, s["wall"], s["wmin"], s["wmax"], s["cpu"], s["rss"] / 1024, s["exits"], flag, s["n"]))
+            out.append("| %s | %s | %s | %.2f | %.2f-%.2f | %.2f | %s | %.1f | %s%s | %d |" % (
+                p, c, t, s["wall"], s["wmin"], s["wmax"], s["cpu"],
+                "-" if s["sys"] is None else "%.2f" % s["sys"], s["rss"] / 1024, s["exits"], flag, s["n"]))
 out.append("")
 out.append("### Ratios of the median wall times")
 out.append("")
@@ -328,6 +339,7 @@ EOF
 # ---------------------------------------------------------------------------------------------
 main() {
 	mkdir -p "$TMPD" "$RES"
+	trap 'chmod -R u+w "$TMPD" 2>/dev/null; rm -rf "$TMPD"' EXIT
 	ensure_tools
 	build_isodiff
 	log "isodiff: $ISODIFF"
