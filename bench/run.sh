@@ -162,13 +162,18 @@ clean_tmp() {
 	sync
 }
 
-# prepare CACHE FILE...: empty the page cache, or fill it with the inputs.
+# prepare CACHE FILE...: empty the page cache, or empty it and fill it with the inputs only
+# (without the drop, unsquashfs got slower with every run: 15, 30, 44, 55 s, the extra time
+# all in the kernel, at full scale).
 prepare() {
 	local cache=$1
 	shift
 	case $cache in
 	cold) drop_caches ;;
-	warm) cat "$@" >/dev/null ;;
+	warm)
+		if ((CAN_DROP)); then drop_caches; fi
+		cat "$@" >/dev/null
+		;;
 	esac
 }
 
@@ -403,7 +408,7 @@ main() {
 		echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr); load average $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end (other work on the machine shows there)"
 		echo "- isodiff: $(cd "$REPO" && git describe --always --dirty 2>/dev/null || echo '?') ($ISODIFF); $(diffoscope --version 2>&1 | head -1); $(unsquashfs -version 2>&1 | head -1 | cut -d'(' -f1); $(cmp --version | head -1)"
 		echo "- images ($IMG): $sizes; pairs: identical = a.iso vs b.iso (two independent builds, byte-identical), deep = a.iso vs deep.iso ($(wc -l <"$IMG/deep.changes") deep changes: $(cut -d: -f1 "$IMG/deep.changes" | tr '\n' ';' | sed 's/;$//; s/;/, /g')), renamed = a.iso vs renamed.iso (every store path under a new hash)"
-		echo "- cache: $caches; cold = \`sync; echo 3 > /proc/sys/vm/drop_caches\` before each run ($( ((CAN_DROP)) && echo 'it worked' || echo 'not possible here')), warm = both inputs read with cat just before each run"
+		echo "- cache: $caches (cold = \`sync; echo 3 > /proc/sys/vm/drop_caches\` before each run, which $( ((CAN_DROP)) && echo 'worked here' || echo 'was not possible here'); warm = the same drop where possible, then both inputs read with cat, just before each run)"
 		echo "- $BENCH_REPEAT runs per tool, pair and cache mode, tools in rotating order; diffoscope under \`timeout $BENCH_TIMEOUT\` and not run again once it did not finish; timed part took $took s"
 		echo "- isodiff found the deep changes in its report: ${check:-not checked}"
 	} >"$TMPD/meta.md"
