@@ -9,6 +9,8 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 
@@ -68,6 +70,8 @@ type config struct {
 	troubleExitCode int
 	maxDecompressed int64
 	interactive     bool
+	cpuProfile      string
+	memProfile      string
 }
 
 func main() {
@@ -83,7 +87,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isodiff: %v (see isodiff --help)\n", err)
 		return exitTrouble
 	}
+	stop, err := startProfiles(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "isodiff: %v\n", err)
+		return exitTrouble
+	}
 	status := compare(cfg, a, b, stdout, stderr)
+	if err := stop(); err != nil {
+		fmt.Fprintf(stderr, "isodiff: %v\n", err)
+	}
 	if status == exitTrouble {
 		return cfg.troubleExitCode
 	}
@@ -115,11 +127,14 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
+	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (for go tool pprof)")
+	inputs, err := parseInterspersed(fs, args)
+	if err != nil {
 		return nil, "", "", err
 	}
-	if fs.NArg() != 2 {
-		return nil, "", "", fmt.Errorf("want two inputs, got %d", fs.NArg())
+	if len(inputs) != 2 {
+		return nil, "", "", fmt.Errorf("want two inputs, got %d", len(inputs))
 	}
 	for _, f := range []struct {
 		name string
@@ -149,7 +164,64 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 			cfg.text = "-"
 		}
 	}
-	return cfg, fs.Arg(0), fs.Arg(1), nil
+	return cfg, inputs[0], inputs[1], nil
+}
+
+// startProfiles starts the CPU profile asked for; the function it returns
+// stops it.
+func startProfiles(cfg *config) (func() error, error) {
+	if cfg.cpuProfile == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(cfg.cpuProfile)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the heap profile asked for, taken when the
+// comparison is complete and both trees are still held.
+func writeHeapProfile(cfg *config, stderr io.Writer) {
+	if cfg.memProfile == "" {
+		return
+	}
+	f, err := os.Create(cfg.memProfile)
+	if err == nil {
+		runtime.GC()
+		err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "isodiff: heap profile: %v\n", err)
+	}
+}
+
+// parseInterspersed parses flags before, between and after the operands
+// (isodiff A B --text r.txt), as git and GNU tools do; everything after
+// "--" is an operand.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var operands []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(operands, rest...), nil
+		}
+		if len(rest) == 0 {
+			return operands, nil
+		}
+		operands = append(operands, rest[0])
+		args = rest[1:]
+	}
 }
 
 // input is one opened side of the comparison.
@@ -285,6 +357,7 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	}
 	c := runComparison(cfg, pathA, pathB, env)
 	defer c.close()
+	writeHeapProfile(cfg, stderr)
 	if len(c.errs) > 0 {
 		for _, err := range c.errs {
 			fmt.Fprintf(stderr, "isodiff: %v\n", err)

@@ -142,11 +142,11 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		// A renamed store path: the name is a field of the pair.
 		defer func() {
 			n.Fields = append([]FieldDiff{{Name: "store path", A: n.Name, B: n.renamedFrom, InA: true, InB: true, Different: true, Renamed: true}}, n.AllFields()...)
-			n.sameFields = nil
+			n.fieldsA, n.fieldsB = nil, nil
 		}()
 	}
 	if equalFields(a.Fields, b.Fields) {
-		n.sameFields = a.Fields
+		n.fieldsA = a.Fields
 	} else {
 		n.Fields = fieldDiffs(a, b)
 		markSpelling(n)
@@ -161,6 +161,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 				}
 			}
 		}
+		n.keepFields(a.Fields, b.Fields)
 	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
 	if a.Type != b.Type {
@@ -306,29 +307,50 @@ func markSpelling(n *Node) {
 
 // fieldDiffs lists the fields of both sides in A's order, then B's extras.
 func fieldDiffs(a, b *unpack.Node) []FieldDiff {
-	var out []FieldDiff
-	index := map[string]int{}
+	var fa, fb []unpack.Field
 	if a != nil {
-		for _, f := range a.Fields {
-			index[f.Name] = len(out)
-			out = append(out, FieldDiff{Name: f.Name, A: f.Value, InA: true})
-		}
+		fa = a.Fields
 	}
 	if b != nil {
-		for _, f := range b.Fields {
-			if i, ok := index[f.Name]; ok {
-				out[i].B, out[i].InB = f.Value, true
-				continue
-			}
-			out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true})
+		fb = b.Fields
+	}
+	out := mergeFields(fa, fb)
+	if a == nil || b == nil {
+		for i := range out {
+			out[i].Different = false
 		}
+	}
+	return out
+}
+
+// mergeFields pairs two field lists by name: A's fields in A's order, then
+// B's fields A lacks.
+func mergeFields(a, b []unpack.Field) []FieldDiff {
+	out := make([]FieldDiff, len(a), max(len(a), len(b)))
+	for i, f := range a {
+		out[i] = FieldDiff{Name: f.Name, A: f.Value, InA: true}
+	}
+	// Lists are short: a search beats a map. A name twice in A pairs
+	// with its last instance.
+	find := func(name string) int {
+		for i := len(a) - 1; i >= 0; i-- {
+			if a[i].Name == name {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, f := range b {
+		if i := find(f.Name); i >= 0 {
+			out[i].B, out[i].InB = f.Value, true
+			continue
+		}
+		out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true})
 	}
 	for i := range out {
 		f := &out[i]
 		f.Placement = placementFields[f.Name]
-		if a != nil && b != nil {
-			f.Different = f.InA != f.InB || f.A != f.B
-		}
+		f.Different = f.InA != f.InB || f.A != f.B
 	}
 	return out
 }

@@ -57,10 +57,14 @@ type Node struct {
 	// Fields are every field of either side, when any differs or the
 	// entry is on one side only; see AllFields for the rest.
 	Fields []FieldDiff `json:",omitempty"`
-	// sameFields are the fields of a pair whose fields are all equal, kept
-	// by reference: most pairs of a large tree are such, and a FieldDiff
-	// for each of their fields would double the memory a comparison takes.
-	sameFields []unpack.Field
+	// fieldsA and fieldsB are the fields of a pair kept by reference
+	// instead of as FieldDiffs, when none differs (fieldsB nil) or only
+	// systematic ones do (renumbered entries): most pairs of a large tree
+	// are such, and a FieldDiff for each of their fields would double the
+	// memory a comparison takes. Bit i of the masks is about field i of
+	// AllFields. See DiffFields and AllFields.
+	fieldsA, fieldsB            []unpack.Field
+	differ, placement, spelling uint64
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
 	Content     *Content   `json:",omitempty"` // set when the bytes differ
@@ -159,14 +163,63 @@ func (n *Node) InnerLayer() string {
 
 // AllFields is every field of the pair, equal ones included.
 func (n *Node) AllFields() []FieldDiff {
-	if n.Fields != nil || n.sameFields == nil {
+	switch {
+	case n.Fields != nil || n.fieldsA == nil:
 		return n.Fields
+	case n.fieldsB == nil:
+		out := make([]FieldDiff, len(n.fieldsA))
+		for i, f := range n.fieldsA {
+			out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: placementFields[f.Name]}
+		}
+		return out
 	}
-	out := make([]FieldDiff, len(n.sameFields))
-	for i, f := range n.sameFields {
-		out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: placementFields[f.Name]}
+	out := mergeFields(n.fieldsA, n.fieldsB)
+	for i := range out {
+		bit := uint64(1) << i
+		out[i].Placement = n.placement&bit != 0
+		out[i].Spelling = n.spelling&bit != 0
 	}
 	return out
+}
+
+// DiffFields is every field of the pair when any field differs or the
+// pair is on one side only, and nil when all are equal: what a report
+// shows.
+func (n *Node) DiffFields() []FieldDiff {
+	if n.fieldsB != nil {
+		return n.AllFields()
+	}
+	return n.Fields
+}
+
+// keepFields stores the fields of a pair whose differing fields are all
+// systematic by reference, with what was found about them as bits.
+func (n *Node) keepFields(a, b []unpack.Field) {
+	fs := n.Fields
+	if len(fs) > 64 {
+		return
+	}
+	var differ, placement, spelling uint64
+	for i, f := range fs {
+		bit := uint64(1) << i
+		if f.Different {
+			if !f.systematic() {
+				return
+			}
+			differ |= bit
+		}
+		if f.Placement {
+			placement |= bit
+		}
+		if f.Spelling {
+			spelling |= bit
+		}
+		if f.Renamed {
+			return
+		}
+	}
+	n.Fields, n.fieldsA, n.fieldsB = nil, a, b
+	n.differ, n.placement, n.spelling = differ, placement, spelling
 }
 
 // ContentIdentical reports whether n was unpacked and everything in it is
@@ -177,6 +230,9 @@ func (n *Node) ContentIdentical() bool {
 
 // NameRespelled reports whether the pair's name is spelled differently.
 func (n *Node) NameRespelled() bool {
+	if n.fieldsB != nil {
+		return n.differ&n.spelling != 0
+	}
 	for _, f := range n.Fields {
 		if f.Different && f.Spelling {
 			return true
@@ -190,6 +246,11 @@ func (n *Node) StorePathRenamed() bool { return n.renamedFrom != "" }
 
 // Placed reports whether a placement field of the pair differs.
 func (n *Node) Placed() bool {
+	if n.fieldsB != nil {
+		// Kept by reference only before anything is unpacked from the
+		// pair (n.Inner is empty).
+		return n.differ&n.placement != 0
+	}
 	for _, f := range n.Fields {
 		// An inner layer's own placement fields count at that layer.
 		if f.Different && f.Placement && (n.Inner == "" || !strings.HasPrefix(f.Name, n.Inner+" ")) {

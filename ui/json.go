@@ -21,8 +21,18 @@ type jsonHeader struct {
 type jsonNode struct {
 	Path   string
 	Reason string `json:",omitempty"`
-	*diff.Node
+	*plainNode
 	Children []struct{} `json:",omitempty"` // hides diff.Node's; written by writeNode
+}
+
+// plainNode is a diff.Node with its fields as FieldDiffs, however the
+// node keeps them.
+type plainNode diff.Node
+
+func plain(n *diff.Node) *plainNode {
+	p := plainNode(*n)
+	p.Fields = n.DiffFields()
+	return &p
 }
 
 // WriteJSON writes the differing part of the tree as JSON: an object with
@@ -47,7 +57,7 @@ func WriteJSON(w io.Writer, a, b Input, root *diff.Node) error {
 }
 
 func writeNode(w *bufio.Writer, n *diff.Node) error {
-	obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), Node: n})
+	obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), plainNode: plain(n)})
 	if err != nil {
 		return err
 	}
