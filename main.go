@@ -38,6 +38,7 @@ const usage = `isodiff compares two operating system images and shows every way 
 Usage:
   isodiff [flags] A B
 
+Flags may come before or after A and B ("--" ends them).
 A and B are two images, or two directories (such as the <out> and
 <out>.check trees of nix-build --check --keep-failed). Images are found by
 their magic bytes and unpacked layer inside layer: ISO 9660 (system area,

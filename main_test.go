@@ -219,6 +219,18 @@ func TestExitStatus(t *testing.T) {
 	if status, out, _ := exitStatus(t, bin, "--help"); status != 0 || !strings.Contains(out, "Exit status: 0 identical") {
 		t.Errorf("--help: status %d", status)
 	}
+	// Flags may follow the inputs, as with git; after "--" everything is
+	// an input, even a name starting with a dash.
+	diffA, diffB := fixture(t, fixturePairs[1].a), fixture(t, fixturePairs[1].b)
+	if status, out, errs := exitStatus(t, bin, diffA, diffB, "-q"); status != 1 || out != "" {
+		t.Errorf("A B -q: status %d stdout %q stderr %q", status, out, errs)
+	}
+	if status, _, errs := exitStatus(t, bin, "-q", "--", a, "-q"); status != 2 || !strings.Contains(errs, "B: -q: no such file") {
+		t.Errorf("-q -- A -q: status %d stderr %q; want B named -q, missing", status, errs)
+	}
+	if status, _, errs := exitStatus(t, bin, a, "-q", a2, a); status != 2 || !strings.Contains(errs, "want two inputs, got 3") {
+		t.Errorf("three inputs around a flag: status %d stderr %q", status, errs)
+	}
 }
 
 func TestTextToFile(t *testing.T) {
