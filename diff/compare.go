@@ -78,7 +78,9 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	c.workers = make(chan struct{}, workers-1)
+	c.workers = make(chan struct{}, workers)
+	c.workers <- struct{}{} // the caller's
+	defer func() { <-c.workers }()
 	root := &Node{Name: name, Descended: true}
 	c.addTotals(a, b, false)
 	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
@@ -88,8 +90,9 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 type comparer struct {
 	opt Options
 	env *unpack.Env
-	// workers holds a token for each goroutine comparing pairs besides
-	// the caller's; its capacity bounds the parallelism.
+	// workers holds a token for each goroutine comparing pairs, the
+	// caller's included; its capacity bounds the parallelism. A goroutine
+	// gives its token back while it waits for the ones it started.
 	workers chan struct{}
 }
 
@@ -441,6 +444,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	base := len(n.Children)
 	n.Children = append(n.Children, make([]*Node, len(pairs))...)
 	var wg sync.WaitGroup
+	started := false
 	for k, p := range pairs {
 		fill := func() {
 			ch := &Node{Name: p.name, Parent: n, renamedFrom: p.renamedFrom}
@@ -452,6 +456,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		// the same whatever the schedule.
 		select {
 		case c.workers <- struct{}{}:
+			started = true
 			wg.Go(func() {
 				defer func() { <-c.workers }()
 				fill()
@@ -460,7 +465,12 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 			fill()
 		}
 	}
-	wg.Wait()
+	if started {
+		// Waiting is not working: let another goroutine run meanwhile.
+		<-c.workers
+		wg.Wait()
+		c.workers <- struct{}{}
+	}
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
 	}

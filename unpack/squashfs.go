@@ -175,7 +175,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 
 	img := &sqImage{
 		r: r, size: size, blockSize: sb.blockSize, compName: sqCompressorName(sb.compressor),
-		cache: newBlockCache(sqDataCache), meta: newMetaCache(sqMetaCacheLen),
+		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen),
 		inodeTable: int64(min(sb.inodeTable, 1<<62)), dirTable: int64(min(sb.dirTable, 1<<62)),
 		// Bytes of metadata decompressed while opening: a hostile image
 		// cannot make the walk decompress more than this.

@@ -69,10 +69,11 @@ func (d *SquashfsData) ReadAt(p []byte, off int64) (int, error) {
 		bi := off / bs
 		within := off - bi*bs
 		var chunk []byte
+		var pin *blockEntry
 		var err error
 		if bi < int64(len(d.blocks)) {
 			want := min(bs, d.size-bi*bs)
-			chunk, err = d.img.dataBlock(d.blocks[bi], int(want), p[n:], within)
+			chunk, pin, err = d.img.dataBlock(d.blocks[bi], int(want), p[n:], within)
 			if chunk == nil && err == nil {
 				// Read straight into p (uncompressed block).
 				k := min(int64(len(p)-n), want-within)
@@ -81,7 +82,7 @@ func (d *SquashfsData) ReadAt(p []byte, off int64) (int, error) {
 				continue
 			}
 		} else if d.frag != nil && bi == int64(len(d.blocks)) {
-			chunk, err = d.img.fragmentTail(d.frag)
+			chunk, pin, err = d.img.fragmentTail(d.frag)
 		} else {
 			err = formatErr(squashfsLayer, -1, "file of %d bytes has no block or fragment for byte %d", d.size, off)
 		}
@@ -89,9 +90,11 @@ func (d *SquashfsData) ReadAt(p []byte, off int64) (int, error) {
 			return n, err
 		}
 		if within >= int64(len(chunk)) {
+			d.img.cache.release(pin)
 			return n, formatErr(squashfsLayer, -1, "block %d of the file decompresses to %d bytes, too few to hold byte %d", bi, len(chunk), off)
 		}
 		k := copy(p[n:], chunk[within:min(int64(len(chunk)), within+d.size-off)])
+		d.img.cache.release(pin)
 		n += k
 		off += int64(k)
 	}
@@ -104,61 +107,64 @@ func (d *SquashfsData) ReadAt(p []byte, off int64) (int, error) {
 // zeroBlock backs holes: read only.
 var zeroBlock = make([]byte, 1<<20)
 
-// dataBlock returns the decompressed block b, which must hold want bytes.
-// For a block stored uncompressed it reads the needed part straight into
-// dst (from byte within of the block) and returns nil, nil.
-func (img *sqImage) dataBlock(b SquashfsBlock, want int, dst []byte, within int64) ([]byte, error) {
+// dataBlock returns the decompressed block b, which must hold want bytes,
+// pinned in the cache until released. For a block stored uncompressed it
+// reads the needed part straight into dst (from byte within of the block)
+// and returns nil, nil, nil.
+func (img *sqImage) dataBlock(b SquashfsBlock, want int, dst []byte, within int64) ([]byte, *blockEntry, error) {
 	if b.Sparse {
-		return zeroBlock[:want], nil
+		return zeroBlock[:want], nil, nil
 	}
 	if !b.Compressed {
 		if int64(b.DiskSize) != int64(want) {
-			return nil, formatErr(squashfsLayer, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
+			return nil, nil, formatErr(squashfsLayer, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
 		}
 		k := min(int64(len(dst)), int64(want)-within)
 		if err := readFull(img.r, dst[:k], b.Start+within, squashfsLayer, "data block"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
-	out, err := img.cachedBlock(b, uint32(img.blockSize))
+	e, err := img.cachedBlock(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(out) != want {
-		return nil, formatErr(squashfsLayer, b.Start, "data block decompresses to %d bytes, %d expected", len(out), want)
+	if len(e.data) != want {
+		img.cache.release(e)
+		return nil, nil, formatErr(squashfsLayer, b.Start, "data block decompresses to %d bytes, %d expected", len(e.data), want)
 	}
-	return out, nil
+	return e.data, e, nil
 }
 
-// fragmentTail returns the tail end held in a fragment block.
-func (img *sqImage) fragmentTail(f *SquashfsFragmentRef) ([]byte, error) {
-	var blk []byte
+// fragmentTail returns the tail end held in a fragment block, pinned in
+// the cache until released.
+func (img *sqImage) fragmentTail(f *SquashfsFragmentRef) ([]byte, *blockEntry, error) {
+	var e *blockEntry
+	var err error
 	if f.Block.Compressed {
-		var err error
-		if blk, err = img.cachedBlock(f.Block, uint32(img.blockSize)); err != nil {
-			return nil, err
-		}
+		e, err = img.cachedBlock(f.Block)
 	} else {
-		var err error
-		if blk, err = img.cachedRaw(f.Block); err != nil {
-			return nil, err
-		}
+		e, err = img.cachedRaw(f.Block)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	end := int64(f.Offset) + int64(f.Length)
-	if end > int64(len(blk)) {
-		return nil, formatErr(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(blk), f.Length, f.Offset)
+	if end > int64(len(e.data)) {
+		img.cache.release(e)
+		return nil, nil, formatErr(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
 	}
-	return blk[f.Offset:end], nil
+	return e.data[f.Offset:end], e, nil
 }
 
-// cachedBlock reads and decompresses a stored block, through the cache.
-func (img *sqImage) cachedBlock(b SquashfsBlock, maxOut uint32) ([]byte, error) {
+// cachedBlock reads and decompresses a stored block through the cache,
+// and returns it pinned.
+func (img *sqImage) cachedBlock(b SquashfsBlock) (*blockEntry, error) {
 	key := sqBlockKey{b.Start, b.DiskSize, b.Compressed}
-	if v, ok := img.cache.get(key); ok {
-		return v, nil
+	if e := img.cache.get(key); e != nil {
+		return e, nil
 	}
-	if int64(b.DiskSize) > int64(maxOut)+1024 || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
+	if b.DiskSize > img.blockSize+1024 || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
 		return nil, formatErr(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
 	src := getScratch(int(b.DiskSize))
@@ -166,30 +172,31 @@ func (img *sqImage) cachedBlock(b SquashfsBlock, maxOut uint32) ([]byte, error) 
 	if err := readFull(img.r, src, b.Start, squashfsLayer, "data block"); err != nil {
 		return nil, err
 	}
-	out, err := img.dec.decompress(make([]byte, 0, maxOut), src)
+	buf := img.cache.buffer()
+	out, err := img.dec.decompress(buf, src)
 	if err != nil {
+		img.cache.recycle(buf)
 		return nil, &FormatError{Layer: squashfsLayer, Offset: b.Start, Msg: fmt.Sprintf("decompressing a %d-byte %s block", b.DiskSize, img.compName), Err: err}
 	}
-	img.cache.add(key, out)
-	return out, nil
+	return img.cache.add(key, out), nil
 }
 
 // cachedRaw reads a block stored uncompressed (a fragment block: read
-// whole once, then shared by the files whose tails it holds).
-func (img *sqImage) cachedRaw(b SquashfsBlock) ([]byte, error) {
+// whole once, then shared by the files whose tails it holds), pinned.
+func (img *sqImage) cachedRaw(b SquashfsBlock) (*blockEntry, error) {
 	key := sqBlockKey{b.Start, b.DiskSize, false}
-	if v, ok := img.cache.get(key); ok {
-		return v, nil
+	if e := img.cache.get(key); e != nil {
+		return e, nil
 	}
 	if b.DiskSize > img.blockSize || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
 		return nil, formatErr(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
-	out := make([]byte, b.DiskSize)
+	out := img.cache.buffer()[:b.DiskSize]
 	if err := readFull(img.r, out, b.Start, squashfsLayer, "fragment block"); err != nil {
+		img.cache.recycle(out)
 		return nil, err
 	}
-	img.cache.add(key, out)
-	return out, nil
+	return img.cache.add(key, out), nil
 }
 
 var scratchPool sync.Pool
@@ -219,46 +226,111 @@ type sqBlockKey struct {
 // blockCache is a byte-bounded LRU of decompressed blocks, safe for
 // concurrent use. Two readers missing the same block both decompress it;
 // that costs time only in a race, and keeps the lock out of decompression.
+// Entries are pinned while a reader copies from them, and the buffers of
+// evicted entries are reused once unpinned: a comparison that decompresses
+// gigabytes allocates a few megabytes.
 type blockCache struct {
-	mu    sync.Mutex
-	max   int
-	used  int
-	order *list.List // front: most recent; values *blockEntry
-	items map[sqBlockKey]*list.Element
+	mu      sync.Mutex
+	max     int
+	used    int
+	bufSize int        // capacity of every buffer (the image's block size)
+	free    [][]byte   // evicted, unpinned buffers
+	order   *list.List // front: most recent; values *blockEntry
+	items   map[sqBlockKey]*list.Element
 }
 
+// blockEntry is a cached block; refs counts the readers pinning it.
 type blockEntry struct {
-	key  sqBlockKey
-	data []byte
+	key     sqBlockKey
+	data    []byte
+	refs    int
+	evicted bool
 }
 
-func newBlockCache(maxBytes int) *blockCache {
-	return &blockCache{max: maxBytes, order: list.New(), items: map[sqBlockKey]*list.Element{}}
+func newBlockCache(maxBytes, bufSize int) *blockCache {
+	return &blockCache{max: maxBytes, bufSize: bufSize, order: list.New(), items: map[sqBlockKey]*list.Element{}}
 }
 
-func (c *blockCache) get(k sqBlockKey) ([]byte, bool) {
+// get returns the cached block pinned, or nil.
+func (c *blockCache) get(k sqBlockKey) *blockEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.items[k]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*blockEntry).data, true
+	if el, ok := c.items[k]; ok {
+		c.order.MoveToFront(el)
+		e := el.Value.(*blockEntry)
+		e.refs++
+		return e
 	}
-	return nil, false
+	return nil
 }
 
-func (c *blockCache) add(k sqBlockKey, data []byte) {
+// buffer returns an empty buffer of the block size to decompress into.
+func (c *blockCache) buffer() []byte {
+	c.mu.Lock()
+	if n := len(c.free); n > 0 {
+		b := c.free[n-1]
+		c.free = c.free[:n-1]
+		c.mu.Unlock()
+		return b[:0]
+	}
+	c.mu.Unlock()
+	return make([]byte, 0, c.bufSize)
+}
+
+// recycle takes back a buffer from buffer that was not added.
+func (c *blockCache) recycle(b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.items[k]; ok {
-		return
+	c.reuse(b)
+}
+
+func (c *blockCache) reuse(b []byte) {
+	// Keep what the cache can hold: the rest goes to the collector.
+	if cap(b) == c.bufSize && (len(c.free)+1)*c.bufSize <= c.max {
+		c.free = append(c.free, b)
 	}
-	c.items[k] = c.order.PushFront(&blockEntry{k, data})
+}
+
+// add caches data under k and returns the entry pinned; if another reader
+// added k meanwhile, data is recycled and that entry returned.
+func (c *blockCache) add(k sqBlockKey, data []byte) *blockEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		c.reuse(data)
+		e := el.Value.(*blockEntry)
+		e.refs++
+		return e
+	}
+	e := &blockEntry{key: k, data: data, refs: 1}
+	c.items[k] = c.order.PushFront(e)
 	c.used += cap(data)
 	for c.used > c.max && c.order.Len() > 1 {
-		e := c.order.Back()
-		be := e.Value.(*blockEntry)
-		c.order.Remove(e)
-		delete(c.items, be.key)
-		c.used -= cap(be.data)
+		el := c.order.Back()
+		old := el.Value.(*blockEntry)
+		c.order.Remove(el)
+		delete(c.items, old.key)
+		c.used -= cap(old.data)
+		old.evicted = true
+		if old.refs == 0 {
+			c.reuse(old.data)
+			old.data = nil
+		}
+	}
+	return e
+}
+
+// release unpins an entry from get or add (nil is ignored); an evicted
+// entry's buffer is reused when its last reader is done.
+func (c *blockCache) release(e *blockEntry) {
+	if e == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.refs--
+	if e.refs == 0 && e.evicted && e.data != nil {
+		c.reuse(e.data)
+		e.data = nil
 	}
 }

@@ -649,9 +649,27 @@ func TestSquashfsLarge(t *testing.T) {
 }
 
 // TestSquashfsConcurrentReads reads every file from several goroutines at
-// once through the shared block cache (run with -race).
+// once through the shared block cache (run with -race), with the usual
+// cache and with one of two blocks, where every read evicts and reuses
+// buffers that other readers may still be copying from.
 func TestSquashfsConcurrentReads(t *testing.T) {
+	for _, blocks := range []int{0, 2} {
+		t.Run(fmt.Sprintf("cache=%d", blocks), func(t *testing.T) { testConcurrentReads(t, blocks) })
+	}
+}
+
+func testConcurrentReads(t *testing.T, cacheBlocks int) {
 	root, _ := openSqFixture(t, "zstd")
+	if cacheBlocks > 0 {
+		done := false
+		walkFiles(root.Child("/"), "/", func(n *Node, p string) {
+			if d, ok := n.Data.(*SquashfsData); ok && !done {
+				bs := int(d.img.blockSize)
+				d.img.cache = newBlockCache(cacheBlocks*bs, bs)
+				done = true
+			}
+		})
+	}
 	want := parseFilesRef(readRef(t, "tree.files.txt"))
 	type job struct {
 		path string
@@ -1219,5 +1237,44 @@ func TestSquashfsCrafted(t *testing.T) {
 	}
 	if d := root.Child("/").Child("a").Data; d == nil || d.Size() != 0 {
 		t.Errorf("empty file Data %v", d)
+	}
+}
+
+// TestBlockCachePinning checks that a pinned block keeps its bytes while
+// evicted, and that its buffer is reused only once released.
+func TestBlockCachePinning(t *testing.T) {
+	const bs = 4096
+	c := newBlockCache(bs, bs)
+	fill := func(b byte) []byte {
+		buf := c.buffer()[:bs]
+		for i := range buf {
+			buf[i] = b
+		}
+		return buf
+	}
+	e1 := c.add(sqBlockKey{start: 1}, fill(1))
+	e2 := c.add(sqBlockKey{start: 2}, fill(2)) // evicts e1, which is pinned
+	if c.get(sqBlockKey{start: 1}) != nil {
+		t.Fatal("evicted block still cached")
+	}
+	if len(c.free) != 0 {
+		t.Fatal("the buffer of a pinned block is free for reuse")
+	}
+	_ = fill(3) // a fresh buffer, not e1's
+	if e1.data[0] != 1 || e1.data[bs-1] != 1 {
+		t.Fatal("a pinned block was overwritten")
+	}
+	c.release(e1)
+	if len(c.free) != 1 || e1.data != nil {
+		t.Fatalf("released evicted block: %d free buffers, data kept %v", len(c.free), e1.data != nil)
+	}
+	if got := c.get(sqBlockKey{start: 2}); got != e2 || got.refs != 2 {
+		t.Fatal("cached block not found pinned")
+	}
+	c.release(e2)
+	c.release(e2)
+	c.release(nil)
+	if e2.refs != 0 || e2.data[0] != 2 {
+		t.Fatal("a cached block was changed by release")
 	}
 }
