@@ -76,6 +76,7 @@ type config struct {
 }
 
 func main() {
+	boundMemory()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -353,6 +354,9 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed}
 	defer env.Close()
 	cfg.opt.Env = env
+	// A report shows differences only; the interactive view can show
+	// identical entries too.
+	cfg.opt.DifferencesOnly = !cfg.interactive
 	if cfg.interactive {
 		return interactive(cfg, pathA, pathB, env, stderr)
 	}

@@ -369,13 +369,64 @@ func TestParallelSameAsSerial(t *testing.T) {
 	}
 }
 
+// TestDifferencesOnly: the report leaves identical pairs out of the tree
+// and lets the unpacked trees go as it compares; what it writes is the
+// same as from the whole tree the interactive view keeps.
+func TestDifferencesOnly(t *testing.T) {
+	var pairs [][2]string
+	for _, p := range fixturePairs {
+		pairs = append(pairs, [2]string{fixture(t, p.a), fixture(t, p.b)})
+	}
+	for _, v := range nixosVariants {
+		pairs = append(pairs, [2]string{"fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	for _, p := range pairs {
+		whole := compareFiles(t, p[0], p[1])
+		kept, all := 0, 0
+		whole.Walk(func(*diff.Node) bool { all++; return true })
+		var buf bytes.Buffer
+		input := func(path string) ui.Input {
+			st, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ui.Input{Path: path, Size: st.Size()}
+		}
+		if err := ui.WriteText(&buf, input(p[0]), input(p[1]), whole, ui.DefaultReportOptions()); err != nil {
+			t.Fatal(err)
+		}
+		report, _, _ := runIsodiff(t, p[0], p[1])
+		if buf.String() != report {
+			t.Errorf("%s: the report from the whole tree differs from isodiff's", p[1])
+		}
+		lean := compareFilesWith(t, p[0], p[1], func(o *diff.Options) { o.DifferencesOnly = true })
+		lean.Walk(func(n *diff.Node) bool {
+			kept++
+			if n.Parent != nil && n.State == diff.Same && len(n.Children) == 0 && !n.Placed() && !n.NameRespelled() && len(n.Notes) == 0 && !n.Unreadable() {
+				t.Errorf("%s: identical pair kept: %s", p[1], n.Path())
+			}
+			return true
+		})
+		if kept >= all {
+			t.Errorf("%s: %d pairs kept of %d", p[1], kept, all)
+		}
+	}
+}
+
 // compareFiles compares two images as the command does.
 func compareFiles(t *testing.T, a, b string) *diff.Node {
+	t.Helper()
+	return compareFilesWith(t, a, b, func(*diff.Options) {})
+}
+
+// compareFilesWith compares two images with changed options.
+func compareFilesWith(t *testing.T, a, b string, set func(*diff.Options)) *diff.Node {
 	t.Helper()
 	cfg, pa, pb, err := parseFlags([]string{a, b}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
+	set(&cfg.opt)
 	env := &unpack.Env{TempDir: t.TempDir()}
 	defer env.Close()
 	cfg.opt.Env = env

@@ -43,6 +43,12 @@ type Options struct {
 	// below it are final (see fill). It may be called from several
 	// goroutines at once.
 	OnDone func(*Node)
+	// DifferencesOnly keeps only what differs: identical pairs are left
+	// out of the tree (a report shows none of them), and each directory
+	// of the unpacked trees is let go as soon as it has been compared
+	// (the trees given to Compare are emptied as it goes). Memory then
+	// follows the differences, not the size of the inputs.
+	DifferencesOnly bool
 }
 
 // Progress counts the work done so far; safe to read while it goes on.
@@ -181,6 +187,17 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	n.State = Same
 	if n.OwnDifferences() || n.childrenDiffer() {
 		n.State = Modified
+	}
+	if n.State == Same && n.fieldsB != nil && c.opt.DifferencesOnly {
+		// Renumbered, nothing else: all a report shows of it is the
+		// differing fields, and the unpacked entries can go.
+		var fs []FieldDiff
+		for _, f := range n.AllFields() {
+			if f.Different {
+				fs = append(fs, f)
+			}
+		}
+		n.Fields, n.fieldsA, n.fieldsB = fs, nil, nil
 	}
 	if n.State != Same {
 		fieldCauses(n)
@@ -473,6 +490,10 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
+	}
+	if c.opt.DifferencesOnly {
+		n.dropIdentical(base)
+		a.Children, b.Children, a.Order, b.Order = nil, nil, nil, nil
 	}
 }
 

@@ -65,6 +65,9 @@ type Node struct {
 	// AllFields. See DiffFields and AllFields.
 	fieldsA, fieldsB            []unpack.Field
 	differ, placement, spelling uint64
+	// dropped counts the identical children left out of Children (see
+	// Options.DifferencesOnly).
+	dropped int
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
 	Content     *Content   `json:",omitempty"` // set when the bytes differ
@@ -222,10 +225,27 @@ func (n *Node) keepFields(a, b []unpack.Field) {
 	n.differ, n.placement, n.spelling = differ, placement, spelling
 }
 
+// dropIdentical leaves out the children from index from on that are
+// identical and carry nothing a presenter shows: no systematic difference
+// counted at the layer, no note, nothing unreadable, no child kept.
+func (n *Node) dropIdentical(from int) {
+	kept := n.Children[:from]
+	for _, ch := range n.Children[from:] {
+		if ch.State == Same && len(ch.Children) == 0 && len(ch.Notes) == 0 && !ch.IOError && !ch.Unreadable() &&
+			!ch.Placed() && !ch.NameRespelled() && !ch.StorePathRenamed() {
+			n.dropped++
+			continue
+		}
+		kept = append(kept, ch)
+	}
+	clear(n.Children[len(kept):])
+	n.Children = kept
+}
+
 // ContentIdentical reports whether n was unpacked and everything in it is
 // the same: what differs is the layer's own header or placement.
 func (n *Node) ContentIdentical() bool {
-	return n.Descended && n.State != Same && !n.LayoutOnly && len(n.Children) > 0 && !n.childrenDiffer()
+	return n.Descended && n.State != Same && !n.LayoutOnly && (len(n.Children) > 0 || n.dropped > 0) && !n.childrenDiffer()
 }
 
 // NameRespelled reports whether the pair's name is spelled differently.

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// Memory bound. The garbage collector's default lets the heap grow to twice
+// what is live after each collection; the two unpacked trees of a large
+// pair are live at once just after they are opened, so the peak would be
+// twice their size. A soft limit of memoryFloor makes the collector work
+// harder near that size instead; it is raised to half as much again as the
+// live heap whenever that grows past it, so that inputs that need more than
+// the floor get it without the collector running all the time.
+const memoryFloor = 176 << 20
+
+// boundMemory sets the soft memory limit and keeps it above the live heap
+// for the life of the process. A GOMEMLIMIT set in the environment is left
+// alone.
+func boundMemory() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(memoryFloor)
+	go func() {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		limit := int64(memoryFloor)
+		for range tick.C {
+			metrics.Read(sample)
+			if sample[0].Value.Kind() != metrics.KindUint64 {
+				return
+			}
+			if want := int64(sample[0].Value.Uint64()) * 3 / 2; want > limit {
+				limit = want
+				debug.SetMemoryLimit(limit)
+			}
+		}
+	}()
+}
