@@ -404,10 +404,15 @@ main() {
 	if [[ ${BENCH_FORCE:-0} != 1 && -r $IMG/params.txt && -r $IMG/SHA256SUMS ]] &&
 		[[ "$(params)" == "$(cat "$IMG/params.txt")" ]]; then
 		log "checking the images in $IMG against SHA256SUMS"
-		if (cd "$IMG" && sha256sum --quiet -c SHA256SUMS); then
+		local status=0
+		(cd "$IMG" && sha256sum --quiet -c SHA256SUMS) || status=$?
+		if ((status == 0)); then
 			log "reusing the images in $IMG"
 			return 0
 		fi
+		# Killed or interrupted while checking: the images may well be
+		# fine, and a rebuild takes an hour; stop rather than delete them.
+		((status < 128)) || die "checking SHA256SUMS was interrupted (status $status): not rebuilding"
 		log "SHA256SUMS do not match: rebuilding"
 	fi
 	rm -f "$IMG/params.txt" "$IMG/SHA256SUMS"
