@@ -125,7 +125,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.report.MaxReportSize, "max-report-size", cfg.report.MaxReportSize, "bytes of text report to write, 0 for all")
 	fs.Int64Var(&cfg.opt.MaxTextSize, "max-text-size", cfg.opt.MaxTextSize, "files larger than this many bytes are compared as binary")
 	fs.IntVar(&cfg.opt.ContextLines, "context", cfg.opt.ContextLines, "lines of context around each text change")
-	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for one per CPU (the result is the same)")
+	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for two per CPU (the result is the same)")
 	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
