@@ -47,6 +47,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -135,6 +136,11 @@ type sqImage struct {
 	// byte-identical to which of another image (see SameStored): tens of
 	// thousands of small files share a few hundred fragment blocks.
 	sameFrag sync.Map // fragPair -> bool
+	// decompressed counts the blocks decompressed (for tests).
+	decompressed atomic.Int64
+	// tails indexes the tail ends of every fragment block (see
+	// squashfs_tails.go).
+	tails tailIndex
 
 	// Used by Open only (one goroutine).
 	inodeTable, dirTable int64
@@ -175,7 +181,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 
 	img := &sqImage{
 		r: r, size: size, blockSize: sb.blockSize, compName: sqCompressorName(sb.compressor),
-		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen),
+		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen), tails: tailIndex{},
 		inodeTable: int64(min(sb.inodeTable, 1<<62)), dirTable: int64(min(sb.dirTable, 1<<62)),
 		// Bytes of metadata decompressed while opening: a hostile image
 		// cannot make the walk decompress more than this.
@@ -230,6 +236,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 		w.readDir(tree, rootIno, 0)
 	}
 	root.Sort()
+	img.tails.seal()
 	w.markHardLinks(tree)
 	if len(problems) > 0 {
 		root.Err = errors.Join(problems...)
@@ -809,6 +816,9 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 			err = ferr
 		}
 		d.frag = &SquashfsFragmentRef{Index: in.fragIdx, Offset: in.fragOffset, Length: uint32(tail), Block: blk}
+		if ferr == nil && tail > 0 {
+			w.img.tails.add(d.frag)
+		}
 		if tail == 0 && err == nil {
 			err = formatErr(squashfsLayer, in.pos, "inode %d: a fragment for a file whose size is a multiple of the block size", in.number)
 		}

@@ -139,13 +139,7 @@ func (img *sqImage) dataBlock(b SquashfsBlock, want int, dst []byte, within int6
 // fragmentTail returns the tail end held in a fragment block, pinned in
 // the cache until released.
 func (img *sqImage) fragmentTail(f *SquashfsFragmentRef) ([]byte, *blockEntry, error) {
-	var e *blockEntry
-	var err error
-	if f.Block.Compressed {
-		e, err = img.cachedBlock(f.Block)
-	} else {
-		e, err = img.cachedRaw(f.Block)
-	}
+	e, err := img.fragmentBlock(f.Block)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -155,6 +149,15 @@ func (img *sqImage) fragmentTail(f *SquashfsFragmentRef) ([]byte, *blockEntry, e
 		return nil, nil, formatErr(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
 	}
 	return e.data[f.Offset:end], e, nil
+}
+
+// fragmentBlock returns a whole fragment block, stored compressed or not,
+// pinned in the cache.
+func (img *sqImage) fragmentBlock(b SquashfsBlock) (*blockEntry, error) {
+	if b.Compressed {
+		return img.cachedBlock(b)
+	}
+	return img.cachedRaw(b)
 }
 
 // cachedBlock reads and decompresses a stored block through the cache,
@@ -173,6 +176,7 @@ func (img *sqImage) cachedBlock(b SquashfsBlock) (*blockEntry, error) {
 		return nil, err
 	}
 	buf := img.cache.buffer()
+	img.decompressed.Add(1)
 	out, err := img.dec.decompress(buf, src)
 	if err != nil {
 		img.cache.recycle(buf)

@@ -14,9 +14,11 @@ var comparePool = sync.Pool{New: func() any { return new([2][storedCompareChunk]
 // SameStored reports whether d and o are proven to hold the same bytes by
 // how they are stored, reading compressed blocks without decompressing
 // them: same compressor and block size, the same block list (sizes and
-// flags), byte-identical stored blocks, and the same tail-end bytes. It
-// decompresses at most the two fragment blocks holding the tails (cached
-// for every file sharing them). False means "not proven": the caller
+// flags), byte-identical stored blocks, and the same tail-end bytes (by
+// their place in byte-identical fragment blocks, or by a keyed 128-bit
+// hash of the decompressed tails, see squashfs_tails.go). It decompresses
+// nothing but fragment blocks, each at most once per image however many
+// files are compared. False means "not proven": the caller
 // compares the decompressed bytes, since different stored bytes may still
 // decompress to the same content.
 func (d *SquashfsData) SameStored(o *SquashfsData) (bool, error) {
@@ -66,8 +68,13 @@ func (d *SquashfsData) SameStored(o *SquashfsData) (bool, error) {
 			return true, nil
 		}
 	}
-	tail := int64(len(d.blocks)) * int64(d.img.blockSize)
-	return sameRange(d, tail, o, tail, d.size-tail, bufA, bufB)
+	// Elsewhere: compare the hashes of the tails, which decompresses each
+	// fragment block once whatever the order of the comparisons (see
+	// squashfs_tails.go). Unequal or unknown hashes prove nothing: the
+	// caller compares the decompressed bytes.
+	ha, okA := d.img.tailHash(fa)
+	hb, okB := o.img.tailHash(fb)
+	return okA && okB && ha == hb, nil
 }
 
 // fragPair names a fragment block of one image and one of another.

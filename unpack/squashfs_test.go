@@ -34,7 +34,7 @@ var sqTreeImages = []string{"gzip", "lzma", "lzo", "xz", "xz-bcj", "lz4", "zstd"
 // sqRef names the reference files of a fixture image.
 func sqRef(image string) string {
 	switch image {
-	case "store", "large":
+	case "store", "large", "tails-a", "tails-b":
 		return image
 	case "order-a", "order-b":
 		return "order"
@@ -172,7 +172,7 @@ func nodeErrors(tree *Node) []string {
 // sha256 of every file (-d), and every xattr (getfattr on the extracted
 // tree).
 func TestSquashfsFixtures(t *testing.T) {
-	for _, name := range append(append([]string{}, sqTreeImages...), "order-a", "order-b", "store", "large") {
+	for _, name := range append(append([]string{}, sqTreeImages...), "order-a", "order-b", "tails-a", "tails-b", "store", "large") {
 		t.Run(name, func(t *testing.T) {
 			root, _ := openSqFixture(t, name)
 			if root.Err != nil {
