@@ -231,6 +231,7 @@ type input struct {
 	label, path string
 	env         *unpack.Env
 	file        *os.File
+	mapped      *unpack.Mapped // the file, mapped; nil if it could not be
 	isDir       bool
 	format      string
 	size        int64
@@ -271,15 +272,28 @@ func (in *input) open() {
 		return
 	}
 	in.format = format.Name
-	in.tree, err = format.Open(f, in.size, in.env)
+	// Mapped, large ranges are compared without being copied; where the
+	// file cannot be mapped it is read as it is.
+	if m, err := unpack.MapFile(f, in.size); err == nil {
+		in.mapped = m
+	}
+	in.tree, err = format.Open(in.reader(), in.size, in.env)
 	if err != nil {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 	}
 }
 
+// reader is what the input is read through.
+func (in *input) reader() io.ReaderAt {
+	if in.mapped != nil {
+		return in.mapped
+	}
+	return in.file
+}
+
 // asFile is the input as one file, for when there is nothing to unpack.
 func (in *input) asFile() *unpack.Node {
-	return &unpack.Node{Type: unpack.TypeFile, Layer: "file", Data: io.NewSectionReader(in.file, 0, in.size)}
+	return &unpack.Node{Type: unpack.TypeFile, Layer: "file", Data: io.NewSectionReader(in.reader(), 0, in.size)}
 }
 
 // unwrapPath drops the *PathError wrapper, whose path we print already.
@@ -337,6 +351,9 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 
 func (c *comparison) close() {
 	for _, in := range []*input{c.a, c.b} {
+		if in.mapped != nil {
+			in.mapped.Close()
+		}
 		if in.file != nil {
 			in.file.Close()
 		}

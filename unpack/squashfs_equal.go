@@ -85,6 +85,9 @@ type fragPair struct {
 
 // sameRange compares n bytes of two readers chunk by chunk.
 func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64, bufA, bufB []byte) (bool, error) {
+	if same, ok := SameBytes(ra, offA, rb, offB, n); ok {
+		return same, nil
+	}
 	for done := int64(0); done < n; {
 		k := min(int64(len(bufA)), n-done)
 		// A short read is never "equal": stale bytes must not be compared.

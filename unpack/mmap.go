@@ -1,0 +1,124 @@
+package unpack
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"runtime/debug"
+	"syscall"
+)
+
+// Mapped is an input file that is also mapped into memory, so that large
+// ranges of it can be compared where they lie instead of being copied out
+// first (SameBytes): comparing two 1 GiB images this way takes about half
+// the time of reading them, and most of the kernel time goes.
+//
+// Reads through ReadAt still use the file, and SameBytes hands the pages
+// it compared back to the kernel (they stay in the page cache), so that
+// the mapping does not add the inputs' size to the process's memory.
+type Mapped struct {
+	f    *os.File
+	size int64
+	data []byte
+}
+
+// MapFile maps f, of the given size, for reading. It fails where the file
+// cannot be mapped (an empty file, a file system without mmap); the caller
+// then reads the file as it is.
+func MapFile(f *os.File, size int64) (*Mapped, error) {
+	if size <= 0 || int64(int(size)) != size {
+		return nil, errors.New("mmap: nothing to map")
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+	}
+	return &Mapped{f: f, size: size, data: data}, nil
+}
+
+// ReadAt reads from the file.
+func (m *Mapped) ReadAt(p []byte, off int64) (int, error) { return m.f.ReadAt(p, off) }
+
+// Size is the size mapped.
+func (m *Mapped) Size() int64 { return m.size }
+
+// Close unmaps the file; it does not close the file.
+func (m *Mapped) Close() error {
+	if m.data == nil {
+		return nil
+	}
+	err := syscall.Munmap(m.data)
+	m.data = nil
+	return err
+}
+
+// release gives the pages holding bytes [off, off+n) back to the kernel:
+// the next access faults them in again from the page cache.
+func (m *Mapped) release(off, n int64) {
+	// A fault maps the pages around the one wanted too (fault-around,
+	// 64 KiB by default): hand those back as well.
+	const around = 2 << 20
+	page := int64(os.Getpagesize())
+	start := max(off-around, 0) &^ (page - 1)
+	end := min(off+n+around+page-1, int64(len(m.data))) &^ (page - 1)
+	if end > start {
+		_ = syscall.Madvise(m.data[start:end], syscall.MADV_DONTNEED)
+	}
+}
+
+// mapped resolves r, through any io.SectionReaders over it, to a Mapped
+// file and the offset there of [off, off+n).
+func mapped(r io.ReaderAt, off, n int64) (*Mapped, int64, bool) {
+	for {
+		switch v := r.(type) {
+		case *io.SectionReader:
+			outer, base, size := v.Outer()
+			if off < 0 || n < 0 || off > size-n {
+				return nil, 0, false
+			}
+			r, off = outer, base+off
+		case *Mapped:
+			if v.data == nil || off < 0 || n < 0 || off > int64(len(v.data))-n {
+				return nil, 0, false
+			}
+			return v, off, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// sameBytesChunk is how much SameBytes compares before handing pages back.
+const sameBytesChunk = 1 << 20
+
+// SameBytes compares n bytes at offA of ra with n bytes at offB of rb
+// where both are mapped files (or sections of them), without copying. ok
+// is false when either is not, or when the file could not be read through
+// the mapping (it shrank meanwhile); the caller then reads the bytes.
+func SameBytes(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64) (same, ok bool) {
+	ma, offA, okA := mapped(ra, offA, n)
+	mb, offB, okB := mapped(rb, offB, n)
+	if !okA || !okB {
+		return false, false
+	}
+	// A file cut short while mapped faults (SIGBUS) where its pages are
+	// gone: a panic here rather than the end of the process.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			same, ok = false, false
+		}
+	}()
+	for done := int64(0); done < n; {
+		k := min(n-done, sameBytesChunk)
+		eq := bytes.Equal(ma.data[offA+done:offA+done+k], mb.data[offB+done:offB+done+k])
+		ma.release(offA+done, k)
+		mb.release(offB+done, k)
+		if !eq {
+			return false, true
+		}
+		done += k
+	}
+	return true, true
+}
