@@ -160,7 +160,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	if equalFields(a.Fields, b.Fields) {
 		n.fieldsA = a.Fields
-	} else {
+	} else if !n.placedOnly(a, b) {
 		n.Fields = fieldDiffs(a, b)
 		markSpelling(n)
 		if a.Type == unpack.TypeDir && b.Type == unpack.TypeDir {
@@ -195,13 +195,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	if n.State == Same && n.fieldsB != nil && c.opt.DifferencesOnly {
 		// Renumbered, nothing else: all a report shows of it is the
 		// differing fields, and the unpacked entries can go.
-		var fs []FieldDiff
-		for _, f := range n.AllFields() {
-			if f.Different {
-				fs = append(fs, f)
-			}
-		}
-		n.Fields, n.fieldsA, n.fieldsB = fs, nil, nil
+		n.Fields, n.fieldsA, n.fieldsB = n.differingFields(), nil, nil
 	}
 	if n.State != Same {
 		fieldCauses(n)
@@ -292,6 +286,36 @@ func equalFields(a, b []unpack.Field) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// placedOnly keeps the fields of a pair by reference when both sides name
+// the same fields in the same order and only placement fields differ (a
+// renumbered entry, the commonest difference of a large tree), without
+// building FieldDiffs first; it reports whether it did.
+func (n *Node) placedOnly(a, b *unpack.Node) bool {
+	fa, fb := a.Fields, b.Fields
+	if len(fa) != len(fb) || len(fa) > 64 {
+		return false
+	}
+	dirs := a.Type == unpack.TypeDir && b.Type == unpack.TypeDir
+	var differ, placement uint64
+	for i := range fa {
+		if fa[i].Name != fb[i].Name {
+			return false
+		}
+		place := placementFields[fa[i].Name] || dirs && fa[i].Name == "size"
+		if fa[i].Value != fb[i].Value {
+			if !place {
+				return false
+			}
+			differ |= 1 << i
+		}
+		if place {
+			placement |= 1 << i
+		}
+	}
+	n.fieldsA, n.fieldsB, n.differ, n.placement = fa, fb, differ, placement
 	return true
 }
 

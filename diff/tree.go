@@ -6,6 +6,7 @@
 package diff
 
 import (
+	"math/bits"
 	"sort"
 	"strings"
 
@@ -181,6 +182,41 @@ func (n *Node) AllFields() []FieldDiff {
 		bit := uint64(1) << i
 		out[i].Placement = n.placement&bit != 0
 		out[i].Spelling = n.spelling&bit != 0
+	}
+	return out
+}
+
+// differingFields are the differing fields of a pair whose fields are
+// kept by reference.
+func (n *Node) differingFields() []FieldDiff {
+	if n.fieldsB == nil {
+		return nil
+	}
+	if len(n.fieldsA) == len(n.fieldsB) {
+		same := true
+		for i := range n.fieldsA {
+			if n.fieldsA[i].Name != n.fieldsB[i].Name {
+				same = false
+				break
+			}
+		}
+		if same {
+			// The common case: the same names in the same order.
+			out := make([]FieldDiff, 0, bits.OnesCount64(n.differ))
+			for i, f := range n.fieldsA {
+				if bit := uint64(1) << i; n.differ&bit != 0 {
+					out = append(out, FieldDiff{Name: f.Name, A: f.Value, B: n.fieldsB[i].Value, InA: true, InB: true,
+						Different: true, Placement: n.placement&bit != 0, Spelling: n.spelling&bit != 0})
+				}
+			}
+			return out
+		}
+	}
+	var out []FieldDiff
+	for _, f := range n.AllFields() {
+		if f.Different {
+			out = append(out, f)
+		}
 	}
 	return out
 }
