@@ -61,7 +61,7 @@ type Progress struct {
 	// TotalA and TotalB count the entries of every layer unpacked so far:
 	// the total grows as inner layers are opened.
 	TotalA, TotalB atomic.Int64
-	BytesA, BytesB atomic.Int64 // content bytes read from each side
+	BytesA, BytesB atomic.Int64 // content bytes compared on each side (proven equal as stored, or read)
 	Differences    atomic.Int64 // pairs with differences of their own
 }
 

@@ -129,6 +129,10 @@ func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 	if sa, ok := da.(*unpack.SquashfsData); ok {
 		if sb, ok := db.(*unpack.SquashfsData); ok {
 			if same, err := sa.SameStored(sb); same || err != nil {
+				if same && p != nil {
+					p.BytesA.Add(sa.Size())
+					p.BytesB.Add(sb.Size())
+				}
 				return same, err
 			}
 		}
