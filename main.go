@@ -43,7 +43,7 @@ A and B are two images, or two directories (such as the <out> and
 <out>.check trees of nix-build --check --keep-failed). Images are found by
 their magic bytes and unpacked layer inside layer: ISO 9660 (system area,
 El Torito catalog and boot images, Rock Ridge, Joliet), squashfs, FAT,
-cpio and initramfs, gzip, xz, zstd, lz4, bzip2 and lzma streams.
+cpio and initramfs, gzip, xz, zstd, lz4, bzip2, lzma and lzop streams.
 
 On a terminal, isodiff opens an interactive view of the differences, which
 fills in while both inputs are unpacked (press ? there for the keys);

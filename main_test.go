@@ -595,6 +595,7 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 	}{
 		{"initrd/initrd-a.zst", "initrd/initrd-changed.zst", 1, []string{"initrd-a.zst :: content :: /nix/store/", "stage-1-init.sh", "+1 −1 lines"}},
 		{"initrd/manpage-n.1.gz", "initrd/manpage.1.gz", 1, []string{"gzip header: flags, mtime, name", "content identical"}},
+		{"initrd/initrd-a.lzo", "initrd/initrd-named.lzo", 1, []string{"lzop header: flags, mtime, name", "content identical"}},
 		{"initrd/initrd-a.zst", "initrd/initrd-broken-zstd", 1, []string{"compared as bytes: A is zstd, B is initramfs"}},
 		{"initrd/initrd-microcode", "initrd/initrd-broken-zstd", 1, []string{"could not be read", "zstd: at byte"}},
 		{"initrd/base.cpio", "initrd/absurd-size.cpio", 1, []string{"could not be read", "cpio: at byte"}},

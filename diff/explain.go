@@ -24,6 +24,7 @@ type Cause struct {
 const (
 	CauseTimestamp     = "timestamp"
 	CauseGzipHeader    = "gzip header"
+	CauseLzopHeader    = "lzop header"
 	CauseOrder         = "order only"
 	CauseBootInfoTable = "El Torito boot-info-table"
 	CausePycHeader     = "pyc header"
@@ -51,9 +52,13 @@ var timeFields = map[string]bool{
 	"root directory time": true,
 }
 
+// lzopHeaderFields are the fields of an lzop header that describe the file
+// compressed rather than the compression.
+var lzopHeaderFields = map[string]bool{"flags": true, "mode": true, "mtime": true, "name": true}
+
 // fieldCauses labels the differing fields of n.
 func fieldCauses(n *Node) {
-	var gzip []string
+	var gzip, lzop []string
 	for _, f := range n.Fields {
 		if !f.Different || f.systematic() {
 			continue
@@ -66,6 +71,9 @@ func fieldCauses(n *Node) {
 		switch {
 		case layer == "gzip" || (layer == "" && n.Layer == "gzip"):
 			gzip = append(gzip, name)
+		case (layer == "lzop" || (layer == "" && n.Layer == "lzop")) && lzopHeaderFields[name]:
+			// What lzop keeps of the file it compressed, as gzip does.
+			lzop = append(lzop, name)
 		case name == "mkfs time":
 			n.addCause(CauseMkfsTime, "")
 		case timeFields[name]:
@@ -78,6 +86,9 @@ func fieldCauses(n *Node) {
 	}
 	if len(gzip) > 0 {
 		n.addCause(CauseGzipHeader, strings.Join(gzip, ", "))
+	}
+	if len(lzop) > 0 {
+		n.addCause(CauseLzopHeader, strings.Join(lzop, ", "))
 	}
 	if n.Order != nil && !n.childrenDiffer() {
 		n.addCause(CauseOrder, "")

@@ -1,7 +1,7 @@
 package unpack
 
-// Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2 and
-// lzma, one file each (compress_*.go). Every one is a layer whose root
+// Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2, lzma
+// and lzop, one file each (compress_*.go). Every one is a layer whose root
 // holds the stream's own header fields and one child, "content": the
 // decompressed bytes, spooled to an unlinked temporary file by Env.Spool
 // so that random access never needs them in memory.
@@ -274,4 +274,24 @@ func (p *peekReader) at(off int64, n int) ([]byte, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return p.buf[:got], err
+}
+
+// blockedOutput serves a stream decoded block by block to Read.
+type blockedOutput struct {
+	out []byte // decoded bytes not yet returned
+	err error  // what ends the stream, once known
+}
+
+// read fills p from the decoded block, calling next to decode another
+// (into out) or to say why there is none.
+func (b *blockedOutput) read(p []byte, next func() error) (int, error) {
+	for len(b.out) == 0 {
+		if b.err != nil {
+			return 0, b.err
+		}
+		b.err = next()
+	}
+	n := copy(p, b.out)
+	b.out = b.out[n:]
+	return n, nil
 }

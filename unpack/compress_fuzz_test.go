@@ -167,16 +167,62 @@ func FuzzLz4Legacy(f *testing.F) {
 		}
 		// The stream reader and the splitter agree on where a sound
 		// stream ends.
-		if c := n.Child("content"); c.Err == nil {
-			want := size
-			if tr := n.Child(trailingName); tr != nil {
-				want = tr.Offset
-			} else if _, ok := n.Field("padding"); ok {
-				want = -1
-			}
-			if want >= 0 && end != want {
-				t.Fatalf("lz4LegacyEnd %d, the stream ended at %d", end, want)
-			}
+		if want := soundStreamEnd(n, size); want >= 0 && end != want {
+			t.Fatalf("lz4LegacyEnd %d, the stream ended at %d", end, want)
 		}
 	})
+}
+
+// FuzzLzop feeds lzop files: headers with every optional part, blocks
+// stored and compressed, damaged checksums and data.
+func FuzzLzop(f *testing.F) {
+	for _, name := range []string{"initrd-a.lzo", "initrd-named.lzo"} {
+		if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, name)); err == nil {
+			f.Add(b[:min(len(b), maxStreamFuzzInput)])
+			f.Add(append(bytes.Clone(b), b...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > maxStreamFuzzInput {
+			return
+		}
+		size := int64(len(data))
+		end, endOK := lzopStreamEnd(newPeekReader(bytes.NewReader(data), size), 0, size)
+		if end < 0 || end > size {
+			t.Fatalf("end %d of %d", end, size)
+		}
+		if !matchLzop(data, nil, 0) {
+			return
+		}
+		n, err := OpenLzop(bytes.NewReader(data), size, fuzzEnv(t))
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) || fe.Offset < 0 || fe.Offset > size {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		checkLayerTree(t, n, 0)
+		// The stream reader and the splitter agree on where a sound
+		// stream ends.
+		if want := soundStreamEnd(n, size); want >= 0 && (!endOK || end != want) {
+			t.Fatalf("lzopStreamEnd %d %v, the stream ended at %d", end, endOK, want)
+		}
+	})
+}
+
+// soundStreamEnd is where a stream layer that decoded without error says
+// its stream ended: where its trailing bytes start, else the end of the
+// input; -1 when it is followed by padding (or could not be decoded).
+func soundStreamEnd(n *Node, size int64) int64 {
+	if c := n.Child("content"); c == nil || c.Err != nil {
+		return -1
+	}
+	if tr := n.Child(trailingName); tr != nil {
+		return tr.Offset
+	}
+	if _, ok := n.Field("padding"); ok {
+		return -1
+	}
+	return size
 }

@@ -381,11 +381,10 @@ type lz4LegacyStream struct {
 	next   int64 // offset of the next size field
 	src    []byte
 	dst    []byte
-	out    []byte // decoded bytes not yet returned
 	blocks int
 	frames int
 	endOff int64
-	err    error
+	blockedOutput
 }
 
 func newLz4LegacyStream(r io.ReaderAt, size int64) *lz4LegacyStream {
@@ -404,17 +403,7 @@ func (s *lz4LegacyStream) fields() []Field {
 	return fs
 }
 
-func (s *lz4LegacyStream) Read(p []byte) (int, error) {
-	for len(s.out) == 0 {
-		if s.err != nil {
-			return 0, s.err
-		}
-		s.err = s.nextBlock()
-	}
-	n := copy(p, s.out)
-	s.out = s.out[n:]
-	return n, nil
-}
+func (s *lz4LegacyStream) Read(p []byte) (int, error) { return s.read(p, s.nextBlock) }
 
 // nextBlock decodes the next block into s.out, or ends the stream.
 func (s *lz4LegacyStream) nextBlock() error {

@@ -532,6 +532,9 @@ func TestCompressedFixtures(t *testing.T) {
 		{"initrd-a.lz4", "lz4-legacy", map[string]string{"blocks": "1"}},
 		{"initrd-a.bz2", "bzip2", map[string]string{"block size": "900 kB (level 9)"}},
 		{"initrd-a.lzma", "lzma", nil},
+		{"initrd-a.lzo", "lzop", map[string]string{"version": "1.040", "library version": "2.0a0", "method": "LZO1X-999, level 9",
+			"flags": "adler32 of data, stdin, stdout, OS Unix", "mode": "-rw-r--r-- (00644)", "mtime": "1970-01-01T00:00:01Z", "name": `""`, "blocks": "1"}},
+		{"initrd-named.lzo", "lzop", map[string]string{"flags": "adler32 of data, stdout, OS Unix", "mtime": "1980-01-01T00:00:00Z", "name": "initrd"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			n := openAs(t, readInitrdFixture(t, tc.file), tc.format, env)
@@ -604,7 +607,8 @@ func TestStreamsConcurrently(t *testing.T) {
 	env := testEnv(t, 0)
 	base := readInitrdFixture(t, "base.cpio")
 	files := map[string]string{"initrd-a.zst": "zstd", "skippable-two-frames.zst": "zstd", "initrd-a.gz": "gzip",
-		"initrd-a.xz": "xz", "initrd-a.lz4": "lz4-legacy", "initrd-a.bz2": "bzip2", "multimember.gz": "gzip"}
+		"initrd-a.xz": "xz", "initrd-a.lz4": "lz4-legacy", "initrd-a.bz2": "bzip2", "multimember.gz": "gzip",
+		"initrd-a.lzo": "lzop"}
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
 		for file, format := range files {
@@ -624,4 +628,70 @@ func TestStreamsConcurrently(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestLzopDamage: every checksum lzop writes is checked, and a cut or
+// damaged file is an error at the offset where it is found.
+func TestLzopDamage(t *testing.T) {
+	env := testEnv(t, 0)
+	good := readInitrdFixture(t, "initrd-a.lzo")
+	// The header: magic 9, version 2, library 2, needed 2, method 1,
+	// level 1, flags 4, mode 4, mtime 8, name length 1 (0), checksum 4.
+	const headerSum = 9 + 2 + 2 + 2 + 1 + 1 + 4 + 4 + 8 + 1
+	const firstBlock = headerSum + 4
+	// The block: sizes 8, adler32 of the data 4 (the flags ask for no
+	// other), then the stored bytes.
+	const blockData = firstBlock + 8 + 4
+
+	broken := bytes.Clone(good)
+	broken[headerSum-2] ^= 1 // in the mtime
+	if _, err := OpenLzop(bytes.NewReader(broken), int64(len(broken)), env); err == nil || !strings.Contains(err.Error(), "header checksum") {
+		t.Errorf("damaged header: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		at   int64
+		msg  string
+	}{
+		{"stored byte flipped", flip(good, blockData+100), firstBlock, ""},
+		{"data checksum flipped", flip(good, firstBlock+9), firstBlock, "adler32 0x"},
+		{"cut in the block", good[:blockData+50], blockData, "cut by the end of input"},
+		{"no end mark", good[:len(good)-4], int64(len(good) - 4), "no end-of-file mark"},
+	} {
+		n, err := OpenLzop(bytes.NewReader(tc.b), int64(len(tc.b)), env)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c := n.Child("content")
+		var fe *FormatError
+		if !errors.As(c.Err, &fe) || fe.Layer != "lzop" || (tc.msg != "" && !strings.Contains(c.Err.Error(), tc.msg)) {
+			t.Errorf("%s: %v", tc.name, c.Err)
+			continue
+		}
+		// A flipped stored byte is found by the decoder or, where it
+		// still decodes, by the checksum of the block: either way in the
+		// first (and only) block.
+		if fe.Offset < tc.at || fe.Offset > int64(len(tc.b)) {
+			t.Errorf("%s: error at %d, want at or after %d: %v", tc.name, fe.Offset, tc.at, c.Err)
+		}
+	}
+
+	// Where the stream ends is found without decompressing, as the
+	// initramfs splitter needs it.
+	padded := append(bytes.Clone(good), "next segment"...)
+	end, ok := lzopStreamEnd(newPeekReader(bytes.NewReader(padded), int64(len(padded))), 0, int64(len(padded)))
+	if !ok || end != int64(len(good)) {
+		t.Errorf("lzopStreamEnd %d %v, want %d", end, ok, len(good))
+	}
+	if _, ok := lzopStreamEnd(newPeekReader(bytes.NewReader(good[:200]), 200), 0, 200); ok {
+		t.Error("lzopStreamEnd found the end of a cut stream")
+	}
+}
+
+func flip(b []byte, at int) []byte {
+	c := bytes.Clone(b)
+	c[at] ^= 0x55
+	return c
 }

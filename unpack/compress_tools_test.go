@@ -50,6 +50,7 @@ func runCmd(t testing.TB, stdin []byte, dir, name string, args ...string) []byte
 var cliDecompress = map[string][]string{
 	"gzip": {"gzip", "-dc"}, "zstd": {"zstd", "-dcq"}, "xz": {"xz", "-dc"}, "lz4": {"lz4", "-dcq"},
 	"lz4-legacy": {"lz4", "-dcq"}, "bzip2": {"bzip2", "-dc"}, "lzma": {"xz", "--format=lzma", "-dc"},
+	"lzop": {"lzop", "-dc"},
 }
 
 // checkAgainstCLI opens b as format and compares its content with the
@@ -78,7 +79,7 @@ func TestStreamFixturesMatchCLI(t *testing.T) {
 		{"initrd-a.gz", "gzip"}, {"initrd-a.zst", "zstd"}, {"initrd-a.xz", "xz"}, {"initrd-a.lz4", "lz4-legacy"},
 		{"initrd-a.bz2", "bzip2"}, {"initrd-a.lzma", "lzma"}, {"manpage.1.gz", "gzip"}, {"manpage-n.1.gz", "gzip"},
 		{"multimember.gz", "gzip"}, {"skippable-two-frames.zst", "zstd"}, {"initrd-changed.zst", "zstd"},
-		{"initrd-dotslash.zst", "zstd"}, {"initrd-reversed.zst", "zstd"},
+		{"initrd-dotslash.zst", "zstd"}, {"initrd-reversed.zst", "zstd"}, {"initrd-a.lzo", "lzop"}, {"initrd-named.lzo", "lzop"},
 	} {
 		t.Run(tc.file, func(t *testing.T) { checkAgainstCLI(t, env, readInitrdFixture(t, tc.file), tc.format) })
 	}

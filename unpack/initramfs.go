@@ -85,7 +85,7 @@ func initramfsSegmentFormat(pr *peekReader, off int64) string {
 	}
 	switch binary.LittleEndian.Uint32(b) {
 	case 0x4f5a4c89: // 89 4c 5a 4f: lzop
-		return "lzo"
+		return layerLzop
 	case lz4LegacyMagic:
 		return layerLz4Legacy
 	case lz4FrameMagic:
@@ -130,6 +130,8 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 			end, _ = lz4StreamEnd(pr, pos, size)
 		case layerLz4Legacy:
 			end = lz4LegacyEnd(pr, pos, size)
+		case layerLzop:
+			end, _ = lzopStreamEnd(pr, pos, size)
 		case "":
 			seg.Err = formatErr(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
 		}

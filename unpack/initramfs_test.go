@@ -140,6 +140,7 @@ func TestInitramfsSegments(t *testing.T) {
 	add(b2, "cpio", 512-len(b2)%512)
 	add(zst, "zstd", 3)
 	add(lz, "lz4-legacy", 8)
+	add(readInitrdFixture(t, "initrd-a.lzo"), "lzop", 5)
 	add(gz.Bytes(), "gzip", 0) // the last: to the end, its padding its own
 	img = append(img, make([]byte, 100)...)
 	want[len(want)-1].size += 100
@@ -152,7 +153,7 @@ func TestInitramfsSegments(t *testing.T) {
 		wantSegment(t, segs[i], w.off, w.size, w.format, int64(w.pad))
 	}
 	// The gzip segment reports its own padding when unpacked.
-	g := openAs(t, dataBytes(t, segs[4].Data), "gzip", testEnv(t, 0))
+	g := openAs(t, dataBytes(t, segs[5].Data), "gzip", testEnv(t, 0))
 	wantField(t, g, "padding", "100 zero bytes")
 
 	// Junk after a segment: an "unknown" segment with an error, as the

@@ -177,3 +177,22 @@ func readFull(r io.ReaderAt, b []byte, off int64, layer, what string) error {
 	}
 	return &FormatError{Layer: layer, Offset: off, Msg: "reading " + what, Err: err}
 }
+
+// flagName names one bit of a flags word.
+type flagName[T ~uint16 | ~uint32] struct {
+	bit  T
+	name string
+}
+
+// namedFlags lists the names of the bits of f that names know, and
+// returns the bits left unnamed.
+func namedFlags[T ~uint16 | ~uint32](f T, names []flagName[T]) ([]string, T) {
+	var out []string
+	for _, n := range names {
+		if f&n.bit != 0 {
+			out = append(out, n.name)
+			f &^= n.bit
+		}
+	}
+	return out, f
+}

@@ -72,10 +72,7 @@ const (
 )
 
 // Superblock flags.
-var sqFlagNames = []struct {
-	bit  uint16
-	name string
-}{
+var sqFlagNames = []flagName[uint16]{
 	{0x0001, "uncompressed inodes"},
 	{0x0002, "uncompressed data"},
 	{0x0004, "check"},
@@ -246,13 +243,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 }
 
 func sqFlags(f uint16) string {
-	var s []string
-	for _, fl := range sqFlagNames {
-		if f&fl.bit != 0 {
-			s = append(s, fl.name)
-			f &^= fl.bit
-		}
-	}
+	s, f := namedFlags(f, sqFlagNames)
 	if f != 0 {
 		s = append(s, fmt.Sprintf("unknown 0x%04x", f))
 	}
