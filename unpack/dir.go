@@ -70,13 +70,14 @@ func dirNode(name, full string, st fs.FileInfo) *Node {
 	n := &Node{Name: name, Layer: "local", Offset: -1}
 	mode := uint32(st.Mode().Perm())
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		mode = sys.Mode
+		mode = uint32(sys.Mode) // uint16 on the BSDs
 		n.Type = modeType(mode)
 		n.AddField("mode", "%s", modeString(mode))
 		n.AddField("uid", "%d", sys.Uid)
 		n.AddField("gid", "%d", sys.Gid)
 		if n.Type == TypeCharDevice || n.Type == TypeBlockDevice {
-			n.AddField("rdev", "%d,%d", (sys.Rdev>>8)&0xfff, (sys.Rdev&0xff)|((sys.Rdev>>12)&0xfff00))
+			rdev := uint64(sys.Rdev)
+			n.AddField("rdev", "%d,%d", (rdev>>8)&0xfff, (rdev&0xff)|((rdev>>12)&0xfff00))
 		}
 	} else {
 		n.Type = TypeFile

@@ -6,7 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Mapped is an input file that is also mapped into memory, so that large
@@ -30,7 +31,7 @@ func MapFile(f *os.File, size int64) (*Mapped, error) {
 	if size <= 0 || int64(int(size)) != size {
 		return nil, errors.New("mmap: nothing to map")
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
 	}
@@ -48,7 +49,7 @@ func (m *Mapped) Close() error {
 	if m.data == nil {
 		return nil
 	}
-	err := syscall.Munmap(m.data)
+	err := unix.Munmap(m.data)
 	m.data = nil
 	return err
 }
@@ -63,7 +64,7 @@ func (m *Mapped) release(off, n int64) {
 	start := max(off-around, 0) &^ (page - 1)
 	end := min(off+n+around+page-1, int64(len(m.data))) &^ (page - 1)
 	if end > start {
-		_ = syscall.Madvise(m.data[start:end], syscall.MADV_DONTNEED)
+		_ = unix.Madvise(m.data[start:end], unix.MADV_DONTNEED)
 	}
 }
 
