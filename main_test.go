@@ -349,8 +349,9 @@ func TestInteractiveQuitStatus(t *testing.T) {
 	}
 }
 
-// TestParallelSameAsSerial: the report does not depend on the schedule.
-func TestParallelSameAsSerial(t *testing.T) {
+// allFixturePairs are the paths of every fixture pair with a golden
+// report: the ISO pairs and the NixOS variants against nixos-a.iso.
+func allFixturePairs(t *testing.T) [][2]string {
 	var pairs [][2]string
 	for _, p := range fixturePairs {
 		pairs = append(pairs, [2]string{fixture(t, p.a), fixture(t, p.b)})
@@ -358,7 +359,12 @@ func TestParallelSameAsSerial(t *testing.T) {
 	for _, v := range nixosVariants {
 		pairs = append(pairs, [2]string{"fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
 	}
-	for _, p := range pairs {
+	return pairs
+}
+
+// TestParallelSameAsSerial: the report does not depend on the schedule.
+func TestParallelSameAsSerial(t *testing.T) {
+	for _, p := range allFixturePairs(t) {
 		serial, _, _ := runIsodiff(t, "-j", "1", p[0], p[1])
 		for range 3 {
 			parallel, _, _ := runIsodiff(t, "-j", "8", p[0], p[1])
@@ -373,14 +379,7 @@ func TestParallelSameAsSerial(t *testing.T) {
 // and lets the unpacked trees go as it compares; what it writes is the
 // same as from the whole tree the interactive view keeps.
 func TestDifferencesOnly(t *testing.T) {
-	var pairs [][2]string
-	for _, p := range fixturePairs {
-		pairs = append(pairs, [2]string{fixture(t, p.a), fixture(t, p.b)})
-	}
-	for _, v := range nixosVariants {
-		pairs = append(pairs, [2]string{"fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
-	}
-	for _, p := range pairs {
+	for _, p := range allFixturePairs(t) {
 		whole := compareFiles(t, p[0], p[1])
 		kept, all := 0, 0
 		whole.Walk(func(*diff.Node) bool { all++; return true })
