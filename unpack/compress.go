@@ -295,3 +295,163 @@ func (b *blockedOutput) read(p []byte, next func() error) (int, error) {
 	b.out = b.out[n:]
 	return n, nil
 }
+
+// walkedFrame is one frame of a framed format (zstd, lz4) as walked
+// without decompressing it.
+type walkedFrame interface {
+	bounds() (off, end int64) // end: where the walk stopped when walkErr is set
+	isSkippable() bool
+	walkErr() error // the framing is broken here
+	fields() []Field
+}
+
+// frameSpan is where a walked frame lies: the walkedFrame part of the
+// frame types.
+type frameSpan struct {
+	off, end  int64 // end: where the walk stopped when err is set
+	skippable bool
+	err       error // the framing is broken here (a truncated or impossible block)
+}
+
+func (f *frameSpan) bounds() (int64, int64) { return f.off, f.end }
+func (f *frameSpan) isSkippable() bool      { return f.skippable }
+func (f *frameSpan) walkErr() error         { return f.err }
+
+// frameFormat is what framedStream needs of a format.
+type frameFormat interface {
+	// walk walks the frame at off; false when no frame starts there.
+	walk(pr *peekReader, off, size int64) (walkedFrame, bool)
+	// skipped notes a skippable frame.
+	skipped(f walkedFrame)
+	// start readies the decoder on the bytes of frame number n, f.
+	start(f walkedFrame, n int, in io.Reader) (io.Reader, error)
+	// decodeErr places an error of the decoder in frame number n, f,
+	// whose decoder had read through in.
+	decodeErr(err error, f walkedFrame, n int, in *countingReader) error
+}
+
+// framesEnd is where the run of frames of format at off ends, walking
+// their framing without decompressing: the first byte that starts no
+// frame. ok is false when a frame's framing is broken.
+func framesEnd(format frameFormat, pr *peekReader, off, size int64) (end int64, ok bool) {
+	for off < size {
+		f, isFrame := format.walk(pr, off, size)
+		if !isFrame {
+			break
+		}
+		if f.walkErr() != nil {
+			return size, false
+		}
+		_, off = f.bounds()
+	}
+	return off, true
+}
+
+// framedStream decodes the frames of a framed format one after the
+// other, each from exactly its own bytes as the walk found them, so that
+// an error names its frame and where the decoder was; skippable frames
+// are counted and passed over.
+type framedStream struct {
+	format frameFormat
+	r      io.ReaderAt
+	pr     *peekReader
+	size   int64
+	next   int64 // where the next frame starts
+	cur    walkedFrame
+	in     countingReader
+	dec    io.Reader
+	frames [][]Field // the first maxListedUnits frames' fields
+	count  int       // frames, skippable ones aside
+	nSkip  int
+	endOff int64
+	err    error
+}
+
+func newFramedStream(format frameFormat, r io.ReaderAt, pr *peekReader, size int64) framedStream {
+	return framedStream{format: format, r: r, pr: pr, size: size}
+}
+
+func (s *framedStream) pos() int64 {
+	if s.cur != nil {
+		off, _ := s.cur.bounds()
+		return off + s.in.n
+	}
+	return s.next
+}
+
+func (s *framedStream) end() int64 { return s.endOff }
+
+// frameFields are the fields every framed format lists: the count of
+// frames, skippable ones (described by skipped), and the frames' own.
+func (s *framedStream) frameFields(skipped string) []Field {
+	fs := []Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
+	if s.nSkip > 0 {
+		fs = append(fs, Field{Name: "skippable frames", Value: skipped})
+	}
+	return append(fs, unitFields("frame", s.frames, s.count)...)
+}
+
+func (s *framedStream) Read(p []byte) (int, error) {
+	for {
+		if s.err != nil {
+			return 0, s.err
+		}
+		if s.cur == nil {
+			if err := s.nextFrame(); err != nil {
+				s.err = err
+				continue
+			}
+		}
+		n, err := s.dec.Read(p)
+		switch {
+		case err == io.EOF:
+			if werr := s.cur.walkErr(); werr != nil {
+				// The decoder got through what the walk could not.
+				s.err = werr
+			}
+			_, s.next = s.cur.bounds()
+			s.cur = nil
+		case err != nil:
+			s.err = s.format.decodeErr(err, s.cur, s.count, &s.in)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// nextFrame walks to the next frame, past skippable ones, and starts
+// decoding it; io.EOF where no frame starts.
+func (s *framedStream) nextFrame() error {
+	for {
+		f, ok := s.format.walk(s.pr, s.next, s.size)
+		if !ok || s.next >= s.size {
+			s.endOff = s.next
+			return io.EOF
+		}
+		off, end := f.bounds()
+		if f.isSkippable() {
+			s.nSkip++
+			s.format.skipped(f)
+			if err := f.walkErr(); err != nil {
+				return err
+			}
+			s.next = end
+			continue
+		}
+		s.count++
+		if len(s.frames) < maxListedUnits {
+			s.frames = append(s.frames, f.fields())
+		}
+		s.cur = f
+		// A frame whose framing is broken is still decoded up to where
+		// the decoder fails, which is where the damage is.
+		s.in = countingReader{r: io.NewSectionReader(s.r, off, end-off)}
+		dec, err := s.format.start(f, s.count, &s.in)
+		if err != nil {
+			return err
+		}
+		s.dec = dec
+		return nil
+	}
+}

@@ -67,8 +67,7 @@ func matchLz4Legacy(head []byte, _ io.ReaderAt, _ int64) bool {
 
 // lz4Frame is a frame as walked.
 type lz4Frame struct {
-	off, end        int64 // end: after the content checksum; where the walk stopped when err != nil
-	skippable       bool
+	frameSpan       // end: after the content checksum
 	skipSize        uint32
 	blockMax        int
 	independent     bool
@@ -78,12 +77,11 @@ type lz4Frame struct {
 	dictID          uint32
 	hasDictID       bool
 	blocks          int
-	err             error
 }
 
 // walkLz4Frame walks the frame at off; ok is false when none starts there.
 func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
-	f = lz4Frame{off: off, end: off, contentSize: -1}
+	f = lz4Frame{frameSpan: frameSpan{off: off, end: off}, contentSize: -1}
 	b, err := pr.at(off, 4)
 	if err != nil {
 		return f, false
@@ -215,17 +213,7 @@ func yesNo(b bool) string {
 // lz4StreamEnd is where the run of lz4 frames at off ends; ok is false
 // when a frame's framing is broken.
 func lz4StreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
-	for off < size {
-		f, isFrame := walkLz4Frame(pr, off, size)
-		if !isFrame {
-			break
-		}
-		if f.err != nil {
-			return size, false
-		}
-		off = f.end
-	}
-	return off, true
+	return framesEnd(&lz4Stream{}, pr, off, size)
 }
 
 // OpenLz4 reads an lz4 frame-format file.
@@ -233,103 +221,48 @@ func OpenLz4(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if !matchLz4(nil, r, size) {
 		return nil, formatErr(layerLz4, 0, "no lz4 frame magic (04 22 4d 18)")
 	}
-	return openStream(layerLz4, r, size, env, &lz4Stream{r: r, pr: newPeekReader(r, size), size: size})
+	return openStream(layerLz4, r, size, env, newLz4Stream(r, size))
 }
 
 // lz4Stream walks and decodes the frames one after the other.
 type lz4Stream struct {
-	r        io.ReaderAt
-	pr       *peekReader
-	size     int64
-	next     int64
-	cur      *lz4Frame
-	in       countingReader
-	dec      *lz4.Reader
-	frames   [][]Field
-	count    int
-	nSkipped int
-	endOff   int64
-	err      error
+	framedStream
+	decoder *lz4.Reader
 }
 
-func (s *lz4Stream) pos() int64 {
-	if s.cur != nil {
-		return s.cur.off + s.in.n
-	}
-	return s.next
-}
-func (s *lz4Stream) end() int64 { return s.endOff }
-func (s *lz4Stream) release()   { s.dec = nil }
-
-func (s *lz4Stream) fields() []Field {
-	fs := []Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
-	if s.nSkipped > 0 {
-		fs = append(fs, Field{Name: "skippable frames", Value: fmt.Sprint(s.nSkipped)})
-	}
-	return append(fs, unitFields("frame", s.frames, s.count)...)
+func newLz4Stream(r io.ReaderAt, size int64) *lz4Stream {
+	s := &lz4Stream{}
+	s.framedStream = newFramedStream(s, r, newPeekReader(r, size), size)
+	return s
 }
 
-func (s *lz4Stream) Read(p []byte) (int, error) {
-	for {
-		if s.err != nil {
-			return 0, s.err
-		}
-		if s.cur == nil {
-			if err := s.nextFrame(); err != nil {
-				s.err = err
-				continue
-			}
-		}
-		n, err := s.dec.Read(p)
-		switch {
-		case err == io.EOF:
-			if s.cur.err != nil {
-				s.err = s.cur.err
-			}
-			s.next = s.cur.end
-			s.cur = nil
-		case err != nil:
-			at := s.cur.off + s.in.n
-			msg := fmt.Sprintf("frame %d (at %d)", s.count, s.cur.off)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				msg += " cut by the end of input"
-			}
-			s.err = &FormatError{Layer: layerLz4, Offset: at, Msg: msg, Err: err}
-		}
-		if n > 0 {
-			return n, nil
-		}
-	}
+func (s *lz4Stream) release() { s.decoder = nil }
+
+func (s *lz4Stream) fields() []Field { return s.frameFields(fmt.Sprint(s.nSkip)) }
+
+func (*lz4Stream) walk(pr *peekReader, off, size int64) (walkedFrame, bool) {
+	f, ok := walkLz4Frame(pr, off, size)
+	return &f, ok
 }
 
-func (s *lz4Stream) nextFrame() error {
-	for {
-		f, ok := walkLz4Frame(s.pr, s.next, s.size)
-		if !ok {
-			s.endOff = s.next
-			return io.EOF
-		}
-		if f.skippable {
-			s.nSkipped++
-			if f.err != nil {
-				return f.err
-			}
-			s.next = f.end
-			continue
-		}
-		s.count++
-		if len(s.frames) < maxListedUnits {
-			s.frames = append(s.frames, f.fields())
-		}
-		s.cur = &f
-		s.in = countingReader{r: io.NewSectionReader(s.r, f.off, f.end-f.off)}
-		if s.dec == nil {
-			s.dec = lz4.NewReader(&s.in)
-		} else {
-			s.dec.Reset(&s.in)
-		}
-		return nil
+func (*lz4Stream) skipped(walkedFrame) {}
+
+func (s *lz4Stream) start(_ walkedFrame, _ int, in io.Reader) (io.Reader, error) {
+	if s.decoder == nil {
+		s.decoder = lz4.NewReader(in)
+	} else {
+		s.decoder.Reset(in)
 	}
+	return s.decoder, nil
+}
+
+func (*lz4Stream) decodeErr(err error, f walkedFrame, n int, in *countingReader) error {
+	off, _ := f.bounds()
+	msg := fmt.Sprintf("frame %d (at %d)", n, off)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		msg += " cut by the end of input"
+	}
+	return &FormatError{Layer: layerLz4, Offset: off + in.n, Msg: msg, Err: err}
 }
 
 // OpenLz4Legacy reads an lz4 legacy-format file (lz4 -l, Linux initramfs).

@@ -76,8 +76,7 @@ func matchAfterSkippable(head []byte, r io.ReaderAt, size int64, magic []byte) b
 
 // zstdFrame is a frame as walked.
 type zstdFrame struct {
-	off, end    int64 // end: after the checksum; where the walk stopped when err != nil
-	skippable   bool
+	frameSpan   // end: after the checksum
 	skipID      byte
 	skipSize    uint32
 	windowSize  uint64
@@ -86,13 +85,12 @@ type zstdFrame struct {
 	hasDictID   bool
 	checksum    bool
 	blocks      int
-	err         error // the framing is broken here (a truncated or impossible block)
 }
 
 // walkZstdFrame walks the frame at off. ok is false when no frame (of
 // either kind) starts there.
 func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
-	f = zstdFrame{off: off, end: off, contentSize: -1}
+	f = zstdFrame{frameSpan: frameSpan{off: off, end: off}, contentSize: -1}
 	b, err := pr.at(off, 4)
 	if err != nil {
 		return f, false
@@ -258,17 +256,7 @@ func zstdBlockAt(pr *peekReader, off, at int64) int64 {
 // walking their framing: the offset of the first byte that starts no
 // frame. ok is false when a frame's framing is broken.
 func zstdStreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
-	for off < size {
-		f, isFrame := walkZstdFrame(pr, off, size)
-		if !isFrame {
-			break
-		}
-		if f.err != nil {
-			return size, false
-		}
-		off = f.end
-	}
-	return off, true
+	return framesEnd(&zstdStream{}, pr, off, size)
 }
 
 func (f *zstdFrame) fields() []Field {
@@ -312,138 +300,77 @@ func OpenZstd(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	} else if f.skippable && !matchZstd(nil, r, size) {
 		return nil, formatErr(layerZstd, 0, "skippable frames but no zstd frame")
 	}
-	return openStream(layerZstd, r, size, env, &zstdStream{r: r, pr: pr, size: size})
+	return openStream(layerZstd, r, size, env, newZstdStream(r, pr, size))
 }
 
 // zstdStream walks and decodes the frames one after the other.
 type zstdStream struct {
-	r        io.ReaderAt
-	pr       *peekReader
-	size     int64
-	next     int64 // where the next frame starts
-	cur      *zstdFrame
-	in       countingReader
-	dec      *zstd.Decoder
-	frames   [][]Field
-	count    int
-	skipped  []string
-	nSkipped int
-	endOff   int64
-	err      error
+	framedStream
+	decoder  *zstd.Decoder // from zstdDecoders
+	skipList []string      // the sizes of the first skippable frames
 }
 
-func (s *zstdStream) pos() int64 {
-	if s.cur != nil {
-		return s.cur.off + s.in.n
-	}
-	return s.next
+func newZstdStream(r io.ReaderAt, pr *peekReader, size int64) *zstdStream {
+	s := &zstdStream{}
+	s.framedStream = newFramedStream(s, r, pr, size)
+	return s
 }
-
-func (s *zstdStream) end() int64 { return s.endOff }
 
 func (s *zstdStream) release() {
-	if s.dec != nil {
-		s.dec.Reset(nil)
-		zstdDecoders.Put(s.dec)
-		s.dec = nil
+	if s.decoder != nil {
+		s.decoder.Reset(nil)
+		zstdDecoders.Put(s.decoder)
+		s.decoder = nil
 	}
 }
 
 func (s *zstdStream) fields() []Field {
-	fs := []Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
-	if s.nSkipped > 0 {
-		v := fmt.Sprintf("%d", s.nSkipped)
-		if len(s.skipped) > 0 {
-			v += " (" + strings.Join(s.skipped, ", ")
-			if s.nSkipped > len(s.skipped) {
-				v += ", ..."
-			}
-			v += ")"
+	v := fmt.Sprintf("%d", s.nSkip)
+	if len(s.skipList) > 0 {
+		v += " (" + strings.Join(s.skipList, ", ")
+		if s.nSkip > len(s.skipList) {
+			v += ", ..."
 		}
-		fs = append(fs, Field{Name: "skippable frames", Value: v})
+		v += ")"
 	}
-	return append(fs, unitFields("frame", s.frames, s.count)...)
+	return s.frameFields(v)
 }
 
-func (s *zstdStream) Read(p []byte) (int, error) {
-	for {
-		if s.err != nil {
-			return 0, s.err
-		}
-		if s.cur == nil {
-			if err := s.nextFrame(); err != nil {
-				s.err = err
-				continue
-			}
-		}
-		n, err := s.dec.Read(p)
-		switch {
-		case err == io.EOF:
-			if s.cur.err != nil {
-				// The decoder got through what the walk could not.
-				s.err = s.cur.err
-			}
-			s.next = s.cur.end
-			s.cur = nil
-		case err != nil:
-			s.err = s.decodeErr(err)
-		}
-		if n > 0 {
-			return n, nil
-		}
+func (*zstdStream) walk(pr *peekReader, off, size int64) (walkedFrame, bool) {
+	f, ok := walkZstdFrame(pr, off, size)
+	return &f, ok
+}
+
+func (s *zstdStream) skipped(f walkedFrame) {
+	if len(s.skipList) < maxListedSkippable {
+		s.skipList = append(s.skipList, fmt.Sprintf("%d bytes", f.(*zstdFrame).skipSize))
 	}
 }
 
-// nextFrame walks to the next zstd frame, past skippable ones, and starts
-// decoding it; io.EOF where no frame starts.
-func (s *zstdStream) nextFrame() error {
-	for {
-		f, ok := walkZstdFrame(s.pr, s.next, s.size)
-		if !ok || s.next >= s.size {
-			s.endOff = s.next
-			return io.EOF
-		}
-		if f.skippable {
-			s.nSkipped++
-			if len(s.skipped) < maxListedSkippable {
-				s.skipped = append(s.skipped, fmt.Sprintf("%d bytes", f.skipSize))
-			}
-			if f.err != nil {
-				return f.err
-			}
-			s.next = f.end
-			continue
-		}
-		s.count++
-		if len(s.frames) < maxListedUnits {
-			s.frames = append(s.frames, f.fields())
-		}
-		if s.dec == nil {
-			s.dec = zstdDecoders.Get().(*zstd.Decoder)
-		}
-		s.cur = &f
-		// A frame whose framing is broken is still decoded up to where
-		// the decoder fails, which is where the damage is.
-		s.in = countingReader{r: io.NewSectionReader(s.r, f.off, f.end-f.off)}
-		if err := s.dec.Reset(&s.in); err != nil {
-			return &FormatError{Layer: layerZstd, Offset: f.off, Msg: fmt.Sprintf("frame %d", s.count), Err: err}
-		}
-		return nil
+func (s *zstdStream) start(f walkedFrame, n int, in io.Reader) (io.Reader, error) {
+	if s.decoder == nil {
+		s.decoder = zstdDecoders.Get().(*zstd.Decoder)
 	}
+	if err := s.decoder.Reset(in); err != nil {
+		off, _ := f.bounds()
+		return nil, &FormatError{Layer: layerZstd, Offset: off, Msg: fmt.Sprintf("frame %d", n), Err: err}
+	}
+	return s.decoder, nil
 }
 
 // decodeErr places a decoder error: the decoder reads a whole block
 // before decoding it, so the last byte it read is in the bad block.
-func (s *zstdStream) decodeErr(err error) error {
-	at := s.cur.off + s.in.n
-	if errors.Is(err, zstd.ErrCRCMismatch) && s.cur.checksum && s.cur.err == nil {
-		return &FormatError{Layer: layerZstd, Offset: s.cur.end - 4, Msg: fmt.Sprintf("frame %d (at %d): the content checksum does not match the decoded bytes", s.count, s.cur.off), Err: err}
+func (s *zstdStream) decodeErr(err error, wf walkedFrame, n int, in *countingReader) error {
+	f := wf.(*zstdFrame)
+	at := f.off + in.n
+	if errors.Is(err, zstd.ErrCRCMismatch) && f.checksum && f.err == nil {
+		return &FormatError{Layer: layerZstd, Offset: f.end - 4, Msg: fmt.Sprintf("frame %d (at %d): the content checksum does not match the decoded bytes", n, f.off), Err: err}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d) cut by the end of input", s.count, s.cur.off), Err: err}
+		return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d) cut by the end of input", n, f.off), Err: err}
 	}
-	if b := zstdBlockAt(s.pr, s.cur.off, at-1); b >= 0 {
-		return &FormatError{Layer: layerZstd, Offset: b, Msg: fmt.Sprintf("frame %d (at %d), block at %d", s.count, s.cur.off, b), Err: err}
+	if b := zstdBlockAt(s.pr, f.off, at-1); b >= 0 {
+		return &FormatError{Layer: layerZstd, Offset: b, Msg: fmt.Sprintf("frame %d (at %d), block at %d", n, f.off, b), Err: err}
 	}
-	return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d)", s.count, s.cur.off), Err: err}
+	return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d)", n, f.off), Err: err}
 }
