@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"cmp"
 	"hash/maphash"
 	"slices"
 	"sync"
@@ -39,6 +40,14 @@ func hashTail(b []byte) tailHash {
 // tailRef is a tail end within its fragment block.
 type tailRef struct{ offset, length uint32 }
 
+// compareTails orders tail ends by offset, then length.
+func compareTails(a, b tailRef) int {
+	if a.offset != b.offset {
+		return cmp.Compare(a.offset, b.offset)
+	}
+	return cmp.Compare(a.length, b.length)
+}
+
 // fragTails are the tail ends one fragment block holds, and their hashes
 // once computed.
 type fragTails struct {
@@ -66,12 +75,7 @@ func (x tailIndex) add(f *SquashfsFragmentRef) {
 // seal sorts every block's tails and drops repeats (hard links).
 func (x tailIndex) seal() {
 	for _, ft := range x {
-		slices.SortFunc(ft.tails, func(a, b tailRef) int {
-			if a.offset != b.offset {
-				return int(int64(a.offset) - int64(b.offset))
-			}
-			return int(int64(a.length) - int64(b.length))
-		})
+		slices.SortFunc(ft.tails, compareTails)
 		ft.tails = slices.Compact(ft.tails)
 		ft.tails = slices.Clip(ft.tails)
 	}
@@ -105,12 +109,7 @@ func (img *sqImage) tailHash(f *SquashfsFragmentRef) (h tailHash, ok bool) {
 	if ft.hashes == nil {
 		return h, false
 	}
-	i, found := slices.BinarySearchFunc(ft.tails, tailRef{f.Offset, f.Length}, func(a, b tailRef) int {
-		if a.offset != b.offset {
-			return int(int64(a.offset) - int64(b.offset))
-		}
-		return int(int64(a.length) - int64(b.length))
-	})
+	i, found := slices.BinarySearchFunc(ft.tails, tailRef{f.Offset, f.Length}, compareTails)
 	if !found {
 		return h, false
 	}
