@@ -447,6 +447,7 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 	log.SetOutput(io.Discard)
 	logrus.SetOutput(io.Discard)
 
+	memoryHeadroom.Store(13)
 	model := startInteractive(cfg, pathA, pathB, env, nil)
 	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,15 @@ import (
 // limit also spares the collections of a heap that only grows while the
 // trees are opened (5-7% of the time of a large pair).
 const memoryFloor = 176 << 20
+
+// memoryHeadroom is how far above the live heap the limit is raised, in
+// tenths: 1.5 for reports; the interactive view, which keeps every pair
+// (to show identical entries too) and so has more live, sets 1.3, trading
+// a few per cent of the comparison's time for staying under 256 MiB on
+// the full-size bench pairs.
+var memoryHeadroom atomic.Int64
+
+func init() { memoryHeadroom.Store(15) }
 
 // boundMemory sets the soft memory limit and keeps it above the live heap
 // for the life of the process. A GOMEMLIMIT set in the environment leaves
@@ -39,7 +49,7 @@ func boundMemory() {
 			if sample[0].Value.Kind() != metrics.KindUint64 {
 				return
 			}
-			if want := int64(sample[0].Value.Uint64()) * 3 / 2; want > limit {
+			if want := int64(sample[0].Value.Uint64()) * memoryHeadroom.Load() / 10; want > limit {
 				limit = want
 				debug.SetMemoryLimit(limit)
 			}
