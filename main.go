@@ -239,8 +239,11 @@ type input struct {
 	err         error
 }
 
+// open opens the input, and maps it when it is one file, without
+// unpacking anything yet. A FIFO or device is refused before it is read:
+// opening is non-blocking, so a FIFO with no writer cannot hang isodiff.
 func (in *input) open() {
-	f, err := os.Open(in.path)
+	f, err := openNonBlocking(in.path)
 	if err != nil {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, unwrapPath(err))
 		return
@@ -253,16 +256,36 @@ func (in *input) open() {
 		return
 	case st.IsDir():
 		in.isDir = true
+		return
+	case !st.Mode().IsRegular():
+		in.err = fmt.Errorf("%s: %s: not a regular file or directory (%s)", in.label, in.path, fileKind(st.Mode()))
+		return
+	}
+	in.size = st.Size()
+	// Mapped, large ranges are compared without being copied; where the
+	// file cannot be mapped it is read as it is.
+	if m, err := unpack.MapFile(f, in.size); err == nil {
+		in.mapped = m
+	}
+}
+
+// unpack reads the opened input's outermost layer.
+func (in *input) unpack() {
+	defer func() {
+		// A reader's bug must not take the process down: the input is
+		// reported as not compared, naming what happened.
+		if r := recover(); r != nil {
+			in.err = fmt.Errorf("%s: %s: internal error while reading the image: %v", in.label, in.path, r)
+		}
+	}()
+	var err error
+	if in.isDir {
 		if in.tree, err = unpack.OpenDir(in.path); err != nil {
 			in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 		}
 		return
-	case !st.Mode().IsRegular():
-		in.err = fmt.Errorf("%s: %s: not a regular file", in.label, in.path)
-		return
 	}
-	in.size = st.Size()
-	format, ok := unpack.Detect(f, in.size)
+	format, ok := unpack.Detect(in.reader(), in.size)
 	if !ok {
 		var names []string
 		for _, f := range unpack.Formats() {
@@ -272,15 +295,34 @@ func (in *input) open() {
 		return
 	}
 	in.format = format.Name
-	// Mapped, large ranges are compared without being copied; where the
-	// file cannot be mapped it is read as it is.
-	if m, err := unpack.MapFile(f, in.size); err == nil {
-		in.mapped = m
-	}
 	in.tree, err = format.Open(in.reader(), in.size, in.env)
 	if err != nil {
 		in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 	}
+}
+
+// bytes is the input's content, nil for a directory.
+func (in *input) bytes() unpack.Data {
+	if in.isDir {
+		return nil
+	}
+	return io.NewSectionReader(in.reader(), 0, in.size)
+}
+
+// fileKind names a file type that is neither a regular file nor a
+// directory.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return m.Type().String()
 }
 
 // reader is what the input is read through.
@@ -318,17 +360,7 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 		a: &input{label: "A", path: pathA, env: env},
 		b: &input{label: "B", path: pathB, env: env},
 	}
-	var wg sync.WaitGroup
-	for _, in := range []*input{c.a, c.b} {
-		wg.Go(in.open)
-	}
-	wg.Wait()
-	for _, in := range []*input{c.a, c.b} {
-		if in.err != nil {
-			c.errs = append(c.errs, in.err)
-		}
-	}
-	if len(c.errs) > 0 {
+	if c.parallel((*input).open) {
 		return c
 	}
 	if c.a.isDir != c.b.isDir {
@@ -339,14 +371,49 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 		c.errs = append(c.errs, fmt.Errorf("%s: %s: is a directory, but %s: %s is a file: give two images or two directories", dir.label, dir.path, other.label, other.path))
 		return c
 	}
+	name := filepath.Base(pathA)
+	if cfg.opt.DifferencesOnly && !c.a.isDir && c.a.size == c.b.size {
+		// Equal bytes are equal content: nothing to unpack. (The
+		// interactive view unpacks them all the same, to be browsed.)
+		same, err := diff.SameBytes(c.a.bytes(), c.b.bytes())
+		if err != nil {
+			c.errs = append(c.errs, fmt.Errorf("reading the inputs: %w", err))
+			return c
+		}
+		if same {
+			c.root = &diff.Node{Name: name, Descended: true}
+			return c
+		}
+	}
+	if c.parallel((*input).unpack) {
+		return c
+	}
 	if c.a.format != c.b.format {
 		// Nothing to pair between two formats: compare the files as bytes,
 		// which the comparison does, saying why, for any entry whose two
 		// sides are of different formats.
 		c.a.tree, c.b.tree = c.a.asFile(), c.b.asFile()
 	}
-	c.root = diff.Compare(filepath.Base(pathA), c.a.tree, c.b.tree, cfg.opt)
+	c.root = diff.CompareImages(name,
+		diff.Image{Tree: c.a.tree, Bytes: c.a.bytes()},
+		diff.Image{Tree: c.b.tree, Bytes: c.b.bytes()}, cfg.opt)
 	return c
+}
+
+// parallel runs step on both inputs at once and reports whether either
+// failed, recording why.
+func (c *comparison) parallel(step func(*input)) bool {
+	var wg sync.WaitGroup
+	for _, in := range []*input{c.a, c.b} {
+		wg.Go(func() { step(in) })
+	}
+	wg.Wait()
+	for _, in := range []*input{c.a, c.b} {
+		if in.err != nil {
+			c.errs = append(c.errs, in.err)
+		}
+	}
+	return len(c.errs) > 0
 }
 
 func (c *comparison) close() {

@@ -80,6 +80,29 @@ func DefaultOptions() Options {
 // Compare builds the comparison tree of two unpacked layers. The root is
 // named name (usually the base name of input A).
 func Compare(name string, a, b *unpack.Node, opt Options) *Node {
+	return CompareImages(name, Image{Tree: a}, Image{Tree: b}, opt)
+}
+
+// Image is one input of a comparison: its unpacked tree and, when it is
+// one file, its bytes.
+type Image struct {
+	Tree  *unpack.Node
+	Bytes unpack.Data // nil for a directory
+}
+
+// SameBytes reports whether two contents hold the same bytes, comparing
+// mapped inputs where they lie; an error says which side could not be
+// read.
+func SameBytes(a, b unpack.Data) (bool, error) {
+	return equalData(a, b, nil)
+}
+
+// CompareImages builds the comparison tree of two inputs. Where both
+// inputs' bytes are given, bytes that differ while nothing unpacked from
+// them does are shown as they are: the tree differs exactly when the bytes
+// do.
+func CompareImages(name string, ia, ib Image, opt Options) *Node {
+	a, b := ia.Tree, ib.Tree
 	c := comparer{opt: opt, env: opt.Env}
 	if c.env == nil {
 		c.env = &unpack.Env{}
@@ -93,13 +116,43 @@ func Compare(name string, a, b *unpack.Node, opt Options) *Node {
 	defer func() { <-c.workers }()
 	root := &Node{Name: name, Descended: true}
 	c.addTotals(a, b, false)
+	c.rawA, c.rawB = ia.Bytes, ib.Bytes
 	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
 	return root
+}
+
+// rootBytes compares the bytes of two inputs in which nothing unpacked
+// differs.
+func (c *comparer) rootBytes(root *Node, da, db unpack.Data, a, b *unpack.Node) {
+	same, err := equalData(da, db, nil)
+	var re *readError
+	switch {
+	case errors.As(err, &re):
+		msg := "reading the input: " + re.Error()
+		if re.side == "A" {
+			root.ErrA = joinErr(root.ErrA, msg)
+		} else {
+			root.ErrB = joinErr(root.ErrB, msg)
+		}
+		root.IOError = true
+	case !same:
+		var la, lb *unpack.Claims
+		if a != nil {
+			la = a.Layout
+		}
+		if b != nil {
+			lb = b.Layout
+		}
+		c.undecoded(root, da, db, la, lb)
+		root.State = Modified
+	}
 }
 
 type comparer struct {
 	opt Options
 	env *unpack.Env
+	// rawA and rawB are the inputs' bytes, when each is one file.
+	rawA, rawB unpack.Data
 	// workers holds a token for each goroutine comparing pairs, the
 	// caller's included; its capacity bounds the parallelism. A goroutine
 	// gives its token back while it waits for the ones it started.
@@ -191,6 +244,9 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	n.State = Same
 	if n.OwnDifferences() || n.childrenDiffer() {
 		n.State = Modified
+	}
+	if n.Parent == nil && n.State == Same && c.rawA != nil && c.rawB != nil {
+		c.rootBytes(n, c.rawA, c.rawB, a, b)
 	}
 	if n.State == Same && n.fieldsB != nil && c.opt.DifferencesOnly {
 		// Renumbered, nothing else: all a report shows of it is the

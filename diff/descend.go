@@ -2,6 +2,7 @@ package diff
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"isodiff/unpack"
@@ -60,10 +61,69 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
-		// difference lies in how the same content is laid out.
-		n.LayoutOnly = true
+		// difference lies in bytes no decoded value shows (placement,
+		// encoding, padding), which are shown as they are.
+		c.undecoded(n, da, db, ra.Layout, rb.Layout)
 	}
 	return true
+}
+
+// maxRegionNotes bounds the notes naming where undecoded bytes differ.
+const maxRegionNotes = 8
+
+// undecoded marks a pair whose bytes differ while nothing decoded from
+// them does, and shows those bytes as a hex diff with each differing
+// region named by the structures the layer's reader says hold it: the
+// verdict must never be "identical" for bytes that differ.
+func (c *comparer) undecoded(n *Node, da, db unpack.Data, la, lb *unpack.Claims) {
+	n.LayoutOnly = true
+	n.Content = &Content{SizeA: da.Size(), SizeB: db.Size(), Hex: hexDiff(viewOf(da), viewOf(db), c.opt)}
+	if la == nil && lb == nil {
+		return
+	}
+	regions := differingRegions(n.Content.Hex)
+	for i, r := range regions {
+		if i == maxRegionNotes {
+			n.Notes = append(n.Notes, fmt.Sprintf("%d more regions not named", len(regions)-maxRegionNotes))
+			break
+		}
+		n.Notes = append(n.Notes, fmt.Sprintf("bytes 0x%x-0x%x: %s", r.Start, r.End-1, holders(la, lb, r)))
+	}
+}
+
+// differingRegions are the runs of differing rows of a hex diff, as far as
+// it keeps them.
+func differingRegions(h *HexDiff) []unpack.Range {
+	var out []unpack.Range
+	for _, hunk := range h.Hunks {
+		for _, row := range hunk.Rows {
+			if row.Same {
+				continue
+			}
+			end := row.Offset + int64(max(len(row.A), len(row.B)))
+			if k := len(out) - 1; k >= 0 && out[k].End == row.Offset {
+				out[k].End = end
+				continue
+			}
+			out = append(out, unpack.Range{Start: row.Offset, End: end})
+		}
+	}
+	return out
+}
+
+// holders says what holds a region on each side.
+func holders(la, lb *unpack.Claims, r unpack.Range) string {
+	name := func(l *unpack.Claims) string {
+		if hs := l.Holding(r); len(hs) > 0 {
+			return strings.Join(hs, ", ")
+		}
+		return "no structure the reader knows"
+	}
+	a, b := name(la), name(lb)
+	if a == b {
+		return "in " + a
+	}
+	return "in A: " + a + "; in B: " + b
 }
 
 func formatName(f unpack.Format, ok bool) string {

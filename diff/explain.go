@@ -93,9 +93,10 @@ func fieldCauses(n *Node) {
 	if n.Order != nil && !n.childrenDiffer() {
 		n.addCause(CauseOrder, "")
 	}
-	if n.LayoutOnly {
-		n.addCause(CauseLayout, "same entries, other placement")
-	} else if n.Moved > 0 {
+	// Bytes that differ while nothing decoded from them does (LayoutOnly)
+	// are not explained: padding or an encoder's choice is as likely as
+	// placement, and the hex shows which.
+	if n.Moved > 0 {
 		n.addCause(CauseLayout, placedElsewhere(n.Moved))
 	}
 	if n.Respelled > 0 {

@@ -35,6 +35,23 @@ func (c *Claims) Addf(start, length int64, format string, args ...any) {
 	c.Add(start, length, fmt.Sprintf(format, args...))
 }
 
+// Holding names the claims that overlap [r.Start, r.End), in the order
+// they were made, each name once: what holds those bytes.
+func (c *Claims) Holding(r Range) []string {
+	if c == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, cl := range c.list {
+		if cl.Start < r.End && r.Start < cl.End && !seen[cl.what] {
+			seen[cl.what] = true
+			out = append(out, cl.what)
+		}
+	}
+	return out
+}
+
 // Unclaimed returns the sorted ranges of [0, size) that no claim covers.
 func (c *Claims) Unclaimed(size int64) []Range {
 	rs := make([]Range, len(c.list))

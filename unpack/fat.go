@@ -342,6 +342,7 @@ func OpenFAT(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 		// exactly when their unclaimed bytes do, wherever they lie.
 		Data: NewMaskedData(r, size, v.claims.Unclaimed(size)),
 	})
+	root.Layout = &v.claims
 	root.Sort()
 	return root, nil
 }

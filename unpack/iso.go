@@ -60,6 +60,7 @@ func OpenISO(r io.ReaderAt, size int64) (*Node, error) {
 		// structures around them lie.
 		Data: NewMaskedData(r, size, claims.Unclaimed(size)),
 	})
+	root.Layout = &claims
 	root.Sort()
 	return root, nil
 }

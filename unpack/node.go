@@ -109,6 +109,11 @@ type Node struct {
 	// Err says why this Node could not be read completely; whatever could
 	// be read is still in the other fields.
 	Err error
+	// Layout, on the root of a layer, records which structure holds which
+	// bytes of the layer's reader, so that bytes that differ while nothing
+	// decoded from them does can be named by what holds them ("Joliet
+	// directory /", "gzip deflate stream"). Nil where the reader keeps none.
+	Layout *Claims
 }
 
 // Field returns the value of the named field and whether it exists.
