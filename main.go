@@ -70,6 +70,7 @@ type config struct {
 	report          ui.ReportOptions
 	troubleExitCode int
 	maxDecompressed int64
+	maxSpooled      int64
 	interactive     bool
 	cpuProfile      string
 	memProfile      string
@@ -128,6 +129,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for two per CPU (the result is the same)")
 	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
+	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory; 0 for half its free space at start")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (for go tool pprof)")
@@ -143,7 +145,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		v    int64
 	}{
 		{"context", int64(cfg.opt.ContextLines)}, {"j", int64(cfg.opt.Workers)},
-		{"max-decompressed", cfg.maxDecompressed}, {"max-depth", int64(cfg.opt.MaxDepth)},
+		{"max-decompressed", cfg.maxDecompressed}, {"max-spooled", cfg.maxSpooled}, {"max-depth", int64(cfg.opt.MaxDepth)},
 		{"max-diff-lines", int64(cfg.opt.MaxDiffLines)}, {"max-hex-bytes", int64(cfg.opt.MaxHexBytes)},
 		{"max-report-size", int64(cfg.report.MaxReportSize)}, {"max-text-size", cfg.opt.MaxTextSize},
 	} {
@@ -435,7 +437,12 @@ func (c *comparison) inputs() (ui.Input, ui.Input) {
 func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	// Decompressed streams are spooled to unlinked temporary files, which
 	// vanish however the process ends; Close releases them.
-	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed}
+	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed, MaxSpooled: cfg.maxSpooled}
+	if env.MaxSpooled == 0 {
+		// Bombs side by side must not fill the disk: what is free now,
+		// halved, leaves room for everything else on it.
+		env.MaxSpooled = max(freeSpace(env.TempDir)/2, minSpooled)
+	}
 	defer env.Close()
 	cfg.opt.Env = env
 	// A report shows differences only; the interactive view can show

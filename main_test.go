@@ -93,8 +93,13 @@ func buildBinary(t *testing.T) string {
 
 func exitStatus(t *testing.T, bin string, args ...string) (int, string, string) {
 	t.Helper()
+	return runCommand(t, exec.Command(bin, args...))
+}
+
+// runCommand runs cmd and returns its exit status and output.
+func runCommand(t *testing.T, cmd *exec.Cmd) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -5,6 +5,8 @@ package main
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // openNonBlocking opens a path for reading without waiting for a writer
@@ -12,4 +14,18 @@ import (
 // nothing.
 func openNonBlocking(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// minSpooled is the spool limit when the free space of the temporary
+// directory cannot be told: enough for any initrd.
+const minSpooled = 1 << 30
+
+// freeSpace is the space available to this user in dir, 0 when it cannot
+// be told (the directory is missing: spooling then fails and says so).
+func freeSpace(dir string) int64 {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
 }

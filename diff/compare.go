@@ -193,13 +193,13 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
 		n.Fields = fieldDiffs(nil, b)
-		n.ErrB = errText(b)
+		n.ErrB, n.IOError = errText(b), unpack.IsLocal(b.Err)
 		c.oneSide(n, b, Added, sc)
 		return
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
 		n.Fields = fieldDiffs(a, nil)
-		n.ErrA = errText(a)
+		n.ErrA, n.IOError = errText(a), unpack.IsLocal(a.Err)
 		c.oneSide(n, a, Removed, sc)
 		return
 	}
@@ -230,6 +230,9 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		n.keepFields(a.Fields, b.Fields)
 	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
+	// What this machine failed at (a temporary file, a directory it may
+	// not list) leaves the comparison incomplete rather than different.
+	n.IOError = unpack.IsLocal(a.Err) || unpack.IsLocal(b.Err)
 	if a.Type != b.Type {
 		n.State = TypeChanged
 		n.Type = entryType(a) + " → " + entryType(b)

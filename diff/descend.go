@@ -35,9 +35,10 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	var ra, rb *unpack.Node
 	var errA, errB error
 	var wg sync.WaitGroup
-	wg.Go(func() { ra, errA = fa.Open(da, da.Size(), env) })
-	wg.Go(func() { rb, errB = fb.Open(db, db.Size(), env) })
+	wg.Go(func() { ra, errA = safeOpen(fa, da, env) })
+	wg.Go(func() { rb, errB = safeOpen(fb, db, env) })
 	wg.Wait()
+	n.IOError = n.IOError || unpack.IsLocal(errA) || unpack.IsLocal(errB)
 	if errA != nil || errB != nil {
 		// Like diffoscope: a layer that cannot be unpacked falls back to
 		// a byte comparison, and says why.
@@ -124,6 +125,17 @@ func holders(la, lb *unpack.Claims, r unpack.Range) string {
 		return "in " + a
 	}
 	return "in A: " + a + "; in B: " + b
+}
+
+// safeOpen opens a layer in a goroutine of its own, where a reader's panic
+// would end the process: it becomes the layer's error instead.
+func safeOpen(f unpack.Format, d unpack.Data, env *unpack.Env) (n *unpack.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = nil, fmt.Errorf("internal error in the %s reader: %v", f.Name, r)
+		}
+	}()
+	return f.Open(d, d.Size(), env)
 }
 
 func formatName(f unpack.Format, ok bool) string {

@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -38,7 +39,8 @@ func OpenDir(root string) (*Node, error) {
 func readDirTree(n *Node, dir, path string, links map[[2]uint64]string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		n.Err = err
+		// The input is as it is; this machine cannot read it.
+		n.Err = &LocalError{Op: "listing " + dir, Err: unwrapPathError(err)}
 		return
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
@@ -47,7 +49,8 @@ func readDirTree(n *Node, dir, path string, links map[[2]uint64]string) {
 		childPath := path + e.Name()
 		st, err := os.Lstat(full)
 		if err != nil {
-			n.Children = append(n.Children, &Node{Name: e.Name(), Type: TypeFile, Layer: "local", Offset: -1, Err: err})
+			n.Children = append(n.Children, &Node{Name: e.Name(), Type: TypeFile, Layer: "local", Offset: -1,
+				Err: &LocalError{Op: "reading " + full, Err: unwrapPathError(err)}})
 			continue
 		}
 		c := dirNode(e.Name(), full, st)
@@ -110,7 +113,9 @@ type localFile struct {
 func (f *localFile) Size() int64 { return f.size }
 
 func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
-	h, err := os.Open(f.path)
+	// Non-blocking: a file replaced by a FIFO since it was listed must
+	// not hang the comparison.
+	h, err := os.OpenFile(f.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -127,4 +132,14 @@ func (f *localFile) ReadAt(p []byte, off int64) (int, error) {
 		return n, err
 	}
 	return h.ReadAt(p, off)
+}
+
+// unwrapPathError drops an *fs.PathError's path where the message names
+// the path already.
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

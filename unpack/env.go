@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // Env is what format readers share for one comparison: where decompressed
@@ -19,26 +20,71 @@ type Env struct {
 	// stream that would exceed it (a compression bomb) is cut there and
 	// its Node marked.
 	MaxDecompressed int64
+	// MaxSpooled caps the bytes spooled by all streams of the comparison
+	// together, this Env and every Env made from it by Sub, so that many
+	// bombs at once cannot fill the disk either; 0 for no cap beyond
+	// MaxDecompressed per stream.
+	MaxSpooled int64
 
-	mu    sync.Mutex
-	files []*os.File
+	mu     sync.Mutex
+	files  []*os.File
+	shared *spoolBudget
+	once   sync.Once
 }
 
-// ErrTooLarge marks a stream cut at Env.MaxDecompressed.
+// spoolBudget counts what an Env and its Subs have spooled.
+type spoolBudget struct {
+	used atomic.Int64
+}
+
+func (e *Env) budget() *spoolBudget {
+	e.once.Do(func() {
+		if e.shared == nil {
+			e.shared = &spoolBudget{}
+		}
+	})
+	return e.shared
+}
+
+// Spooled is the number of bytes spooled so far by this Env and every Env
+// made from it.
+func (e *Env) Spooled() int64 { return e.budget().used.Load() }
+
+// ErrTooLarge marks a stream cut at Env.MaxDecompressed or Env.MaxSpooled.
 var ErrTooLarge = errors.New("decompressed size limit reached")
 
 // DefaultMaxDecompressed is generous: far beyond any real initrd or
 // compressed file in an OS image, small enough that a bomb stops early.
 const DefaultMaxDecompressed = 16 << 30
 
+// LocalError is a failure of the machine isodiff runs on rather than of
+// an input: a temporary directory that is missing or cannot be written, a
+// full disk, a directory of a directory input that cannot be listed. A
+// comparison it stops is incomplete, not different.
+type LocalError struct {
+	Op  string
+	Err error
+}
+
+func (e *LocalError) Error() string { return e.Op + ": " + e.Err.Error() }
+func (e *LocalError) Unwrap() error { return e.Err }
+
+// IsLocal reports whether err is, or wraps, a LocalError.
+func IsLocal(err error) bool {
+	var le *LocalError
+	return errors.As(err, &le)
+}
+
 // Spool copies a stream into a temporary file and returns random access to
-// what was written. When the stream exceeds MaxDecompressed, it returns
-// the first MaxDecompressed bytes and an error wrapping ErrTooLarge; on a
-// read error, the bytes before it and the error.
+// what was written. When the stream exceeds MaxDecompressed, or what the
+// comparison may still spool (MaxSpooled), it returns the bytes up to the
+// limit and an error wrapping ErrTooLarge; on a read error, the bytes before
+// it and the error; when the temporary file cannot be made or written, a
+// *LocalError.
 func (e *Env) Spool(src io.Reader) (Data, error) {
 	f, err := os.CreateTemp(e.TempDir, "stream-*")
 	if err != nil {
-		return nil, fmt.Errorf("spooling: %w", err)
+		return nil, &LocalError{Op: "spooling a decompressed stream", Err: err}
 	}
 	// The name is not needed once open: unlinking now means nothing is
 	// left behind, however the process ends.
@@ -51,14 +97,59 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 	if limit <= 0 {
 		limit = DefaultMaxDecompressed
 	}
-	n, err := io.Copy(f, io.LimitReader(src, limit))
+	w := &spoolWriter{f: f, budget: e.budget(), max: e.MaxSpooled}
+	n, err := io.Copy(w, io.LimitReader(src, limit))
+	switch {
+	case w.werr != nil:
+		return io.NewSectionReader(f, 0, n), &LocalError{Op: "writing a decompressed stream to " + e.TempDir, Err: w.werr}
+	case w.full:
+		return io.NewSectionReader(f, 0, n), fmt.Errorf("%w: the comparison has spooled %d bytes, its limit (--max-spooled)", ErrTooLarge, e.MaxSpooled)
+	}
 	if err == nil && n == limit {
 		var one [1]byte
 		if k, _ := io.ReadFull(src, one[:]); k > 0 {
-			err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
+			err = fmt.Errorf("%w: more than %d bytes (--max-decompressed)", ErrTooLarge, limit)
 		}
 	}
 	return io.NewSectionReader(f, 0, n), err
+}
+
+// errSpoolFull stops a copy at the comparison's spool limit.
+var errSpoolFull = errors.New("spool limit reached")
+
+// spoolWriter writes a spooled stream, telling a failed write (the
+// machine's trouble) from a failed read (the input's), and stopping at
+// the comparison's limit.
+type spoolWriter struct {
+	f      *os.File
+	budget *spoolBudget
+	max    int64
+	werr   error
+	full   bool
+}
+
+func (w *spoolWriter) Write(p []byte) (int, error) {
+	if w.max > 0 {
+		// Take the room first: streams spooled at once share the limit.
+		if used := w.budget.used.Add(int64(len(p))); used > w.max {
+			room := max(0, int64(len(p))-(used-w.max))
+			w.budget.used.Add(room - int64(len(p)))
+			w.full = true
+			n, err := w.f.Write(p[:room])
+			if err != nil {
+				w.werr = err
+				return n, err
+			}
+			return n, errSpoolFull
+		}
+	} else {
+		w.budget.used.Add(int64(len(p)))
+	}
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.werr = err
+	}
+	return n, err
 }
 
 // Sub returns an Env with the same settings whose spooled streams are
@@ -66,7 +157,7 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 // and closes it once the layer is compared, so that thousands of
 // compressed files do not hold thousands of open files.
 func (e *Env) Sub() *Env {
-	return &Env{TempDir: e.TempDir, MaxDecompressed: e.MaxDecompressed}
+	return &Env{TempDir: e.TempDir, MaxDecompressed: e.MaxDecompressed, MaxSpooled: e.MaxSpooled, shared: e.budget()}
 }
 
 // Close releases every spooled stream.

@@ -1,0 +1,89 @@
+package unpack
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// zeros is an endless stream of zero bytes, as a decompression bomb gives.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestSpoolTotalLimit: streams spooled at once, from an Env and its Subs,
+// share one limit, so that many bombs cannot fill the disk together.
+func TestSpoolTotalLimit(t *testing.T) {
+	const limit = 12 << 20
+	env := &Env{TempDir: t.TempDir(), MaxDecompressed: 8 << 20, MaxSpooled: limit}
+	defer env.Close()
+	var wg sync.WaitGroup
+	sizes := make([]int64, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		sub := env.Sub()
+		defer sub.Close()
+		wg.Go(func() {
+			d, err := sub.Spool(zeros{})
+			sizes[i], errs[i] = dataSize(d), err
+		})
+	}
+	wg.Wait()
+	var total int64
+	for i := range 4 {
+		total += sizes[i]
+		if !errors.Is(errs[i], ErrTooLarge) {
+			t.Errorf("stream %d: error %v, want ErrTooLarge", i, errs[i])
+		}
+		if sizes[i] > 8<<20 {
+			t.Errorf("stream %d: %d bytes spooled, more than the per-stream limit", i, sizes[i])
+		}
+	}
+	if total != limit || env.Spooled() != limit {
+		t.Errorf("spooled %d bytes in all (Env says %d), want exactly the limit %d", total, env.Spooled(), limit)
+	}
+	cut := 0
+	for _, err := range errs {
+		if strings.Contains(err.Error(), "--max-spooled") {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no stream says it was cut by the comparison's limit: %v", errs)
+	}
+}
+
+// TestSpoolLocalFailures: a temporary directory that is missing, or a
+// write that fails, is the machine's trouble, not the input's.
+func TestSpoolLocalFailures(t *testing.T) {
+	env := &Env{TempDir: filepath.Join(t.TempDir(), "missing")}
+	if _, err := env.Spool(strings.NewReader("x")); !IsLocal(err) {
+		t.Errorf("missing temporary directory: error %v, want a LocalError", err)
+	}
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	full.Close()
+	w := &spoolWriter{f: mustOpen(t, "/dev/full"), budget: &spoolBudget{}}
+	if _, err := io.Copy(w, io.LimitReader(zeros{}, 1<<20)); err == nil || w.werr == nil {
+		t.Errorf("writing to a full disk: error %v, write error %v; want both", err, w.werr)
+	}
+}
+
+func mustOpen(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
