@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -31,7 +32,54 @@ const (
 	exitSame      = 0
 	exitDifferent = 1
 	exitTrouble   = 2
+	// With --bisect: git bisect run skips a commit on 125 and stops on
+	// anything from 128 on.
+	exitSkipBisect  = 125
+	exitUsageBisect = 255
 )
+
+// errVersion asks for the version instead of a comparison.
+var errVersion = errors.New("version asked for")
+
+// version names the module version and the commit isodiff was built from.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "isodiff (no build information)"
+	}
+	v := "isodiff " + info.Main.Version
+	var rev, when, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = " with uncommitted changes"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (commit %s of %s%s)", rev[:min(len(rev), 12)], when, modified)
+	}
+	return v + ", " + info.GoVersion
+}
+
+// bisecting reports whether the command line asks for --bisect, read
+// before the flags are parsed so that a usage error can be told apart.
+func bisecting(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--bisect" || a == "-bisect" {
+			return true
+		}
+	}
+	return false
+}
 
 const usage = `isodiff compares two operating system images and shows every way they differ.
 
@@ -49,14 +97,18 @@ On a terminal, isodiff opens an interactive view of the differences, which
 fills in while both inputs are unpacked (press ? there for the keys);
 otherwise (a pipe, a file, or --text, --json or -q) it writes a report.
 
-Exit status: 0 identical, 1 different, 2 the comparison could not be made
-(an input missing or unreadable, not a format isodiff knows, an I/O error).
+Exit status: 0 identical (byte for byte), 1 different, 2 the comparison
+could not be made (an input missing or unreadable, not a format isodiff
+knows, an I/O error, a temporary directory that cannot be written). With
+--bisect: 0 good, 1 bad, 125 skip, 255 usage error, as git bisect run reads
+them.
 
 Examples:
   isodiff a.iso b.iso                      report on standard output
   isodiff --text report.txt a.iso b.iso    report to a file
   isodiff --json report.json a.iso b.iso   differences as JSON
-  isodiff -q a.iso b.iso                   exit status only, for git bisect run
+  isodiff -q a.iso b.iso                   exit status only
+  isodiff --bisect good.iso new.iso        exit status for git bisect run
   isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
   isodiff result result.check              two nix-build --check output trees
 
@@ -72,6 +124,7 @@ type config struct {
 	maxDecompressed int64
 	maxSpooled      int64
 	interactive     bool
+	bisect          bool
 	cpuProfile      string
 	memProfile      string
 }
@@ -83,11 +136,19 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg, a, b, err := parseFlags(args, stdout)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitSame
-		}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitSame
+	case errors.Is(err, errVersion):
+		fmt.Fprintln(stdout, version())
+		return exitSame
+	case err != nil:
 		fmt.Fprintf(stderr, "isodiff: %v (see isodiff --help)\n", err)
+		if bisecting(args) {
+			// git bisect run stops at 255 instead of marking the
+			// commit bad for a mistyped command line.
+			return exitUsageBisect
+		}
 		return exitTrouble
 	}
 	stop, err := startProfiles(cfg)
@@ -111,7 +172,10 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs := flag.NewFlagSet("isodiff", flag.ContinueOnError)
 	// Errors are returned and printed by the caller, on one line.
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	// The flag package calls Usage on every parse error too: the help is
+	// written for -h and --help only, and an error is one line on stderr.
+	fs.Usage = func() {}
+	printUsage := func() {
 		fs.SetOutput(stdout)
 		fmt.Fprint(stdout, usage)
 		fs.PrintDefaults()
@@ -131,11 +195,26 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
 	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory; 0 for half its free space at start")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
+	fs.BoolVar(&cfg.bisect, "bisect", false, "exit statuses for git bisect run: 0 identical (good), 1 different (bad), 125 could not compare (skip), 255 usage error (stop); implies -q")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (for go tool pprof)")
 	inputs, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage()
+	}
 	if err != nil {
 		return nil, "", "", err
+	}
+	if *showVersion {
+		return nil, "", "", errVersion
+	}
+	if cfg.troubleExitCode < 0 || cfg.troubleExitCode > 255 {
+		return nil, "", "", fmt.Errorf("--could-not-compare-status %d: an exit status is 0 to 255", cfg.troubleExitCode)
+	}
+	if cfg.bisect {
+		cfg.quiet = true
+		cfg.troubleExitCode = exitSkipBisect
 	}
 	if len(inputs) != 2 {
 		return nil, "", "", fmt.Errorf("want two inputs, got %d", len(inputs))
@@ -162,13 +241,20 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	if cfg.text == "" && cfg.json == "" && !cfg.quiet {
 		// A person at a terminal gets the interactive UI; a pipe or file
 		// gets the report.
-		if f, ok := stdout.(*os.File); ok && term.IsTerminal(f.Fd()) && os.Getenv("TERM") != "" {
+		if f, ok := stdout.(*os.File); ok && fullScreen(term.IsTerminal(f.Fd()), os.Getenv("TERM")) {
 			cfg.interactive = true
 		} else {
 			cfg.text = "-"
 		}
 	}
 	return cfg, inputs[0], inputs[1], nil
+}
+
+// fullScreen reports whether a terminal of type termType can show the
+// interactive view: not when it is unknown or declares itself dumb (an
+// editor's shell buffer, a CI log), which get the report.
+func fullScreen(isTerminal bool, termType string) bool {
+	return isTerminal && termType != "" && termType != "dumb"
 }
 
 // startProfiles starts the CPU profile asked for; the function it returns

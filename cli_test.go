@@ -1,0 +1,75 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestBisectStatuses: --bisect maps every outcome onto what git bisect run
+// reads, and writes nothing on standard output.
+func TestBisectStatuses(t *testing.T) {
+	a, same, other := fixture(t, "base-a.iso"), fixture(t, "base-b.iso"), fixture(t, "text-b.iso")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		status int
+	}{
+		{"identical", []string{"--bisect", a, same}, 0},
+		{"different", []string{"--bisect", a, other}, 1},
+		{"missing input", []string{"--bisect", a, "/nonexistent.iso"}, 125},
+		{"flag after the inputs", []string{a, "/nonexistent.iso", "--bisect"}, 125},
+		{"unknown flag", []string{"--bisect", "--no-such-flag", a, other}, 255},
+		{"one input", []string{"--bisect", a}, 255},
+		{"without --bisect, unknown flag", []string{"--no-such-flag", a, other}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, status := runIsodiff(t, tc.args...)
+			if status != tc.status {
+				t.Errorf("exit status %d, want %d", status, tc.status)
+			}
+			if out != "" {
+				t.Errorf("wrote to standard output: %q", out)
+			}
+		})
+	}
+}
+
+// TestUsageErrors: a mistyped command line gives one line and a hint on
+// standard error, never the help on standard output.
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--no-such-flag", "a", "b"},
+		{"--could-not-compare-status", "256", "a", "b"},
+		{"--could-not-compare-status", "-1", "a", "b"},
+		{"-j", "-3", "a", "b"},
+	} {
+		out, errs, status := runIsodiff(t, args...)
+		if status != 2 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "(see isodiff --help)") {
+			t.Errorf("%q: status %d, stdout %q, stderr %q; want 2, nothing, one line with a hint", args, status, out, errs)
+		}
+	}
+	out, errs, status := runIsodiff(t, "--version")
+	if status != 0 || !strings.HasPrefix(out, "isodiff ") || strings.Count(out, "\n") != 1 || errs != "" {
+		t.Errorf("--version: status %d, stdout %q, stderr %q", status, out, errs)
+	}
+	out, _, status = runIsodiff(t, "--help")
+	if status != 0 || !strings.Contains(out, "--bisect") {
+		t.Errorf("--help: status %d, and the help does not name --bisect:\n%s", status, out)
+	}
+}
+
+// TestFullScreen: only a terminal that says what it is gets the
+// interactive view.
+func TestFullScreen(t *testing.T) {
+	for _, tc := range []struct {
+		tty  bool
+		term string
+		want bool
+	}{
+		{true, "xterm-256color", true}, {true, "dumb", false}, {true, "", false}, {false, "xterm", false},
+	} {
+		if got := fullScreen(tc.tty, tc.term); got != tc.want {
+			t.Errorf("fullScreen(%v, %q) = %v, want %v", tc.tty, tc.term, got, tc.want)
+		}
+	}
+}
