@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,6 +72,36 @@ func TestFullScreen(t *testing.T) {
 	} {
 		if got := fullScreen(tc.tty, tc.term); got != tc.want {
 			t.Errorf("fullScreen(%v, %q) = %v, want %v", tc.tty, tc.term, got, tc.want)
+		}
+	}
+}
+
+// TestUnknownFormats: inputs isodiff cannot unpack are compared as bytes
+// or text, as cmp and diffoscope compare them.
+func TestUnknownFormats(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	emptyA, emptyB := write("empty-a", ""), write("empty-b", "")
+	textA, textB := write("a.txt", "one\ntwo\nthree\n"), write("b.txt", "one\n2\nthree\n")
+	for _, tc := range []struct {
+		a, b   string
+		status int
+		report string
+	}{
+		{emptyA, emptyB, 0, ""},
+		{textA, textA, 0, ""},
+		{textA, textB, 1, "+2\n"},
+		{emptyA, textB, 1, "+three\n"},
+	} {
+		out, errs, status := runIsodiff(t, tc.a, tc.b)
+		if status != tc.status || errs != "" || !strings.Contains(out, tc.report) {
+			t.Errorf("%s %s: status %d (want %d), stderr %q, report lacks %q:\n%s", tc.a, tc.b, status, tc.status, errs, tc.report, out)
 		}
 	}
 }

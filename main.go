@@ -97,9 +97,11 @@ On a terminal, isodiff opens an interactive view of the differences, which
 fills in while both inputs are unpacked (press ? there for the keys);
 otherwise (a pipe, a file, or --text, --json or -q) it writes a report.
 
+Inputs of no format isodiff unpacks are compared as bytes (or as text).
+
 Exit status: 0 identical (byte for byte), 1 different, 2 the comparison
-could not be made (an input missing or unreadable, not a format isodiff
-knows, an I/O error, a temporary directory that cannot be written). With
+could not be made (an input missing or unreadable, an I/O error, a
+temporary directory that cannot be written). With
 --bisect: 0 good, 1 bad, 125 skip, 255 usage error, as git bisect run reads
 them.
 
@@ -143,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, version())
 		return exitSame
 	case err != nil:
-		fmt.Fprintf(stderr, "isodiff: %v (see isodiff --help)\n", err)
+		fmt.Fprintf(stderr, "isodiff: %s (see isodiff --help)\n", ui.Clean(err.Error()))
 		if bisecting(args) {
 			// git bisect run stops at 255 instead of marking the
 			// commit bad for a mistyped command line.
@@ -375,11 +377,9 @@ func (in *input) unpack() {
 	}
 	format, ok := unpack.Detect(in.reader(), in.size)
 	if !ok {
-		var names []string
-		for _, f := range unpack.Formats() {
-			names = append(names, f.Name)
-		}
-		in.err = fmt.Errorf("%s: %s: not a format isodiff knows (%d bytes; none of the magic bytes of %s)", in.label, in.path, in.size, strings.Join(names, ", "))
+		// As cmp and diffoscope do: what isodiff cannot unpack it
+		// compares as bytes (or text).
+		in.tree = in.asFile()
 		return
 	}
 	in.format = format.Name
@@ -423,7 +423,7 @@ func (in *input) reader() io.ReaderAt {
 
 // asFile is the input as one file, for when there is nothing to unpack.
 func (in *input) asFile() *unpack.Node {
-	return &unpack.Node{Type: unpack.TypeFile, Layer: "file", Data: io.NewSectionReader(in.reader(), 0, in.size)}
+	return &unpack.Node{Type: unpack.TypeFile, Layer: "bytes", Data: io.NewSectionReader(in.reader(), 0, in.size)}
 }
 
 // unwrapPath drops the *PathError wrapper, whose path we print already.
@@ -541,8 +541,12 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	defer c.close()
 	writeHeapProfile(cfg, stderr)
 	if len(c.errs) > 0 {
+		// Errors quote paths and names from the images: escaped, never
+		// sent to the terminal as they are.
 		for _, err := range c.errs {
-			fmt.Fprintf(stderr, "isodiff: %v\n", err)
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "isodiff: %s\n", ui.Clean(line))
+			}
 		}
 		return exitTrouble
 	}
@@ -584,7 +588,7 @@ func incomplete(root *diff.Node, stderr io.Writer) bool {
 			fmt.Fprintf(stderr, "isodiff: %d more entries could not be read\n", len(bad)-10)
 			break
 		}
-		fmt.Fprintf(stderr, "isodiff: %s: %s\n", n.Path(), joinErr(n.ErrA, n.ErrB))
+		fmt.Fprintf(stderr, "isodiff: %s: %s\n", ui.Clean(n.Path()), ui.Clean(joinErr(n.ErrA, n.ErrB)))
 	}
 	return len(bad) > 0
 }
@@ -617,7 +621,7 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 	m := final.(ui.Model)
 	if err := m.Err(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "isodiff: %s\n", line)
+			fmt.Fprintf(stderr, "isodiff: %s\n", ui.Clean(line))
 		}
 	}
 	return m.ExitStatus()

@@ -166,11 +166,11 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"missing", 2, "B: " + bad["missing"] + ": no such file or directory", ""},
 		{"directory", 2, "is a directory", ""},
-		{"empty", 2, "not a format isodiff knows (0 bytes", ""},
-		{"random", 2, "not a format isodiff knows (4096 bytes", ""},
+		{"empty", 1, "", "B is not a format isodiff unpacks"},
+		{"random", 1, "", "B is not a format isodiff unpacks"},
 		{"truncated-40k", 1, "", "could not be read"},
 		{"truncated-half", 1, "", "could not be read"},
-		{"zeroed-pvd", 2, "", ""},
+		{"zeroed-pvd", 1, "", "B is not a format isodiff unpacks"},
 		{"catalog-past-end", 1, "", "El Torito"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
