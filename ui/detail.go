@@ -20,11 +20,21 @@ const (
 )
 
 // detail is the rendered right pane of one node: lines, and the line
-// numbers where each differing region starts, for jumping.
+// numbers where each differing region starts, for jumping. It records
+// what it was laid out for: layouts run concurrently and may arrive out
+// of order, and only one made for the current settings may be shown.
 type detail struct {
 	node    *diff.Node
+	made    layout
 	lines   []string
 	anchors []int
+}
+
+// layout is what a detail is laid out for.
+type layout struct {
+	mode       viewMode
+	sideBySide bool
+	width      int
 }
 
 // styles are the UI's colours, made by one renderer so that NO_COLOR and
@@ -77,7 +87,7 @@ func (s styles) paint(st lipgloss.Style, text string) string {
 // given width. It runs outside the update loop: a large diff is laid out
 // once, and View only slices the lines.
 func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s styles) detail {
-	d := detail{node: n}
+	d := detail{node: n, made: layout{mode, sideBySide, width}}
 	add := func(line string) { d.lines = append(d.lines, line) }
 	wrap := func(text string) {
 		for _, l := range strings.Split(ansi.Hardwrap(text, max(10, width), true), "\n") {
@@ -89,7 +99,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 	if n.Inner != "" {
 		kind += " holding " + n.Inner
 	}
-	wrap(s.paint(s.state[n.State], stateWord(n)) + " · " + kind)
+	wrap(s.paint(s.state[n.State], stateWord(n)) + " · " + clean(kind))
 	if r := n.Reason(); r != "" && n.State == diff.Modified {
 		wrap(s.paint(s.dim, clean(r)))
 	}
@@ -103,7 +113,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 		wrap(s.paint(s.unreadable, "B unreadable: ") + clean(n.ErrB))
 	}
 	if n.ContentIdentical() {
-		wrap("content identical: everything unpacked from it as " + n.InnerLayer() + " is the same")
+		wrap("content identical: everything unpacked from it as " + clean(n.InnerLayer()) + " is the same")
 	}
 	if n.LayoutOnly {
 		wrap("layout only: the bytes differ, but every entry unpacked from them is identical")
@@ -128,7 +138,7 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 				mark = "≠ "
 			}
 			col := max(8, (width-6)/2)
-			add(mark + pad(ansi.Truncate(clean(a), col, "…"), col) + "  " + ansi.Truncate(clean(b), col, "…"))
+			add(mark + padCells(ansi.Truncate(clean(a), col, "…"), col) + "  " + ansi.Truncate(clean(b), col, "…"))
 		}
 	}
 	if c := n.Content; c != nil {
@@ -187,7 +197,7 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 	}
 	wName = min(wName, width/3)
 	col := max(6, (width-wName-6)/2)
-	d.lines = append(d.lines, "", s.paint(s.dim, "  "+pad(heading, wName)+"  "+pad("A", col)+"  B"))
+	d.lines = append(d.lines, "", s.paint(s.dim, "  "+padCells(heading, wName)+"  "+padCells("A", col)+"  B"))
 	val := func(v string, in bool) string {
 		if !in {
 			return "–"
@@ -195,8 +205,8 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 		return clean(v)
 	}
 	for _, f := range rows {
-		mark, name := "  ", pad(ansi.Truncate(clean(f.Name), wName, "…"), wName)
-		a := pad(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
+		mark, name := "  ", padCells(ansi.Truncate(clean(f.Name), wName, "…"), wName)
+		a := padCells(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
 		b := ansi.Truncate(val(f.B, f.InB), col, "…")
 		if f.Different {
 			mark = "≠ "
@@ -238,7 +248,7 @@ func (d *detail) sideBySide(t *diff.TextDiff, width int, s styles) {
 		if !on {
 			return strings.Repeat(" ", col)
 		}
-		body := pad(ansi.Truncate(fmt.Sprintf("%*d ", numW-1, num)+expandTabs(cleanLine(text)), col, "…"), col)
+		body := padCells(ansi.Truncate(fmt.Sprintf("%*d ", numW-1, num)+expandTabs(cleanLine(text)), col, "…"), col)
 		if st.GetForeground() != nil && !s.plain {
 			return st.Render(body)
 		}
@@ -340,3 +350,9 @@ func hexBytes(b, other []byte, st lipgloss.Style, s styles) string {
 }
 
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }
+
+// padCells pads s with spaces to w terminal cells: a wide character takes
+// two, an escape sequence none.
+func padCells(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"isodiff/diff"
 )
@@ -45,7 +47,7 @@ func WriteJSON(w io.Writer, a, b Input, root *diff.Node) error {
 	if err != nil {
 		return err
 	}
-	bw.Write(head[:len(head)-1]) // without the closing brace
+	bw.Write(escapeJSON(head[:len(head)-1])) // without the closing brace
 	if root.Differs() {
 		bw.WriteString(`,"Tree":`)
 		if err := writeNode(bw, root); err != nil {
@@ -62,7 +64,7 @@ func writeNode(w *bufio.Writer, n *diff.Node) error {
 		return err
 	}
 	obj = bytes.TrimSuffix(obj, []byte("}"))
-	w.Write(obj)
+	w.Write(escapeJSON(obj))
 	first := true
 	for _, c := range n.Children {
 		if c.State == diff.Same {
@@ -83,4 +85,46 @@ func writeNode(w *bufio.Writer, n *diff.Node) error {
 	}
 	w.WriteString("}\n")
 	return nil
+}
+
+// escapeJSON escapes, in the output of encoding/json, the characters it
+// leaves as they are but which must not reach a terminal that shows the
+// JSON: DEL, C1 controls, bidirectional controls and the other runes
+// clean escapes. Outside strings the output of encoding/json is ASCII,
+// so every such rune is inside a string, where \uXXXX stands for it: the
+// document stays valid and decodes to the same strings.
+func escapeJSON(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] < 0x7f {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		r, n := rune(b[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(b[i:])
+		}
+		// encoding/json writes valid UTF-8 only: invalid input becomes
+		// U+FFFD, which is safe to show.
+		if r == 0x7f || (r >= utf8.RuneSelf && r != utf8.RuneError && unsafeRune(r)) {
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				out = appendU(appendU(out, r1), r2)
+			} else {
+				out = appendU(out, r)
+			}
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}
+
+func appendU(out []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	return append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
 }

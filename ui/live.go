@@ -89,6 +89,19 @@ func (t *liveTree) add(nodes []*diff.Node) {
 	}
 }
 
+// matchesShown reports whether a node's layered path matches a filter,
+// as it is or as the view shows it (escaped), so that what is on the
+// screen can be typed into the filter.
+func matchesShown(filter, p string) bool {
+	if matches(filter, p) {
+		return true
+	}
+	if c := clean(p); c != p {
+		return matches(filter, c)
+	}
+	return false
+}
+
 // matches reports whether a node's layered path matches a filter: a glob
 // when the filter has glob characters, else a substring.
 func matches(filter, p string) bool {

@@ -246,7 +246,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	if n.Inner != "" {
 		kind += " holding " + n.Inner
 	}
-	fmt.Fprintf(out, "   %s · %s\n", stateWord(n), kind)
+	fmt.Fprintf(out, "   %s · %s\n", stateWord(n), clean(kind))
 	if n.ErrA != "" && n.ErrA != n.ErrB {
 		fmt.Fprintf(out, "   A could not be read: %s\n", clean(n.ErrA))
 	}
@@ -260,7 +260,7 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 		fmt.Fprintf(out, "   %s %s\n", r.paint(r.state, "known cause:"), clean(c.String()))
 	}
 	if n.ContentIdentical() {
-		fmt.Fprintf(out, "   content identical: everything unpacked from it as %s is the same\n", n.InnerLayer())
+		fmt.Fprintf(out, "   content identical: everything unpacked from it as %s is the same\n", clean(n.InnerLayer()))
 	}
 	if n.LayoutOnly {
 		fmt.Fprintf(out, "   layout only: the bytes differ, but every entry unpacked from them is identical\n")
@@ -511,7 +511,7 @@ func (r *reporter) listing(out *bytes.Buffer, n *diff.Node) {
 	walk = func(m *diff.Node) {
 		for _, c := range m.Children {
 			if count < r.opt.MaxListed {
-				fmt.Fprintf(out, "     %s  %s\n", clean(c.Path()), c.Type)
+				fmt.Fprintf(out, "     %s  %s\n", clean(c.Path()), clean(c.Type))
 			}
 			count++
 			walk(c)
@@ -534,26 +534,94 @@ func pad(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-utf8.RuneCountInString(s)))
 }
 
-// clean makes a name or value safe to print on one line: control
-// characters and invalid UTF-8 are shown escaped, never sent to a terminal.
-func clean(s string) string {
-	ok := true
-	for _, c := range s {
-		if c == utf8.RuneError || !strconv.IsGraphic(c) {
-			ok = false
-			break
-		}
+// Clean makes a string read from an image safe to print on one line of a
+// terminal or a file: control characters (C0, DEL and C1), bidirectional
+// overrides and isolates, other invisible format characters and invalid
+// UTF-8 are shown as Go escapes (\x1b, \u009b, \u202e, \xff), never
+// sent as they are. A string with nothing to escape is returned as it is.
+func Clean(s string) string { return clean(s) }
+
+// unsafeRune reports whether a rune must not reach a terminal as it is.
+// Most such runes are not graphic for strconv; C1 controls and the
+// bidirectional controls are named as well so that they stay escaped
+// whatever a Unicode version says of them: a C1 CSI starts an escape
+// sequence on some terminals, and a right-to-left override makes
+// "a\u202etxt.exe" read as "aexe.txt".
+func unsafeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f: // C1 controls
+		return true
+	case r >= 0x202a && r <= 0x202e: // bidi embeddings and overrides
+		return true
+	case r >= 0x2066 && r <= 0x2069: // bidi isolates
+		return true
+	case r == 0x200e || r == 0x200f || r == 0x061c: // bidi marks
+		return true
 	}
-	if ok {
+	return !strconv.IsGraphic(r)
+}
+
+// needsEscape reports whether clean would change s (tabs aside when
+// keepTabs).
+func needsEscape(s string, keepTabs bool) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 || c == 0x7f) && !(keepTabs && c == '\t') {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || unsafeRune(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// clean is Clean. Once a string needs escaping, backslashes and double
+// quotes are escaped too (as strconv.QuoteToGraphic does), so that an
+// escape in the output always stands for one character of the input.
+func clean(s string) string {
+	if !needsEscape(s, false) {
 		return s
 	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
+	return escapeRunes(s, true)
+}
+
+// escapeUnsafe escapes what clean escapes but leaves backslashes and
+// double quotes alone: for text typed into the view, not read from an
+// image.
+func escapeUnsafe(s string) string { return escapeRunes(s, false) }
+
+func escapeRunes(s string, quotes bool) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case quotes && (r == '\\' || r == '"'):
+			b.WriteByte('\\')
+			b.WriteByte(byte(r))
+		case unsafeRune(r):
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // cleanLine is clean for a line of a text diff, where tabs stay tabs.
 func cleanLine(s string) string {
-	if !strings.ContainsFunc(s, func(c rune) bool { return c != '\t' && (c == utf8.RuneError || !strconv.IsGraphic(c)) }) {
+	if !needsEscape(s, true) {
 		return s
 	}
 	parts := strings.Split(s, "\t")

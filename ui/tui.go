@@ -151,12 +151,24 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(tick(), m.spinner.Tick, m.waitResult())
 }
 
-// Update handles one message.
+// Update handles one message. Whatever it changed (the window, the rows,
+// the laid-out detail), the tree and detail offsets are brought back
+// within what there is to show before View runs.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.update(msg)
+	if nm, ok := next.(Model); ok {
+		nm.clampTop()
+		nm.clampScroll()
+		next = nm
+	}
+	return next, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.width, m.height = max(0, msg.Width), max(0, msg.Height)
+		m.help.Width = m.width
 		return m, m.renderSelected()
 	case tickMsg:
 		if m.done {
@@ -199,11 +211,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, m.renderSelected()
 	case detailMsg:
-		if sel := m.selected(); sel != nil && sel.d == msg.node {
+		// A layout made before the last change of mode, side or width is
+		// stale: the one for the current settings is on its way.
+		if sel := m.selected(); sel != nil && sel.d == msg.node && msg.made == m.layout() {
+			relaid := m.det.node == msg.node && m.det.made != msg.made
 			if m.det.node != msg.node {
 				m.scroll = 0
 			}
 			m.det = detail(msg)
+			if relaid {
+				// The same entry in another mode or width: its lines are
+				// others; keep a full page of them in view.
+				m.scroll = min(m.scroll, m.maxScroll())
+			}
 		}
 		return m, nil
 	case wroteMsg:
@@ -255,7 +275,7 @@ func (m *Model) rebuild(keep *liveNode) {
 		m.matched = map[*liveNode]bool{}
 		var mark func(l *liveNode) bool
 		mark = func(l *liveNode) bool {
-			hit := matches(m.filterText, l.d.Path())
+			hit := matchesShown(m.filterText, l.d.Path())
 			for _, c := range l.children {
 				if (m.showSame || c.visible) && mark(c) {
 					hit = true
@@ -319,16 +339,63 @@ func (m Model) renderSelected() tea.Cmd {
 	if sel == nil || !sel.done || m.width == 0 {
 		return nil
 	}
-	n, mode, sbs, w, st := sel.d, m.mode, m.sideBySide, m.detailWidth(), m.styles
-	return func() tea.Msg { return detailMsg(renderDetail(n, mode, sbs, w, st)) }
+	n, l, st := sel.d, m.layout(), m.styles
+	return func() tea.Msg { return detailMsg(renderDetail(n, l.mode, l.sideBySide, l.width, st)) }
 }
 
-func (m Model) treeWidth() int   { return max(24, m.width*2/5) }
-func (m Model) detailWidth() int { return max(10, m.width-m.treeWidth()-3) }
-func (m Model) paneHeight() int  { return max(1, m.height-3) }
+func (m Model) layout() layout { return layout{m.mode, m.sideBySide, m.detailWidth()} }
 
+// minSplitWidth is the narrowest window that shows both panes side by
+// side (the narrowest tree, the separator and the narrowest detail);
+// a narrower one shows the focused pane alone, across the window.
+const minSplitWidth = 24 + 3 + 10
+
+func (m Model) split() bool { return m.width >= minSplitWidth }
+
+func (m Model) treeWidth() int {
+	if !m.split() {
+		return max(1, m.width)
+	}
+	return max(24, m.width*2/5)
+}
+
+func (m Model) detailWidth() int {
+	if !m.split() {
+		return max(1, m.width)
+	}
+	return max(10, m.width-m.treeWidth()-3)
+}
+
+// paneHeight is the rows of either pane: the window less the header,
+// the status bar and the footer, and at least one.
+func (m Model) paneHeight() int { return max(1, m.height-3) }
+
+// detailBody is the rows of detail lines: the pane less its position
+// line, which a pane of one row goes without.
+func (m Model) detailBody() int {
+	if h := m.paneHeight(); h > 1 {
+		return h - 1
+	}
+	return 1
+}
+
+// maxScroll is the last offset scrolling reaches: the one that shows the
+// last line at the bottom of the pane. A jump to a region may go further,
+// to show the region from the top of the pane.
+func (m Model) maxScroll() int { return max(0, len(m.det.lines)-m.detailBody()) }
+
+// scrollTop is the detail offset bounded by the laid-out lines, which
+// change with the selection, the view mode, the side-by-side setting and
+// the window.
+func (m Model) scrollTop() int { return max(0, min(m.scroll, len(m.det.lines)-1)) }
+
+func (m *Model) clampScroll() { m.scroll = m.scrollTop() }
+
+// clampTop keeps the cursor on a row and the tree offset where the
+// cursor shows and no page is left half empty needlessly.
 func (m *Model) clampTop() {
 	h := m.paneHeight()
+	m.cursor = max(0, min(m.cursor, len(m.rows)-1))
 	if m.cursor < m.top {
 		m.top = m.cursor
 	}
@@ -355,6 +422,12 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		var cmd tea.Cmd
 		m.filter, cmd = m.filter.Update(msg)
+		if v := m.filter.Value(); needsEscape(v, false) {
+			// A pasted format character would reach the terminal in the
+			// input line: it becomes its escape, which matches the path
+			// as it is shown.
+			m.filter.SetValue(escapeUnsafe(v))
+		}
 		m.filterText = m.filter.Value()
 		m.rebuild(m.selected())
 		return m, tea.Batch(cmd, m.renderSelected())
@@ -531,8 +604,8 @@ func (m *Model) jumpRegion(dir int) {
 }
 
 func (m *Model) scrollDetail(msg tea.KeyMsg) {
-	k, h := m.keys, m.paneHeight()-1
-	last := max(0, len(m.det.lines)-h)
+	k, h := m.keys, m.detailBody()
+	last := m.maxScroll()
 	switch {
 	case key.Matches(msg, k.Up):
 		m.scroll--
@@ -565,7 +638,7 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	default:
 		return m, nil
 	}
-	if msg.X < m.treeWidth() {
+	if (m.split() && msg.X < m.treeWidth()) || (!m.split() && m.focus == treePane) {
 		prev := m.selected()
 		m.cursor = max(0, min(len(m.rows)-1, m.cursor+delta))
 		m.clampTop()
@@ -574,7 +647,7 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	m.scroll = max(0, min(m.scroll+delta, len(m.det.lines)-m.paneHeight()+1))
+	m.scroll = max(0, min(m.scroll+delta, m.maxScroll()))
 	return m, nil
 }
 
@@ -585,7 +658,9 @@ func (m *Model) copyPath() tea.Cmd {
 	if sel == nil {
 		return nil
 	}
-	p := sel.d.Path()
+	// The path as shown: a pasted path must not carry an image's control
+	// characters into a shell.
+	p := clean(sel.d.Path())
 	m.message = "copied " + p
 	out := m.s.Output
 	return func() tea.Msg {
@@ -627,19 +702,35 @@ func (m *Model) writeReport() tea.Cmd {
 	}
 }
 
-// View draws the screen.
+// View draws the screen, never larger than the window: a window too
+// narrow for both panes shows the focused one, and one too short for the
+// header, status bar and footer drops them, the footer first.
 func (m Model) View() string {
-	if m.width == 0 {
+	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}
 	if m.showHelp {
 		return m.helpView()
 	}
 	h := m.paneHeight()
-	left := m.treeView(h)
-	right := m.detailView(h)
-	sep := m.styles.paint(m.styles.dim, strings.Repeat("│\n", h-1)+"│")
-	body := lipgloss.JoinHorizontal(lipgloss.Top, left, " ", sep, " ", right)
+	var body string
+	switch {
+	case !m.split() && m.focus == detailPane:
+		body = m.detailView(h)
+	case !m.split():
+		body = m.treeView(h)
+	default:
+		sep := m.styles.paint(m.styles.dim, strings.Repeat("│\n", h-1)+"│")
+		body = lipgloss.JoinHorizontal(lipgloss.Top, m.treeView(h), " ", sep, " ", m.detailView(h))
+	}
+	switch m.height {
+	case 1:
+		return body
+	case 2:
+		return lipgloss.JoinVertical(lipgloss.Left, body, m.statusBar())
+	case 3:
+		return lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.statusBar())
+	}
 	return lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.statusBar(), m.footer())
 }
 
@@ -682,11 +773,11 @@ func (m Model) statusBar() string {
 		parts = append(parts, fmt.Sprintf("%d differences so far", p.Differences.Load()))
 	}
 	if m.filterText != "" {
-		parts = append(parts, "filter: "+m.filterText)
+		parts = append(parts, "filter: "+clean(m.filterText))
 	}
 	text := " " + strings.Join(parts, " · ")
 	text = ansi.Truncate(text, m.width, "…")
-	return m.styles.paint(m.styles.bar, pad(text, m.width))
+	return m.styles.paint(m.styles.bar, padCells(text, m.width))
 }
 
 func sizeText(n int64) string {
@@ -721,7 +812,7 @@ func (m Model) treeView(h int) string {
 		lines = append(lines, "")
 	}
 	for i, l := range lines {
-		lines[i] = pad(ansi.Truncate(l, w, "…"), w)
+		lines[i] = padCells(ansi.Truncate(l, w, "…"), w)
 	}
 	return strings.Join(lines, "\n")
 }
@@ -768,7 +859,7 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		if l.d.Inner != "" {
 			kind += "→" + l.d.Inner
 		}
-		info = kind
+		info = clean(kind)
 		if r := shortReason(l.d); r != "" {
 			info += " · " + clean(r)
 		}
@@ -787,7 +878,7 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		if s.plain {
 			return text
 		}
-		return s.sel.Render(pad(text, w))
+		return s.sel.Render(padCells(text, w))
 	}
 	st := s.state[diff.Same]
 	if l.done {
@@ -834,23 +925,28 @@ func (m Model) detailView(h int) string {
 	case m.det.node != sel.d:
 		lines = append(lines, clean(sel.d.Path()), m.styles.paint(m.styles.pending, "rendering…"))
 	default:
-		body := h - 1
-		end := min(len(m.det.lines), m.scroll+body)
-		lines = append(lines, m.det.lines[m.scroll:end]...)
-		for len(lines) < body {
-			lines = append(lines, "")
+		// Update keeps the offset within the lines; clamp here too, so
+		// that no sequence of messages can make a frame index past them.
+		body := m.detailBody()
+		top := m.scrollTop()
+		end := min(len(m.det.lines), top+body)
+		lines = append(lines, m.det.lines[top:end]...)
+		if h > 1 {
+			for len(lines) < body {
+				lines = append(lines, "")
+			}
+			pos := fmt.Sprintf("── %d-%d of %d ", min(top+1, end), end, len(m.det.lines))
+			if m.focus == detailPane {
+				pos = "── [focus] " + pos[len("── "):]
+			}
+			lines = append(lines, m.styles.paint(m.styles.dim, pos+strings.Repeat("─", max(0, w-ansi.StringWidth(pos)))))
 		}
-		pos := fmt.Sprintf("── %d-%d of %d ", m.scroll+1, end, len(m.det.lines))
-		if m.focus == detailPane {
-			pos = "── [focus] " + pos[len("── "):]
-		}
-		lines = append(lines, m.styles.paint(m.styles.dim, pos+strings.Repeat("─", max(0, w-ansi.StringWidth(pos)))))
 	}
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
 	for i, l := range lines[:h] {
-		lines[i] = pad(ansi.Truncate(l, w, "…"), w)
+		lines[i] = padCells(ansi.Truncate(l, w, "…"), w)
 	}
 	return strings.Join(lines[:h], "\n")
 }
