@@ -15,7 +15,31 @@ type Claims struct {
 
 type claim struct {
 	Range
-	what string
+	what  string
+	namer *Namer // names the claim on demand when set
+}
+
+// Namer names the structure that holds a byte of a layer, on demand. A
+// reader of a long table (a million cpio members, the data blocks of every
+// squashfs file) claims each record through one Namer: adjacent claims of
+// one Namer merge, and nothing is formatted until a difference in those
+// bytes is reported.
+type Namer struct {
+	Name func(off int64) string
+}
+
+// AddNamed records that [start, start+length) belongs to the structure
+// n names. A claim that continues the previous claim of the same Namer
+// extends it.
+func (c *Claims) AddNamed(start, length int64, n *Namer) {
+	if length <= 0 || start < 0 {
+		return
+	}
+	if k := len(c.list) - 1; k >= 0 && c.list[k].namer == n && c.list[k].End == start {
+		c.list[k].End = start + length
+		return
+	}
+	c.list = append(c.list, claim{Range: Range{start, start + length}, namer: n})
 }
 
 // Add records that [start, start+length) belongs to what. Empty or negative
@@ -24,7 +48,7 @@ func (c *Claims) Add(start, length int64, what string) {
 	if length <= 0 || start < 0 {
 		return
 	}
-	c.list = append(c.list, claim{Range{start, start + length}, what})
+	c.list = append(c.list, claim{Range: Range{start, start + length}, what: what})
 }
 
 // Addf is Add with a formatted description.
@@ -44,9 +68,16 @@ func (c *Claims) Holding(r Range) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, cl := range c.list {
-		if cl.Start < r.End && r.Start < cl.End && !seen[cl.what] {
-			seen[cl.what] = true
-			out = append(out, cl.what)
+		if cl.Start >= r.End || r.Start >= cl.End {
+			continue
+		}
+		what := cl.what
+		if cl.namer != nil {
+			what = cl.namer.Name(max(r.Start, cl.Start))
+		}
+		if !seen[what] {
+			seen[what] = true
+			out = append(out, what)
 		}
 	}
 	return out
