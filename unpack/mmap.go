@@ -90,6 +90,10 @@ func mapped(r io.ReaderAt, off, n int64) (*Mapped, int64, bool) {
 	}
 }
 
+// minMappedCompare is the smallest range SameBytes compares in the
+// mapping rather than leaving to a read.
+const minMappedCompare = 256 << 10
+
 // sameBytesChunk is how much SameBytes compares before handing pages back.
 const sameBytesChunk = 1 << 20
 
@@ -98,6 +102,12 @@ const sameBytesChunk = 1 << 20
 // is false when either is not, or when the file could not be read through
 // the mapping (it shrank meanwhile); the caller then reads the bytes.
 func SameBytes(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64) (same, ok bool) {
+	if n < minMappedCompare {
+		// Reading a small range costs less than faulting its pages in
+		// and handing them back, which every small file of a large
+		// archive would otherwise do.
+		return false, false
+	}
 	ma, offA, okA := mapped(ra, offA, n)
 	mb, offB, okB := mapped(rb, offB, n)
 	if !okA || !okB {

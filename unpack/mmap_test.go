@@ -47,13 +47,14 @@ func TestSameBytes(t *testing.T) {
 		{"whole, one byte differs", ma, mb, 0, 0, n, false, true},
 		{"before the byte", ma, mb, 0, 0, 2<<20 + 77, true, true},
 		{"through sections", io.NewSectionReader(io.NewSectionReader(ma, 10, n-10), 5, n-20), io.NewSectionReader(mb, 15, n-15), 0, 0, 1 << 20, true, true},
-		{"sections over the byte", io.NewSectionReader(ma, 1<<20, n-1<<20), io.NewSectionReader(mb, 1<<20, n-1<<20), 1 << 20, 1 << 20, 1000, false, true},
-		{"shifted", ma, ma, 0, 1, 4096, false, true},
+		{"sections over the byte", io.NewSectionReader(ma, 1<<20, n-1<<20), io.NewSectionReader(mb, 1<<20, n-1<<20), 1 << 20, 1 << 20, minMappedCompare, false, true},
+		{"shifted", ma, ma, 0, 1, minMappedCompare, false, true},
+		{"small: left to a read", ma, ma, 0, 0, minMappedCompare - 1, false, false},
 		{"itself", ma, ma, 100, 100, n - 100, true, true},
-		{"past the end", ma, mb, n - 10, n - 10, 11, false, false},
-		{"past a section's end", io.NewSectionReader(ma, 0, 100), mb, 50, 50, 51, false, false},
-		{"negative", ma, mb, -1, 0, 10, false, false},
-		{"not mapped", bytes.NewReader(data), mb, 0, 0, 10, false, false},
+		{"past the end", ma, mb, n - minMappedCompare + 1, n - minMappedCompare + 1, minMappedCompare, false, false},
+		{"past a section's end", io.NewSectionReader(ma, 0, minMappedCompare), mb, 50, 50, minMappedCompare, false, false},
+		{"negative", ma, mb, -1, 0, minMappedCompare, false, false},
+		{"not mapped", bytes.NewReader(data), mb, 0, 0, minMappedCompare, false, false},
 	} {
 		same, ok := SameBytes(c.ra, c.offA, c.rb, c.offB, c.n)
 		if same != c.same || ok != c.ok {
@@ -73,13 +74,13 @@ func TestSameBytesTruncated(t *testing.T) {
 	data := bytes.Repeat([]byte("isodiff "), 1<<18) // 2 MiB
 	ma, fa := mapTemp(t, data)
 	mb, _ := mapTemp(t, data)
-	if err := fa.Truncate(4096); err != nil {
+	if err := fa.Truncate(minMappedCompare); err != nil {
 		t.Fatal(err)
 	}
 	if same, ok := SameBytes(ma, 0, mb, 0, int64(len(data))); ok {
 		t.Errorf("truncated file compared: same %v", same)
 	}
-	if same, ok := SameBytes(ma, 0, mb, 0, 4096); !ok || !same {
+	if same, ok := SameBytes(ma, 0, mb, 0, minMappedCompare); !ok || !same {
 		t.Errorf("what is left: same %v ok %v", same, ok)
 	}
 }
