@@ -88,28 +88,48 @@ func (c *comparer) undecoded(n *Node, da, db unpack.Data, la, lb *unpack.Claims)
 			n.Notes = append(n.Notes, fmt.Sprintf("%d more regions not named", len(regions)-maxRegionNotes))
 			break
 		}
-		n.Notes = append(n.Notes, fmt.Sprintf("bytes 0x%x-0x%x: %s", r.Start, r.End-1, holders(la, lb, r)))
+		n.Notes = append(n.Notes, byteRange(r.Start, r.End-1)+": "+holders(la, lb, r))
 	}
 }
 
 // differingRegions are the runs of differing rows of a hex diff, as far as
-// it keeps them.
+// it keeps them, each from its first differing byte to its last.
 func differingRegions(h *HexDiff) []unpack.Range {
 	var out []unpack.Range
+	lastRow := int64(-1)
 	for _, hunk := range h.Hunks {
 		for _, row := range hunk.Rows {
 			if row.Same {
 				continue
 			}
-			end := row.Offset + int64(max(len(row.A), len(row.B)))
-			if k := len(out) - 1; k >= 0 && out[k].End == row.Offset {
-				out[k].End = end
-				continue
+			first, last := differingBytes(row)
+			if k := len(out) - 1; k >= 0 && lastRow+rowSize == row.Offset {
+				out[k].End = last + 1
+			} else {
+				out = append(out, unpack.Range{Start: first, End: last + 1})
 			}
-			out = append(out, unpack.Range{Start: row.Offset, End: end})
+			lastRow = row.Offset
 		}
 	}
 	return out
+}
+
+// differingBytes are the offsets of the first and last differing bytes of
+// a row; a byte one side lacks differs.
+func differingBytes(row HexRow) (first, last int64) {
+	first, last = -1, -1
+	for i := range max(len(row.A), len(row.B)) {
+		if i >= len(row.A) || i >= len(row.B) || row.A[i] != row.B[i] {
+			if first < 0 {
+				first = int64(i)
+			}
+			last = int64(i)
+		}
+	}
+	if first < 0 {
+		first, last = 0, int64(max(len(row.A), len(row.B))-1)
+	}
+	return row.Offset + first, row.Offset + last
 }
 
 // holders says what holds a region on each side.
