@@ -21,11 +21,44 @@ func BenchmarkTextDiff(b *testing.B) {
 		}
 		fmt.Fprintf(&tb, "line %d of a configuration file, with some text\n", i)
 	}
-	a, c := ta.String(), tb.String()
+	benchText(b, ta.String(), tb.String())
+}
+
+// BenchmarkTextDiffEdit: a 50,000-line listing with a line changed, one
+// removed and one added, the usual change between two builds.
+func BenchmarkTextDiffEdit(b *testing.B) {
+	var ta, tb strings.Builder
+	for i := range 50000 {
+		line := fmt.Sprintf("/nix/store/%032d-package-%d/share/doc/file-%d\n", i*7919, i%97, i)
+		ta.WriteString(line)
+		switch i {
+		case 10000:
+			tb.WriteString("/nix/store/changed\n")
+		case 20000:
+		case 30000:
+			tb.WriteString(line)
+			tb.WriteString("/nix/store/added\n")
+		default:
+			tb.WriteString(line)
+		}
+	}
+	benchText(b, ta.String(), tb.String())
+}
+
+// BenchmarkTextDiffReversed: 240,000 lines against the same lines in
+// reverse order, the worst case of Myers's algorithm.
+func BenchmarkTextDiffReversed(b *testing.B) {
+	a, c := reversedLines(240000)
+	benchText(b, a, c)
+}
+
+func benchText(b *testing.B, a, c string) {
 	b.SetBytes(int64(len(a) + len(c)))
 	b.ReportAllocs()
 	for b.Loop() {
-		textDiff(a, c, DefaultOptions())
+		if textDiff(a, c, DefaultOptions()) == nil {
+			b.Fatal("no text diff")
+		}
 	}
 }
 
