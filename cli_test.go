@@ -89,6 +89,7 @@ func TestUnknownFormats(t *testing.T) {
 	}
 	emptyA, emptyB := write("empty-a", ""), write("empty-b", "")
 	textA, textB := write("a.txt", "one\ntwo\nthree\n"), write("b.txt", "one\n2\nthree\n")
+	reversed := write("c.txt", "three\ntwo\none\n")
 	for _, tc := range []struct {
 		a, b   string
 		status int
@@ -98,6 +99,7 @@ func TestUnknownFormats(t *testing.T) {
 		{textA, textA, 0, ""},
 		{textA, textB, 1, "+2\n"},
 		{emptyA, textB, 1, "+three\n"},
+		{textA, reversed, 1, "same lines, other order\n"},
 	} {
 		out, errs, status := runIsodiff(t, tc.a, tc.b)
 		if status != tc.status || errs != "" || !strings.Contains(out, tc.report) {

@@ -146,6 +146,9 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 		if c.SizeA != c.SizeB {
 			add(fmt.Sprintf("content: %d → %d bytes", c.SizeA, c.SizeB))
 		}
+		if c.Text != nil && c.Text.Reordered {
+			add("same lines, other order")
+		}
 		switch {
 		case c.Text != nil && mode == viewText && sideBySide:
 			d.sideBySide(c.Text, width, s)

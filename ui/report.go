@@ -407,6 +407,9 @@ func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
 	if c.SizeA != c.SizeB {
 		fmt.Fprintf(out, "   content: %d → %d bytes\n", c.SizeA, c.SizeB)
 	}
+	if c.Text != nil && c.Text.Reordered {
+		fmt.Fprintf(out, "   same lines, other order\n")
+	}
 	switch {
 	case c.Text != nil:
 		r.text(out, c.Text)
