@@ -22,8 +22,11 @@ package unpack
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 )
 
@@ -57,7 +60,28 @@ type stream interface {
 	fields() []Field
 	// release returns pooled decoders; the stream is not read again.
 	release()
+	// parts is where the stream's structures lie (headers, compressed
+	// data, trailers, as far as the stream was read) and the records of
+	// bytes no decoder reads (skippable frames).
+	parts() *streamParts
 }
+
+// streamParts accounts for the bytes of a compressed layer. Every header
+// and trailer byte is a field of the root or checked by the decoder; the
+// compressed data is decoded into "content", except where a change would
+// decode to the same bytes, which the comparison's raw-byte backstop
+// shows. The claims name each part, so that such a byte is named.
+type streamParts struct {
+	claims Claims
+	extra  []*Node // records of bytes nothing decodes, children of the root
+}
+
+func (p *streamParts) parts() *streamParts { return p }
+
+// maxNamedParts bounds the blocks whose parts are claimed one by one in a
+// stream: a hostile input of millions of tiny blocks must not make
+// millions of claims. The blocks after them are claimed as one part.
+const maxNamedParts = 1024
 
 // openStream spools s and builds the layer: the root with s's fields,
 // the "content" child, and what follows the stream.
@@ -71,10 +95,16 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 	s.release()
 	root.Fields = s.fields()
 	content.Data = data
+	parts := s.parts()
 	var fe *FormatError
 	switch {
 	case err == nil:
 		addTrailing(root, layer, r, s.end(), size)
+		if _, zeros := root.Field("padding"); zeros {
+			parts.claims.Addf(s.end(), size-s.end(), "zero padding after the %s stream", layer)
+		} else {
+			parts.claims.Add(s.end(), size-s.end(), "trailing bytes")
+		}
 	case errors.Is(err, ErrTooLarge):
 		content.Err = &FormatError{Layer: layer, Offset: s.pos(),
 			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
@@ -85,7 +115,14 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 	default:
 		content.Err = &FormatError{Layer: layer, Offset: s.pos(), Msg: "decompressing", Err: err}
 	}
+	if err != nil {
+		// What follows the point where the decoder stopped (an error, the
+		// size limit).
+		parts.claims.Addf(s.pos(), size-s.pos(), "%s input the decoder did not reach", layer)
+	}
 	root.Children = append(root.Children, content)
+	root.Children = append(root.Children, parts.extra...)
+	root.Layout = &parts.claims
 	root.Sort()
 	return root, nil
 }
@@ -183,6 +220,30 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 		p = p[:c.max]
 	}
 	return c.r.Read(p)
+}
+
+// unlistedUnits digests the headers of the units whose fields are not
+// listed (after maxListedUnits of them), so that a difference there still
+// shows, in one field.
+type unlistedUnits struct {
+	h hash.Hash
+}
+
+// add digests r[off:off+n], the header of an unlisted unit.
+func (u *unlistedUnits) add(r io.ReaderAt, off, n int64) {
+	if u.h == nil {
+		u.h = sha256.New()
+	}
+	fmt.Fprintf(u.h, "%d:", n)
+	io.Copy(u.h, io.NewSectionReader(r, off, n))
+}
+
+// field is the digest field, or nothing when every unit was listed.
+func (u *unlistedUnits) field(unit string) []Field {
+	if u.h == nil {
+		return nil
+	}
+	return []Field{{Name: unit + "s not listed: sha256 of their headers", Value: hex.EncodeToString(u.h.Sum(nil))}}
 }
 
 // unitFields flattens the header fields of the units of a stream (gzip
@@ -303,6 +364,7 @@ type walkedFrame interface {
 	isSkippable() bool
 	walkErr() error // the framing is broken here
 	fields() []Field
+	span() *frameSpan
 }
 
 // frameSpan is where a walked frame lies: the walkedFrame part of the
@@ -311,11 +373,53 @@ type frameSpan struct {
 	off, end  int64 // end: where the walk stopped when err is set
 	skippable bool
 	err       error // the framing is broken here (a truncated or impossible block)
+	parts     []framePart
+	headerLen int64 // the frame header's bytes, magic included
+	restAt    int64 // where the blocks past maxNamedParts start, or 0
+	restFrom  int   // the first of them
+}
+
+// framePart is one structure of a frame: "header", "block 3 compressed
+// data", "checksum".
+type framePart struct {
+	off, n int64
+	what   string
 }
 
 func (f *frameSpan) bounds() (int64, int64) { return f.off, f.end }
 func (f *frameSpan) isSkippable() bool      { return f.skippable }
 func (f *frameSpan) walkErr() error         { return f.err }
+func (f *frameSpan) span() *frameSpan       { return f }
+
+// addPart records a part of the frame.
+func (f *frameSpan) addPart(off, n int64, format string, args ...any) {
+	f.parts = append(f.parts, framePart{off, n, fmt.Sprintf(format, args...)})
+}
+
+// blockParts records the parts of block number n (from 1) at off: its
+// header or size field of hlen bytes, its data (what, n bytes) and a
+// checksum of clen bytes. Past maxNamedParts blocks, the rest of the
+// blocks are one part, closed by endBlocks.
+func (f *frameSpan) blockParts(n int, off, hlen int64, what string, dlen, clen int64) {
+	if n > maxNamedParts {
+		if f.restAt == 0 {
+			f.restAt, f.restFrom = off, n
+		}
+		return
+	}
+	f.addPart(off, hlen, "block %d header", n)
+	f.addPart(off+hlen, dlen, "block %d %s", n, what)
+	f.addPart(off+hlen+dlen, clen, "block %d checksum", n)
+}
+
+// endBlocks closes the part of the blocks past maxNamedParts, the last
+// of which, number n, ends at end.
+func (f *frameSpan) endBlocks(n int, end int64) {
+	if f.restAt != 0 {
+		f.addPart(f.restAt, end-f.restAt, "blocks %d to %d", f.restFrom, n)
+		f.restAt = 0
+	}
+}
 
 // frameFormat is what framedStream needs of a format.
 type frameFormat interface {
@@ -352,6 +456,8 @@ func framesEnd(format frameFormat, pr *peekReader, off, size int64) (end int64, 
 // an error names its frame and where the decoder was; skippable frames
 // are counted and passed over.
 type framedStream struct {
+	streamParts
+	layer  string
 	format frameFormat
 	r      io.ReaderAt
 	pr     *peekReader
@@ -365,10 +471,12 @@ type framedStream struct {
 	nSkip  int
 	endOff int64
 	err    error
+	// unlisted and unlistedSkip digest the frames past maxListedUnits.
+	unlisted, unlistedSkip unlistedUnits
 }
 
-func newFramedStream(format frameFormat, r io.ReaderAt, pr *peekReader, size int64) framedStream {
-	return framedStream{format: format, r: r, pr: pr, size: size}
+func newFramedStream(layer string, format frameFormat, r io.ReaderAt, pr *peekReader, size int64) framedStream {
+	return framedStream{layer: layer, format: format, r: r, pr: pr, size: size}
 }
 
 func (s *framedStream) pos() int64 {
@@ -388,7 +496,36 @@ func (s *framedStream) frameFields(skipped string) []Field {
 	if s.nSkip > 0 {
 		fs = append(fs, Field{Name: "skippable frames", Value: skipped})
 	}
-	return append(fs, unitFields("frame", s.frames, s.count)...)
+	fs = append(fs, unitFields("frame", s.frames, s.count)...)
+	fs = append(fs, s.unlisted.field("frame")...)
+	return append(fs, s.unlistedSkip.field("skippable frame")...)
+}
+
+// claimFrame names the parts of frame f, the n-th of its kind.
+func (s *framedStream) claimFrame(f walkedFrame, kind string, n int) {
+	for _, p := range f.span().parts {
+		s.claims.Addf(p.off, p.n, "%s %s %d %s", s.layer, kind, n, p.what)
+	}
+}
+
+// skippedFrame accounts for a skippable frame, which no decoder reads:
+// the first ones are records of their own, "[skippable frame N]", with
+// the frame's magic and its bytes; the others are digested.
+func (s *framedStream) skippedFrame(f walkedFrame) {
+	off, end := f.bounds()
+	s.claimFrame(f, "skippable frame", s.nSkip)
+	if s.nSkip > maxListedUnits {
+		s.unlistedSkip.add(s.r, off, end-off)
+		return
+	}
+	var magic [4]byte
+	s.r.ReadAt(magic[:], off)
+	n := &Node{Name: fmt.Sprintf("[skippable frame %d]", s.nSkip), Type: TypeRecord, Layer: s.layer, Offset: off}
+	n.AddField("magic", "%x", magic)
+	if end > off+8 {
+		n.Data = io.NewSectionReader(s.r, off+8, end-off-8)
+	}
+	s.extra = append(s.extra, n)
 }
 
 func (s *framedStream) Read(p []byte) (int, error) {
@@ -432,6 +569,7 @@ func (s *framedStream) nextFrame() error {
 		off, end := f.bounds()
 		if f.isSkippable() {
 			s.nSkip++
+			s.skippedFrame(f)
 			s.format.skipped(f)
 			if err := f.walkErr(); err != nil {
 				return err
@@ -442,7 +580,10 @@ func (s *framedStream) nextFrame() error {
 		s.count++
 		if len(s.frames) < maxListedUnits {
 			s.frames = append(s.frames, f.fields())
+		} else {
+			s.unlisted.add(s.r, off, f.span().headerLen)
 		}
+		s.claimFrame(f, "frame", s.count)
 		s.cur = f
 		// A frame whose framing is broken is still decoded up to where
 		// the decoder fails, which is where the damage is.

@@ -45,13 +45,19 @@ func OpenBzip2(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		return nil, formatErr(layerBzip2, 0, `no bzip2 magic ("BZh" and a digit 1-9)`)
 	}
 	in := &bzip2Input{bufferedInput: newBufferedInput(r, 0, size)}
-	return openStream(layerBzip2, r, size, env, &bzip2Stream{in: in, size: size, dec: bzip2.NewReader(in), level: h[3]})
+	return openStream(layerBzip2, r, size, env, &bzip2Stream{r: r, in: in, size: size, dec: bzip2.NewReader(in)})
 }
 
-// bzip2Input is the input followed by two made-up zero bytes.
+// bzip2Input is the input followed by two made-up zero bytes. It notes
+// where each stream after the first starts, as the decoder reads it: at
+// "BZh" and a level digit right after an end-of-stream mark. (The
+// decoder goes from one stream to the next by itself and says nothing.)
 type bzip2Input struct {
 	*bufferedInput
 	madeUp int64
+	n      int64    // real bytes handed out
+	ring   [16]byte // the last of them: byte i is ring[i%16]
+	starts []int64  // the streams after the first
 }
 
 func (in *bzip2Input) ReadByte() (byte, error) {
@@ -60,19 +66,67 @@ func (in *bzip2Input) ReadByte() (byte, error) {
 		in.madeUp++
 		return 0, nil
 	}
-	return b, err
+	if err != nil {
+		return b, err
+	}
+	in.ring[in.n%16] = b
+	in.n++
+	if b >= '1' && b <= '9' && in.n >= 15 {
+		if o := in.n - 4; in.ring[o%16] == 'B' && in.ring[(o+1)%16] == 'Z' && in.ring[(o+2)%16] == 'h' {
+			var before [11]byte
+			for i := range before {
+				before[i] = in.ring[(o-11+int64(i))%16]
+			}
+			if _, _, ok := bzip2EOS(before); ok {
+				in.starts = append(in.starts, o)
+			}
+		}
+	}
+	return b, nil
+}
+
+// bzip2EOSMagic starts the end-of-stream mark, which the stream CRC and
+// 0 to 7 padding bits to a byte boundary follow.
+const bzip2EOSMagic = 0x177245385090
+
+// bzip2EOS finds the end-of-stream mark in the 11 bytes that end a
+// stream: the number of padding bits after it and their value.
+func bzip2EOS(b [11]byte) (pad int, bits byte, ok bool) {
+	bit := func(i int) uint64 { return uint64(b[i/8]>>(7-i%8)) & 1 }
+	for pad = 0; pad < 8; pad++ {
+		start := 88 - pad - 80
+		var m uint64
+		for i := start; i < start+48; i++ {
+			m = m<<1 | bit(i)
+		}
+		if m == bzip2EOSMagic {
+			return pad, b[10] & (1<<pad - 1), true
+		}
+	}
+	return 0, 0, false
 }
 
 // offset counts the made-up bytes read too.
 func (in *bzip2Input) offset() int64 { return in.bufferedInput.offset() + in.madeUp }
 
 type bzip2Stream struct {
+	streamParts
+	r      io.ReaderAt
 	in     *bzip2Input
 	size   int64
 	dec    io.Reader
-	level  byte
 	endOff int64
 	err    error
+	spans  []bzip2Span // once described
+}
+
+// bzip2Span is one stream: where it starts, its level digit, where its
+// end-of-stream mark starts (-1: not found) and its padding bits.
+type bzip2Span struct {
+	start, eos, end int64
+	level           byte
+	pad             int
+	padBits         byte
 }
 
 // errBzip2Continuation is what compress/bzip2 says when the bytes after
@@ -83,8 +137,92 @@ func (s *bzip2Stream) pos() int64 { return min(s.in.offset(), s.size) }
 func (s *bzip2Stream) end() int64 { return s.endOff }
 func (s *bzip2Stream) release()   {}
 
+// describe finds the streams, once the decoder is done.
+func (s *bzip2Stream) describe() {
+	if s.spans != nil {
+		return
+	}
+	starts := append([]int64{0}, s.in.starts...)
+	for i, st := range starts {
+		sp := bzip2Span{start: st, eos: -1, end: -1}
+		if i+1 < len(starts) {
+			sp.end = starts[i+1]
+		} else if s.err == io.EOF {
+			sp.end = s.endOff
+		}
+		var h [4]byte
+		s.r.ReadAt(h[:], st)
+		sp.level = h[3]
+		var b [11]byte
+		if sp.end >= st+14 {
+			if n, _ := s.r.ReadAt(b[:], sp.end-11); n == len(b) {
+				if pad, bits, ok := bzip2EOS(b); ok {
+					sp.pad, sp.padBits = pad, bits
+					sp.eos = (sp.end*8 - int64(pad) - 80) / 8
+				}
+			}
+		}
+		s.spans = append(s.spans, sp)
+	}
+}
+
 func (s *bzip2Stream) fields() []Field {
-	return []Field{{Name: "block size", Value: fmt.Sprintf("%c00 kB (level %c)", s.level, s.level)}}
+	s.describe()
+	var units [][]Field
+	var unlisted unlistedUnits
+	for i, sp := range s.spans {
+		if i >= maxListedUnits {
+			unlisted.add(s.r, sp.start, 4)
+			if sp.end > 0 {
+				unlisted.add(s.r, sp.end-1, 1)
+			}
+			continue
+		}
+		fs := []Field{{Name: "block size", Value: fmt.Sprintf("%c00 kB (level %c)", sp.level, sp.level)}}
+		if sp.padBits != 0 {
+			// The decoder skips them: they show when not zero.
+			fs = append(fs, Field{Name: "padding bits after the end-of-stream mark", Value: fmt.Sprintf("%0*b", sp.pad, sp.padBits)})
+		}
+		units = append(units, fs)
+	}
+	var fs []Field
+	if len(s.spans) > 1 {
+		fs = append(fs, Field{Name: "streams", Value: fmt.Sprint(len(s.spans))})
+	}
+	fs = append(fs, unitFields("stream", units, len(s.spans))...)
+	return append(fs, unlisted.field("stream")...)
+}
+
+func (s *bzip2Stream) parts() *streamParts {
+	s.describe()
+	for i, sp := range s.spans {
+		if i == maxNamedParts {
+			s.claims.Addf(sp.start, s.spans[len(s.spans)-1].end-sp.start, "bzip2 streams %d to %d", i+1, len(s.spans))
+			break
+		}
+		name := "bzip2 "
+		if len(s.spans) > 1 {
+			name = fmt.Sprintf("bzip2 stream %d ", i+1)
+		}
+		s.claims.Add(sp.start, 4, name+"header")
+		blocks := sp.start + 4
+		if hasPrefixAt(s.r, blocks, s.size, []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59}) {
+			// The first block's magic and CRC are whole bytes.
+			s.claims.Add(blocks, 10, name+"block 1 header")
+			blocks += 10
+		}
+		end := sp.end
+		if end < 0 {
+			end = min(s.in.offset(), s.size)
+		}
+		if sp.eos >= 0 {
+			s.claims.Add(blocks, sp.eos-blocks, name+"blocks")
+			s.claims.Add(sp.eos, end-sp.eos, name+"end-of-stream mark")
+		} else {
+			s.claims.Add(blocks, end-blocks, name+"blocks")
+		}
+	}
+	return &s.streamParts
 }
 
 func (s *bzip2Stream) Read(p []byte) (int, error) {

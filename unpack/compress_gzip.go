@@ -68,7 +68,7 @@ func OpenGzip(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if head[2] != 8 {
 		return nil, formatErr(layerGzip, 2, "compression method %d, only 8 (deflate) is defined", head[2])
 	}
-	s := &gzipStream{in: newBufferedInput(r, 0, size), size: size, crc: crc32.NewIEEE()}
+	s := &gzipStream{r: r, in: newBufferedInput(r, 0, size), size: size, crc: crc32.NewIEEE()}
 	return openStream(layerGzip, r, size, env, s)
 }
 
@@ -196,10 +196,10 @@ func (h *gzipHeader) fields() []Field {
 		add("mtime", "%s", time.Unix(int64(h.mtime), 0).UTC().Format(time.RFC3339))
 	}
 	if h.name != nil {
-		add("name", "%s", quoteIfNeeded(latin1(h.name)))
+		add("name", "%s", gzipString(h.name))
 	}
 	if h.comment != nil {
-		add("comment", "%s", quoteIfNeeded(latin1(h.comment)))
+		add("comment", "%s", gzipString(h.comment))
 	}
 	if h.extra != nil {
 		add("extra", "%s", hex.EncodeToString(h.extra))
@@ -239,6 +239,15 @@ func gzipFlags(f byte) string {
 	return strings.Join(s, " ")
 }
 
+// gzipString shows a header string, marking one read as ISO 8859-1 so
+// that it never reads like a UTF-8 string of other bytes.
+func gzipString(b []byte) string {
+	if utf8.Valid(b) {
+		return quoteIfNeeded(string(b))
+	}
+	return quoteIfNeeded(latin1(b)) + " (ISO 8859-1)"
+}
+
 // latin1 decodes a gzip header string: ISO 8859-1 by the RFC, UTF-8 in
 // practice, so UTF-8 when it is valid.
 func latin1(b []byte) string {
@@ -254,6 +263,8 @@ func latin1(b []byte) string {
 
 // gzipStream decompresses every member in turn.
 type gzipStream struct {
+	streamParts
+	r         io.ReaderAt
 	in        *bufferedInput
 	size      int64
 	fl        io.ReadCloser
@@ -265,6 +276,37 @@ type gzipStream struct {
 	count     int
 	endOff    int64
 	err       error
+	unlisted  unlistedUnits
+	// the parts of each member: header, deflate stream and trailer
+	// offsets, named once the count of members is known.
+	spans    []gzipSpan
+	restFrom int64 // the header of member maxNamedParts+1, when there is one
+	lastEnd  int64 // the end of the last member's trailer
+}
+
+type gzipSpan struct{ header, body, trailer, end int64 }
+
+func (s *gzipStream) parts() *streamParts {
+	name := func(i int, what string) string {
+		if s.count == 1 {
+			return "gzip " + what
+		}
+		return fmt.Sprintf("gzip member %d %s", i+1, what)
+	}
+	if s.restFrom > 0 {
+		s.claims.Addf(s.restFrom, s.lastEnd-s.restFrom, "gzip members %d to %d", maxNamedParts+1, s.count)
+	}
+	for i, m := range s.spans {
+		s.claims.Add(m.header, m.body-m.header, name(i, "header"))
+		if m.trailer > 0 {
+			s.claims.Add(m.body, m.trailer-m.body, name(i, "deflate stream"))
+			s.claims.Add(m.trailer, m.end-m.trailer, name(i, "trailer"))
+		} else {
+			s.claims.Add(m.body, s.in.offset()-m.body, name(i, "deflate stream"))
+		}
+	}
+	s.spans = nil
+	return &s.streamParts
 }
 
 func (s *gzipStream) pos() int64 { return s.in.offset() }
@@ -273,7 +315,8 @@ func (s *gzipStream) release()   {}
 
 func (s *gzipStream) fields() []Field {
 	fs := []Field{{Name: "members", Value: fmt.Sprint(s.count)}}
-	return append(fs, unitFields("member", s.members, s.count)...)
+	fs = append(fs, unitFields("member", s.members, s.count)...)
+	return append(fs, s.unlisted.field("member")...)
 }
 
 func (s *gzipStream) Read(p []byte) (int, error) {
@@ -293,6 +336,11 @@ func (s *gzipStream) Read(p []byte) (int, error) {
 		switch {
 		case err == io.EOF:
 			s.inMember = false
+			s.lastEnd = s.in.offset() + 8
+			if s.count <= maxNamedParts {
+				s.spans[s.count-1].trailer = s.in.offset()
+				s.spans[s.count-1].end = s.lastEnd
+			}
 			if terr := s.checkTrailer(); terr != nil {
 				s.err = terr
 			}
@@ -327,8 +375,15 @@ func (s *gzipStream) nextMember() error {
 	s.count++
 	if len(s.members) < maxListedUnits {
 		s.members = append(s.members, h.fields())
+	} else {
+		s.unlisted.add(s.r, off, h.length)
 	}
 	s.bodyStart = s.in.offset()
+	if s.count <= maxNamedParts {
+		s.spans = append(s.spans, gzipSpan{header: off, body: s.bodyStart})
+	} else if s.count == maxNamedParts+1 {
+		s.restFrom = off
+	}
 	if s.fl == nil {
 		s.fl = flate.NewReader(s.in.Reader)
 	} else if err := s.fl.(flate.Resetter).Reset(s.in.Reader, nil); err != nil {

@@ -73,7 +73,8 @@ type lz4Frame struct {
 	independent     bool
 	blockChecksum   bool
 	contentChecksum bool
-	contentSize     int64 // -1: not declared
+	contentSize     uint64
+	hasContentSize  bool
 	dictID          uint32
 	hasDictID       bool
 	blocks          int
@@ -81,7 +82,7 @@ type lz4Frame struct {
 
 // walkLz4Frame walks the frame at off; ok is false when none starts there.
 func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
-	f = lz4Frame{frameSpan: frameSpan{off: off, end: off}, contentSize: -1}
+	f = lz4Frame{frameSpan: frameSpan{off: off, end: off}}
 	b, err := pr.at(off, 4)
 	if err != nil {
 		return f, false
@@ -99,9 +100,13 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 		}
 		f.skipSize = binary.LittleEndian.Uint32(b)
 		f.end = off + 8 + int64(f.skipSize)
+		f.headerLen = 8
+		f.addPart(off, 8, "header")
 		if f.end > size {
+			f.addPart(off+8, size-off-8, "content")
 			return fail(off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
 		}
+		f.addPart(off+8, f.end-off-8, "content")
 		return f, true
 	}
 	if binary.LittleEndian.Uint32(b) != lz4FrameMagic {
@@ -132,9 +137,7 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 		if err != nil {
 			return fail(pos, "content size cut by the end of input")
 		}
-		if cs := binary.LittleEndian.Uint64(v); cs <= 1<<62 {
-			f.contentSize = int64(cs)
-		}
+		f.contentSize, f.hasContentSize = binary.LittleEndian.Uint64(v), true
 		pos += 8
 	}
 	if flg&0x01 != 0 {
@@ -146,6 +149,8 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 		pos += 4
 	}
 	pos++ // header checksum (checked by the decoder)
+	f.headerLen = pos - off
+	f.addPart(off, f.headerLen, "descriptor")
 	for {
 		v, err := pr.at(pos, 4)
 		if err != nil {
@@ -153,6 +158,8 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 		}
 		bs := binary.LittleEndian.Uint32(v)
 		if bs == 0 {
+			f.endBlocks(f.blocks, pos)
+			f.addPart(pos, 4, "end mark")
 			pos += 4
 			break
 		}
@@ -168,12 +175,18 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 			return fail(pos, "block of %d bytes cut by the end of input", n-4)
 		}
 		f.blocks++
+		what := "compressed data"
+		if bs&0x80000000 != 0 {
+			what = "stored data"
+		}
+		f.blockParts(f.blocks, pos, 4, what, int64(bs&0x7fffffff), n-4-int64(bs&0x7fffffff))
 		pos += n
 	}
 	if f.contentChecksum {
 		if pos+4 > size {
 			return fail(pos, "content checksum cut by the end of input")
 		}
+		f.addPart(pos, 4, "content checksum")
 		pos += 4
 	}
 	f.end = pos
@@ -185,7 +198,7 @@ func (f *lz4Frame) fields() []Field {
 	add := func(name, format string, args ...any) {
 		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
-	if f.contentSize >= 0 {
+	if f.hasContentSize {
 		add("content size", "%d", f.contentSize)
 	}
 	add("block size", "%s", sizeString(uint64(f.blockMax)))
@@ -232,7 +245,7 @@ type lz4Stream struct {
 
 func newLz4Stream(r io.ReaderAt, size int64) *lz4Stream {
 	s := &lz4Stream{}
-	s.framedStream = newFramedStream(s, r, newPeekReader(r, size), size)
+	s.framedStream = newFramedStream(layerLz4, s, r, newPeekReader(r, size), size)
 	return s
 }
 
@@ -318,10 +331,13 @@ type lz4LegacyStream struct {
 	frames int
 	endOff int64
 	blockedOutput
+	streamParts
 }
 
 func newLz4LegacyStream(r io.ReaderAt, size int64) *lz4LegacyStream {
-	return &lz4LegacyStream{r: r, pr: newPeekReader(r, size), size: size, next: 4, frames: 1}
+	s := &lz4LegacyStream{r: r, pr: newPeekReader(r, size), size: size, next: 4, frames: 1}
+	s.claims.Add(0, 4, "lz4 magic")
+	return s
 }
 
 func (s *lz4LegacyStream) pos() int64 { return s.next }
@@ -352,12 +368,19 @@ func (s *lz4LegacyStream) nextBlock() error {
 		v := binary.LittleEndian.Uint32(b)
 		if v == lz4LegacyMagic {
 			s.frames++
+			s.claims.Addf(s.next, 4, "lz4 magic %d", s.frames)
 			s.next += 4
 			continue
 		}
 		if lz4LegacyEnds(b) {
 			s.endOff = s.next
 			return io.EOF
+		}
+		if s.blocks < maxNamedParts {
+			s.claims.Addf(s.next, 4, "lz4 block %d size", s.blocks+1)
+			s.claims.Addf(s.next+4, int64(v), "lz4 block %d compressed data", s.blocks+1)
+		} else {
+			s.claims.Add(s.next, 4+int64(v), "lz4 blocks past the first 1024: compressed data")
 		}
 		if rest := s.size - s.next - 4; int64(v) > rest {
 			return &FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: fmt.Sprintf("block %d: %d bytes, only %d before the end of input", s.blocks+1, v, rest), Err: io.ErrUnexpectedEOF}

@@ -84,6 +84,7 @@ func OpenLZMA(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 }
 
 type lzmaStream struct {
+	streamParts
 	in     *bufferedInput
 	dec    io.Reader
 	props  byte
@@ -96,6 +97,16 @@ type lzmaStream struct {
 func (s *lzmaStream) pos() int64 { return s.in.offset() }
 func (s *lzmaStream) end() int64 { return s.endOff }
 func (s *lzmaStream) release()   { s.dec = nil }
+
+func (s *lzmaStream) parts() *streamParts {
+	s.claims.Add(0, 13, "lzma header")
+	end := s.endOff
+	if s.err != io.EOF {
+		end = s.in.offset()
+	}
+	s.claims.Add(13, end-13, "lzma range-coded data")
+	return &s.streamParts
+}
 
 func (s *lzmaStream) fields() []Field {
 	p := int(s.props)

@@ -81,12 +81,14 @@ func OpenLzop(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 }
 
 type lzopStream struct {
+	streamParts
 	pr     *peekReader
 	size   int64
 	next   int64 // offset of the next block header
 	flags  uint32
 	hdr    []Field
 	blocks int
+	restAt int64 // where block maxNamedParts+1 starts
 	src    []byte
 	dst    []byte
 	endOff int64
@@ -96,6 +98,12 @@ type lzopStream struct {
 func (s *lzopStream) pos() int64 { return s.next }
 func (s *lzopStream) end() int64 { return s.endOff }
 func (s *lzopStream) release()   { s.src, s.dst, s.out = nil, nil, nil }
+func (s *lzopStream) parts() *streamParts {
+	if s.restAt > 0 {
+		s.claims.Addf(s.restAt, s.next-s.restAt, "lzop blocks %d to %d", maxNamedParts+1, s.blocks)
+	}
+	return &s.streamParts
+}
 
 func (s *lzopStream) fields() []Field {
 	return append(append([]Field{}, s.hdr...), Field{Name: "blocks", Value: fmt.Sprint(s.blocks)})
@@ -168,13 +176,17 @@ func (s *lzopStream) header() error {
 	if got := lzopChecksum(s.flags&lzopHCRC32 != 0, hdr); got != sum {
 		return formatErr(layerLzop, headerEnd, "header checksum 0x%08x, but the header sums to 0x%08x", sum, got)
 	}
+	s.claims.Add(0, c.off, "lzop header")
+	var extra []byte
 	if s.flags&lzopExtraField != 0 {
+		extraAt := c.off
 		n := c.u32("extra field length")
 		if int64(n) > s.size-c.off {
 			return formatErr(layerLzop, c.off-4, "extra field of %d bytes, past the end of the input", n)
 		}
-		extra := c.bytes(int(n), "extra field")
+		extra = c.bytes(int(n), "extra field")
 		esum := c.u32("extra field checksum")
+		s.claims.Add(extraAt, c.off-extraAt, "lzop extra field")
 		if c.err != nil {
 			return c.err
 		}
@@ -210,6 +222,12 @@ func (s *lzopStream) header() error {
 		Field{"mtime", time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
 		Field{"name", quoteIfNeeded(string(name))},
 	)
+	if t := mode & 0o170000; t != 0 && !cpioKnownType(uint64(t)) {
+		s.hdr = append(s.hdr, Field{"file type bits", fmt.Sprintf("0%06o", t)})
+	}
+	if extra != nil {
+		s.hdr = append(s.hdr, Field{"extra field", fmt.Sprintf("%x", extra)})
+	}
 	s.next = c.off
 	return nil
 }
@@ -249,6 +267,9 @@ func lzopFlags(f uint32) string {
 	} else {
 		out = append(out, fmt.Sprintf("OS %d", osID))
 	}
+	if cs := f >> 30; cs != 0 {
+		out = append(out, fmt.Sprintf("character set %d", cs))
+	}
 	return strings.Join(out, ", ")
 }
 
@@ -263,6 +284,7 @@ func (s *lzopStream) nextBlock() error {
 		return &FormatError{Layer: layerLzop, Offset: at, Msg: "no end-of-file mark: the input ends before it", Err: io.ErrUnexpectedEOF}
 	}
 	if dLen == 0 {
+		s.claims.Add(at, 4, "lzop end-of-file mark")
 		s.next = c.off
 		s.endOff = c.off
 		return io.EOF
@@ -304,6 +326,18 @@ func (s *lzopStream) nextBlock() error {
 	}
 	s.blocks++
 	s.next = dataAt + int64(cLen)
+	switch {
+	case s.blocks > maxNamedParts:
+		if s.restAt == 0 {
+			s.restAt = at
+		}
+	case compressed:
+		s.claims.Addf(at, dataAt-at, "lzop block %d header", s.blocks)
+		s.claims.Addf(dataAt, int64(cLen), "lzop block %d compressed data", s.blocks)
+	default:
+		s.claims.Addf(at, dataAt-at, "lzop block %d header", s.blocks)
+		s.claims.Addf(dataAt, int64(cLen), "lzop block %d stored data", s.blocks)
+	}
 	check := func(what string, flag uint32, want uint32, crc bool, b []byte) error {
 		if s.flags&flag == 0 {
 			return nil

@@ -15,6 +15,7 @@ package unpack
 // the first block header gives the filter chain.
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -53,6 +54,8 @@ func OpenXz(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 }
 
 type xzStream struct {
+	streamParts
+	unlisted unlistedUnits
 	r        io.ReaderAt
 	pr       *peekReader
 	size     int64
@@ -76,9 +79,18 @@ func (s *xzStream) pos() int64 {
 func (s *xzStream) end() int64 { return s.endOff }
 func (s *xzStream) release()   { s.dec = nil }
 
+func (s *xzStream) parts() *streamParts {
+	if s.inStream || s.err != io.EOF {
+		// The stream being decoded when the error came.
+		s.claims.Addf(s.start, s.pos()-s.start, "xz stream %d", s.count)
+	}
+	return &s.streamParts
+}
+
 func (s *xzStream) fields() []Field {
 	fs := []Field{{Name: "streams", Value: fmt.Sprint(s.count)}}
-	return append(fs, unitFields("stream", s.streams, s.count)...)
+	fs = append(fs, unitFields("stream", s.streams, s.count)...)
+	return append(fs, s.unlisted.field("stream")...)
 }
 
 func (s *xzStream) Read(p []byte) (int, error) {
@@ -120,6 +132,7 @@ func (s *xzStream) nextStream() error {
 		if z%4 != 0 {
 			return formatErr(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
 		}
+		s.claims.Addf(off, z, "xz stream padding before stream %d", s.count+1)
 		off += z
 	}
 	s.start = off
@@ -148,8 +161,15 @@ func (s *xzStream) finishStream() error {
 		return formatErr(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
 	}
 	s.next = end
+	fs := s.describe(s.start, end)
 	if len(s.streams) < maxListedUnits {
-		s.streams = append(s.streams, s.describe(s.start, end))
+		s.streams = append(s.streams, fs)
+	} else {
+		s.unlisted.add(s.r, s.start, 12)
+		s.unlisted.add(s.r, end-12, 12)
+		for _, f := range fs {
+			fmt.Fprintf(s.unlisted.h, "%s=%s;", f.Name, f.Value)
+		}
 	}
 	return nil
 }
@@ -184,14 +204,20 @@ func (s *xzStream) findFooter(start, readTo int64) (int64, bool) {
 var xzCheckNames = map[byte]string{0: "none", 1: "CRC32", 4: "CRC64", 10: "SHA-256"}
 
 // describe reads the fields of the stream in [start, end): the check
-// type, the blocks in its index, the filters of its first block.
+// type, the blocks in its index, the filters of its first block and
+// whatever the block headers hold besides; and it names the stream's
+// parts, the blocks found by the index.
 func (s *xzStream) describe(start, end int64) []Field {
 	var fs []Field
 	add := func(name, format string, args ...any) {
 		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
+	n := s.count
+	s.claims.Addf(start, 12, "xz stream %d header", n)
+	s.claims.Addf(end-12, 12, "xz stream %d footer", n)
+	check := byte(0)
 	if h, err := s.pr.at(start, 12); err == nil {
-		check := h[7] & 0x0f
+		check = h[7] & 0x0f
 		if name, ok := xzCheckNames[check]; ok {
 			add("check", "%s", name)
 		} else {
@@ -207,17 +233,71 @@ func (s *xzStream) describe(start, end int64) []Field {
 	if indexStart < start+12 {
 		return fs
 	}
-	if ix, _ := s.pr.at(indexStart, 11); len(ix) >= 2 && ix[0] == 0 {
-		if n, k := binary.Uvarint(ix[1:]); k > 0 {
-			add("blocks", "%d", n)
-			if n > 0 {
-				if filters := xzFilters(s.pr, start+12); filters != "" {
-					add("filters", "%s", filters)
-				}
-			}
+	s.claims.Addf(indexStart, indexSize, "xz stream %d index", n)
+	// The index lists each block's unpadded and uncompressed sizes,
+	// which the decoder has checked against the blocks: they place the
+	// blocks.
+	in := bufio.NewReader(io.NewSectionReader(s.r, indexStart, indexSize))
+	if c, err := in.ReadByte(); err != nil || c != 0 {
+		return fs
+	}
+	count, err := binary.ReadUvarint(in)
+	if err != nil {
+		return fs
+	}
+	add("blocks", "%d", count)
+	checkSize := int64(xzCheckSizes[check])
+	pos := start + 12
+	var first string
+	listed := 0
+	for i := uint64(1); i <= count; i++ {
+		unpadded, err1 := binary.ReadUvarint(in)
+		_, err2 := binary.ReadUvarint(in)
+		if err1 != nil || err2 != nil || unpadded > uint64(indexStart-pos) {
+			break
 		}
+		bh, ok := xzReadBlockHeader(s.pr, pos)
+		if !ok {
+			break
+		}
+		if i == 1 {
+			if bh.filters != "" {
+				add("filters", "%s", bh.filters)
+			}
+			if bh.odd != "" {
+				add("block header", "%s", bh.odd)
+			}
+			first = bh.filters + "; " + bh.odd
+		} else if d := bh.filters + "; " + bh.odd; d != first && listed < maxListedUnits {
+			// Later blocks are listed where they differ from the first.
+			listed++
+			add(fmt.Sprintf("block %d header", i), "%s", d)
+		}
+		u := int64(unpadded)
+		data := u - bh.size - checkSize
+		if i <= maxNamedParts {
+			s.claims.Addf(pos, bh.size, "xz stream %d block %d header", n, i)
+			s.claims.Addf(pos+bh.size, data, "xz stream %d block %d compressed data", n, i)
+			s.claims.Addf(pos+bh.size+data, (u+3)&^3-u, "xz stream %d block %d padding", n, i)
+			s.claims.Addf(pos+(u+3)&^3-checkSize, checkSize, "xz stream %d block %d check", n, i)
+		} else if i == maxNamedParts+1 {
+			s.claims.Addf(pos, indexStart-pos, "xz stream %d blocks %d to %d", n, i, count)
+		}
+		pos += (u + 3) &^ 3
 	}
 	return fs
+}
+
+// xzCheckSizes are the sizes of the checks by type (xz's file format,
+// 3.1.3): unknown types have sizes too, so that a decoder can skip them.
+var xzCheckSizes = [16]int{0, 4, 4, 4, 8, 8, 8, 16, 16, 16, 32, 32, 32, 64, 64, 64}
+
+// xzBlockHeader is what a block header holds besides the sizes the
+// decoder checks.
+type xzBlockHeader struct {
+	size    int64  // of the header
+	filters string // "x86, LZMA2 (dictionary 8 MiB)"
+	odd     string // sizes listed, padding beyond alignment: what xz -T1 does not write
 }
 
 var xzFilterNames = map[uint64]string{
@@ -225,19 +305,21 @@ var xzFilterNames = map[uint64]string{
 	0x08: "ARM-Thumb", 0x09: "SPARC", 0x0a: "ARM64", 0x0b: "RISC-V",
 }
 
-// xzFilters names the filter chain of the block header at off: "x86,
-// LZMA2 (dictionary 8 MiB)". Empty when the header cannot be read.
-func xzFilters(pr *peekReader, off int64) string {
+// xzReadBlockHeader reads the block header at off, which the decoder
+// has checked (its CRC-32, that its padding is zero, the sizes it lists).
+func xzReadBlockHeader(pr *peekReader, off int64) (xzBlockHeader, bool) {
+	var bh xzBlockHeader
 	b, err := pr.at(off, 1)
 	if err != nil || b[0] == 0 {
-		return ""
+		return bh, false
 	}
 	hlen := (int(b[0]) + 1) * 4
 	h, err := pr.at(off, hlen)
 	if err != nil {
-		return ""
+		return bh, false
 	}
 	h = append([]byte(nil), h...)
+	bh.size = int64(hlen)
 	flags := h[1]
 	p := 2
 	varint := func() (uint64, bool) {
@@ -251,22 +333,25 @@ func xzFilters(pr *peekReader, off int64) string {
 		p += k
 		return v, true
 	}
+	var odd []string
 	if flags&0x40 != 0 {
 		if _, ok := varint(); !ok {
-			return ""
+			return bh, false
 		}
+		odd = append(odd, "compressed size listed")
 	}
 	if flags&0x80 != 0 {
 		if _, ok := varint(); !ok {
-			return ""
+			return bh, false
 		}
+		odd = append(odd, "uncompressed size listed")
 	}
 	var names []string
 	for i := 0; i < int(flags&3)+1; i++ {
 		id, ok1 := varint()
 		psize, ok2 := varint()
 		if !ok1 || !ok2 || psize > uint64(len(h)-p) {
-			return ""
+			return bh, false
 		}
 		props := h[p : p+int(psize)]
 		p += int(psize)
@@ -275,13 +360,21 @@ func xzFilters(pr *peekReader, off int64) string {
 			names = append(names, fmt.Sprintf("LZMA2 (dictionary %s)", sizeString(lzma2DictSize(props[0]))))
 		case id == 0x03 && len(props) == 1:
 			names = append(names, fmt.Sprintf("delta (distance %d)", int(props[0])+1))
-		case xzFilterNames[id] != "":
+		case xzFilterNames[id] != "" && len(props) == 0:
 			names = append(names, xzFilterNames[id])
+		case xzFilterNames[id] != "":
+			names = append(names, fmt.Sprintf("%s (properties %x)", xzFilterNames[id], props))
 		default:
-			names = append(names, fmt.Sprintf("filter 0x%x", id))
+			names = append(names, fmt.Sprintf("filter 0x%x (properties %x)", id, props))
 		}
 	}
-	return strings.Join(names, ", ")
+	// The header is padded to a multiple of 4 bytes, CRC-32 included.
+	if extra := hlen - (p+4+3)&^3; extra > 0 {
+		odd = append(odd, fmt.Sprintf("%d bytes of padding beyond alignment", extra))
+	}
+	bh.filters = strings.Join(names, ", ")
+	bh.odd = strings.Join(odd, ", ")
+	return bh, true
 }
 
 func lzma2DictSize(b byte) uint64 {

@@ -80,9 +80,12 @@ type zstdFrame struct {
 	skipID      byte
 	skipSize    uint32
 	windowSize  uint64
-	contentSize int64 // -1: not declared
+	single      bool
+	unusedBit   bool
+	contentSize uint64
+	fcsSize     int // 0: not declared
 	dictID      uint32
-	hasDictID   bool
+	didSize     int // 0: none
 	checksum    bool
 	blocks      int
 }
@@ -90,7 +93,7 @@ type zstdFrame struct {
 // walkZstdFrame walks the frame at off. ok is false when no frame (of
 // either kind) starts there.
 func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
-	f = zstdFrame{frameSpan: frameSpan{off: off, end: off}, contentSize: -1}
+	f = zstdFrame{frameSpan: frameSpan{off: off, end: off}}
 	b, err := pr.at(off, 4)
 	if err != nil {
 		return f, false
@@ -109,6 +112,9 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 			f.err = formatErr(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
 			f.end = size
 		}
+		f.headerLen = 8
+		f.addPart(off, 8, "header")
+		f.addPart(off+8, f.end-off-8, "content")
 		return f, true
 	}
 	if binary.LittleEndian.Uint32(b) != zstdMagic {
@@ -130,6 +136,9 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 		return fail(off+4, "frame header descriptor 0x%02x: reserved bit set", fhd)
 	}
 	single := fhd&0x20 != 0
+	f.single = single
+	// Decoders ignore the unused bit: it shows when set.
+	f.unusedBit = fhd&0x10 != 0
 	f.checksum = fhd&0x04 != 0
 	need := 1
 	if !single {
@@ -154,7 +163,7 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 	if didSize > 0 {
 		var id [4]byte
 		copy(id[:], h[p:p+didSize])
-		f.dictID, f.hasDictID = binary.LittleEndian.Uint32(id[:]), true
+		f.dictID, f.didSize = binary.LittleEndian.Uint32(id[:]), didSize
 		p += didSize
 	}
 	if fcsSize > 0 {
@@ -165,14 +174,14 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 			fcs += 256
 		}
 		p += fcsSize
-		if fcs <= 1<<62 {
-			f.contentSize = int64(fcs)
-		}
+		f.contentSize, f.fcsSize = fcs, fcsSize
 		if single {
 			f.windowSize = fcs
 		}
 	}
 	pos := off + 4 + int64(p)
+	f.headerLen = 4 + int64(p)
+	f.addPart(off, f.headerLen, "header")
 	for {
 		bh, err := pr.at(pos, 3)
 		if err != nil {
@@ -194,15 +203,18 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 			return fail(pos, "block of %d bytes cut by the end of input", adv)
 		}
 		f.blocks++
+		f.blockParts(f.blocks, pos, 3, [4]string{"raw data", "RLE byte", "compressed data"}[typ], adv, 0)
 		pos += 3 + adv
 		if last {
 			break
 		}
 	}
+	f.endBlocks(f.blocks, pos)
 	if f.checksum {
 		if pos+4 > size {
 			return fail(pos, "content checksum cut by the end of input")
 		}
+		f.addPart(pos, 4, "content checksum")
 		pos += 4
 	}
 	f.end = pos
@@ -264,7 +276,7 @@ func (f *zstdFrame) fields() []Field {
 	add := func(name, format string, args ...any) {
 		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
-	if f.contentSize >= 0 {
+	if f.fcsSize > 0 {
 		add("content size", "%d", f.contentSize)
 	}
 	add("window size", "%s", sizeString(f.windowSize))
@@ -273,11 +285,42 @@ func (f *zstdFrame) fields() []Field {
 	} else {
 		add("checksum", "none")
 	}
-	if f.hasDictID {
+	if f.didSize > 0 {
 		add("dictionary id", "%d", f.dictID)
 	}
 	add("blocks", "%d", f.blocks)
+	// What the header spells otherwise than the zstd library would for
+	// the same values shows, so that no header bit goes unseen.
+	if f.single {
+		add("single segment", "yes")
+	}
+	if f.unusedBit {
+		add("header descriptor unused bit", "set")
+	}
+	if f.fcsSize > 0 && f.fcsSize != zstdFieldSize(f.contentSize, f.single, []uint64{256, 65536 + 256, 1 << 32}) {
+		add("content size field", "%d bytes", f.fcsSize)
+	}
+	if f.didSize > 0 && f.didSize != zstdFieldSize(uint64(f.dictID), true, []uint64{256, 65536}) {
+		add("dictionary id field", "%d bytes", f.didSize)
+	}
 	return fs
+}
+
+// zstdFieldSize is the size the zstd library gives a header field of
+// value v: the smallest whose range, bounded by limits, holds it.
+func zstdFieldSize(v uint64, oneByte bool, limits []uint64) int {
+	sizes := []int{1, 2, 4, 8}
+	if len(limits) == 2 {
+		sizes = []int{1, 2, 4}
+	}
+	i := 0
+	for i < len(limits) && v >= limits[i] {
+		i++
+	}
+	if i == 0 && !oneByte {
+		return 2
+	}
+	return sizes[i]
 }
 
 var zstdDecoders = sync.Pool{New: func() any {
@@ -312,7 +355,7 @@ type zstdStream struct {
 
 func newZstdStream(r io.ReaderAt, pr *peekReader, size int64) *zstdStream {
 	s := &zstdStream{}
-	s.framedStream = newFramedStream(s, r, pr, size)
+	s.framedStream = newFramedStream(layerZstd, s, r, pr, size)
 	return s
 }
 

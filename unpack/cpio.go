@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 )
@@ -82,6 +83,7 @@ func cpioMagic(b []byte) (cpioKind, bool) {
 type cpioHeader struct {
 	kind                 cpioKind
 	off                  int64 // of the header
+	hdrLen               int64
 	ino, mode, uid, gid  uint64
 	nlink                uint64
 	mtime                int64
@@ -89,12 +91,15 @@ type cpioHeader struct {
 	devMajor, devMinor   uint64
 	rdevMajor, rdevMinor uint64
 	check                uint64
+	nameSize             int64
 	rawName              string
+	nameTail             []byte // what follows a NUL inside the name
 	named                bool   // the name was read (an error after it is the member's)
 	nameErr              string // the name is not NUL-terminated, ...
+	spelling             string // hex fields not spelled as GNU cpio and the kernel's gen_init_cpio do
 	dataOff              int64
 	next                 int64  // the next header
-	padding              []byte // non-zero padding bytes after the name or the data
+	namePad, dataPad     []byte // the padding after the name and after the data, when not all zero
 }
 
 func (h *cpioHeader) isTrailer() bool { return h.rawName == cpioTrailer }
@@ -117,6 +122,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 	if kind == cpioODC {
 		hdrLen = cpioODCHeader
 	}
+	h.hdrLen = int64(hdrLen)
 	b, err = pr.at(off, hdrLen)
 	if err != nil {
 		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
@@ -147,6 +153,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 		var mtime, fsize uint64
 		vals := []*uint64{&h.ino, &h.mode, &h.uid, &h.gid, &h.nlink, &mtime, &fsize, &h.devMajor, &h.devMinor, &h.rdevMajor, &h.rdevMinor, &nameSize, &h.check}
 		names := []string{"ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor", "rdevminor", "namesize", "check"}
+		var spelled []string
 		for i, v := range vals {
 			p := 6 + 8*i
 			x, ok := parseCpioNumber(b[p:p+8], 16)
@@ -154,7 +161,13 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 				bad = fmt.Sprintf("field %s %q is not hexadecimal", names[i], b[p:p+8])
 			}
 			*v = x
+			// Upper and lower case read alike: a field spelled in lower
+			// case shows, so that no header byte goes unseen.
+			if bytes.ContainsAny(b[p:p+8], "abcdef") {
+				spelled = append(spelled, fmt.Sprintf("%s %s", names[i], b[p:p+8]))
+			}
 		}
+		h.spelling = strings.Join(spelled, ", ")
 		h.mtime, h.fileSize = int64(mtime), int64(fsize)
 	}
 	if bad != "" {
@@ -170,6 +183,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 	if nameSize > cpioMaxName {
 		return h, formatErr(layerCpio, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
 	}
+	h.nameSize = int64(nameSize)
 	h.dataOff = nameOff + int64(nameSize)
 	if kind != cpioODC {
 		h.dataOff = align4(h.dataOff)
@@ -185,10 +199,11 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 	} else {
 		if i != len(name)-1 {
 			h.nameErr = fmt.Sprintf("the name has a NUL at byte %d of %d", i, len(name))
+			h.nameTail = bytes.Clone(name[i+1:])
 		}
 		h.rawName = string(name[:i])
 	}
-	h.padding = appendNonZero(h.padding, nb[nameSize:])
+	h.namePad = appendNonZero(nil, nb[nameSize:])
 	h.named = true
 	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
 		return h, formatErr(layerCpio, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
@@ -198,7 +213,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 		h.next = align4(h.next)
 		if h.next > h.dataOff+h.fileSize {
 			pad, _ := pr.at(h.dataOff+h.fileSize, int(h.next-h.dataOff-h.fileSize))
-			h.padding = appendNonZero(h.padding, pad)
+			h.dataPad = appendNonZero(nil, pad)
 		}
 		h.next = min(h.next, size)
 	}
@@ -207,7 +222,8 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 
 func align4(n int64) int64 { return (n + 3) &^ 3 }
 
-// appendNonZero appends b to dst when any byte of b is not zero.
+// appendNonZero appends b to dst when any byte of b is not zero (a copy:
+// b may be a peekReader's buffer).
 func appendNonZero(dst, b []byte) []byte {
 	for _, c := range b {
 		if c != 0 {
@@ -340,6 +356,10 @@ type cpioMember struct {
 }
 
 // OpenCpio reads a cpio archive (newc, crc or odc) up to its trailer.
+// Every byte of it is accounted for: member headers, names and data are
+// fields and content of the tree's nodes, the trailer is the record
+// "[trailer]", what follows it a field or "[trailing bytes]", and what no
+// member reaches (after a damaged header) shows in "[unclaimed bytes]".
 func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
@@ -353,7 +373,10 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	root.AddField("format", "%s", cpioKindNames[kind])
 	tree := newCpioTree()
 	pr := newPeekReader(r, size)
+	lay := newCpioLayout(r, size)
+	claims := &lay.claims
 	var members []cpioMember
+	var trailer *Node
 	off := int64(0)
 	end := int64(-1)
 	for {
@@ -366,8 +389,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 			if h.named {
 				// The member is named: the error is its own, and the
 				// archive is not read past it.
-				n, _ := cpioMemberNode(r, tree, &h, err)
-				n.Err = err
+				cpioMemberNode(r, tree, &h, kind, err, lay)
 				root.Err = formatErr(layerCpio, off, "archive not read past the member at %d (%q)", off, h.rawName)
 			} else {
 				root.Err = err
@@ -375,10 +397,12 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 			break
 		}
 		if h.isTrailer() {
+			trailer = &Node{Name: "[trailer]", Type: TypeRecord, Layer: layerCpio, Offset: h.off}
+			cpioHeaderFields(r, trailer, &h, kind, nil, "", lay)
 			end = h.next
 			break
 		}
-		n, path := cpioMemberNode(r, tree, &h, nil)
+		n, path := cpioMemberNode(r, tree, &h, kind, nil, lay)
 		members = append(members, cpioMember{h: h, node: n, path: path})
 		off = h.next
 		if off >= size {
@@ -391,8 +415,29 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if end >= 0 {
 		root.AddField("archive size", "%d", end)
 		addTrailing(root, layerCpio, r, end, size)
+		if _, zeros := root.Field("padding"); zeros {
+			claims.Add(end, size-end, "zero padding after the trailer")
+		} else {
+			claims.Add(end, size-end, "trailing bytes")
+		}
 	}
 	root.Children = append(root.Children, tree.root)
+	if trailer != nil {
+		root.Children = append(root.Children, trailer)
+	}
+	if un := claims.Unclaimed(size); len(un) > 0 {
+		// Bytes no member reached (after a damaged header, or a symlink
+		// target too long to read): compared as they are.
+		claims.Add(0, 0, "")
+		root.Children = append(root.Children, &Node{
+			Name:   "[unclaimed bytes]",
+			Type:   TypeRecord,
+			Layer:  layerCpio,
+			Offset: 0,
+			Data:   NewMaskedData(r, size, un),
+		})
+	}
+	root.Layout = claims
 	root.Sort()
 	return root, nil
 }
@@ -400,7 +445,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 // cpioMemberNode makes the node of a member and puts it in the tree.
 // When broken is set, the member's data cannot be read: it gets fields but
 // no data.
-func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, broken error) (*Node, string) {
+func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*Node, string) {
 	comps := cpioNormalize(h.rawName)
 	path := strings.Join(comps, "/")
 	typ := modeType(uint32(h.mode))
@@ -436,27 +481,54 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, broken error) (*N
 		n.Type = typ
 	}
 	n.Offset = h.off
+	raw := ""
+	if h.rawName != path {
+		raw = h.rawName
+	}
+	cpioHeaderFields(r, n, h, kind, broken, raw, lay)
+	return n, path
+}
 
+// cpioHeaderFields gives n the fields and data of the member h, and
+// claims the bytes they show. raw is the member's name where the tree
+// does not spell it, kind the archive's format.
+func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
+	typ := modeType(uint32(h.mode))
+	if n.Type == TypeRecord {
+		// The trailer: its mode is no file's.
+		typ = TypeRecord
+	}
 	n.AddField("mode", "%s", modeString(uint32(h.mode)))
+	if t := h.mode & 0o170000; !cpioKnownType(t) {
+		n.AddField("file type bits", "0%06o", t)
+	}
 	n.AddField("uid", "%d", h.uid)
 	n.AddField("gid", "%d", h.gid)
 	n.AddField("nlink", "%d", h.nlink)
 	n.AddField("inode", "%d", h.ino)
 	n.AddField("dev", "%d,%d", h.devMajor, h.devMinor)
-	if typ == TypeCharDevice || typ == TypeBlockDevice {
+	if typ == TypeCharDevice || typ == TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
 		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
 	}
 	n.AddField("size", "%d", h.fileSize)
 	n.AddField("mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
+	if h.kind != kind {
+		n.AddField("format", "%s", cpioKindNames[h.kind])
+	}
+	lay.member(h.off)
+	lay.claim(h.off, h.dataOff-h.off) // header, name and the padding after it
 	data := io.NewSectionReader(r, h.dataOff, h.fileSize)
+	shown := true
 	switch {
 	case broken != nil:
+		shown = false
 	case typ == TypeFile:
 		n.Data = data
 		n.Offset = h.dataOff
 	case typ == TypeSymlink:
 		if h.fileSize > cpioMaxLink {
 			n.Err = formatErr(layerCpio, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
+			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
 			if err := readFull(r, b, h.dataOff, layerCpio, "symlink target"); err != nil {
@@ -465,16 +537,20 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, broken error) (*N
 			n.AddField("link target", "%s", b)
 		}
 	case h.fileSize > 0:
-		// A directory or device with data: the kernel ignores it, a
-		// comparison should not.
+		// A directory, device or trailer with data: the kernel ignores
+		// it, a comparison should not.
 		n.Data = data
 	}
-	if raw := h.rawName; raw != path {
+	if raw != "" {
 		n.AddField("name", "%s", quoteIfNeeded(raw))
 	}
-	if h.kind == cpioCRC {
+	if shown {
+		lay.claim(h.dataOff, h.next-h.dataOff) // data and the padding after it
+	}
+	if h.kind == cpioCRC || h.check != 0 {
+		// newc and odc have no checksum: a value there is odd and shows.
 		n.AddField("check", "0x%08x", h.check)
-		if typ == TypeFile && broken == nil {
+		if h.kind == cpioCRC && typ == TypeFile && broken == nil {
 			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
 				n.Err = err
 			} else if uint64(sum) != h.check {
@@ -482,13 +558,36 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, broken error) (*N
 			}
 		}
 	}
-	if len(h.padding) > 0 {
-		n.AddField("padding", "%x", h.padding)
+	if h.spelling != "" {
+		n.AddField("lower-case hex", "%s", h.spelling)
 	}
-	if h.nameErr != "" && n.Err == nil {
+	if len(h.namePad) > 0 {
+		n.AddField("padding after name", "%x", h.namePad)
+	}
+	if len(h.dataPad) > 0 {
+		n.AddField("padding after data", "%x", h.dataPad)
+	}
+	if len(h.nameTail) > 0 {
+		n.AddField("name bytes after NUL", "%x", h.nameTail)
+	}
+	switch {
+	case broken != nil && h.nameErr != "":
+		n.Err = &FormatError{Layer: layerCpio, Offset: h.off, Msg: h.nameErr, Err: broken}
+	case broken != nil:
+		n.Err = broken
+	case h.nameErr != "" && n.Err == nil:
 		n.Err = formatErr(layerCpio, h.off, "%s", h.nameErr)
 	}
-	return n, path
+}
+
+// cpioKnownType reports whether the file type bits of a mode are those of
+// a known type; modeString shows any other as "?".
+func cpioKnownType(t uint64) bool {
+	switch t {
+	case 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000, 0o100000:
+		return true
+	}
+	return false
 }
 
 // cpioSum is the crc format's checksum: the sum of the data bytes.
@@ -545,4 +644,52 @@ func linkCpioHardLinks(members []cpioMember) {
 			}
 		}
 	}
+}
+
+// cpioLayout claims the bytes of an archive's members through one Namer,
+// keeping only where each member starts: a million members cost eight
+// bytes each, and a member's parts are named only when a difference in
+// them is reported, from its header read again.
+type cpioLayout struct {
+	claims Claims
+	namer  Namer
+	r      io.ReaderAt
+	size   int64
+	starts []int64 // offsets of the members' headers, in order
+}
+
+func newCpioLayout(r io.ReaderAt, size int64) *cpioLayout {
+	l := &cpioLayout{r: r, size: size}
+	l.namer.Name = l.name
+	return l
+}
+
+// member records a member whose header starts at off.
+func (l *cpioLayout) member(off int64) { l.starts = append(l.starts, off) }
+
+// claim claims [off, off+n) for the member last recorded.
+func (l *cpioLayout) claim(off, n int64) { l.claims.AddNamed(off, n, &l.namer) }
+
+// name names the part of a member that holds the byte at off.
+func (l *cpioLayout) name(off int64) string {
+	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off }) - 1
+	if i < 0 {
+		return "cpio archive"
+	}
+	h, err := readCpioHeader(newPeekReader(l.r, l.size), l.starts[i], l.size)
+	if err != nil && !h.named {
+		return fmt.Sprintf("member header at byte %d", l.starts[i])
+	}
+	what := quoteIfNeeded(h.rawName)
+	switch {
+	case off < h.off+h.hdrLen:
+		return "header of member " + what
+	case off < h.off+h.hdrLen+h.nameSize:
+		return "name of member " + what
+	case off < h.dataOff:
+		return "padding after the name of member " + what
+	case off < h.dataOff+h.fileSize:
+		return "data of member " + what
+	}
+	return "padding after the data of member " + what
 }

@@ -253,7 +253,13 @@ func TestCpioPaddingAndTrailing(t *testing.T) {
 		i++
 	}
 	bad[i+1] = 'Z' // after the data byte "a"
-	wantField(t, cpioTreeNode(t, openCpioBytes(t, bad), "/f"), "padding", "5a0000")
+	wantField(t, cpioTreeNode(t, openCpioBytes(t, bad), "/f"), "padding after data", "5a0000")
+	// So is non-zero padding after the name, apart from the data's.
+	bad = newcArchive("070701", cpioEntry{name: "fg", mode: 0o100644, data: "a"})
+	bad[bytes.Index(bad, []byte("fg\x00"))+4] = 'Y' // 110 + 3 bytes: 3 of padding
+	f := cpioTreeNode(t, openCpioBytes(t, bad), "/fg")
+	wantField(t, f, "padding after name", "005900")
+	noField(t, f, "padding after data")
 }
 
 func TestCpioFixtureFormats(t *testing.T) {

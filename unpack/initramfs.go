@@ -106,6 +106,9 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		return nil, formatErr(layerInitramfs, 0, "no cpio archive at the start")
 	}
 	root := &Node{Type: TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
+	// Every byte is a segment's or zero padding that a field counts: the
+	// claims only name them.
+	var claims Claims
 	pr := newPeekReader(r, size)
 	pos := int64(0)
 	for pos < size {
@@ -150,11 +153,21 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		if z > 0 {
 			seg.AddField("padding", "%d zero bytes", z)
 		}
+		claims.Addf(pos, end-pos, "%s (%s)", seg.Name, formatOrUnknown(format))
+		claims.Addf(end, z, "zero padding after %s", seg.Name)
 		root.Children = append(root.Children, seg)
 		root.Order = append(root.Order, seg.Name)
 		pos = end + z
 	}
 	root.Fields = append([]Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
+	root.Layout = &claims
 	root.Sort()
 	return root, nil
+}
+
+func formatOrUnknown(format string) string {
+	if format == "" {
+		return "unknown"
+	}
+	return format
 }
