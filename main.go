@@ -195,7 +195,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for two per CPU (the result is the same)")
 	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
-	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory; 0 for half its free space at start")
+	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory, past which the comparison stops (exit 2); 0 for 4 GiB or half the free space, whichever is less")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
 	fs.BoolVar(&cfg.bisect, "bisect", false, "exit statuses for git bisect run: 0 identical (good), 1 different (bad), 125 could not compare (skip), 255 usage error (stop); implies -q")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -525,9 +525,14 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	// vanish however the process ends; Close releases them.
 	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed, MaxSpooled: cfg.maxSpooled}
 	if env.MaxSpooled == 0 {
-		// Bombs side by side must not fill the disk: what is free now,
-		// halved, leaves room for everything else on it.
-		env.MaxSpooled = max(freeSpace(env.TempDir)/2, minSpooled)
+		// Bombs side by side must not fill the disk, nor keep isodiff
+		// decompressing for minutes: far more than the initrds and
+		// compressed files of any OS image need, and never more than
+		// half of what is free.
+		env.MaxSpooled = defaultSpooled
+		if free := freeSpace(env.TempDir); free > 0 {
+			env.MaxSpooled = min(defaultSpooled, free/2)
+		}
 	}
 	defer env.Close()
 	cfg.opt.Env = env
@@ -540,6 +545,9 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	c := runComparison(cfg, pathA, pathB, env)
 	defer c.close()
 	writeHeapProfile(cfg, stderr)
+	if spoolLimit(env, stderr) {
+		return exitTrouble
+	}
 	if len(c.errs) > 0 {
 		// Errors quote paths and names from the images: escaped, never
 		// sent to the terminal as they are.
@@ -571,6 +579,17 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 		return exitDifferent
 	}
 	return exitSame
+}
+
+// spoolLimit reports, on one line, a comparison that needed more temporary
+// space than --max-spooled allows: where it stopped depends on the
+// schedule, so nothing of it is shown.
+func spoolLimit(env *unpack.Env, stderr io.Writer) bool {
+	if !env.SpoolLimitReached() {
+		return false
+	}
+	fmt.Fprintf(stderr, "isodiff: the comparison needs more than %d bytes of decompressed streams in %s (--max-spooled)\n", env.MaxSpooled, env.TempDir)
+	return true
 }
 
 // incomplete reports the entries that could not be read for an I/O error,
@@ -619,6 +638,9 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 		return exitTrouble
 	}
 	m := final.(ui.Model)
+	if spoolLimit(env, stderr) {
+		return exitTrouble
+	}
 	if err := m.Err(); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "isodiff: %s\n", ui.Clean(line))

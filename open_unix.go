@@ -16,9 +16,9 @@ func openNonBlocking(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
-// minSpooled is the spool limit when the free space of the temporary
-// directory cannot be told: enough for any initrd.
-const minSpooled = 1 << 30
+// defaultSpooled is the spool limit unless the temporary directory has
+// less than twice as much free.
+const defaultSpooled = 4 << 30
 
 // freeSpace is the space available to this user in dir, 0 when it cannot
 // be told (the directory is missing: spooling then fails and says so).

@@ -23,7 +23,10 @@ type Env struct {
 	// MaxSpooled caps the bytes spooled by all streams of the comparison
 	// together, this Env and every Env made from it by Sub, so that many
 	// bombs at once cannot fill the disk either; 0 for no cap beyond
-	// MaxDecompressed per stream.
+	// MaxDecompressed per stream. Reaching it makes the comparison
+	// incomplete (SpoolLimitReached) rather than cutting a stream: which
+	// stream would be cut where depends on the schedule, and a report must
+	// not.
 	MaxSpooled int64
 
 	mu     sync.Mutex
@@ -34,7 +37,8 @@ type Env struct {
 
 // spoolBudget counts what an Env and its Subs have spooled.
 type spoolBudget struct {
-	used atomic.Int64
+	used    atomic.Int64
+	reached atomic.Bool
 }
 
 func (e *Env) budget() *spoolBudget {
@@ -50,7 +54,16 @@ func (e *Env) budget() *spoolBudget {
 // made from it.
 func (e *Env) Spooled() int64 { return e.budget().used.Load() }
 
-// ErrTooLarge marks a stream cut at Env.MaxDecompressed or Env.MaxSpooled.
+// SpoolLimitReached reports whether a stream of this Env or of an Env made
+// from it needed more than MaxSpooled: the comparison is then incomplete.
+// Whether it happens does not depend on the schedule: the bytes spooled
+// add up to the same total in any order.
+func (e *Env) SpoolLimitReached() bool { return e.budget().reached.Load() }
+
+// ErrSpoolLimit marks a stream stopped at Env.MaxSpooled.
+var ErrSpoolLimit = errors.New("temporary space limit reached (--max-spooled)")
+
+// ErrTooLarge marks a stream cut at Env.MaxDecompressed.
 var ErrTooLarge = errors.New("decompressed size limit reached")
 
 // DefaultMaxDecompressed is generous: far beyond any real initrd or
@@ -76,10 +89,10 @@ func IsLocal(err error) bool {
 }
 
 // Spool copies a stream into a temporary file and returns random access to
-// what was written. When the stream exceeds MaxDecompressed, or what the
-// comparison may still spool (MaxSpooled), it returns the bytes up to the
-// limit and an error wrapping ErrTooLarge; on a read error, the bytes before
-// it and the error; when the temporary file cannot be made or written, a
+// what was written. When the stream exceeds MaxDecompressed, it returns the
+// bytes up to the limit and an error wrapping ErrTooLarge; on a read error,
+// the bytes before it and the error; when the temporary file cannot be made
+// or written, or the comparison has spooled MaxSpooled bytes, a
 // *LocalError.
 func (e *Env) Spool(src io.Reader) (Data, error) {
 	f, err := os.CreateTemp(e.TempDir, "stream-*")
@@ -103,7 +116,8 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 	case w.werr != nil:
 		return io.NewSectionReader(f, 0, n), &LocalError{Op: "writing a decompressed stream to " + e.TempDir, Err: w.werr}
 	case w.full:
-		return io.NewSectionReader(f, 0, n), fmt.Errorf("%w: the comparison has spooled %d bytes, its limit (--max-spooled)", ErrTooLarge, e.MaxSpooled)
+		e.budget().reached.Store(true)
+		return io.NewSectionReader(f, 0, n), &LocalError{Op: fmt.Sprintf("spooling more than %d bytes of decompressed streams", e.MaxSpooled), Err: ErrSpoolLimit}
 	}
 	if err == nil && n == limit {
 		var one [1]byte
