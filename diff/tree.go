@@ -281,7 +281,19 @@ func (n *Node) dropIdentical(from int) {
 // ContentIdentical reports whether n was unpacked and everything in it is
 // the same: what differs is the layer's own header or placement.
 func (n *Node) ContentIdentical() bool {
-	return n.Descended && n.State != Same && !n.LayoutOnly && (len(n.Children) > 0 || n.dropped > 0) && !n.childrenDiffer()
+	return n.Descended && n.State != Same && !n.LayoutOnly && (len(n.Children) > 0 || n.dropped > 0) && !n.childrenDiffer() && !n.childUnreadable()
+}
+
+// childUnreadable reports whether an entry below n could not be read
+// completely (a stream cut at a limit, a damaged member): what was
+// compared of it may be the same, but not all of it was.
+func (n *Node) childUnreadable() bool {
+	for _, c := range n.Children {
+		if c.Unreadable() || c.childUnreadable() {
+			return true
+		}
+	}
+	return false
 }
 
 // NameRespelled reports whether the pair's name is spelled differently.

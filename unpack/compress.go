@@ -108,6 +108,9 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 	case errors.Is(err, ErrTooLarge):
 		content.Err = &FormatError{Layer: layer, Offset: s.pos(),
 			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
+		// The fields were read as far as the decoder went, not to the
+		// end of the stream.
+		root.Err = formatErr(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
 	case errors.As(err, &fe):
 		content.Err = err
 	case data == nil:
