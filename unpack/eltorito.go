@@ -69,6 +69,9 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	platform := v[1]
 	root.AddField("platform", "%s", platformName(platform))
 	root.AddField("id string", "%s", quoteUnprintable(trimID(v[4:28])))
+	if !idPaddingZero(v[4:28]) {
+		root.AddField("id string (bytes)", "%x", v[4:28])
+	}
 	var sum uint16
 	for i := 0; i < catalogEntrySize; i += 2 {
 		sum += binary.LittleEndian.Uint16(v[i:])
@@ -113,6 +116,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	idx := 2
 	section := 0
 	final := false
+	lastHeader := -1 // catalog index of the last section header
 	for !final {
 		h, err := c.entry(idx)
 		if err != nil {
@@ -139,11 +143,19 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 			final = true
 			continue
 		}
+		lastHeader = idx
 		final = h[0] == entryHeaderFinal
 		section++
 		count := int(binary.LittleEndian.Uint16(h[2:]))
 		id := trimID(h[4:32])
 		hplatform := h[1]
+		if count == 0 {
+			// Its platform and ID show nowhere else.
+			root.AddField(fmt.Sprintf("section %d", section), "no entries, platform %s, id %s", platformName(hplatform), quoteUnprintable(id))
+		}
+		if !idPaddingZero(h[4:32]) {
+			root.AddField(fmt.Sprintf("section %d id (bytes)", section), "%x", h[4:32])
+		}
 		idx++
 		for k := 0; k < count; k++ {
 			e, err := c.entry(idx)
@@ -180,6 +192,11 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 				idx++
 			}
 		}
+	}
+	// A header 0x90 says another section follows; the last one must be
+	// 0x91 (a 0x91 before the end ends the catalog there).
+	if lastHeader >= 0 && c.buf[lastHeader*catalogEntrySize] != entryHeaderFinal {
+		root.AddField(fmt.Sprintf("section %d header", section), "0x%02x (last section)", c.buf[lastHeader*catalogEntrySize])
 	}
 	c.finish(root, idx)
 	return root
@@ -222,10 +239,11 @@ func (c *catalog) entry(i int) ([]byte, error) {
 	return c.buf[i*catalogEntrySize : end], nil
 }
 
-// finish claims the catalog sectors read and records nonzero bytes from
-// entry next on: claimed with the catalog, they must show somewhere.
+// finish claims the catalog entries read, up to entry next, and records
+// how many nonzero bytes follow them. Those are not decoded, so not
+// claimed: they are compared as they are.
 func (c *catalog) finish(root *Node, next int) {
-	c.claims.Add(c.start, int64(len(c.buf)), "El Torito boot catalog")
+	c.claims.Add(c.start, int64(min(next*catalogEntrySize, len(c.buf))), "El Torito boot catalog")
 	rest := c.buf[min(next*catalogEntrySize, len(c.buf)):]
 	nz := 0
 	for _, b := range rest {
@@ -323,7 +341,13 @@ func (c *catalog) addEntry(root *Node, e []byte, idx, section int, platform byte
 	}
 	n.Data = io.NewSectionReader(c.img, off, length)
 	n.AddField("image size", "%d", length)
-	c.claims.Addf(off, length, "El Torito %s boot image", name)
+	claimed := length
+	if isFile {
+		// An image that is a file is compared as that file: what it holds
+		// beyond the file's end is compared nowhere else.
+		claimed = min(length, fsize)
+	}
+	c.claims.Addf(off, claimed, "El Torito %s boot image", name)
 	return n
 }
 
@@ -380,6 +404,12 @@ func emulationName(b byte, isDefault bool) string {
 		}
 	}
 	return fmt.Sprintf("%s, %s (0x%02x)", s, strings.Join(flags, ", "), b)
+}
+
+// idPaddingZero says whether what trimID drops from b is all NUL, as
+// writers pad: padding of spaces, which trimID drops too, is shown apart.
+func idPaddingZero(b []byte) bool {
+	return bytesAllZero(b[len(trimID(b)):])
 }
 
 // trimID drops the NUL or space padding of an ID string.

@@ -22,10 +22,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 )
 
 // Directory record file flags (ECMA-119 9.1.6).
@@ -62,6 +65,7 @@ type dirRecord struct {
 	ident     []byte
 	sysUse    []byte // system use area (SUSP entries when Rock Ridge)
 	sysUseOff int64  // byte offset of sysUse in the image
+	raw       []byte // the whole record
 	err       error  // a both-endian mismatch and the like: the record is still usable
 }
 
@@ -79,7 +83,7 @@ func parseDirRecordAt(b []byte, off int64) (dirRecord, error) {
 	if idLen == 0 || 33+idLen > l {
 		return dirRecord{}, formatErr(isoLayer, off, "directory record of length %d with identifier length %d", l, idLen)
 	}
-	rec := dirRecord{off: off, length: l, xarLen: b[1], flags: b[25], unitSize: b[26], gapSize: b[27]}
+	rec := dirRecord{off: off, length: l, xarLen: b[1], flags: b[25], unitSize: b[26], gapSize: b[27], raw: b[:l]}
 	var e1, e2, e3 error
 	rec.lba, e1 = bothEndian32(b[2:10])
 	rec.size, e2 = bothEndian32(b[10:18])
@@ -181,7 +185,9 @@ func newTreeWalker(r io.ReaderAt, size int64, vi *volumeInfo, claims *Claims, na
 //   - joliet: when Rock Ridge names the files and a Joliet tree exists,
 //     "[Joliet tree]": that hierarchy as metadata only, each file's field
 //     "extent" naming the file of files at the same extent (so that a pure
-//     relayout does not show twice), or "LBA n"; nil otherwise;
+//     relayout does not show twice), or "LBA n"; when Joliet names the
+//     files, "[ISO 9660 tree]", the ISO 9660 hierarchy made the same way;
+//     nil otherwise;
 //   - pathTables: "[path tables]", one child per table, one field per
 //     directory, Err where a table disagrees with the hierarchy;
 //   - byExtent: the byte offset of each non-empty regular file's first
@@ -219,8 +225,13 @@ func readTrees(r io.ReaderAt, size int64, vi *volumeInfo, claims *Claims) (files
 		addISONames(files, primary)
 	}
 	byExtent = linkFiles(files)
-	if rr.used && jtree != nil {
-		joliet = jolietMetadata(jtree, files)
+	switch {
+	case rr.used && jtree != nil:
+		joliet = metadataTree(jtree, files, "[Joliet tree]")
+	case jtree != nil:
+		// Joliet names the files: the ISO 9660 records are shown beside
+		// them as the Joliet ones are beside Rock Ridge.
+		joliet = metadataTree(primary, files, "[ISO 9660 tree]")
 	}
 	var jdirs map[uint32]*dirMeta
 	if jw != nil {
@@ -235,14 +246,20 @@ func (w *treeWalker) walk(root dirRecord, rr rockRidgeRoot) *Node {
 	n := &Node{Name: "/", Type: TypeDir, Layer: isoLayer, Offset: int64(root.lba) * w.bs}
 	w.dirs[root.lba] = &dirMeta{named: true, parent: root.lba}
 	visited := map[uint32]bool{}
-	w.readDir(n, root, "/", 0, visited, true, rr)
+	w.readDir(n, root, "/", 0, visited, true, rr, nil, nil)
 	return n
 }
 
 // readDir reads the directory whose extent rec describes into n, then the
 // directories below it. isRoot marks the root, whose "." record carries the
 // attributes of the root itself (and the SUSP SP and ER entries).
-func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, visited map[uint32]bool, isRoot bool, rr rockRidgeRoot) {
+//
+// The "." and ".." records repeat what other records say: "." the record
+// naming this directory in its parent (self), ".." the parent's "."
+// (parentDot; the root's ".." repeats its own "."; a Joliet ".." as
+// libisofs writes it, this directory's own "."). Each is shown as a field
+// only where it does not.
+func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, visited map[uint32]bool, isRoot bool, rr rockRidgeRoot, self, parentDot *recordView) {
 	if visited[rec.lba] {
 		n.Err = formatErr(isoLayer, int64(rec.lba)*w.bs, "directory loop: extent %d is already a directory above or elsewhere in the tree", rec.lba)
 		return
@@ -259,38 +276,43 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 			return
 		}
 	}
-	recs, slack, perr := parseDirRecords(buf, start)
+	recs, pads, slack, perr := parseDirRecords(buf, start)
 	if n.Err == nil {
 		n.Err = perr
 	}
 	if w.dirs[rec.lba] == nil {
 		w.dirs[rec.lba] = &dirMeta{}
 	}
+	setErr := func(e error) {
+		if n.Err == nil {
+			n.Err = e
+		}
+	}
 
 	var groups [][]dirRecord
-	var dot *dirRecord
+	var dot, dotdot *dirRecord
 	for i := 0; i < len(recs); i++ {
 		rc := recs[i]
 		switch {
 		case rc.isDot():
-			if dot == nil {
-				dot = &recs[i]
-				if rc.lba != rec.lba && n.Err == nil {
-					n.Err = formatErr(isoLayer, rc.off, "\".\" record points to extent %d, not to its own extent %d", rc.lba, rec.lba)
-				}
+			if dot != nil {
+				// Not read, so left unclaimed.
+				setErr(formatErr(isoLayer, rc.off, "a second \".\" record"))
+				continue
 			}
-			if w.names == namesRockRidge && !(isRoot && dot == &recs[i]) {
-				// Only for the claims of its continuation areas (the
-				// root's "." is read by describeRoot).
-				w.suspEntries(rc, false, path)
+			dot = &recs[i]
+			if rc.lba != rec.lba {
+				setErr(formatErr(isoLayer, rc.off, "\".\" record points to extent %d, not to its own extent %d", rc.lba, rec.lba))
 			}
 			continue
 		case rc.isDotDot():
 			// Its extent is not checked: libisofs 1.5.4 points the ".."
 			// of every Joliet directory at the directory itself.
-			if w.names == namesRockRidge {
-				w.suspEntries(rc, false, path)
+			if dotdot != nil {
+				setErr(formatErr(isoLayer, rc.off, "a second \"..\" record"))
+				continue
 			}
+			dotdot = &recs[i]
 			continue
 		}
 		g := []dirRecord{rc}
@@ -301,15 +323,67 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 		}
 		groups = append(groups, g)
 	}
+	switch {
+	case dot == nil:
+		setErr(formatErr(isoLayer, start, "directory without a \".\" record"))
+	case dot != &recs[0]:
+		setErr(formatErr(isoLayer, dot.off, "the \".\" record is not the first of the directory"))
+	}
+	switch {
+	case dotdot == nil:
+		setErr(formatErr(isoLayer, start, "directory without a \"..\" record"))
+	case len(recs) < 2 || dotdot != &recs[1]:
+		setErr(formatErr(isoLayer, dotdot.off, "the \"..\" record is not the second of the directory"))
+	}
 
+	var dotView *recordView
 	if isRoot {
-		if dot == nil {
-			dot = &rec
+		d := dot
+		if d == nil {
+			d = &rec
 		}
-		w.describeRoot(n, *dot, rr, path)
+		ri := w.describeRoot(n, *d, rr, path)
+		dotView = &recordView{*d, &ri, true, "."}
+	} else if dot != nil {
+		ri := w.dotRockRidge(*dot, path)
+		setErr(ri.err)
+		dotView = &recordView{*dot, &ri, true, "."}
+		if !w.sameRecord(dotView, self) {
+			n.AddField("\".\" record", "%s", fieldsText(w.recordFields(*dotView)))
+		}
+	}
+	if dot != nil {
+		w.claims.Addf(dot.off, int64(dot.length), "%s directory %s: \".\" record", w.tree, path)
+	}
+	if dotdot != nil {
+		ri := w.dotRockRidge(*dotdot, path)
+		setErr(ri.err)
+		v := recordView{*dotdot, &ri, true, ".."}
+		if isRoot {
+			parentDot = dotView
+		}
+		// libisofs points every Joliet ".." at the directory itself:
+		// what it writes is what shows nothing, and either convention is
+		// shown by name where the other is expected.
+		usual, other, otherName := parentDot, dotView, "same as \".\""
+		if w.names == namesJoliet {
+			usual, other, otherName = dotView, parentDot, "same as the parent's \".\""
+		}
+		switch {
+		case w.sameRecord(&v, usual):
+		case w.sameRecord(&v, other):
+			n.AddField("\"..\" record", "%s", otherName)
+		default:
+			n.AddField("\"..\" record", "%s", fieldsText(w.recordFields(v)))
+		}
+		w.claims.Addf(dotdot.off, int64(dotdot.length), "%s directory %s: \"..\" record", w.tree, path)
 	}
 	if slack != "" {
 		n.AddField("unused bytes", "%s", slack)
+	}
+	// The padding is decoded: "unused bytes" shows whatever is not zero.
+	for _, p := range pads {
+		w.claims.Addf(p.Start, p.Len(), "%s directory %s: padding after the last record of a sector", w.tree, path)
 	}
 
 	used := map[string]int{}
@@ -323,7 +397,7 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 			n.Err = formatErr(isoLayer, g[0].off, "more than %d entries: the rest of the image is not read", maxNodes)
 			break
 		}
-		c, sub, skip := w.entryNode(g, path)
+		c, sub, own, skip := w.entryNode(g, path)
 		if g[0].flags&flagDir != 0 {
 			m := w.dirs[g[0].lba]
 			if m == nil {
@@ -335,6 +409,8 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 			}
 		}
 		if skip {
+			// A relocated directory's record (RE) is read where its CL
+			// record points; its own bytes are left unclaimed.
 			continue
 		}
 		base := c.Name
@@ -345,25 +421,119 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 				c.Err = formatErr(isoLayer, g[0].off, "a second entry named %q in this directory", base)
 			}
 		}
+		for _, rc := range g {
+			w.claims.Addf(rc.off, int64(rc.length), "%s directory record of %s", w.tree, joinPath(path, c.Name))
+		}
 		n.Children = append(n.Children, c)
 		n.Order = append(n.Order, c.Name)
 		if sub != nil {
-			w.readDir(c, *sub, joinPath(path, c.Name), depth+1, visited, false, rr)
+			w.readDir(c, *sub, joinPath(path, c.Name), depth+1, visited, false, rr, own, dotView)
 		}
 	}
 }
 
+// dotRockRidge reads the Rock Ridge entries of a "." or ".." record (none
+// outside a Rock Ridge tree).
+func (w *treeWalker) dotRockRidge(rec dirRecord, path string) rrInfo {
+	if w.names != namesRockRidge {
+		return rrInfo{}
+	}
+	return w.rockRidge(rec, false, path)
+}
+
+// recordView is a record with what its Rock Ridge entries say, as the
+// "." and ".." records and the further records of a multi-extent file are
+// compared by, and shown by where they differ. withName includes a Rock
+// Ridge name other than usualName (the "." or ".." that RRIP 1.12 writers
+// give those records): only an entry's own record is named otherwise.
+type recordView struct {
+	rec       dirRecord
+	ri        *rrInfo
+	withName  bool
+	usualName string
+}
+
+// sameRecord says whether v and o show the same fields (recordFields),
+// without formatting them: the record's fixed part, its padding byte, its
+// system use area where it is not read as Rock Ridge, and what Rock Ridge
+// says.
+func (w *treeWalker) sameRecord(v, o *recordView) bool {
+	if v == nil || o == nil {
+		return false
+	}
+	a, b := v.rec, o.rec
+	if !bytes.Equal(a.raw[1:32], b.raw[1:32]) || a.padByte() != b.padByte() || w.names != namesRockRidge && !bytes.Equal(a.sysUse, b.sysUse) {
+		return false
+	}
+	x, y := v.ri, o.ri
+	return v.shownName() == o.shownName() &&
+		x.hasMode == y.hasMode && x.mode == y.mode && x.nlink == y.nlink && x.uid == y.uid && x.gid == y.gid &&
+		x.hasIno == y.hasIno && x.ino == y.ino && x.rdev == y.rdev &&
+		x.hasLink == y.hasLink && x.link == y.link && maps.Equal(x.times, y.times) &&
+		x.hasChildLink == y.hasChildLink && x.childLink == y.childLink && x.relocated == y.relocated &&
+		slices.Equal(x.extra, y.extra)
+}
+
+// shownName is the name recordFields shows, "" for none.
+func (v *recordView) shownName() string {
+	if v.withName && v.ri.hasName && v.ri.name != v.usualName {
+		return "name " + v.ri.name
+	}
+	return ""
+}
+
+// padByte is the byte after an even-length identifier, 0 if none.
+func (rec *dirRecord) padByte() byte {
+	if pad := 33 + len(rec.ident); len(rec.ident)%2 == 0 && pad < len(rec.raw) {
+		return rec.raw[pad]
+	}
+	return 0
+}
+
+// recordFields lists the fields of v's record apart from its name.
+func (w *treeWalker) recordFields(v recordView) []Field {
+	rec, ri := v.rec, v.ri
+	t := &Node{}
+	ri.addAttrFields(t)
+	t.AddField("size", "%d", rec.size)
+	ri.addTimeFields(t)
+	t.AddField("record time", "%s", recordTime(rec.recTime))
+	if ri.hasLink {
+		t.AddField("link target", "%s", ri.link)
+	}
+	if v.shownName() != "" {
+		t.AddField("name", "%s", quoteIfNeeded(ri.name))
+	}
+	if ri.hasChildLink {
+		t.AddField("child link", "%d", ri.childLink)
+	}
+	if ri.relocated {
+		t.AddField("relocated", "yes")
+	}
+	t.AddField("lba", "%d", rec.lba)
+	t.AddField("flags", "0x%02x", rec.flags)
+	w.addRecordExtras(t, rec)
+	ri.addExtraFields(t)
+	return t.Fields
+}
+
+// fieldsText shows a list of fields as one value.
+func fieldsText(fields []Field) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = f.Name + " " + f.Value
+	}
+	return strings.Join(parts, "; ")
+}
+
 // readExtent reads a directory's extent (at most maxDirRead bytes, never
-// past the end of the image) and claims it.
+// past the end of the image). Its records and padding are claimed as they
+// are decoded.
 func (w *treeWalker) readExtent(rec dirRecord, path string) ([]byte, int64, error) {
 	start := (int64(rec.lba) + int64(rec.xarLen)) * w.bs
 	length := int64(rec.size)
 	if start >= w.size {
 		return nil, start, formatErr(isoLayer, start, "directory extent %d starts past the end of the image", rec.lba)
-	}
-	w.claims.Addf(start, min(length, w.size-start), "%s directory %s", w.tree, path)
-	if rec.xarLen > 0 {
-		w.claims.Addf(int64(rec.lba)*w.bs, int64(rec.xarLen)*w.bs, "%s extended attributes of %s", w.tree, path)
 	}
 	var err error
 	if length > maxDirRead {
@@ -386,17 +556,20 @@ func (w *treeWalker) readExtent(rec dirRecord, path string) ([]byte, int64, erro
 
 // parseDirRecords splits a directory extent into records. Records never
 // cross a 2048-byte sector; a zero length byte means the rest of the sector
-// is padding. slack describes non-zero bytes in that padding.
-func parseDirRecords(buf []byte, base int64) (recs []dirRecord, slack string, err error) {
+// is padding. pads are those padding ranges (image offsets) and slack
+// describes the non-zero bytes in them. After a broken record the rest of
+// its sector is neither a record nor padding.
+func parseDirRecords(buf []byte, base int64) (recs []dirRecord, pads []Range, slack string, err error) {
 	var slackParts []string
 	pos := 0
 	for pos < len(buf) {
 		sectorEnd := min((pos/isoSectorSize+1)*isoSectorSize, len(buf))
 		l := int(buf[pos])
 		if l == 0 {
-			if s := unusedBytes(buf[:sectorEnd], pos, sectorEnd); s != "" && len(slackParts) < 8 {
+			if s := unusedBytes(buf[:sectorEnd], pos, sectorEnd); s != "" {
 				slackParts = append(slackParts, s)
 			}
+			pads = append(pads, Range{base + int64(pos), base + int64(sectorEnd)})
 			pos = sectorEnd
 			continue
 		}
@@ -418,14 +591,15 @@ func parseDirRecords(buf []byte, base int64) (recs []dirRecord, slack string, er
 		recs = append(recs, rec)
 		pos += l
 	}
-	return recs, strings.Join(slackParts, ", "), err
+	return recs, pads, strings.Join(slackParts, ", "), err
 }
 
 // entryNode makes the node of one entry of a directory from its records
 // (more than one for a multi-extent file). sub is the directory record to
-// descend into, if the entry is a directory; skip says the entry is not
-// shown here (a Rock Ridge relocated directory, shown where CL points).
-func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dirRecord, skip bool) {
+// descend into, if the entry is a directory, and own what its "." record
+// must repeat; skip says the entry is not shown here (a Rock Ridge
+// relocated directory, shown where CL points).
+func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dirRecord, own *recordView, skip bool) {
 	first := g[0]
 	n = &Node{Layer: isoLayer, Type: TypeFile, Err: first.err}
 	setErr := func(e error) {
@@ -442,14 +616,22 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 	if w.names == namesRockRidge {
 		ri = w.rockRidge(first, false, dirPath)
 		if ri.relocated {
-			return nil, nil, true
+			return nil, nil, nil, true
 		}
 		setErr(ri.err)
 	}
 
+	var jolietIdent string
 	switch w.names {
 	case namesJoliet:
 		n.Name = jolietName(first.ident)
+		if !bytes.Equal(encodeUCS2(n.Name), first.ident) {
+			// A file version (";1") or bytes the name cannot show.
+			jolietIdent = quoteIfNeeded(decodeUCS2(first.ident))
+			if !ucs2Exact(first.ident) {
+				jolietIdent = fmt.Sprintf("%x", first.ident)
+			}
+		}
 	case namesRockRidge:
 		if ri.hasName {
 			n.Name = ri.name
@@ -513,10 +695,9 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 			setErr(formatErr(isoLayer, rc.off, "file extent %d of %d bytes runs past the end of the image", rc.lba, rc.size))
 			length = max(0, w.size-start)
 		}
+		// An extended attribute record before the content is not
+		// decoded, so not claimed.
 		w.claims.Addf(start, length, "%s file %s", w.tree, joinPath(dirPath, n.Name))
-		if rc.xarLen > 0 {
-			w.claims.Addf(int64(rc.lba)*w.bs, int64(rc.xarLen)*w.bs, "%s extended attributes of %s", w.tree, joinPath(dirPath, n.Name))
-		}
 		sections = append(sections, io.NewSectionReader(w.r, min(start, w.size), length))
 	}
 	n.Offset = (int64(first.lba) + int64(first.xarLen)) * w.bs
@@ -553,12 +734,49 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 	if w.names != namesJoliet {
 		n.AddField("iso name", "%s", quoteIfNeeded(string(first.ident)))
 	}
+	if jolietIdent != "" {
+		n.AddField("joliet identifier", "%s", jolietIdent)
+	}
 	if f := fileFlags(first.flags); f != "" {
 		n.AddField("file flags", "%s", f)
 	}
-	w.addRecordExtras(n, g)
+	if ri.hasChildLink {
+		// The placeholder record of a relocated directory: its own
+		// extent and size are not the directory's.
+		n.AddField("child link record", "LBA %d, size %d", first.lba, first.size)
+	}
+	w.addRecordExtras(n, first)
 	ri.addExtraFields(n)
-	return n, sub, false
+
+	// The further records of a multi-extent file repeat the first but
+	// for their extent, shown above.
+	for k, rc := range g[1:] {
+		var rci rrInfo
+		if w.names == namesRockRidge {
+			rci = w.rockRidge(rc, false, dirPath)
+			setErr(rci.err)
+		}
+		base := ri
+		if len(rc.sysUse) == 0 {
+			base = rrInfo{}
+		}
+		rm, fm := rc, first
+		rm.flags &^= flagMultiExtent
+		fm.flags &^= flagMultiExtent
+		if a, b := extentRecordFields(w.recordFields(recordView{rm, &rci, true, ""})), extentRecordFields(w.recordFields(recordView{fm, &base, true, ""})); !slices.Equal(a, b) {
+			n.AddField(fmt.Sprintf("extent %d record", k+2), "%s", fieldsText(a))
+		}
+	}
+	if sub != nil && !ri.hasChildLink {
+		own = &recordView{first, &ri, false, ""}
+	}
+	return n, sub, own, false
+}
+
+// extentRecordFields drops from the fields of a multi-extent file's record
+// its extent, which differs from record to record.
+func extentRecordFields(fields []Field) []Field {
+	return slices.DeleteFunc(fields, func(f Field) bool { return f.Name == "lba" || f.Name == "size" })
 }
 
 // recordOfExtent returns the "." record of the directory at extent lba:
@@ -584,9 +802,10 @@ func (w *treeWalker) recordOfExtent(lba uint32) (dirRecord, error) {
 }
 
 // addRecordExtras adds the fields for rarely used parts of a record, only
-// when they are used.
-func (w *treeWalker) addRecordExtras(n *Node, g []dirRecord) {
-	r := g[0]
+// when they are used: extended attributes, interleaving, another volume,
+// both-endian copies that differ, a padding byte that is not zero, and the
+// system use area of a tree that does not read it as Rock Ridge.
+func (w *treeWalker) addRecordExtras(n *Node, r dirRecord) {
 	if r.xarLen != 0 {
 		n.AddField("extended attribute length", "%d", r.xarLen)
 	}
@@ -599,10 +818,25 @@ func (w *treeWalker) addRecordExtras(n *Node, g []dirRecord) {
 	if r.volSeq != 1 {
 		n.AddField("volume sequence number", "%d", r.volSeq)
 	}
+	if len(r.raw) >= 33 {
+		_, e1 := bothEndian32(r.raw[2:10])
+		addBigEndianCopy(n, "lba", r.raw[2:10], e1)
+		_, e2 := bothEndian32(r.raw[10:18])
+		addBigEndianCopy(n, "size", r.raw[10:18], e2)
+		_, e3 := bothEndian16(r.raw[28:32])
+		addBigEndianCopy(n, "volume sequence number", r.raw[28:32], e3)
+		if pad := r.padByte(); pad != 0 {
+			n.AddField("identifier padding", "0x%02x", pad)
+		}
+	}
+	if w.names != namesRockRidge && len(r.sysUse) > 0 {
+		n.AddField("system use", "%x", r.sysUse)
+	}
 }
 
-// describeRoot sets the fields of the root from its "." record.
-func (w *treeWalker) describeRoot(n *Node, dot dirRecord, rr rockRidgeRoot, path string) {
+// describeRoot sets the fields of the root from its "." record, and
+// returns what its Rock Ridge entries say.
+func (w *treeWalker) describeRoot(n *Node, dot dirRecord, rr rockRidgeRoot, path string) rrInfo {
 	var ri rrInfo
 	if w.names == namesRockRidge {
 		ri = w.rockRidge(dot, true, path)
@@ -615,10 +849,17 @@ func (w *treeWalker) describeRoot(n *Node, dot dirRecord, rr rockRidgeRoot, path
 	ri.addTimeFields(n)
 	n.AddField("record time", "%s", recordTime(dot.recTime))
 	n.AddField("lba", "%d", dot.lba)
-	if f := fileFlags(dot.flags); f != "" {
+	f := fileFlags(dot.flags)
+	if dot.flags&flagDir == 0 {
+		f = strings.TrimPrefix(f+", no directory flag", ", ")
+	}
+	if dot.flags&flagMultiExtent != 0 {
+		f = strings.TrimPrefix(f+", multi-extent", ", ")
+	}
+	if f != "" {
 		n.AddField("file flags", "%s", f)
 	}
-	w.addRecordExtras(n, []dirRecord{dot})
+	w.addRecordExtras(n, dot)
 	if w.names == namesRockRidge {
 		if rr.skip != 0 {
 			n.AddField("SUSP skip", "%d", rr.skip)
@@ -632,6 +873,7 @@ func (w *treeWalker) describeRoot(n *Node, dot dirRecord, rr rockRidgeRoot, path
 		}
 	}
 	ri.addExtraFields(n)
+	return ri
 }
 
 // isoName is the name of a record by its ISO 9660 identifier: without the
@@ -652,6 +894,16 @@ func isoName(ident []byte, isDir bool) string {
 func jolietName(ident []byte) string {
 	s := decodeUCS2(ident)
 	return strings.TrimSuffix(s, ";1")
+}
+
+// encodeUCS2 encodes s as Joliet stores names: big-endian UTF-16.
+func encodeUCS2(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := make([]byte, 2*len(u))
+	for i, c := range u {
+		binary.BigEndian.PutUint16(b[2*i:], c)
+	}
+	return b
 }
 
 func isDigits(s string) bool {
@@ -719,7 +971,9 @@ func recordTime(b [7]byte) string {
 // formatTime shows a recorded time in RFC 3339 with the offset kept as
 // recorded, or "invalid" and the raw bytes when it is no date.
 func formatTime(year, month, day, hour, minute, sec, hundredths int, q int8, raw []byte) string {
-	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 || hundredths > 99 || q < -48 || q > 52 {
+	// A second of 60 would be shown as the next minute, the same as
+	// second 0 of it: it is no date either.
+	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 || hundredths > 99 || q < -48 || q > 52 {
 		return fmt.Sprintf("invalid (%x)", raw)
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, hundredths*10_000_000, time.FixedZone("", int(q)*15*60))
@@ -805,9 +1059,11 @@ func addISONames(files, primary *Node) {
 	})
 }
 
-// jolietMetadata turns the Joliet tree into "[Joliet tree]": no content,
-// and for each file the path of the file of files at the same extent.
-func jolietMetadata(jtree, files *Node) *Node {
+// metadataTree turns a tree that does not name the files (the Joliet tree
+// beside Rock Ridge, the ISO 9660 tree beside Joliet) into a tree of
+// metadata only, named name: no content, and for each file the path of the
+// file of files at the same extent ("extent"), in place of its LBA.
+func metadataTree(tree, files *Node, name string) *Node {
 	type key struct{ off, size int64 }
 	paths := map[key]string{}
 	walkFiles(files, "/", func(n *Node, path string) {
@@ -818,17 +1074,26 @@ func jolietMetadata(jtree, files *Node) *Node {
 			}
 		}
 	})
+	// The fields most often differing come first; every other one that
+	// the tree's records gave is kept after them, so that nothing its
+	// records say goes unshown.
+	first := []string{"size", "record time", "file flags", "extents"}
 	var conv func(n *Node)
 	conv = func(n *Node) {
 		old := n.Fields
 		lba, _ := n.Field("lba")
 		size, _ := n.Field("size")
 		n.Fields = nil
-		for _, name := range []string{"size", "record time", "file flags", "extents"} {
+		for _, name := range first {
 			for _, f := range old {
 				if f.Name == name {
 					n.Fields = append(n.Fields, f)
 				}
+			}
+		}
+		for _, f := range old {
+			if !slices.Contains(first, f.Name) && f.Name != "lba" && f.Name != "hard link of" {
+				n.Fields = append(n.Fields, f)
 			}
 		}
 		if n.Type == TypeFile {
@@ -847,9 +1112,9 @@ func jolietMetadata(jtree, files *Node) *Node {
 			conv(c)
 		}
 	}
-	conv(jtree)
-	jtree.Name = "[Joliet tree]"
-	return jtree
+	conv(tree)
+	tree.Name = name
+	return tree
 }
 
 // modeType is the node type of a POSIX file mode.
@@ -994,6 +1259,7 @@ type pathRecord struct {
 	lba    uint32
 	parent uint16
 	xar    uint8
+	pad    int // the padding byte after an odd-length identifier, -1 if none
 	off    int64
 }
 
@@ -1015,7 +1281,6 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 		n.Err = formatErr(isoLayer, start, "path table of %d bytes runs past the end of the image", length)
 		length = size - start
 	}
-	claims.Addf(start, length, "path table %s", ref.which)
 	buf := make([]byte, length)
 	if err := readFull(r, buf, start, isoLayer, "path table"); err != nil {
 		n.Err = err
@@ -1036,12 +1301,19 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 			}
 			break
 		}
-		recs = append(recs, pathRecord{
+		pr := pathRecord{
 			xar: buf[pos+1], lba: u32(buf[pos+2:]), parent: u16(buf[pos+6:]),
-			ident: buf[pos+8 : pos+8+l], off: start + int64(pos),
-		})
-		pos += 8 + l + l%2
+			ident: buf[pos+8 : pos+8+l], off: start + int64(pos), pad: -1,
+		}
+		if l%2 == 1 && pos+8+l < len(buf) {
+			pr.pad = int(buf[pos+8+l])
+		}
+		recs = append(recs, pr)
+		pos = min(pos+8+l+l%2, len(buf))
 	}
+	// Only the records read are decoded; the rest of a broken table is
+	// left to be compared as it is.
+	claims.Addf(start, int64(pos), "path table %s", ref.which)
 
 	// Paths by the table's own parent links. A parent must come earlier.
 	paths := make([]string, len(recs))
@@ -1072,6 +1344,12 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 		v := fmt.Sprintf("LBA %d", pr.lba)
 		if pr.xar != 0 {
 			v += fmt.Sprintf(", extended attributes %d", pr.xar)
+		}
+		if pr.pad > 0 {
+			v += fmt.Sprintf(", padding 0x%02x", pr.pad)
+		}
+		if ref.joliet && !ucs2Exact(pr.ident) {
+			v += fmt.Sprintf(", identifier %x", pr.ident)
 		}
 		n.AddField(p, "%s", v)
 

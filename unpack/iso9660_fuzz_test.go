@@ -76,12 +76,12 @@ func FuzzDirectoryRecords(f *testing.F) {
 		checkISOReaders(t, img)
 
 		// The parsers on their own.
-		recs, _, _ := parseDirRecords(data, rootLBA*isoSectorSize)
+		recs, _, _, _ := parseDirRecords(data, rootLBA*isoSectorSize)
 		for _, rec := range recs {
-			es, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, rec.sysUse, rec.sysUseOff, &Claims{}, nil, "fuzz")
+			es, _, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, rec.sysUse, rec.sysUseOff, rec.off, &Claims{}, nil, "fuzz")
 			_ = parseRockRidge(es)
 		}
-		es, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, data, rootLBA*isoSectorSize, nil, nil, "fuzz")
+		es, _, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, data, rootLBA*isoSectorSize, rootLBA*isoSectorSize, nil, nil, "fuzz")
 		_ = parseRockRidge(es)
 	})
 }

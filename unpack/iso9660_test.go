@@ -400,8 +400,13 @@ func TestParseRockRidgeEntries(t *testing.T) {
 				t.Errorf("extra %v", ri.extra)
 			}
 		}, false},
-		{"RR and PL ignored", at(suspE("RR", 0x81), suspE("PL", le32be32(3)...)), func(t *testing.T, ri rrInfo) {
-			if len(ri.extra) != 0 {
+		{"RR agreeing, PL", at(suspE("RR", 0x20), suspE("PL", le32be32(3)...)), func(t *testing.T, ri rrInfo) {
+			if want := []Field{{"parent link", "3"}}; !reflect.DeepEqual(ri.extra, want) {
+				t.Errorf("extra %v", ri.extra)
+			}
+		}, false},
+		{"RR disagreeing", at(suspE("RR", 0x81), suspE("PL", le32be32(3)...)), func(t *testing.T, ri rrInfo) {
+			if want := []Field{{"parent link", "3"}, {"SUSP RR", "v1 81"}}; !reflect.DeepEqual(ri.extra, want) {
 				t.Errorf("extra %v", ri.extra)
 			}
 		}, false},
@@ -450,7 +455,7 @@ func TestReadSUSP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c Claims
-			es, err := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, tt.area, 0, &c, nil, "x")
+			es, _, err := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, tt.area, 0, 0, &c, nil, "x")
 			var sigs []string
 			for _, e := range es {
 				sigs = append(sigs, e.sig)
@@ -523,8 +528,8 @@ func TestJolietNames(t *testing.T) {
 	vds, vi, files, joliet, pt, _, _ := openTestTrees(t, img)
 	checkNoErrs(t, files, "/")
 	checkNoErrs(t, pt, "[path tables]")
-	if joliet != nil {
-		t.Errorf("[Joliet tree] returned although Joliet names the files")
+	if joliet == nil || joliet.Name != "[ISO 9660 tree]" {
+		t.Errorf("the ISO 9660 records are not shown beside the Joliet names: %v", joliet)
 	}
 	if vi.jolietLevel != 3 || vi.jolietRoot == nil || vi.jolietRoot.lba != 23 {
 		t.Errorf("Joliet level %d root %+v", vi.jolietLevel, vi.jolietRoot)

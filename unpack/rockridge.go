@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -27,9 +28,12 @@ type suspEntry struct {
 // following continuation areas (CE) and claiming them. claims may be nil
 // (a look-ahead that must not claim twice), and so may budget. CE, ST and
 // PD entries are consumed here and not returned.
-func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff int64, claims *Claims, budget *readBudget, what string) ([]suspEntry, error) {
-	var entries []suspEntry
-	var err error
+//
+// odd holds, as fields, whatever of these bytes the entries do not account
+// for: bytes after the last entry other than the one zero byte that makes
+// the record (which starts at recOff) of even length, PD entries, and CE or
+// ST entries that are not as a writer makes them.
+func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64, claims *Claims, budget *readBudget, what string) (entries []suspEntry, odd []Field, err error) {
 	setErr := func(e error) {
 		if err == nil {
 			err = e
@@ -52,20 +56,45 @@ func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff int64, claims 
 			e := suspEntry{sig: string(cur[:2]), version: cur[3], data: cur[4:l], off: curOff}
 			switch e.sig {
 			case "ST":
+				if l != 4 || e.version != 1 {
+					break area // shown with the bytes after it
+				}
+				cur, curOff = cur[l:], curOff+int64(l)
 				break area
 			case "PD":
+				odd = addUniqueField(odd, "SUSP PD", fmt.Sprintf("v%d %x", e.version, e.data))
 			case "CE":
-				if len(e.data) < 24 {
+				switch {
+				case len(e.data) < 24:
 					setErr(formatErr(isoLayer, curOff, "SUSP CE entry of length %d, 28 needed", l))
-				} else if ce != nil {
+					odd = addUniqueField(odd, "SUSP CE", fmt.Sprintf("v%d %x", e.version, e.data))
+				case ce != nil:
 					setErr(formatErr(isoLayer, curOff, "a second SUSP CE entry in one area"))
-				} else {
+					odd = addUniqueField(odd, "SUSP CE", fmt.Sprintf("v%d %x", e.version, e.data))
+				default:
 					ce, ceOff = e.data, curOff
+					_, e1 := bothEndian32(ce[0:8])
+					_, e2 := bothEndian32(ce[8:16])
+					_, e3 := bothEndian32(ce[16:24])
+					if e.version != 1 || len(ce) != 24 || firstErr(e1, e2, e3) != nil {
+						odd = addUniqueField(odd, "SUSP CE", fmt.Sprintf("v%d %x", e.version, e.data))
+					}
 				}
 			default:
 				entries = append(entries, e)
 			}
 			cur, curOff = cur[l:], curOff+int64(l)
+		}
+		// The record's own area may end in one zero byte that makes the
+		// record's length even; a continuation area ends with its last
+		// entry.
+		padOK := hops == 0 && len(cur) == 1 && cur[0] == 0 && (curOff-recOff)%2 == 1
+		if len(cur) > 0 && !padOK {
+			name := "system use padding"
+			if hops > 0 {
+				name = "SUSP continuation area padding"
+			}
+			odd = addUniqueField(odd, name, fmt.Sprintf("@%d: %x", curOff, cur))
 		}
 		if ce == nil {
 			break
@@ -105,7 +134,27 @@ func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff int64, claims 
 		}
 		cur, curOff = buf, start
 	}
-	return entries, err
+	return entries, odd, err
+}
+
+// addUniqueField appends a field, numbering its name ("SUSP XY 2") when
+// fields already has one of that name: fields are told apart by name.
+func addUniqueField(fields []Field, name, value string) []Field {
+	n := name
+	for k := 2; ; k++ {
+		taken := false
+		for _, f := range fields {
+			if f.Name == n {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			break
+		}
+		n = fmt.Sprintf("%s %d", name, k)
+	}
+	return append(fields, Field{Name: n, Value: value})
 }
 
 // rockRidgeRoot is what the root's "." record says about the whole tree.
@@ -140,7 +189,7 @@ func detectRockRidge(r io.ReaderAt, size int64, vi *volumeInfo) rockRidgeRoot {
 		return rr
 	}
 	rr.skip = int(su[6])
-	entries, _ := readSUSP(r, size, vi.blockSize, su, dot.sysUseOff, nil, nil, "")
+	entries, _, _ := readSUSP(r, size, vi.blockSize, su, dot.sysUseOff, dot.off, nil, nil, "")
 	for _, e := range entries {
 		if rockRidgeSigs[e.sig] {
 			rr.used = true
@@ -169,7 +218,11 @@ func extensionRef(d []byte) (id, text string) {
 	id = string(d[4 : 4+li])
 	des := string(d[4+li : 4+li+ld])
 	src := string(d[4+li+ld : 4+li+ld+ls])
-	return id, fmt.Sprintf("%s version %d: %s; %s", quoteIfNeeded(id), d[3], quoteIfNeeded(des), quoteIfNeeded(src))
+	text = fmt.Sprintf("%s version %d: %s; %s", quoteIfNeeded(id), d[3], quoteIfNeeded(des), quoteIfNeeded(src))
+	if rest := d[4+li+ld+ls:]; len(rest) > 0 {
+		text += fmt.Sprintf("; then %x", rest)
+	}
+	return id, text
 }
 
 // rrInfo is what the Rock Ridge entries of one record say.
@@ -200,50 +253,103 @@ var timeFieldNames = [...]string{"creation time", "mtime", "atime", "ctime", "ba
 // root's "." record, whose SP entry is at the start: everywhere else the SP
 // skip length applies.
 func (w *treeWalker) rockRidge(rec dirRecord, rootDot bool, path string) rrInfo {
-	entries, err := w.suspEntries(rec, rootDot, path)
-	ri := parseRockRidge(entries)
+	entries, odd, err := w.suspEntries(rec, rootDot, path)
+	ri := parseRockRidgeEntries(entries, rootDot)
+	ri.extra = append(ri.extra, odd...)
 	if ri.err == nil {
 		ri.err = err
 	}
 	return ri
 }
 
-func (w *treeWalker) suspEntries(rec dirRecord, rootDot bool, path string) ([]suspEntry, error) {
+func (w *treeWalker) suspEntries(rec dirRecord, rootDot bool, path string) ([]suspEntry, []Field, error) {
 	area, off := rec.sysUse, rec.sysUseOff
-	if !rootDot {
+	var odd []Field
+	if !rootDot && w.suspSkip > 0 {
+		// The bytes SP says to skip are no entries; they are shown when
+		// they are not zero.
+		skipped := area[:min(w.suspSkip, len(area))]
+		if !allZero(skipped) {
+			odd = append(odd, Field{"SUSP skipped bytes", fmt.Sprintf("%x", skipped)})
+		}
 		if w.suspSkip >= len(area) {
-			return nil, nil
+			return nil, odd, nil
 		}
 		area, off = area[w.suspSkip:], off+int64(w.suspSkip)
 	}
-	return readSUSP(w.r, w.size, w.bs, area, off, w.claims, w.budget, w.tree+" "+path)
+	entries, more, err := readSUSP(w.r, w.size, w.bs, area, off, rec.off, w.claims, w.budget, w.tree+" "+path)
+	return entries, append(odd, more...), err
 }
 
 // parseRockRidge interprets SUSP entries as Rock Ridge.
-func parseRockRidge(entries []suspEntry) rrInfo {
+func parseRockRidge(entries []suspEntry) rrInfo { return parseRockRidgeEntries(entries, false) }
+
+// rrRecordFlags are the bits of an RR entry (RRIP 1.09) naming the
+// entries a record has.
+var rrRecordFlags = map[string]byte{"PX": 0x01, "PN": 0x02, "SL": 0x04, "NM": 0x08, "CL": 0x10, "PL": 0x20, "RE": 0x40, "TF": 0x80}
+
+// parseRockRidgeEntries interprets SUSP entries as Rock Ridge. rootDot
+// marks the entries of the root's "." record, where SP and ER belong.
+//
+// Every byte of every entry shows: what an entry is for goes into the
+// fields of rrInfo, and an entry that is not as a writer makes it (another
+// version, bytes beyond its data, both-endian copies that differ, flags
+// that are reserved or not followed, a second entry of a kind that is read
+// once) is also shown whole in extra, as "SUSP XY".
+func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 	var ri rrInfo
 	setErr := func(e error) {
 		if ri.err == nil {
 			ri.err = e
 		}
 	}
+	raw := func(e suspEntry) {
+		ri.extra = addUniqueField(ri.extra, "SUSP "+quoteIfNeeded(e.sig), fmt.Sprintf("v%d %x", e.version, e.data))
+	}
 	var name []byte
 	var nameDone bool
 	var link linkBuilder
-	unknown := map[string]int{}
-	for _, e := range entries {
+	var lastSL int
+	for i, e := range entries {
+		if e.sig == "SL" {
+			lastSL = i
+		}
+	}
+	var rrFlags *suspEntry
+	present := byte(0)
+	for i, e := range entries {
 		d := e.data
 		short := func(need int) bool {
 			if len(d) < need {
 				setErr(formatErr(isoLayer, e.off, "Rock Ridge %s entry with %d bytes of data, %d needed", e.sig, len(d), need))
+				raw(e)
 				return true
 			}
 			return false
 		}
+		// exact says whether the entry is as a writer makes it: version
+		// 1, its data exactly one of the lengths given and, for entries
+		// made of both-endian numbers only, every copy agreeing.
+		exact := func(lengths ...int) bool {
+			if e.version != 1 || !slices.Contains(lengths, len(d)) {
+				return false
+			}
+			switch e.sig {
+			case "PX", "PN", "CL", "PL":
+				for at := 0; at+8 <= len(d); at += 8 {
+					if _, err := bothEndian32(d[at : at+8]); err != nil {
+						return false
+					}
+				}
+			}
+			return true
+		}
+		present |= rrRecordFlags[e.sig]
 		switch e.sig {
 		case "PX":
 			if ri.sawPX {
 				setErr(formatErr(isoLayer, e.off, "a second Rock Ridge PX entry"))
+				raw(e)
 				continue
 			}
 			if short(32) {
@@ -261,8 +367,15 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 				ri.hasIno = true
 			}
 			setErr(bothErr(firstErr(errs[:]...), e.off))
+			if !exact(32, 40) {
+				raw(e)
+			}
 		case "PN":
-			if ri.sawPN || short(16) {
+			if ri.sawPN {
+				raw(e)
+				continue
+			}
+			if short(16) {
 				continue
 			}
 			ri.sawPN = true
@@ -270,12 +383,16 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 			low, e2 := bothEndian32(d[8:16])
 			setErr(bothErr(firstErr(e1, e2), e.off))
 			ri.rdev = deviceNumbers(uint64(high)<<32 | uint64(low))
+			if !exact(16) {
+				raw(e)
+			}
 		case "NM":
 			if short(1) {
 				continue
 			}
 			if nameDone {
 				setErr(formatErr(isoLayer, e.off, "Rock Ridge NM entry after a complete name"))
+				raw(e)
 				continue
 			}
 			switch {
@@ -288,16 +405,43 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 			}
 			ri.hasName = true
 			nameDone = d[0]&0x01 == 0
+			// CURRENT and PARENT (which RRIP 1.12 writers put in the "."
+			// and ".." records) carry no content; HOST and the reserved
+			// bits are no part of a name as a writer makes one.
+			switch {
+			case e.version != 1:
+				raw(e)
+			case d[0] == 0x02 || d[0] == 0x04:
+				if len(d) != 1 {
+					raw(e)
+				}
+			case d[0]&^0x01 != 0:
+				raw(e)
+			}
 		case "SL":
 			if short(1) {
 				continue
 			}
-			if err := link.add(d[1:]); err != nil {
+			exactComps, err := link.add(d[1:])
+			if err != nil {
 				setErr(formatErr(isoLayer, e.off, "Rock Ridge SL entry: %s", err))
 			}
 			ri.hasLink = true
+			// Bit 0 says another SL entry continues the link: set on
+			// all but the last.
+			wantFlags := byte(0)
+			if i != lastSL {
+				wantFlags = 1
+			}
+			if err != nil || !exactComps || e.version != 1 || d[0] != wantFlags || (i == lastSL && link.cont) {
+				raw(e)
+			}
 		case "TF":
-			if ri.sawTF || short(1) {
+			if ri.sawTF {
+				raw(e)
+				continue
+			}
+			if short(1) {
 				continue
 			}
 			ri.sawTF = true
@@ -322,6 +466,9 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 				}
 				rest = rest[size:]
 			}
+			if e.version != 1 || len(rest) != 0 {
+				raw(e)
+			}
 		case "CL":
 			if short(8) {
 				continue
@@ -329,19 +476,53 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 			lba, err := bothEndian32(d[0:8])
 			setErr(bothErr(err, e.off))
 			ri.hasChildLink, ri.childLink = true, lba
+			if !exact(8) {
+				raw(e)
+			}
 		case "RE":
 			ri.relocated = true
-		case "PL", "RR", "SP":
-			// PL (the real parent of a relocated directory) is in ".."
-			// records, which make no node; RR is a summary of the other
-			// entries (RRIP 1.09); SP matters only in the root's ".".
+			if !exact(0) {
+				raw(e)
+			}
+		case "PL":
+			// The real parent of a relocated directory, in its ".."
+			// record.
+			if short(8) {
+				continue
+			}
+			lba, err := bothEndian32(d[0:8])
+			setErr(bothErr(err, e.off))
+			ri.extra = addUniqueField(ri.extra, "parent link", fmt.Sprintf("%d", lba))
+			if !exact(8) {
+				raw(e)
+			}
+		case "RR":
+			// RRIP 1.09: the entries the record has, checked below.
+			if rrFlags != nil || !exact(1) {
+				raw(e)
+			} else {
+				rrFlags = &entries[i]
+			}
+		case "SP":
+			// Only at the start of the root's "." record, where it says
+			// SUSP is used and how many bytes to skip elsewhere.
+			if !rootDot || i != 0 || !exact(3) || d[0] != 0xbe || d[1] != 0xef {
+				raw(e)
+			}
 		case "ZF":
 			if short(12) {
 				continue
 			}
 			usize, err := bothEndian32(d[4:12])
 			setErr(bothErr(err, e.off))
-			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %d, uncompressed size %d", quoteIfNeeded(string(d[0:2])), int(d[2])*4, uint64(1)<<min(d[3], 63), usize)})
+			bsize := fmt.Sprintf("%d", uint64(1)<<min(d[3], 63))
+			if d[3] > 63 {
+				bsize = fmt.Sprintf("2^%d", d[3])
+			}
+			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %s, uncompressed size %d", quoteIfNeeded(string(d[0:2])), int(d[2])*4, bsize, usize)})
+			if !exact(12) || err != nil {
+				raw(e)
+			}
 		case "SF":
 			// RRIP 1.12: virtual size high and low, table depth; the 1.10
 			// draft had the low half only.
@@ -351,23 +532,32 @@ func parseRockRidge(entries []suspEntry) rrInfo {
 				low, e2 := bothEndian32(d[8:16])
 				setErr(bothErr(firstErr(e1, e2), e.off))
 				ri.extra = append(ri.extra, Field{"sparse", fmt.Sprintf("size %d, table depth %d", uint64(high)<<32|uint64(low), d[16])})
+				if !exact(17) || firstErr(e1, e2) != nil {
+					raw(e)
+				}
 			case len(d) >= 8:
 				low, err := bothEndian32(d[0:8])
 				setErr(bothErr(err, e.off))
 				ri.extra = append(ri.extra, Field{"sparse", fmt.Sprintf("size %d", low)})
+				if !exact(8) {
+					raw(e)
+				}
 			default:
 				short(8)
 			}
 		case "ER":
-			// On the root's fields, through rockRidgeRoot.
-		default:
-			fname := "SUSP " + quoteIfNeeded(e.sig)
-			unknown[fname]++
-			if unknown[fname] > 1 {
-				fname = fmt.Sprintf("%s %d", fname, unknown[fname])
+			// On the root's fields, through rockRidgeRoot, all but the
+			// entry's version.
+			if !rootDot || e.version != 1 {
+				raw(e)
 			}
-			ri.extra = append(ri.extra, Field{fname, fmt.Sprintf("v%d %x", e.version, e.data)})
+		default:
+			raw(e)
 		}
+	}
+	if rrFlags != nil && rrFlags.data[0] != present {
+		// Not what the record has: shown as it is.
+		raw(*rrFlags)
 	}
 	if ri.hasName {
 		ri.name = string(name)
@@ -390,10 +580,14 @@ type linkBuilder struct {
 	cont  bool // the last component had CONTINUE
 }
 
-func (l *linkBuilder) add(comps []byte) error {
+// add appends the component records of one SL entry. exact says every
+// bit of them shows in the target: flags of one meaning each, no content
+// where the flag says what the component is, no slash or NUL inside one.
+func (l *linkBuilder) add(comps []byte) (exact bool, err error) {
+	exact = true
 	for len(comps) > 0 {
 		if len(comps) < 2 || 2+int(comps[1]) > len(comps) {
-			return fmt.Errorf("component record of %d bytes truncated", len(comps))
+			return false, fmt.Errorf("component record of %d bytes truncated", len(comps))
 		}
 		flags, content := comps[0], comps[2:2+int(comps[1])]
 		comps = comps[2+int(comps[1]):]
@@ -411,6 +605,14 @@ func (l *linkBuilder) add(comps []byte) error {
 		default:
 			s = string(content)
 		}
+		switch flags &^ 0x01 {
+		case 0:
+			exact = exact && len(content) > 0 && !bytes.ContainsAny(content, "/\x00")
+		case 0x02, 0x04, 0x08:
+			exact = exact && len(content) == 0 && flags&0x01 == 0
+		default:
+			exact = false
+		}
 		switch {
 		case l.cont && len(l.parts) > 0:
 			l.parts[len(l.parts)-1] += s
@@ -418,11 +620,12 @@ func (l *linkBuilder) add(comps []byte) error {
 			l.root = true
 			l.parts = append(l.parts, "")
 		default:
+			exact = exact && !isRoot
 			l.parts = append(l.parts, s)
 		}
 		l.cont = flags&0x01 != 0
 	}
-	return nil
+	return exact, nil
 }
 
 func (l *linkBuilder) String() string {
@@ -446,7 +649,10 @@ func deviceNumbers(dev uint64) string {
 // longTime decodes the 17-byte form of a TF time (as dec-datetime).
 func longTime(b []byte) string {
 	digits := b[:16]
-	if allZero(b) || (bytes.Count(digits, []byte("0")) == 16 && b[16] == 0) {
+	if allZero(b) {
+		return "unset (zero bytes)"
+	}
+	if bytes.Count(digits, []byte("0")) == 16 && b[16] == 0 {
 		return "unset"
 	}
 	var v [7]int

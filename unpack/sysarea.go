@@ -117,7 +117,10 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *Claims) *Node {
 	// 0x5A5A here marks the disk copy-protected; xorriso writes zeros.
 	n.AddField("copy protect", "0x%04x", binary.LittleEndian.Uint16(sector[444:]))
 	n.AddField("boot signature", "55 AA")
-	claims.Add(0, mbrSectorSize, "MBR")
+	claims.Add(0, mbrBootCodeSize, "MBR boot code")
+	claims.Add(mbrBootCodeSize, mbrTableOffset-mbrBootCodeSize, "MBR disk signature and copy protect")
+	claims.Add(mbrTableOffset, 4*mbrEntrySize, "MBR partition table")
+	claims.Add(510, 2, "MBR boot signature")
 
 	n.Children = append(n.Children, &Node{
 		Name:   "boot code",
@@ -347,7 +350,9 @@ func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Cl
 	if length == want {
 		h.entriesComputedCRC = crc32.ChecksumIEEE(b)
 	}
-	claims.Addf(off, length, "%s entry array", n.Name)
+	// Whole entries only: a partial one at the end of a cut array is not
+	// decoded.
+	claims.Addf(off, length/esize*esize, "%s entry array", n.Name)
 
 	for i := int64(0); (i+1)*esize <= length; i++ {
 		e := b[i*esize : (i+1)*esize]
@@ -373,8 +378,12 @@ func gptEntryNode(name string, e []byte, off int64) *Node {
 	p.AddField("last LBA", "%d", le.Uint64(e[40:]))
 	p.AddField("attributes", "%s", gptAttributes(le.Uint64(e[48:]), gpt.Type(typeGUID)))
 	p.AddField("name", "%s", quoteUnprintable(utf16LEName(e[56:128])))
+	if !utf16Exact(e[56:128], le) {
+		// Unpaired surrogates, which the name shows as U+FFFD.
+		p.AddField("name (bytes)", "%x", e[56:128])
+	}
 	if extra := e[128:]; !bytesAllZero(extra) {
-		p.AddField("extra bytes", "%d bytes, CRC32 0x%08x", len(extra), crc32.ChecksumIEEE(extra))
+		p.AddField("extra bytes", "%d bytes, %s", len(extra), unusedBytes(e, 128, len(e)))
 	}
 	return p
 }

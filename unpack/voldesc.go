@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -85,7 +86,6 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 			top.Err = formatErr(isoLayer, off+1, "descriptor %d has standard identifier %q: descriptor set ends without a terminator", i, buf[1:6])
 			break
 		}
-		claims.Add(off, isoSectorSize, "volume descriptor")
 		n := &Node{Type: TypeRecord, Layer: isoLayer, Offset: off}
 		kind := ""
 		switch buf[0] {
@@ -134,12 +134,17 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 		case vdPartition:
 			kind = "partition"
 			n.AddField("version", "%d", buf[6])
+			if buf[7] != 0 {
+				n.AddField("unused bytes", "@7: %02x", buf[7])
+			}
 			n.AddField("system id", "%s", idText(buf[8:40]))
 			n.AddField("volume partition id", "%s", idText(buf[40:72]))
 			loc, e1 := bothEndian32(buf[72:80])
 			sz, e2 := bothEndian32(buf[80:88])
 			n.AddField("partition location", "%d", loc)
+			addBigEndianCopy(n, "partition location", buf[72:80], e1)
 			n.AddField("partition size", "%d", sz)
+			addBigEndianCopy(n, "partition size", buf[80:88], e2)
 			n.AddField("system use", "%s", hexNonZero(buf[88:]))
 			n.Err = firstErr(bothErr(e1, off+72), bothErr(e2, off+80))
 		case vdTerminator:
@@ -160,6 +165,9 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 		if seen[kind] > 1 {
 			n.Name = fmt.Sprintf("%s %d", kind, seen[kind])
 		}
+		// Every byte of the sector is decoded above: fields, reserved
+		// areas shown when not zero, both-endian copies when they differ.
+		claims.Addf(off, isoSectorSize, "%s volume descriptor", n.Name)
 		top.Children = append(top.Children, n)
 		top.Order = append(top.Order, n.Name)
 		if terminated {
@@ -226,12 +234,21 @@ func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
 	num32 := func(name string, at int) {
 		v, err := bothEndian32(b[at : at+8])
 		n.AddField(name, "%d", v)
+		addBigEndianCopy(n, name, b[at:at+8], err)
 		errs = append(errs, bothErr(err, off+int64(at)))
 	}
 	num16 := func(name string, at int) {
 		v, err := bothEndian16(b[at : at+4])
 		n.AddField(name, "%d", v)
+		addBigEndianCopy(n, name, b[at:at+4], err)
 		errs = append(errs, bothErr(err, off+int64(at)))
+	}
+	textField := func(name string, field []byte) {
+		n.AddField(name, "%s", text(field))
+		if joliet && !ucs2Exact(field) {
+			// Padding or characters the text above cannot tell apart.
+			n.AddField(name+" (bytes)", "%x", field)
+		}
 	}
 	if b[6] != 1 {
 		n.AddField("version", "%d", b[6])
@@ -239,8 +256,8 @@ func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
 	if b[0] == vdSupplementary {
 		n.AddField("volume flags", "0x%02x", b[7])
 	}
-	n.AddField("system id", "%s", text(b[8:40]))
-	n.AddField("volume id", "%s", text(b[40:72]))
+	textField("system id", b[8:40])
+	textField("volume id", b[40:72])
 	num32("volume space size", 80)
 	if b[0] == vdSupplementary {
 		n.AddField("escape sequences", "%s", escapeText(b[88:120]))
@@ -255,6 +272,7 @@ func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
 	n.AddField("optional M path table", "%d", binary.BigEndian.Uint32(b[152:156]))
 	if root, err := parseDirRecordAt(b[156:190], off+156); err != nil {
 		errs = append(errs, err)
+		n.AddField("root directory record", "%x", b[156:190])
 	} else {
 		n.AddField("root directory extent", "%d", root.lba)
 		n.AddField("root directory size", "%d", root.size)
@@ -262,14 +280,20 @@ func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
 		if root.flags != flagDir {
 			n.AddField("root directory flags", "0x%02x", root.flags)
 		}
+		// The rest of the record (lengths, both-endian copies, volume
+		// sequence number, identifier) is shown whole when it is not what
+		// the fields above make.
+		if want := encodeDirRecord(root.lba, root.size, root.recTime, root.flags, []byte{0}); !bytes.Equal(want, b[156:190]) {
+			n.AddField("root directory record", "%x", b[156:190])
+		}
 	}
-	n.AddField("volume set id", "%s", text(b[190:318]))
-	n.AddField("publisher id", "%s", text(b[318:446]))
-	n.AddField("data preparer id", "%s", text(b[446:574]))
-	n.AddField("application id", "%s", text(b[574:702]))
-	n.AddField("copyright file id", "%s", text(b[702:739]))
-	n.AddField("abstract file id", "%s", text(b[739:776]))
-	n.AddField("bibliographic file id", "%s", text(b[776:813]))
+	textField("volume set id", b[190:318])
+	textField("publisher id", b[318:446])
+	textField("data preparer id", b[446:574])
+	textField("application id", b[574:702])
+	textField("copyright file id", b[702:739])
+	textField("abstract file id", b[739:776])
+	textField("bibliographic file id", b[776:813])
 	n.AddField("creation date", "%s", decDateTime(b[813:830]))
 	n.AddField("modification date", "%s", decDateTime(b[830:847]))
 	n.AddField("expiration date", "%s", decDateTime(b[847:864]))
@@ -301,8 +325,8 @@ func parseBootRecord(n *Node, b []byte) {
 	if b[6] != 1 {
 		n.AddField("version", "%d", b[6])
 	}
-	n.AddField("boot system id", "%s", idText(bytes.TrimRight(b[7:39], "\x00")))
-	n.AddField("boot id", "%s", idText(bytes.TrimRight(b[39:71], "\x00")))
+	n.AddField("boot system id", "%s", nulPaddedText(b[7:39]))
+	n.AddField("boot id", "%s", nulPaddedText(b[39:71]))
 	if bytes.Equal(bytes.TrimRight(b[7:39], "\x00"), []byte("EL TORITO SPECIFICATION")) {
 		n.AddField("catalog LBA", "%d", binary.LittleEndian.Uint32(b[71:75]))
 		if u := unusedBytes(b, 75, isoSectorSize); u != "" {
@@ -342,10 +366,10 @@ func escapeText(b []byte) string {
 // idText shows an a-/d-character identifier: trailing spaces are padding.
 // Anything not printable is shown quoted so that it stays visible.
 func idText(b []byte) string {
-	b = bytes.TrimRight(b, " ")
 	if len(b) > 0 && allZero(b) {
 		return "zeros"
 	}
+	b = bytes.TrimRight(b, " ")
 	s := string(b)
 	if printable(s) {
 		return s
@@ -361,6 +385,36 @@ func ucs2Text(b []byte) string {
 	}
 	s := strings.TrimRight(decodeUCS2(b), " ")
 	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// ucs2Exact says whether ucs2Text shows every bit of b: no unpaired
+// surrogate (shown as U+FFFD) and no odd last byte but zero.
+func ucs2Exact(b []byte) bool {
+	if len(b)%2 == 1 && b[len(b)-1] != 0 {
+		return false
+	}
+	return utf16Exact(b[:len(b)&^1], binary.BigEndian)
+}
+
+// utf16Exact says whether UTF-16 text b decodes to runes that encode back
+// to b (no unpaired surrogates).
+func utf16Exact(b []byte, order binary.ByteOrder) bool {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = order.Uint16(b[2*i:])
+	}
+	return slices.Equal(utf16.Encode(utf16.Decode(u)), u)
+}
+
+// nulPaddedText shows a NUL-padded identifier (the boot record's): the
+// text before the trailing NULs, quoted when it would not show exactly
+// (unprintable, or ending in a space).
+func nulPaddedText(b []byte) string {
+	s := string(bytes.TrimRight(b, "\x00"))
+	if printable(s) && !strings.HasSuffix(s, " ") {
 		return s
 	}
 	return strconv.Quote(s)
@@ -441,7 +495,10 @@ func decDateTime(b []byte) string {
 		return "invalid"
 	}
 	digits := b[:16]
-	if allZero(b) || (bytes.Count(digits, []byte("0")) == 16 && b[16] == 0) {
+	if allZero(b) {
+		return "unset (zero bytes)"
+	}
+	if bytes.Count(digits, []byte("0")) == 16 && b[16] == 0 {
 		return "unset"
 	}
 	for _, c := range digits {
@@ -486,6 +543,44 @@ func bothEndian16(b []byte) (uint16, error) {
 		return le, errBothEndian{uint64(le), uint64(be)}
 	}
 	return le, nil
+}
+
+// addBigEndianCopy shows the big-endian copy of a both-endian number (b,
+// little-endian copy first) when it differs from the little-endian one
+// (err from bothEndian16 or bothEndian32), so that it is compared too.
+func addBigEndianCopy(n *Node, name string, b []byte, err error) {
+	if err == nil {
+		return
+	}
+	half := b[len(b)/2:]
+	if len(half) == 2 {
+		n.AddField(name+" (big-endian copy)", "%d", binary.BigEndian.Uint16(half))
+	} else {
+		n.AddField(name+" (big-endian copy)", "%d", binary.BigEndian.Uint32(half))
+	}
+}
+
+// encodeDirRecord makes the directory record a writer makes for these
+// values: no extended attributes, no interleaving, volume sequence number
+// 1, a padding byte after an even-length identifier, no system use.
+func encodeDirRecord(lba, size uint32, recTime [7]byte, flags byte, ident []byte) []byte {
+	l := 33 + len(ident)
+	if len(ident)%2 == 0 {
+		l++
+	}
+	b := make([]byte, l)
+	b[0] = byte(l)
+	binary.LittleEndian.PutUint32(b[2:], lba)
+	binary.BigEndian.PutUint32(b[6:], lba)
+	binary.LittleEndian.PutUint32(b[10:], size)
+	binary.BigEndian.PutUint32(b[14:], size)
+	copy(b[18:25], recTime[:])
+	b[25] = flags
+	binary.LittleEndian.PutUint16(b[28:], 1)
+	binary.BigEndian.PutUint16(b[30:], 1)
+	b[32] = byte(len(ident))
+	copy(b[33:], ident)
+	return b
 }
 
 func bothErr(err error, off int64) error {

@@ -56,7 +56,7 @@ func TestReadVolumeDescriptors(t *testing.T) {
 		"logical block size": "2048", "path table size": "10", "L path table": "19", "M path table": "20",
 		"optional L path table": "0", "root directory extent": "21",
 		"creation date": "2000-01-02 03:04:05.00 +00:00", "modification date": "2000-01-02 03:04:05.01 +01:00",
-		"expiration date": "unset", "effective date": "unset", "file structure version": "1",
+		"expiration date": "unset", "effective date": "unset (zero bytes)", "file structure version": "1",
 		"application use": "ab", "unused bytes": "@1500: 07", "volume set size": "1", "volume sequence number": "1",
 		"copyright file id": "",
 	} {
@@ -152,7 +152,7 @@ func TestDecDateTime(t *testing.T) {
 		"1999123123595999\x14":     "1999-12-31 23:59:59.99 +05:00",
 		"2020061512000000\xfe":     "2020-06-15 12:00:00.00 -00:30",
 		"0000000000000000\x00":     "unset",
-		strings.Repeat("\x00", 17): "unset",
+		strings.Repeat("\x00", 17): "unset (zero bytes)",
 		"20000101 0000000\x00":     `invalid "20000101 0000000" offset 0`,
 	} {
 		if got := decDateTime([]byte(in)); got != want {
