@@ -72,6 +72,17 @@ type Ranged interface {
 	Ranges() []Range
 }
 
+// Holed is implemented by Data that knows, without reading it, where its
+// content is all zeros: the holes of a sparse file. Unlike Ranged, it says
+// nothing of the bytes outside the holes, and the size is part of the
+// content: two Holed data of different sizes differ.
+type Holed interface {
+	Data
+	// Holes returns sorted, non-overlapping [start, end) ranges within
+	// Size() in which every byte reads as zero.
+	Holes() []Range
+}
+
 // Range is a half-open byte range [Start, End).
 type Range struct{ Start, End int64 }
 

@@ -35,14 +35,20 @@ package unpack
 // one "xattr NAME" field per xattr, and "hard link of" on every name of an
 // inode but the first in sorted path order. Block start offsets are not
 // fields (they shift whenever anything before them changes): see
-// SquashfsData.Blocks. The export table (inode number -> inode) is not
-// read: the walk does not need it.
+// SquashfsData.Blocks. The root also has "[unclaimed bytes]" (every byte no
+// structure accounts for, in practice the padding after the tables), and,
+// only when some decompressed metadata byte is decoded into nothing,
+// "[unread metadata]"; fields that show bits mksquashfs always writes the
+// same way appear only when they are not so (see "Byte accounting" below).
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,6 +149,14 @@ type sqImage struct {
 	inodeTable, dirTable int64
 	meta                 *metaCache
 	metaBudget           int64
+	metaInfo             map[int64]sqMetaInfo // every metadata block decompressed, by header offset
+}
+
+// sqMetaInfo is what the accounting needs of a metadata block once its
+// bytes are gone from the cache.
+type sqMetaInfo struct {
+	n    int   // decompressed bytes
+	next int64 // where the next block's header is
 }
 
 // OpenSquashfs reads a squashfs 4.0 image: the superblock as the root's
@@ -178,7 +192,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 
 	img := &sqImage{
 		r: r, size: size, blockSize: sb.blockSize, compName: sqCompressorName(sb.compressor),
-		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen), tails: tailIndex{},
+		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen), metaInfo: map[int64]sqMetaInfo{}, tails: tailIndex{},
 		inodeTable: int64(min(sb.inodeTable, 1<<62)), dirTable: int64(min(sb.dirTable, 1<<62)),
 		// Bytes of metadata decompressed while opening: a hostile image
 		// cannot make the walk decompress more than this.
@@ -187,20 +201,6 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 	var err error
 	img.dec, err = newSqDecompressor(sb.compressor, sb.blockSize)
 	note(err)
-
-	root.AddField("version", "%d.%d", sb.major, sb.minor)
-	root.AddField("compressor", "%s", img.compName)
-	if sb.flags&sqFlagCompressorOptions != 0 {
-		note(img.compressorOptions(root, sb.compressor))
-	}
-	root.AddField("block size", "%d", sb.blockSize)
-	root.AddField("mkfs time", "%s", time.Unix(int64(sb.mkfsTime), 0).UTC().Format(time.RFC3339))
-	root.AddField("flags", "%s", sqFlags(sb.flags))
-	root.AddField("inode count", "%d", sb.inodeCount)
-	root.AddField("id count", "%d", sb.idCount)
-	root.AddField("fragment count", "%d", sb.fragCount)
-	root.AddField("bytes used", "%d", sb.bytesUsed)
-	root.AddField("root inode", "block %d, offset %d", sb.rootRef>>16, sb.rootRef&0xffff)
 
 	w := &sqWalker{
 		img: img, sb: sb,
@@ -213,6 +213,22 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 		blocksLeft: sqMaxTotalBlocks,
 		xattrs:     map[uint32]*sqXattrSet{},
 	}
+	// About one span of decoded metadata per inode.
+	w.spans = make([]sqSpan, 0, min(int(sb.inodeCount), w.maxEntries)+64)
+	root.AddField("version", "%d.%d", sb.major, sb.minor)
+	root.AddField("compressor", "%s", img.compName)
+	if sb.flags&sqFlagCompressorOptions != 0 {
+		note(w.compressorOptions(root, sb.compressor))
+	}
+	root.AddField("block size", "%d", sb.blockSize)
+	root.AddField("mkfs time", "%s", time.Unix(int64(sb.mkfsTime), 0).UTC().Format(time.RFC3339))
+	root.AddField("flags", "%s", sqFlags(sb.flags))
+	root.AddField("inode count", "%d", sb.inodeCount)
+	root.AddField("id count", "%d", sb.idCount)
+	root.AddField("fragment count", "%d", sb.fragCount)
+	root.AddField("bytes used", "%d", sb.bytesUsed)
+	root.AddField("root inode", "block %d, offset %d", sb.rootRef>>16, sb.rootRef&0xffff)
+
 	w.ids, err = w.readIDs()
 	note(err)
 	if sb.xattrTable != ^uint64(0) {
@@ -228,17 +244,27 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 	case rootIno.basicType() != sqBasicDir:
 		tree.Err = formatErr(squashfsLayer, rootIno.pos, "root inode is of type %d, not a directory", rootIno.typ)
 	default:
+		// The root's mode says whether this image stores the file type
+		// bits in the modes (mksquashfs does not): see oddInodeFields.
+		w.modeTypeStored = uint32(rootIno.perm)&sqModeTypeMask == sqFormatBits[sqBasicDir]
+		if w.modeTypeStored {
+			root.AddField("mode type bits", "stored")
+		}
 		w.describe(tree, rootIno)
 		w.visited[rootIno.ref] = true
-		w.readDir(tree, rootIno, 0)
+		// mksquashfs makes the root its own parent's child: its parent
+		// is the number after the last inode's.
+		w.readDir(tree, rootIno, 0, uint64(sb.inodeCount)+1)
 	}
-	root.Sort()
 	img.tails.seal()
+	w.account(root, note)
+	root.Sort()
 	w.markHardLinks(tree)
 	if len(problems) > 0 {
 		root.Err = errors.Join(problems...)
 	}
 	img.meta = nil // only needed while opening
+	img.metaInfo = nil
 	return root, nil
 }
 
@@ -255,16 +281,19 @@ func sqFlags(f uint16) string {
 
 // compressorOptions reads the options metadata block that follows the
 // superblock and adds its fields.
-func (img *sqImage) compressorOptions(n *Node, comp uint16) error {
+func (w *sqWalker) compressorOptions(n *Node, comp uint16) error {
+	img := w.img
 	c := img.cursor(sqSuperSize, 0)
 	need := map[uint16]int{sqGzip: 8, sqXz: 8, sqLz4: 8, sqZstd: 4, sqLzo: 8}[comp]
 	if need == 0 {
 		return formatErr(squashfsLayer, sqSuperSize, "compressor options flag set, but %s has no options", img.compName)
 	}
+	start := c.pos()
 	b, err := c.take(need)
 	if err != nil {
 		return err
 	}
+	w.use(sqStreamOptions, start, &c)
 	le := binary.LittleEndian
 	switch comp {
 	case sqGzip:
@@ -398,6 +427,9 @@ func (img *sqImage) metaBlockAt(off int64) (*metaBlock, error) {
 	}
 	img.metaBudget -= int64(len(mb.data)) + n
 	img.meta.add(off, mb)
+	if img.metaInfo != nil {
+		img.metaInfo[off] = sqMetaInfo{len(mb.data), mb.next}
+	}
 	return mb, nil
 }
 
@@ -425,6 +457,9 @@ func (img *sqImage) cursor(tableStart int64, ref uint64) sqCursor {
 	}
 	return c
 }
+
+// pos is where the cursor is.
+func (c *sqCursor) pos() sqPos { return sqPos{c.blockPos, c.off} }
 
 // normalize moves past the end of an exhausted block, so that blockPos is
 // where the next byte lies.
@@ -486,11 +521,30 @@ type sqWalker struct {
 	xattrIDs   uint32
 	xattrPtrs  int64 // byte offset of the xattr id table's block pointers
 	xattrs     map[uint32]*sqXattrSet
+
+	// For the byte accounting (see below).
+	spans          []sqSpan         // decompressed metadata bytes decoded
+	lastBlock      [sqStreams]int64 // the last block of each stream decoded
+	dataRuns       []Range          // stored bytes of each file's blocks
+	dirs           []sqDirPlace     // where each directory's listing is
+	refs           []uint64         // inode references by number - 1, for the export table
+	idUsed         []bool
+	idBlocks       []int64 // the id table's metadata blocks
+	xattrUsed      map[uint32]bool
+	modeTypeStored bool // the image stores the file type bits in modes
+	holeStarts     []sqHoleStart
+}
+
+// sqHoleStart is a file of holes only and the start its inode gives.
+type sqHoleStart struct {
+	n     *Node
+	start int64
 }
 
 func (w *sqWalker) entriesLeft() int { return w.maxEntries - w.entries }
 
-// readIDs reads the uid/gid table.
+// readIDs reads the uid/gid table: blocks of up to 2048 ids, each block
+// as long as the ids it holds (more would be bytes no field shows).
 func (w *sqWalker) readIDs() ([]uint32, error) {
 	n := int(w.sb.idCount)
 	ids := make([]uint32, 0, n)
@@ -499,14 +553,17 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 		if err != nil {
 			return ids, err
 		}
-		mb, err := w.img.metaBlockAt(int64(ptr))
+		at := int64(min(ptr, 1<<62))
+		mb, err := w.img.metaBlockAt(at)
 		if err != nil {
 			return ids, err
 		}
-		k := min(n-len(ids), 2048, len(mb.data)/4)
-		if k == 0 {
-			return ids, formatErr(squashfsLayer, int64(ptr), "id table block holds no ids")
+		w.idBlocks = append(w.idBlocks, at)
+		k := min(n-len(ids), 2048)
+		if len(mb.data) < 4*k {
+			return ids, formatErr(squashfsLayer, at, "id table block %d holds %d bytes, %d ids (%d bytes) expected", blk, len(mb.data), k, 4*k)
 		}
+		w.spans = append(w.spans, sqSpan{sqPos{at, 0}, sqPos{at, 4 * k}})
 		for i := 0; i < k; i++ {
 			ids = append(ids, binary.LittleEndian.Uint32(mb.data[4*i:]))
 		}
@@ -515,6 +572,7 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 	for i, id := range ids {
 		w.idStr[i] = strconv.FormatUint(uint64(id), 10)
 	}
+	w.idUsed = make([]bool, len(ids))
 	return ids, nil
 }
 
@@ -565,14 +623,24 @@ func (w *sqWalker) fragment(idx uint32) (SquashfsBlock, error) {
 }
 
 // readDir reads the listing of directory inode dir into n and descends.
-func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int) {
+// parent is the inode number the directory's parent field should hold.
+func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 	if depth > sqMaxDepth {
 		n.Err = formatErr(squashfsLayer, dir.pos, "directories nested deeper than %d", sqMaxDepth)
 		return
 	}
-	entries, err := w.readListing(dir)
+	if uint64(dir.parent) != parent {
+		n.AddField("parent inode", "%d", dir.parent)
+	}
+	self := uint64(dir.number)
+	entries, headers, err := w.readListing(dir, n)
 	if err != nil {
 		n.Err = err
+	} else if dir.extended && !sqLongDir(dir, len(entries), headers) {
+		// mksquashfs uses the extended form only where the basic one
+		// cannot say everything (or for a large listing): the form is
+		// otherwise a bit no other field shows.
+		n.AddField("inode form", "extended")
 	}
 	w.entries += len(entries)
 	n.Children = make([]*Node, 0, len(entries))
@@ -639,7 +707,7 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int) {
 			}
 			w.visited[in.ref] = true
 			sub := *in // in is the walker's scratch, reused below
-			w.readDir(c, &sub, depth+1)
+			w.readDir(c, &sub, depth+1, self)
 		}
 	}
 }
@@ -729,6 +797,7 @@ func (w *sqWalker) describe(n *Node, in *sqInode) {
 			f = append(f, Field{"sparse", strconv.FormatUint(in.sparse, 10)})
 		}
 	}
+	f = w.oddInodeFields(f, in)
 	if n.Fields == nil {
 		n.Fields = f
 	} else {
@@ -750,12 +819,46 @@ func (w *sqWalker) describe(n *Node, in *sqInode) {
 					break
 				}
 			}
+			if n.Offset < 0 && len(d.blocks) > 0 {
+				// Only holes: the start is where mksquashfs was writing,
+				// read by nothing; checked against the data area.
+				w.holeStarts = append(w.holeStarts, sqHoleStart{n, int64(min(in.blocksStart, 1<<62))})
+			}
 		}
 	}
 }
 
+// oddInodeFields adds a field for each inode bit that the usual fields do
+// not show and mksquashfs always writes the same way: present only in an
+// odd image, so that such a bit still shows when it differs.
+func (w *sqWalker) oddInodeFields(f []Field, in *sqInode) []Field {
+	w.noteRef(in)
+	want := uint32(0)
+	if w.modeTypeStored {
+		want = sqFormatBits[in.basicType()]
+	}
+	if tb := uint32(in.perm) & sqModeTypeMask; tb != want {
+		f = append(f, Field{"mode type bits", fmt.Sprintf("0%06o", tb)})
+	}
+	if in.extended && in.basicType() != sqBasicDir && !sqLongNeeded(in) {
+		f = append(f, Field{"inode form", "extended"})
+	}
+	if in.basicType() == sqBasicFile {
+		if in.fragIdx == sqNoFragment && in.fragOffset != 0 {
+			f = append(f, Field{"fragment offset", strconv.FormatUint(uint64(in.fragOffset), 10)})
+		}
+		// A file without blocks has no use for its start (mksquashfs
+		// writes 0); one with blocks is read from it.
+		if in.shared == nil && len(in.blockSizes) == 0 && in.blocksStart != 0 {
+			f = append(f, Field{"blocks start", strconv.FormatUint(in.blocksStart, 10)})
+		}
+	}
+	return f
+}
+
 func (w *sqWalker) id(n *Node, idx uint16) string {
 	if int(idx) < len(w.idStr) {
+		w.idUsed[idx] = true
 		return w.idStr[idx]
 	}
 	setErr(n, formatErr(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
@@ -796,6 +899,9 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 		}
 		d.blocks[i] = b
 		pos += int64(disk)
+	}
+	if start := int64(min(in.blocksStart, 1<<62)); pos > start {
+		w.addDataRun(Range{start, pos})
 	}
 	if pos > w.img.size && err == nil {
 		err = formatErr(squashfsLayer, int64(min(in.blocksStart, 1<<62)), "inode %d: data blocks run to byte %d, past the end of the image", in.number, pos)
@@ -857,4 +963,578 @@ func (w *sqWalker) markHardLinks(tree *Node) {
 		}
 	}
 	walk(tree, "/")
+}
+
+// Byte accounting.
+//
+// Every byte of the image is claimed by the structure that holds it, or
+// left to the "[unclaimed bytes]" child (gaps, the padding after the
+// tables), and a claim is made only where every bit of the claimed bytes
+// shows in what the tree holds:
+//   - the superblock: its fields, the table starts checked against the
+//     order mksquashfs writes the tables in ("table layout" when a start
+//     is elsewhere);
+//   - data and fragment blocks: file contents (a fragment block must be
+//     exactly the tails of the files it holds; blocks overlapping each
+//     other, but for files sharing all their blocks, are an error);
+//   - metadata blocks: their decompressed bytes, every one of which is
+//     decoded, or else shown under "[unread metadata]";
+//   - the index tables, id, fragment, export and xattr id tables: decoded
+//     whole and checked against the tree (an id no inode uses, an export
+//     entry pointing elsewhere than the inode of that number, ...).
+// Compressed bytes that decompress to the same bytes are left to the
+// comparison of the raw bytes.
+
+// Metadata streams whose decoded bytes are recorded.
+const (
+	sqStreamOptions = iota
+	sqStreamInode
+	sqStreamDir
+	sqStreamXattr
+	sqStreams
+)
+
+var sqStreamNames = [sqStreams]string{"compressor options", "inode table", "directory table", "xattr table"}
+
+// sqPos is a place in the metadata: the byte offset of a block's header in
+// the image and an offset in the block's decompressed bytes.
+type sqPos struct {
+	block int64
+	off   int
+}
+
+func cmpSqPos(a, b sqPos) int {
+	if a.block != b.block {
+		return cmp.Compare(a.block, b.block)
+	}
+	return cmp.Compare(a.off, b.off)
+}
+
+// sqSpan is a run of decompressed metadata bytes the reader decoded.
+type sqSpan struct{ from, to sqPos }
+
+// sqDirPlace is where a directory inode and its listing are.
+type sqDirPlace struct {
+	inode, start, end sqPos
+	n                 *Node
+	block             uint32
+	offset            uint16
+}
+
+// use records that the bytes from from to the cursor's place were decoded.
+func (w *sqWalker) use(stream int, from sqPos, c *sqCursor) {
+	to := c.pos()
+	if cmpSqPos(to, from) <= 0 {
+		return
+	}
+	w.lastBlock[stream] = max(w.lastBlock[stream], to.block)
+	if n := len(w.spans); n > 0 && w.spans[n-1].to == from {
+		w.spans[n-1].to = to
+		return
+	}
+	w.spans = append(w.spans, sqSpan{from, to})
+}
+
+// addDataRun records the stored bytes of one file's blocks. Runs are
+// merged only once sorted: a file sharing another's blocks (mksquashfs
+// stores duplicates once) must be seen to have exactly the same run.
+func (w *sqWalker) addDataRun(r Range) {
+	w.dataRuns = append(w.dataRuns, r)
+}
+
+// sqClaim is a structure and the bytes it holds.
+type sqClaim struct {
+	Range
+	what string
+}
+
+// sqAccount is the state of the accounting of one image.
+type sqAccount struct {
+	w      *sqWalker
+	claims []sqClaim
+	blocks []sqPos // metadata blocks whose bytes must all be decoded (off: length)
+	layout []string
+	note   func(error)
+}
+
+func (a *sqAccount) claim(start, end int64, what string) {
+	if end > start {
+		a.claims = append(a.claims, sqClaim{Range{start, end}, what})
+	}
+}
+
+// expect checks a table start against where mksquashfs would put it.
+func (a *sqAccount) expect(what string, got uint64, want int64) {
+	if int64(min(got, 1<<62)) != want {
+		a.layout = append(a.layout, fmt.Sprintf("%s at %d (%d expected)", what, got, want))
+	}
+}
+
+// metaBlock records a metadata block of a table: claimed whole, and its
+// decompressed bytes to be decoded; it returns the block (nil if it cannot
+// be read: the error is noted).
+func (a *sqAccount) metaBlock(at int64, what string) *metaBlock {
+	mb, err := a.w.img.metaBlockAt(at)
+	if err != nil {
+		a.note(err)
+		return nil
+	}
+	if what != "" {
+		a.claim(at, mb.next, what)
+	}
+	a.blocks = append(a.blocks, sqPos{at, len(mb.data)})
+	return mb
+}
+
+// tableBlocks reads the block pointers at at of a table of count entries
+// of entrySize bytes (up to 8 KiB of them per metadata block) and the
+// blocks, each expected where *cur says (then *cur moves past it), and
+// calls each for every entry. It returns the number of pointers.
+func (a *sqAccount) tableBlocks(name string, at uint64, count uint64, entrySize int, cur *int64, each func(i uint64, b []byte)) int64 {
+	w := a.w
+	perBlock := uint64(sqMetaSize / entrySize)
+	nBlocks := (count + perBlock - 1) / perBlock
+	done := uint64(0)
+	for k := uint64(0); k < nBlocks; k++ {
+		ptr, err := w.u64At(int64(min(at, 1<<62))+int64(k)*8, name+" pointer")
+		if err != nil {
+			a.note(err)
+			break
+		}
+		what := fmt.Sprintf("%s block %d", name, k)
+		a.expect(what, ptr, *cur)
+		mb := a.metaBlock(int64(min(ptr, 1<<62)), what)
+		if mb == nil {
+			break
+		}
+		*cur = mb.next
+		n := min(perBlock, count-done)
+		need := int(n) * entrySize
+		if len(mb.data) < need {
+			a.note(formatErr(squashfsLayer, int64(ptr), "%s of %d bytes, %d entries (%d bytes) expected", what, len(mb.data), n, need))
+			break
+		}
+		w.spans = append(w.spans, sqSpan{sqPos{int64(ptr), 0}, sqPos{int64(ptr), need}})
+		for i := uint64(0); i < n; i++ {
+			each(done+i, mb.data[int(i)*entrySize:])
+		}
+		done += n
+	}
+	return int64(min(nBlocks, 1<<40))
+}
+
+// index claims the n block pointers of a table at at, expected at *cur.
+func (a *sqAccount) index(name string, at uint64, n int64, cur *int64) {
+	a.expect(name, at, *cur)
+	start := int64(min(at, 1<<62))
+	a.claim(start, start+8*n, name+" index")
+	*cur = start + 8*n
+}
+
+// chain claims the metadata blocks of a stream from its start to the last
+// block decoded, and returns where the next structure should begin.
+func (a *sqAccount) chain(stream int, start int64) int64 {
+	last := a.w.lastBlock[stream]
+	if last < start {
+		return start // nothing decoded: an empty table
+	}
+	// One claim for the whole stream: its blocks follow one another.
+	at := start
+	defer func() { a.claim(start, at, sqStreamNames[stream]) }()
+	for {
+		// The walk has seen most blocks: what it learnt of them is
+		// enough, without decompressing them again.
+		info, ok := a.w.img.metaInfo[at]
+		if !ok {
+			mb := a.metaBlock(at, "")
+			if mb == nil {
+				return at
+			}
+			info = sqMetaInfo{len(mb.data), mb.next}
+		} else {
+			a.blocks = append(a.blocks, sqPos{at, info.n})
+		}
+		done := at >= last
+		at = info.next
+		if done {
+			return at
+		}
+	}
+}
+
+// account claims the structures of the image, checks what the walk has not
+// (see above), and adds "[unread metadata]" (only when some metadata byte
+// was not decoded) and "[unclaimed bytes]" to root.
+func (w *sqWalker) account(root *Node, note func(error)) {
+	img, sb := w.img, w.sb
+	a := &sqAccount{w: w, note: note}
+	a.claim(0, sqSuperSize, "superblock")
+	dataStart := int64(sqSuperSize)
+	if sb.flags&sqFlagCompressorOptions != 0 {
+		if info, ok := img.metaInfo[sqSuperSize]; ok {
+			a.claim(sqSuperSize, info.next, "compressor options")
+			a.blocks = append(a.blocks, sqPos{sqSuperSize, info.n})
+			dataStart = info.next
+		}
+	}
+	w.checkTails(note)
+
+	// mksquashfs writes the data, then the inode, directory, fragment,
+	// export, id and xattr tables, each right after the previous one.
+	inodeEnd := a.chain(sqStreamInode, img.inodeTable)
+	a.expect("directory table", sb.dirTable, inodeEnd)
+	cur := a.chain(sqStreamDir, img.dirTable)
+
+	type frag struct {
+		start, size int64
+	}
+	var frags []frag
+	if sb.fragCount > 0 {
+		n := a.tableBlocks("fragment table", sb.fragTable, uint64(sb.fragCount), 16, &cur, func(i uint64, b []byte) {
+			if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
+				note(formatErr(squashfsLayer, int64(min(sb.fragTable, 1<<62)), "fragment %d: unused field 0x%x, not 0", i, unused))
+			}
+			frags = append(frags, frag{int64(min(binary.LittleEndian.Uint64(b), 1<<62)), int64(binary.LittleEndian.Uint32(b[8:]) &^ sqBlockUncompressed)})
+		})
+		a.index("fragment table", sb.fragTable, n, &cur)
+	} else {
+		a.expect("fragment table", sb.fragTable, cur)
+	}
+
+	exportable := sb.flags&0x0080 != 0
+	if (sb.exportTable != ^uint64(0)) != exportable {
+		a.layout = append(a.layout, fmt.Sprintf("export table at %d with the exportable flag %v", sb.exportTable, exportable))
+	}
+	if sb.exportTable != ^uint64(0) {
+		refs := w.refs
+		reported := false
+		n := a.tableBlocks("export table", sb.exportTable, uint64(sb.inodeCount), 8, &cur, func(i uint64, b []byte) {
+			ref := binary.LittleEndian.Uint64(b)
+			if reported || (i < uint64(len(refs)) && refs[i] == ref) {
+				return
+			}
+			reported = true
+			want := "no inode of that number in the tree"
+			if i < uint64(len(refs)) && refs[i] != ^uint64(0) {
+				want = fmt.Sprintf("the tree's is at 0x%x", refs[i])
+			}
+			note(formatErr(squashfsLayer, int64(min(sb.exportTable, 1<<62)), "export table: inode %d at reference 0x%x, but %s", i+1, ref, want))
+		})
+		a.index("export table", sb.exportTable, n, &cur)
+	}
+
+	// The id table was read before the walk; its blocks are checked here.
+	for k, at := range w.idBlocks {
+		what := fmt.Sprintf("id table block %d", k)
+		a.expect(what, uint64(at), cur)
+		if mb := a.metaBlock(at, what); mb != nil {
+			cur = mb.next
+		}
+	}
+	a.index("id table", sb.idTable, (int64(sb.idCount)+2047)/2048, &cur)
+	w.checkIDs(root)
+
+	if sb.xattrTable != ^uint64(0) && w.xattrPtrs != 0 {
+		a.expect("xattr key/value table", uint64(w.xattrStart), cur)
+		if end := a.chain(sqStreamXattr, w.xattrStart); end > w.xattrStart {
+			cur = end
+		}
+		unused := 0
+		n := a.tableBlocks("xattr id table", uint64(w.xattrPtrs), uint64(w.xattrIDs), 16, &cur, func(i uint64, b []byte) {
+			if !w.xattrUsed[uint32(i)] {
+				if unused++; unused == 1 {
+					note(formatErr(squashfsLayer, w.xattrPtrs-16, "xattr id %d (pairs at 0x%x, %d pairs, %d bytes) is used by no inode", i, binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])))
+				}
+			}
+		})
+		a.expect("xattr id table", sb.xattrTable, cur)
+		a.claim(w.xattrPtrs-16, w.xattrPtrs, "xattr id table header")
+		cur = w.xattrPtrs
+		a.index("xattr id table", uint64(w.xattrPtrs), n, &cur)
+		w.checkXattrSets(note)
+	}
+
+	// The data area: every file's blocks and every fragment block.
+	data := make([]sqClaim, 0, len(w.dataRuns)+len(frags))
+	for _, r := range w.dataRuns {
+		data = append(data, sqClaim{r, "data blocks"})
+	}
+	for i, f := range frags {
+		if ft := img.tails[f.start]; ft == nil {
+			note(formatErr(squashfsLayer, f.start, "fragment %d (%d bytes at %d) holds no file's tail", i, f.size, f.start))
+		}
+		data = append(data, sqClaim{Range{f.start, f.start + f.size}, fmt.Sprintf("fragment block %d", i)})
+	}
+	dataEnd := a.dataClaims(data, dataStart)
+	a.expect("inode table", sb.inodeTable, dataEnd)
+	w.checkHoleStarts(data, dataStart)
+
+	if len(a.layout) > 0 {
+		root.AddField("table layout", "%s", strings.Join(a.layout, "; "))
+	}
+	a.checkOverlaps()
+	w.checkDirPlaces()
+	if n := a.unread(); n != nil {
+		root.Children = append(root.Children, n)
+	}
+	var claims Claims
+	for _, c := range a.claims {
+		claims.Add(c.Start, c.Len(), c.what)
+	}
+	root.Children = append(root.Children, &Node{
+		Name:   "[unclaimed bytes]",
+		Type:   TypeRecord,
+		Layer:  squashfsLayer,
+		Offset: 0,
+		// Every claimed byte reads as zero here, so two images compare
+		// equal exactly when their unclaimed bytes do, wherever the
+		// structures around them lie.
+		Data: NewMaskedData(img.r, img.size, claims.Unclaimed(img.size)),
+	})
+	root.Layout = &claims
+}
+
+// checkTails checks that the tails in each fragment block follow one
+// another from its start, and, for a block stored uncompressed, end at
+// its end; a compressed block is checked when decompressed (see
+// fragmentBlock), against the end recorded here.
+func (w *sqWalker) checkTails(note func(error)) {
+	starts := make([]int64, 0, len(w.img.tails))
+	for s := range w.img.tails {
+		starts = append(starts, s)
+	}
+	slices.Sort(starts) // one error message whatever the map's order
+	for _, s := range starts {
+		ft := w.img.tails[s]
+		end := uint32(0)
+		for _, t := range ft.tails {
+			if t.offset != end {
+				note(formatErr(squashfsLayer, s, "fragment block at %d: bytes %d to %d hold no file's tail, or two tails", s, min(end, t.offset), max(end, t.offset)))
+				end = 0
+				break
+			}
+			end = t.offset + t.length
+		}
+		ft.end = end
+		if end != 0 && !ft.block.Compressed && end != ft.block.DiskSize {
+			note(formatErr(squashfsLayer, s, "fragment block at %d: %d bytes, the tails in it end at %d", s, ft.block.DiskSize, end))
+		}
+	}
+}
+
+// noteRef records the reference of inode number n at n-1, for the export
+// table (whose entries are the same). Numbers past the inode count have
+// no entry there.
+func (w *sqWalker) noteRef(in *sqInode) {
+	if w.sb.exportTable == ^uint64(0) {
+		return
+	}
+	if w.refs == nil {
+		w.refs = make([]uint64, min(int(w.sb.inodeCount), w.maxEntries))
+		for i := range w.refs {
+			w.refs[i] = ^uint64(0)
+		}
+	}
+	if i := int64(in.number) - 1; i >= 0 && i < int64(len(w.refs)) {
+		w.refs[i] = in.ref
+	}
+}
+
+// checkIDs shows the id table as a field when the uids and gids shown do
+// not say all of it: an id no inode uses, or the same id twice (then
+// which index an inode uses would not show).
+func (w *sqWalker) checkIDs(root *Node) {
+	if len(w.idUsed) != len(w.ids) {
+		return // the table could not be read: an error says so
+	}
+	odd := false
+	seen := make(map[uint32]bool, len(w.ids))
+	for i, id := range w.ids {
+		if !w.idUsed[i] || seen[id] {
+			odd = true
+		}
+		seen[id] = true
+	}
+	if odd {
+		root.AddField("id table", "%s", strings.Join(w.idStr, ", "))
+	}
+}
+
+// checkXattrSets reports two xattr ids with the same pairs (mksquashfs
+// stores each set once), since which of them an inode uses would not show.
+func (w *sqWalker) checkXattrSets(note func(error)) {
+	ids := make([]uint32, 0, len(w.xattrs))
+	for id := range w.xattrs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	seen := make(map[string]uint32, len(ids))
+	for _, id := range ids {
+		var b strings.Builder
+		for _, f := range w.xattrs[id].fields {
+			b.WriteString(strconv.Quote(f.Name))
+			b.WriteString(strconv.Quote(f.Value))
+		}
+		if other, ok := seen[b.String()]; ok {
+			note(formatErr(squashfsLayer, w.xattrPtrs, "xattr ids %d and %d hold the same pairs", other, id))
+			return
+		}
+		seen[b.String()] = id
+	}
+}
+
+// dataClaims claims the data area: runs of blocks, merged where they
+// follow one another. Runs that overlap are an error unless they are the
+// same (files sharing their blocks): a block that runs into the next one
+// would decompress the same. It returns where the data ends.
+func (a *sqAccount) dataClaims(data []sqClaim, start int64) int64 {
+	slices.SortFunc(data, func(x, y sqClaim) int {
+		if c := cmp.Compare(x.Start, y.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.End, y.End)
+	})
+	end := start
+	var run Range
+	flush := func() {
+		a.claim(run.Start, run.End, "data blocks")
+	}
+	reported := false
+	for i, d := range data {
+		if i > 0 && d.Range == data[i-1].Range {
+			continue
+		}
+		if d.Start < end && !reported {
+			reported = true
+			a.note(formatErr(squashfsLayer, d.Start, "%s at %d to %d overlap what comes before, up to %d", d.what, d.Start, d.End, end))
+		}
+		end = max(end, d.End)
+		if d.what != "data blocks" {
+			a.claim(d.Start, d.End, d.what)
+			continue
+		}
+		if d.Start == run.End && run.End > 0 {
+			run.End = d.End
+			continue
+		}
+		flush()
+		run = d.Range
+	}
+	flush()
+	return end
+}
+
+// checkHoleStarts shows the start of a file of holes only ("blocks start")
+// when it is not a place where mksquashfs could have been writing: the
+// start or end of some stored blocks, or of the data area.
+func (w *sqWalker) checkHoleStarts(data []sqClaim, dataStart int64) {
+	if len(w.holeStarts) == 0 {
+		return
+	}
+	edges := map[int64]bool{dataStart: true}
+	for _, d := range data {
+		edges[d.Start], edges[d.End] = true, true
+	}
+	for _, h := range w.holeStarts {
+		if !edges[h.start] {
+			h.n.AddField("blocks start", "%d", h.start)
+		}
+	}
+}
+
+// checkOverlaps reports structures that overlap (the data area's own
+// overlaps are reported by dataClaims).
+func (a *sqAccount) checkOverlaps() {
+	cl := slices.Clone(a.claims)
+	slices.SortFunc(cl, func(x, y sqClaim) int { return cmp.Compare(x.Start, y.Start) })
+	end, what := int64(0), ""
+	for _, c := range cl {
+		if c.Start < end && !(isDataClaim(c.what) && isDataClaim(what)) {
+			a.note(formatErr(squashfsLayer, c.Start, "%s at %d overlaps %s", c.what, c.Start, what))
+			return
+		}
+		if c.End > end {
+			end, what = c.End, c.what
+		}
+	}
+}
+
+func isDataClaim(what string) bool {
+	return what == "data blocks" || strings.HasPrefix(what, "fragment block ")
+}
+
+// samePlace says whether two places in the metadata are the same byte: the
+// end of a block is the start of the next.
+func (img *sqImage) samePlace(p, q sqPos) bool {
+	norm := func(p sqPos) sqPos {
+		if info, ok := img.metaInfo[p.block]; ok && p.off == info.n {
+			return sqPos{info.next, 0}
+		}
+		return p
+	}
+	return norm(p) == norm(q)
+}
+
+// checkDirPlaces checks that each directory's listing starts where the
+// previous directory's (in inode table order) ends, the first at the start
+// of the directory table: mksquashfs writes a listing and then its inode.
+// An empty listing's place is otherwise read by nothing.
+func (w *sqWalker) checkDirPlaces() {
+	slices.SortFunc(w.dirs, func(x, y sqDirPlace) int { return cmpSqPos(x.inode, y.inode) })
+	want := sqPos{w.img.dirTable, 0}
+	for _, d := range w.dirs {
+		if !w.img.samePlace(d.start, want) {
+			d.n.AddField("listing at", "block %d, offset %d", d.block, d.offset)
+		}
+		want = d.end
+	}
+}
+
+// unread returns "[unread metadata]": the decompressed metadata bytes no
+// field shows, one child per run, or nil when every byte was decoded.
+func (a *sqAccount) unread() *Node {
+	w := a.w
+	slices.SortFunc(a.blocks, func(x, y sqPos) int { return cmp.Compare(x.block, y.block) })
+	a.blocks = slices.Compact(a.blocks)
+	spans := w.spans
+	slices.SortFunc(spans, func(x, y sqSpan) int { return cmpSqPos(x.from, y.from) })
+	var out *Node
+	i := 0
+	for _, b := range a.blocks {
+		for i < len(spans) && cmpSqPos(spans[i].to, sqPos{b.block, 0}) <= 0 {
+			i++
+		}
+		covered := 0 // decoded up to here in b
+		for j := i; j < len(spans) && cmpSqPos(spans[j].from, sqPos{b.block, b.off}) < 0; j++ {
+			from, to := 0, b.off
+			if spans[j].from.block == b.block {
+				from = spans[j].from.off
+			}
+			if spans[j].to.block == b.block {
+				to = min(spans[j].to.off, b.off)
+			}
+			if from > covered {
+				out = w.unreadRun(out, b.block, covered, from)
+			}
+			covered = max(covered, to)
+		}
+		if covered < b.off {
+			out = w.unreadRun(out, b.block, covered, b.off)
+		}
+	}
+	return out
+}
+
+func (w *sqWalker) unreadRun(out *Node, block int64, from, to int) *Node {
+	if out == nil {
+		out = &Node{Name: "[unread metadata]", Type: TypeRecord, Layer: squashfsLayer, Offset: -1}
+	}
+	n := &Node{Name: fmt.Sprintf("block at %d, bytes %d to %d", block, from, to), Type: TypeRecord, Layer: squashfsLayer, Offset: block}
+	if mb, err := w.img.metaBlockAt(block); err != nil {
+		n.Err = err
+	} else if to <= len(mb.data) {
+		n.Data = bytes.NewReader(bytes.Clone(mb.data[from:to]))
+	}
+	out.Children = append(out.Children, n)
+	return out
 }

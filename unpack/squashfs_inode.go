@@ -31,6 +31,9 @@ const (
 	sqMaxTarget         = 64 << 10 // longest symlink target read (Linux: PATH_MAX 4096)
 )
 
+// sqModeTypeMask is the file type part of st_mode (S_IFMT).
+const sqModeTypeMask = 0o170000
+
 // sqFormatBits maps a basic inode type to the file type bits of st_mode.
 var sqFormatBits = [8]uint32{
 	sqBasicDir:     0o040000,
@@ -103,6 +106,13 @@ func (in *sqInode) mode() uint32 {
 // readInode decodes the inode at reference ref of the inode table.
 func (w *sqWalker) readInode(ref uint64) (*sqInode, error) {
 	c := w.img.cursor(w.img.inodeTable, ref)
+	start := c.pos()
+	in, err := w.decodeInode(&c, ref)
+	w.use(sqStreamInode, start, &c)
+	return in, err
+}
+
+func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 	hdr, err := c.take(16)
 	if err != nil {
 		return nil, err
@@ -177,7 +187,7 @@ func (w *sqWalker) readInode(ref uint64) (*sqInode, error) {
 		in.blocksStart = uint64(u32(b, 0))
 		in.fragIdx, in.fragOffset = u32(b, 4), u32(b, 8)
 		in.fileSize = uint64(u32(b, 12))
-		return in, w.readBlockList(&c, in)
+		return in, w.readBlockList(c, in)
 	case sqExtFile:
 		b, err := c.take(40)
 		if err != nil {
@@ -187,7 +197,7 @@ func (w *sqWalker) readInode(ref uint64) (*sqInode, error) {
 		in.fileSize = binary.LittleEndian.Uint64(b[8:])
 		in.sparse = binary.LittleEndian.Uint64(b[16:])
 		in.nlink, in.fragIdx, in.fragOffset, in.xattr = u32(b, 24), u32(b, 28), u32(b, 32), u32(b, 36)
-		return in, w.readBlockList(&c, in)
+		return in, w.readBlockList(c, in)
 	case sqBasicSymlink, sqExtSymlink:
 		b, err := c.take(8)
 		if err != nil {
@@ -240,6 +250,25 @@ func (w *sqWalker) readInode(ref uint64) (*sqInode, error) {
 	return in, nil
 }
 
+// sqLongDir says whether mksquashfs would write directory inode dir,
+// whose listing has entries in headers, in the extended form: when the
+// basic form cannot hold it (an index, an xattr, a size past 16 bits) or
+// the listing is large (257 entries, or names and entries of 8 KiB).
+func sqLongDir(dir *sqInode, entries, headers int) bool {
+	listing := int64(dir.dirSize) - 3
+	return len(dir.indexes) > 0 || dir.xattr != sqNoXattr || dir.dirSize > 0xffff ||
+		entries >= 257 || listing-12*int64(headers) >= sqMetaSize
+}
+
+// sqLongNeeded says whether a non-directory inode needs the extended form
+// (mksquashfs uses it only then).
+func sqLongNeeded(in *sqInode) bool {
+	if in.basicType() == sqBasicFile {
+		return in.nlink != 1 || in.fileSize > 0xffffffff || in.blocksStart > 0xffffffff || in.sparse != 0 || in.xattr != sqNoXattr
+	}
+	return in.xattr != sqNoXattr
+}
+
 // blockCount is the number of full data blocks of a file: every block when
 // the tail is not in a fragment, else all but the tail.
 func (w *sqWalker) blockCount(in *sqInode) uint64 {
@@ -290,48 +319,65 @@ type sqDirEntry struct {
 
 // readListing reads the listing of directory inode dir: headers of up to
 // 256 entries sharing an inode table block and a base inode number.
-func (w *sqWalker) readListing(dir *sqInode) ([]sqDirEntry, error) {
+// It returns the number of headers too, and records where the listing
+// lies for the accounting (n is the directory's Node).
+func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHeaders int, err error) {
 	if dir.dirSize < 3 {
-		return nil, formatErr(squashfsLayer, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
+		return nil, 0, formatErr(squashfsLayer, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
 	}
 	size := int64(dir.dirSize) - 3
-	c := w.img.cursor(w.img.dirTable, uint64(dir.dirBlock)<<16|uint64(dir.dirOffset))
-	var entries []sqDirEntry
+	listStart := sqPos{w.img.dirTable + int64(dir.dirBlock), int(dir.dirOffset)}
 	type header struct {
 		at    int64 // byte offset in the listing
 		block uint32
 		first string
 	}
 	var headers []header
+	var c sqCursor
+	if size > 0 {
+		c = w.img.cursor(w.img.dirTable, uint64(dir.dirBlock)<<16|uint64(dir.dirOffset))
+	}
+	defer func() {
+		end := listStart
+		if size > 0 {
+			end = c.pos()
+			w.use(sqStreamDir, listStart, &c)
+		}
+		nHeaders = len(headers)
+		if err == nil {
+			inode := sqPos{w.img.inodeTable + int64(dir.ref>>16), int(dir.ref & 0xffff)}
+			w.dirs = append(w.dirs, sqDirPlace{inode: inode, start: listStart, end: end, n: n, block: dir.dirBlock, offset: dir.dirOffset})
+		}
+	}()
 	read := int64(0)
 	for read < size {
 		if size-read < 12 {
-			return entries, formatErr(squashfsLayer, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
+			return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
 		}
 		if err := c.normalize(); err != nil {
-			return entries, err
+			return entries, 0, err
 		}
 		hdrBlock := uint32(c.blockPos - w.img.dirTable)
 		hdrAt := read
 		h, err := c.take(12)
 		if err != nil {
-			return entries, err
+			return entries, 0, err
 		}
 		read += 12
 		count := int64(binary.LittleEndian.Uint32(h[0:])) + 1
 		start := binary.LittleEndian.Uint32(h[4:])
 		base := binary.LittleEndian.Uint32(h[8:])
 		if count > 256 {
-			return entries, formatErr(squashfsLayer, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
+			return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
 		}
 		for i := int64(0); i < count; i++ {
 			if size-read < 8 {
-				return entries, formatErr(squashfsLayer, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
+				return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
 			}
 			pos := c.blockPos
 			e, err := c.take(8)
 			if err != nil {
-				return entries, err
+				return entries, 0, err
 			}
 			off := binary.LittleEndian.Uint16(e[0:])
 			delta := int16(binary.LittleEndian.Uint16(e[2:]))
@@ -339,11 +385,11 @@ func (w *sqWalker) readListing(dir *sqInode) ([]sqDirEntry, error) {
 			nameLen := int64(binary.LittleEndian.Uint16(e[6:])) + 1
 			read += 8
 			if nameLen > 256 || nameLen > size-read {
-				return entries, formatErr(squashfsLayer, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
+				return entries, 0, formatErr(squashfsLayer, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
 			}
 			name, err := c.take(int(nameLen))
 			if err != nil {
-				return entries, err
+				return entries, 0, err
 			}
 			read += nameLen
 			entries = append(entries, sqDirEntry{
@@ -357,7 +403,7 @@ func (w *sqWalker) readListing(dir *sqInode) ([]sqDirEntry, error) {
 				headers = append(headers, header{hdrAt, hdrBlock, string(name)})
 			}
 			if len(entries) > w.entriesLeft() {
-				return entries, formatErr(squashfsLayer, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
+				return entries, 0, formatErr(squashfsLayer, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
 			}
 		}
 	}
@@ -372,8 +418,8 @@ func (w *sqWalker) readListing(dir *sqInode) ([]sqDirEntry, error) {
 		// mksquashfs stores the offset of the header relative to the
 		// listing start (the index field) and the header's block.
 		if hi >= len(headers) || headers[hi].at != int64(ix.index) || headers[hi].block != ix.start || headers[hi].first != ix.name {
-			return entries, formatErr(squashfsLayer, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
+			return entries, 0, formatErr(squashfsLayer, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
 		}
 	}
-	return entries, nil
+	return entries, 0, nil
 }

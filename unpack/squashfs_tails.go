@@ -51,8 +51,12 @@ func compareTails(a, b tailRef) int {
 // fragTails are the tail ends one fragment block holds, and their hashes
 // once computed.
 type fragTails struct {
-	block  SquashfsBlock
-	tails  []tailRef // sorted, without repeats
+	block SquashfsBlock
+	tails []tailRef // sorted, without repeats
+	// end is where the last tail ends when the tails follow one another
+	// from the block's start (0 otherwise): a block decompressing to more
+	// holds bytes of no file.
+	end    uint32
 	once   sync.Once
 	hashes []tailHash // by index of tails; nil if the block could not be read
 }

@@ -496,7 +496,7 @@ func TestSquashfsIndexChecked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, err := w.readListing(root)
+	entries, _, err := w.readListing(root, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -514,7 +514,7 @@ func TestSquashfsIndexChecked(t *testing.T) {
 		// Break one index entry: the listing is still read, and the
 		// mismatch is reported.
 		in.indexes[0].name = "entry-zzzz"
-		if _, err := w.readListing(in); err == nil || !strings.Contains(err.Error(), "index entry 0") {
+		if _, _, err := w.readListing(in, nil); err == nil || !strings.Contains(err.Error(), "index entry 0") {
 			t.Errorf("a wrong index entry: %v", err)
 		}
 		return
@@ -1203,7 +1203,9 @@ func TestSquashfsCrafted(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if root.Err != nil {
+			// A listing that runs on past its block runs into the next
+			// structure, which the layer's accounting reports too.
+			if root.Err != nil && c.rootErr == "" {
 				t.Errorf("root: %v", root.Err)
 			}
 			tree := root.Child("/")

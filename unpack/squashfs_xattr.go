@@ -42,11 +42,18 @@ func (w *sqWalker) readXattrHeader() error {
 	w.xattrStart = int64(min(binary.LittleEndian.Uint64(b[:]), 1<<62))
 	w.xattrIDs = binary.LittleEndian.Uint32(b[8:])
 	w.xattrPtrs = off + 16
+	if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
+		return formatErr(squashfsLayer, off+12, "xattr id table header: unused field 0x%x, not 0", unused)
+	}
 	return nil
 }
 
 // xattrSet decodes (once) the xattrs of id.
 func (w *sqWalker) xattrSet(id uint32) *sqXattrSet {
+	if w.xattrUsed == nil {
+		w.xattrUsed = map[uint32]bool{}
+	}
+	w.xattrUsed[id] = true
 	if xs, ok := w.xattrs[id]; ok {
 		return xs
 	}
@@ -77,12 +84,18 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 	}
 	ref := binary.LittleEndian.Uint64(mb.data[at:])
 	count := binary.LittleEndian.Uint32(mb.data[at+8:])
+	total := binary.LittleEndian.Uint32(mb.data[at+12:])
 	if count > sqMaxXattrs {
 		return nil, formatErr(squashfsLayer, int64(ptr), "xattr id %d has %d pairs", id, count)
 	}
 	c := w.img.cursor(w.xattrStart, ref)
+	start := c.pos()
+	defer w.use(sqStreamXattr, start, &c)
 	var fields []Field
 	var bad error // a pair that could be read but is odd: reported, the rest still read
+	// The id's size is that of its names (with their prefixes), each
+	// with a terminating NUL, and values: derived, so checked.
+	size := uint64(0)
 	for i := uint32(0); i < count; i++ {
 		kb, err := c.take(4)
 		if err != nil {
@@ -90,6 +103,9 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 		}
 		typ := binary.LittleEndian.Uint16(kb)
 		nameLen := int(binary.LittleEndian.Uint16(kb[2:]))
+		if typ&^(sqXattrOutOfLine|0xff) != 0 {
+			setFirst(&bad, formatErr(squashfsLayer, c.blockPos, "xattr of type 0x%04x (unknown bits)", typ))
+		}
 		nb, err := c.take(nameLen)
 		if err != nil {
 			return fields, err
@@ -116,7 +132,10 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 				return fields, err
 			}
 			vc := w.img.cursor(w.xattrStart, binary.LittleEndian.Uint64(rb))
-			if value, err = readXattrValue(&vc); err != nil {
+			vstart := vc.pos()
+			value, err = readXattrValue(&vc)
+			w.use(sqStreamXattr, vstart, &vc)
+			if err != nil {
 				return fields, err
 			}
 		} else {
@@ -127,7 +146,11 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 				return fields, err
 			}
 		}
+		size += uint64(len(name)) + 1 + uint64(len(value))
 		fields = append(fields, Field{Name: "xattr " + quoteIfNeeded(name), Value: quoteIfNeeded(string(value))})
+	}
+	if size != uint64(total) {
+		setFirst(&bad, formatErr(squashfsLayer, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))
 	}
 	return fields, bad
 }
