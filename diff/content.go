@@ -145,7 +145,8 @@ func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 	bufs := getBuffers()
 	defer putBuffers(bufs)
 	bufA, bufB := bufs[0][:], bufs[1][:]
-	for _, sp := range spans(a, b) {
+	// Holes of a sparse file on both sides are zeros on both sides.
+	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), da, db, 0) {
 		for off := sp.Start; off < sp.End; off += chunkSize {
 			n := min(int64(chunkSize), sp.End-off)
 			if off+n <= a.size && off+n <= b.size {

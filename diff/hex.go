@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"isodiff/unpack"
 )
 
 // HexDiff is a dump of the 16-byte rows where two contents differ, with
@@ -57,7 +58,9 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 		}
 	}
 
-	for _, sp := range spans(a, b) {
+	// Holes on both sides are equal rows: only the context next to a
+	// difference is read of them.
+	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), a.r, b.r, int64(opt.ContextRows+1)*rowSize) {
 		start := sp.Start &^ (rowSize - 1)
 		for off := start; off < sp.End; off += chunkSize {
 			n := min(int64(chunkSize), sp.End-off)
