@@ -220,8 +220,8 @@ func sqTreeDiff(a, b *Node, path string, flip int64) string {
 		return fmt.Sprintf("%s: type %v, %v", path, a.Type, b.Type)
 	case a.Positional != b.Positional || a.Alias != b.Alias:
 		return path + ": positional or alias"
-	case sqErrString(a.Err) != sqErrString(b.Err):
-		return fmt.Sprintf("%s: error %q, %q", path, sqErrString(a.Err), sqErrString(b.Err))
+	case errString(a.Err) != errString(b.Err):
+		return fmt.Sprintf("%s: error %q, %q", path, errString(a.Err), errString(b.Err))
 	case len(a.Fields) != len(b.Fields):
 		return fmt.Sprintf("%s: %d fields, %d", path, len(a.Fields), len(b.Fields))
 	case len(a.Order) != len(b.Order):
@@ -248,13 +248,6 @@ func sqTreeDiff(a, b *Node, path string, flip int64) string {
 		}
 	}
 	return ""
-}
-
-func sqErrString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // sqDataDiff compares two Data, "" when they hold the same bytes and read
@@ -305,7 +298,7 @@ func sqDataDiff(a, b Data, flip int64) string {
 		if errors.Is(errB, io.EOF) && int64(kb) == n {
 			errB = nil
 		}
-		if ka != kb || sqErrString(errA) != sqErrString(errB) || !bytes.Equal(bufA[:ka], bufB[:kb]) {
+		if ka != kb || errString(errA) != errString(errB) || !bytes.Equal(bufA[:ka], bufB[:kb]) {
 			return fmt.Sprintf("data differs in %d bytes at %d (%v, %v)", n, off, errA, errB)
 		}
 		if errA != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -74,27 +75,15 @@ func TestSquashfsHoles(t *testing.T) {
 func TestRangeSets(t *testing.T) {
 	a := []Range{{0, 10}, {20, 30}, {40, 50}}
 	b := []Range{{5, 25}, {45, 60}}
-	if got, want := intersectRanges(a, b), []Range{{5, 10}, {20, 25}, {45, 50}}; !equalRanges(got, want) {
+	if got, want := intersectRanges(a, b), []Range{{5, 10}, {20, 25}, {45, 50}}; !slices.Equal(got, want) {
 		t.Errorf("intersect %v, want %v", got, want)
 	}
-	if got, want := subtractRanges(a, b), []Range{{0, 5}, {25, 30}, {40, 45}}; !equalRanges(got, want) {
+	if got, want := subtractRanges(a, b), []Range{{0, 5}, {25, 30}, {40, 45}}; !slices.Equal(got, want) {
 		t.Errorf("subtract %v, want %v", got, want)
 	}
-	if got, want := subtractRanges([]Range{{0, 100}}, []Range{{10, 20}, {30, 40}}), []Range{{0, 10}, {20, 30}, {40, 100}}; !equalRanges(got, want) {
+	if got, want := subtractRanges([]Range{{0, 100}}, []Range{{10, 20}, {30, 40}}), []Range{{0, 10}, {20, 30}, {40, 100}}; !slices.Equal(got, want) {
 		t.Errorf("subtract %v, want %v", got, want)
 	}
-}
-
-func equalRanges(a, b []Range) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestSquashfsSparseCompare builds two images with mksquashfs, each with a
