@@ -544,18 +544,7 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	}
 
 	// The file type bits of a mode, which the inode type overrides.
-	img := &sqImage{r: bytes.NewReader(orig), size: int64(len(orig)), meta: newMetaCache(16), metaBudget: 1 << 30, blockSize: sb.blockSize}
-	img.inodeTable, img.dirTable = int64(sb.inodeTable), int64(sb.dirTable)
-	img.dec, _ = newSqDecompressor(sb.compressor, sb.blockSize)
-	w := &sqWalker{img: img, sb: sb, maxEntries: 1 << 20}
-	rootIno, err := w.readInode(sb.rootRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, _, err := w.readListing(rootIno, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := sqRootListing(t, orig, sb)
 	found := false
 	for _, e := range entries {
 		if e.name != "README.txt" {
@@ -588,4 +577,23 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	if got := open(orig).Layout.Holding(Range{int64(sb.bytesUsed), int64(sb.bytesUsed) + 1}); len(got) != 0 {
 		t.Errorf("the padding is held by %v", got)
 	}
+}
+
+// sqRootListing reads the root directory's entries of an image the way
+// the reader does, for tests that poke at one entry's inode bytes.
+func sqRootListing(t *testing.T, orig []byte, sb sqSuperblock) []sqDirEntry {
+	t.Helper()
+	img := &sqImage{r: bytes.NewReader(orig), size: int64(len(orig)), meta: newMetaCache(16), metaBudget: 1 << 30, blockSize: sb.blockSize}
+	img.inodeTable, img.dirTable = int64(sb.inodeTable), int64(sb.dirTable)
+	img.dec, _ = newSqDecompressor(sb.compressor, sb.blockSize)
+	w := &sqWalker{img: img, sb: sb, maxEntries: 1 << 20}
+	rootIno, err := w.readInode(sb.rootRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := w.readListing(rootIno, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
 }

@@ -224,18 +224,7 @@ func TestSquashfsHoleOnlyFile(t *testing.T) {
 	// Its inode, in uncompressed metadata: the start is right after the
 	// 16-byte common header.
 	sb := parseSqSuperblock(orig)
-	img := &sqImage{r: bytes.NewReader(orig), size: int64(len(orig)), meta: newMetaCache(16), metaBudget: 1 << 30, blockSize: sb.blockSize}
-	img.inodeTable, img.dirTable = int64(sb.inodeTable), int64(sb.dirTable)
-	img.dec, _ = newSqDecompressor(sb.compressor, sb.blockSize)
-	w := &sqWalker{img: img, sb: sb, maxEntries: 1 << 20}
-	rootIno, err := w.readInode(sb.rootRef)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, _, err := w.readListing(rootIno, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries := sqRootListing(t, orig, sb)
 	for _, e := range entries {
 		if e.name != "zeros.bin" {
 			continue
