@@ -137,47 +137,6 @@ func dataSize(d Data) int64 {
 	return d.Size()
 }
 
-// addTrailing describes r[end:size]: nothing, zero padding (a field), or
-// data of its own (a child that a comparison detects and unpacks).
-func addTrailing(root *Node, layer string, r io.ReaderAt, end, size int64) {
-	if end >= size || end < 0 {
-		return
-	}
-	zeros := zeroRun(r, end, size)
-	if end+zeros == size {
-		root.AddField("padding", "%d zero bytes", zeros)
-		return
-	}
-	root.AddField("trailing bytes", "%d at offset %d", size-end, end)
-	root.Children = append(root.Children, &Node{
-		Name:   trailingName,
-		Type:   TypeFile,
-		Layer:  layer,
-		Offset: end,
-		Data:   io.NewSectionReader(r, end, size-end),
-	})
-}
-
-// zeroRun counts the zero bytes of r starting at off, up to size.
-func zeroRun(r io.ReaderAt, off, size int64) int64 {
-	buf := make([]byte, 32<<10)
-	n := int64(0)
-	for off+n < size {
-		k := int(min(int64(len(buf)), size-off-n))
-		got, _ := r.ReadAt(buf[:k], off+n)
-		for i := 0; i < got; i++ {
-			if buf[i] != 0 {
-				return n + int64(i)
-			}
-		}
-		n += int64(got)
-		if got < k {
-			break
-		}
-	}
-	return n
-}
-
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader
@@ -298,46 +257,6 @@ func hasPrefixAt(r io.ReaderAt, off, size int64, magic []byte) bool {
 		return false
 	}
 	return string(b) == string(magic)
-}
-
-// peekReader serves small reads at increasing offsets (frame and block
-// headers, archive member headers) from one buffered window, so that
-// walking a structure costs a read per window rather than per header.
-type peekReader struct {
-	r    io.ReaderAt
-	size int64
-	buf  []byte
-	off  int64 // input offset of buf[0]
-	n    int   // valid bytes in buf
-}
-
-func newPeekReader(r io.ReaderAt, size int64) *peekReader {
-	return &peekReader{r: r, size: size, buf: make([]byte, 8<<10)}
-}
-
-// at returns the n bytes at off, or those before the end of input and
-// io.ErrUnexpectedEOF. The slice is valid until the next call. Callers
-// bound n: it is never taken from the input unchecked.
-func (p *peekReader) at(off int64, n int) ([]byte, error) {
-	if off < 0 || n < 0 {
-		return nil, fmt.Errorf("read of %d bytes at offset %d", n, off)
-	}
-	if off >= p.off && off+int64(n) <= p.off+int64(p.n) {
-		return p.buf[off-p.off : off-p.off+int64(n)], nil
-	}
-	if n > len(p.buf) {
-		p.buf = make([]byte, n)
-	}
-	k := int(min(int64(len(p.buf)), max(p.size-off, 0)))
-	got, err := p.r.ReadAt(p.buf[:k], off)
-	p.off, p.n = off, got
-	if got >= n {
-		return p.buf[:n], nil
-	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return p.buf[:got], err
 }
 
 // blockedOutput serves a stream decoded block by block to Read.

@@ -243,9 +243,9 @@ func gzipFlags(f byte) string {
 // that it never reads like a UTF-8 string of other bytes.
 func gzipString(b []byte) string {
 	if utf8.Valid(b) {
-		return quoteIfNeeded(string(b))
+		return quoteName(string(b))
 	}
-	return quoteIfNeeded(latin1(b)) + " (ISO 8859-1)"
+	return quoteName(latin1(b)) + " (ISO 8859-1)"
 }
 
 // latin1 decodes a gzip header string: ISO 8859-1 by the RFC, UTF-8 in

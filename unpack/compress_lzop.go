@@ -220,7 +220,7 @@ func (s *lzopStream) header() error {
 		Field{"flags", lzopFlags(s.flags)},
 		Field{"mode", modeString(mode)},
 		Field{"mtime", time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
-		Field{"name", quoteIfNeeded(string(name))},
+		Field{"name", quoteName(string(name))},
 	)
 	if t := mode & 0o170000; t != 0 && !cpioKnownType(uint64(t)) {
 		s.hdr = append(s.hdr, Field{"file type bits", fmt.Sprintf("0%06o", t)})

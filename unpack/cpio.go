@@ -542,7 +542,7 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 		n.Data = data
 	}
 	if raw != "" {
-		n.AddField("name", "%s", quoteIfNeeded(raw))
+		n.AddField("name", "%s", quoteName(raw))
 	}
 	if shown {
 		lay.claim(h.dataOff, h.next-h.dataOff) // data and the padding after it
@@ -680,7 +680,7 @@ func (l *cpioLayout) name(off int64) string {
 	if err != nil && !h.named {
 		return fmt.Sprintf("member header at byte %d", l.starts[i])
 	}
-	what := quoteIfNeeded(h.rawName)
+	what := quoteName(h.rawName)
 	switch {
 	case off < h.off+h.hdrLen:
 		return "header of member " + what

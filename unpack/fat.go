@@ -569,7 +569,7 @@ func (v *fatVolume) readTree(root *Node) *Node {
 	}
 	d := parseFATDir(buf, base)
 	if d.label != nil {
-		root.AddField("root directory label", "%s", quoteIfNeeded(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
+		root.AddField("root directory label", "%s", quoteName(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
 		root.AddField("root directory label mtime", "%s", fatDateTime(d.label.raw))
 	}
 	v.fillDir(top, d, "/", 0)
@@ -859,7 +859,7 @@ func (v *fatVolume) fillDir(n *Node, d fatDir, path string, depth int) {
 		if len(names) > 8 {
 			names, more = names[:8], fmt.Sprintf(" and %d more", len(d.deleted)-8)
 		}
-		n.AddField("deleted entries", "%d (%s%s)", len(d.deleted), quoteIfNeeded(strings.Join(names, ", ")), more)
+		n.AddField("deleted entries", "%d (%s%s)", len(d.deleted), quoteName(strings.Join(names, ", ")), more)
 	}
 	if d.unused > 0 {
 		n.AddField("unused bytes", "%d non-zero bytes after the end mark", d.unused)
@@ -917,7 +917,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 	}
 	n.AddField("attributes", "%s", fatAttributes(s[11]))
 	if e.hasLong && !strings.EqualFold(stored, e.long) {
-		n.AddField("short name", "%s", quoteIfNeeded(stored))
+		n.AddField("short name", "%s", quoteName(stored))
 	}
 	n.AddField("mtime", "%s", fatDateTime(s))
 	n.AddField("creation time", "%s", fatCreationTime(s))
@@ -929,7 +929,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 	first := fatFirstCluster(s, v.bs.bits)
 	n.AddField("first cluster", "%d", first)
 	if e.ignored != "" {
-		n.AddField("ignored long name", "%s", quoteIfNeeded(e.ignored))
+		n.AddField("ignored long name", "%s", quoteName(e.ignored))
 	}
 	if isDir {
 		return n, true
@@ -1072,7 +1072,7 @@ func fatValidDate(year, month, day int) bool {
 func (v *fatVolume) bootFields(n *Node) {
 	bs := v.bs
 	n.AddField("FAT type", "FAT%d", bs.bits)
-	n.AddField("OEM name", "%s", quoteIfNeeded(decodeOEM(bs.raw[3:11])))
+	n.AddField("OEM name", "%s", quoteName(decodeOEM(bs.raw[3:11])))
 	n.AddField("bytes per sector", "%d", bs.bps)
 	n.AddField("sectors per cluster", "%d", bs.spc)
 	n.AddField("reserved sectors", "%d", bs.reserved)
@@ -1104,8 +1104,8 @@ func (v *fatVolume) bootFields(n *Node) {
 		n.AddField("volume id", "0x%08x", bs.serial)
 	}
 	if bs.extSig == 0x29 {
-		n.AddField("volume label", "%s", quoteIfNeeded(strings.TrimRight(decodeOEM(bs.label), " ")))
-		n.AddField("filesystem type", "%s", quoteIfNeeded(strings.TrimRight(decodeOEM(bs.fsType), " ")))
+		n.AddField("volume label", "%s", quoteName(strings.TrimRight(decodeOEM(bs.label), " ")))
+		n.AddField("filesystem type", "%s", quoteName(strings.TrimRight(decodeOEM(bs.fsType), " ")))
 	}
 	// FAT[0] holds the media byte, FAT[1] the end mark and, in FAT16 and
 	// FAT32, the "clean" and "no I/O error" bits that systems flip on

@@ -24,7 +24,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -502,7 +501,7 @@ func (w *treeWalker) recordFields(v recordView) []Field {
 		t.AddField("link target", "%s", ri.link)
 	}
 	if v.shownName() != "" {
-		t.AddField("name", "%s", quoteIfNeeded(ri.name))
+		t.AddField("name", "%s", quoteName(ri.name))
 	}
 	if ri.hasChildLink {
 		t.AddField("child link", "%d", ri.childLink)
@@ -627,7 +626,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		n.Name = jolietName(first.ident)
 		if !bytes.Equal(encodeUCS2(n.Name), first.ident) {
 			// A file version (";1") or bytes the name cannot show.
-			jolietIdent = quoteIfNeeded(decodeUCS2(first.ident))
+			jolietIdent = quoteName(decodeUCS2(first.ident))
 			if !ucs2Exact(first.ident) {
 				jolietIdent = fmt.Sprintf("%x", first.ident)
 			}
@@ -732,7 +731,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		n.AddField("extents", "%s", strings.Join(extents, ", "))
 	}
 	if w.names != namesJoliet {
-		n.AddField("iso name", "%s", quoteIfNeeded(string(first.ident)))
+		n.AddField("iso name", "%s", quoteName(string(first.ident)))
 	}
 	if jolietIdent != "" {
 		n.AddField("joliet identifier", "%s", jolietIdent)
@@ -918,33 +917,6 @@ func isDigits(s string) bool {
 	return true
 }
 
-// badName says why a name cannot be a path element ("" if it can).
-func badName(s string) string {
-	switch {
-	case s == "":
-		return "is empty"
-	case s == "." || s == "..":
-		return "is a path element of its own"
-	case strings.ContainsAny(s, "/\x00"):
-		return "contains a slash or NUL"
-	}
-	return ""
-}
-
-func quoteIfNeeded(s string) string {
-	if printable(s) && s != "" {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
-func joinPath(dir, name string) string {
-	if dir == "/" {
-		return "/" + name
-	}
-	return dir + "/" + name
-}
-
 func fileFlags(f uint8) string {
 	var s []string
 	for _, b := range []struct {
@@ -1117,126 +1089,6 @@ func metadataTree(tree, files *Node, name string) *Node {
 	return tree
 }
 
-// modeType is the node type of a POSIX file mode.
-func modeType(mode uint32) Type {
-	switch mode & 0o170000 {
-	case 0o040000:
-		return TypeDir
-	case 0o120000:
-		return TypeSymlink
-	case 0o020000:
-		return TypeCharDevice
-	case 0o060000:
-		return TypeBlockDevice
-	case 0o010000:
-		return TypeFifo
-	case 0o140000:
-		return TypeSocket
-	}
-	return TypeFile
-}
-
-// modeString shows a POSIX mode like ls, with the octal permission bits:
-// "-rwsr-xr-x (04755)".
-func modeString(mode uint32) string {
-	var b [10]byte
-	switch mode & 0o170000 {
-	case 0o040000:
-		b[0] = 'd'
-	case 0o120000:
-		b[0] = 'l'
-	case 0o020000:
-		b[0] = 'c'
-	case 0o060000:
-		b[0] = 'b'
-	case 0o010000:
-		b[0] = 'p'
-	case 0o140000:
-		b[0] = 's'
-	case 0o100000:
-		b[0] = '-'
-	default:
-		b[0] = '?'
-	}
-	const rwx = "rwxrwxrwx"
-	for i := 0; i < 9; i++ {
-		if mode&(1<<(8-i)) != 0 {
-			b[i+1] = rwx[i]
-		} else {
-			b[i+1] = '-'
-		}
-	}
-	special := func(bit uint32, at int, set, unset byte) {
-		if mode&bit != 0 {
-			if b[at] == 'x' {
-				b[at] = set
-			} else {
-				b[at] = unset
-			}
-		}
-	}
-	special(0o4000, 3, 's', 'S')
-	special(0o2000, 6, 's', 'S')
-	special(0o1000, 9, 't', 'T')
-	s := fmt.Sprintf("%s (0%04o)", b[:], mode&0o7777)
-	if mode&^0o177777 != 0 {
-		s += fmt.Sprintf(" [raw 0%o]", mode)
-	}
-	return s
-}
-
-// multiSection is the content of a multi-extent file: its extents, in
-// order, as one reader.
-type multiSection struct {
-	parts []*io.SectionReader
-	ends  []int64 // cumulative end offset of each part
-}
-
-func newMultiSection(parts []*io.SectionReader) *multiSection {
-	m := &multiSection{parts: parts}
-	var end int64
-	for _, p := range parts {
-		end += p.Size()
-		m.ends = append(m.ends, end)
-	}
-	return m
-}
-
-func (m *multiSection) Size() int64 {
-	if len(m.ends) == 0 {
-		return 0
-	}
-	return m.ends[len(m.ends)-1]
-}
-
-func (m *multiSection) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("multiSection: negative offset")
-	}
-	if off >= m.Size() {
-		return 0, io.EOF
-	}
-	i := sort.Search(len(m.ends), func(i int) bool { return m.ends[i] > off })
-	n := 0
-	for ; n < len(p) && i < len(m.parts); i++ {
-		pos := off + int64(n)
-		partStart := m.ends[i] - m.parts[i].Size()
-		want := int(min(int64(len(p)-n), m.ends[i]-pos))
-		k, err := m.parts[i].ReadAt(p[n:n+want], pos-partStart)
-		n += k
-		if k < want {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return n, err
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
 // readPathTables reads every path table and checks it against the
 // directories found by walking the hierarchy (dirs by extent).
 func readPathTables(r io.ReaderAt, size int64, vi *volumeInfo, primary, joliet map[uint32]*dirMeta, claims *Claims) *Node {
@@ -1380,7 +1232,7 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 
 func pathTableName(ident []byte, joliet bool) string {
 	if joliet {
-		return quoteIfNeeded(decodeUCS2(ident))
+		return quoteName(decodeUCS2(ident))
 	}
-	return quoteIfNeeded(string(ident))
+	return quoteName(string(ident))
 }

@@ -8,6 +8,7 @@
 package unpack
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -181,34 +182,11 @@ func formatErr(layer string, off int64, format string, args ...any) *FormatError
 	return &FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 
-// readFull reads exactly len(b) bytes at off, reporting a short read as a
-// FormatError of the given layer.
-func readFull(r io.ReaderAt, b []byte, off int64, layer, what string) error {
-	n, err := r.ReadAt(b, off)
-	if n == len(b) {
-		return nil
+// AddErr records err on n, joined to any error already there.
+func (n *Node) AddErr(err error) {
+	if n.Err == nil {
+		n.Err = err
+		return
 	}
-	if err == nil || err == io.EOF {
-		return &FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf("%s: %d bytes wanted, %d found before end of input", what, len(b), n), Err: io.ErrUnexpectedEOF}
-	}
-	return &FormatError{Layer: layer, Offset: off, Msg: "reading " + what, Err: err}
-}
-
-// flagName names one bit of a flags word.
-type flagName[T ~uint16 | ~uint32] struct {
-	bit  T
-	name string
-}
-
-// namedFlags lists the names of the bits of f that names know, and
-// returns the bits left unnamed.
-func namedFlags[T ~uint16 | ~uint32](f T, names []flagName[T]) ([]string, T) {
-	var out []string
-	for _, n := range names {
-		if f&n.bit != 0 {
-			out = append(out, n.name)
-			f &^= n.bit
-		}
-	}
-	return out, f
+	n.Err = errors.Join(n.Err, err)
 }

@@ -218,7 +218,7 @@ func extensionRef(d []byte) (id, text string) {
 	id = string(d[4 : 4+li])
 	des := string(d[4+li : 4+li+ld])
 	src := string(d[4+li+ld : 4+li+ld+ls])
-	text = fmt.Sprintf("%s version %d: %s; %s", quoteIfNeeded(id), d[3], quoteIfNeeded(des), quoteIfNeeded(src))
+	text = fmt.Sprintf("%s version %d: %s; %s", quoteName(id), d[3], quoteName(des), quoteName(src))
 	if rest := d[4+li+ld+ls:]; len(rest) > 0 {
 		text += fmt.Sprintf("; then %x", rest)
 	}
@@ -304,7 +304,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 		}
 	}
 	raw := func(e suspEntry) {
-		ri.extra = addUniqueField(ri.extra, "SUSP "+quoteIfNeeded(e.sig), fmt.Sprintf("v%d %x", e.version, e.data))
+		ri.extra = addUniqueField(ri.extra, "SUSP "+quoteName(e.sig), fmt.Sprintf("v%d %x", e.version, e.data))
 	}
 	var name []byte
 	var nameDone bool
@@ -519,7 +519,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 			if d[3] > 63 {
 				bsize = fmt.Sprintf("2^%d", d[3])
 			}
-			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %s, uncompressed size %d", quoteIfNeeded(string(d[0:2])), int(d[2])*4, bsize, usize)})
+			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %s, uncompressed size %d", quoteName(string(d[0:2])), int(d[2])*4, bsize, usize)})
 			if !exact(12) || err != nil {
 				raw(e)
 			}

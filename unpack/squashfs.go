@@ -652,7 +652,7 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 	for i, e := range entries {
 		c := &nodes[i]
 		*c = Node{Name: e.name, Layer: squashfsLayer, Offset: -1}
-		if bad := sqBadName(e.name); bad != "" {
+		if bad := badName(e.name); bad != "" {
 			c.Err = formatErr(squashfsLayer, e.pos, "entry name %q %s", e.name, bad)
 			c.Name = strconv.Quote(e.name)
 		}
@@ -677,23 +677,23 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 
 		if e.typ < 1 || e.typ > 7 {
 			c.Type = TypeFile
-			setErr(c, formatErr(squashfsLayer, e.pos, "directory entry of type %d", e.typ))
+			c.AddErr(formatErr(squashfsLayer, e.pos, "directory entry of type %d", e.typ))
 			continue
 		}
 		c.Type = modeType(sqFormatBits[e.typ])
 		in, err := w.readInode(e.ref)
 		if err != nil {
-			setErr(c, err)
+			c.AddErr(err)
 			if in == nil || in.typ < 1 || in.typ > 14 {
 				continue
 			}
 		}
 		if in.basicType() != e.typ {
-			setErr(c, formatErr(squashfsLayer, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
+			c.AddErr(formatErr(squashfsLayer, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
 			continue
 		}
 		if in.number != e.number {
-			setErr(c, formatErr(squashfsLayer, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
+			c.AddErr(formatErr(squashfsLayer, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
 		}
 		w.describe(c, in)
 		if in.basicType() != sqBasicDir {
@@ -702,7 +702,7 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 		}
 		if err == nil {
 			if w.visited[in.ref] {
-				setErr(c, formatErr(squashfsLayer, in.pos, "directory inode %d is already in the tree: not read again", in.number))
+				c.AddErr(formatErr(squashfsLayer, in.pos, "directory inode %d is already in the tree: not read again", in.number))
 				continue
 			}
 			w.visited[in.ref] = true
@@ -710,14 +710,6 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 			w.readDir(c, &sub, depth+1, self)
 		}
 	}
-}
-
-// sqBadName is badName (iso9660.go) without its cost for the usual name.
-func sqBadName(s string) string {
-	if s != "" && s != "." && s != ".." && strings.IndexByte(s, '/') < 0 && strings.IndexByte(s, 0) < 0 {
-		return ""
-	}
-	return badName(s)
 }
 
 // noteNonDir records a non-directory entry and whether its inode number
@@ -750,12 +742,6 @@ type sqNumbered struct {
 	number uint32
 }
 
-func setErr(n *Node, err error) {
-	if n.Err == nil {
-		n.Err = err
-	}
-}
-
 // describe sets the fields (and Data) of n from its inode.
 func (w *sqWalker) describe(n *Node, in *sqInode) {
 	mode := in.mode()
@@ -782,7 +768,7 @@ func (w *sqWalker) describe(n *Node, in *sqInode) {
 	}
 	f = append(f, Field{"mtime", w.time(in.mtime)})
 	if in.basicType() == sqBasicSymlink {
-		f = append(f, Field{"link target", quoteIfNeeded(string(in.target))})
+		f = append(f, Field{"link target", quoteName(string(in.target))})
 	}
 	if in.basicType() == sqBasicFile {
 		nb := len(in.blockSizes)
@@ -806,11 +792,11 @@ func (w *sqWalker) describe(n *Node, in *sqInode) {
 	if in.xattr != sqNoXattr {
 		xs := w.xattrSet(in.xattr)
 		n.Fields = append(n.Fields, xs.fields...)
-		setErr(n, xs.err)
+		n.AddErr(xs.err)
 	}
 	if in.basicType() == sqBasicFile && (in.shared != nil || len(in.blockSizes) == int(w.blockCount(in))) {
 		d, err := w.fileData(in)
-		setErr(n, err)
+		n.AddErr(err)
 		if d != nil {
 			n.Data = d
 			for _, b := range d.blocks {
@@ -861,7 +847,7 @@ func (w *sqWalker) id(n *Node, idx uint16) string {
 		w.idUsed[idx] = true
 		return w.idStr[idx]
 	}
-	setErr(n, formatErr(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
+	n.AddErr(formatErr(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
 	return fmt.Sprintf("index %d (no such id)", idx)
 }
 

@@ -276,7 +276,7 @@ func compareXattrs(t *testing.T, tree *Node, ref string) {
 		if path == "." {
 			p = "/"
 		}
-		want[p+" "+name] = quoteIfNeeded(string(v))
+		want[p+" "+name] = quoteName(string(v))
 	}
 	got := map[string]string{}
 	collect := func(n *Node, p string) {

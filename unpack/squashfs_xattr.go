@@ -147,7 +147,7 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 			}
 		}
 		size += uint64(len(name)) + 1 + uint64(len(value))
-		fields = append(fields, Field{Name: "xattr " + quoteIfNeeded(name), Value: quoteIfNeeded(string(value))})
+		fields = append(fields, Field{Name: "xattr " + quoteName(name), Value: quoteName(string(value))})
 	}
 	if size != uint64(total) {
 		setFirst(&bad, formatErr(squashfsLayer, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))

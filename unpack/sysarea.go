@@ -30,13 +30,10 @@ package unpack
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
@@ -134,7 +131,7 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *Claims) *Node {
 		e := sector[off : off+mbrEntrySize]
 		// An all-zero slot is empty; one with only a zero type is not
 		// (isohybrid's partition 1 is status 0x80, type 0x00).
-		if bytesAllZero(e) {
+		if allZero(e) {
 			continue
 		}
 		name := fmt.Sprintf("partition %d", i+1)
@@ -229,7 +226,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 			n.Err = err
 			return n, nil
 		}
-		joinNodeErr(n, err)
+		n.AddErr(err)
 		sector = sector[:k]
 	}
 	if !bytes.Equal(sector[:8], gptSignature) {
@@ -263,13 +260,13 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 	stored := le.Uint32(sector[16:])
 	if hsize < gptHeaderSize || int64(hsize) > int64(len(sector)) {
 		n.AddField("header CRC32", "0x%08x (not verified: header size out of range)", stored)
-		joinNodeErr(n, formatErr(layerGPT, off+12, "header size %d is outside %d..%d", hsize, gptHeaderSize, len(sector)))
+		n.AddErr(formatErr(layerGPT, off+12, "header size %d is outside %d..%d", hsize, gptHeaderSize, len(sector)))
 	} else {
 		hb := bytes.Clone(sector[:hsize])
 		clear(hb[16:20])
 		if computed := crc32.ChecksumIEEE(hb); computed != stored {
 			n.AddField("header CRC32", "0x%08x (bad, computed 0x%08x)", stored, computed)
-			joinNodeErr(n, formatErr(layerGPT, off+16, "header CRC32 0x%08x, computed 0x%08x", stored, computed))
+			n.AddErr(formatErr(layerGPT, off+16, "header CRC32 0x%08x, computed 0x%08x", stored, computed))
 		} else {
 			n.AddField("header CRC32", "0x%08x", stored)
 		}
@@ -291,7 +288,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 	n.AddField("entry count", "%d", h.entryCount)
 	n.AddField("entry size", "%d", h.entrySize)
 	if uint64(off) != h.current*uint64(ss) {
-		joinNodeErr(n, formatErr(layerGPT, off+24, "header at LBA %d says its LBA is %d", off/ss, h.current))
+		n.AddErr(formatErr(layerGPT, off+24, "header at LBA %d says its LBA is %d", off/ss, h.current))
 	}
 
 	readGPTEntries(r, size, n, h, claims)
@@ -300,7 +297,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 		n.AddField("entries CRC32", "0x%08x (not verified)", h.entriesCRC)
 	case h.entriesComputedCRC != h.entriesCRC:
 		n.AddField("entries CRC32", "0x%08x (bad, computed 0x%08x)", h.entriesCRC, h.entriesComputedCRC)
-		joinNodeErr(n, formatErr(layerGPT, off+88, "entry array CRC32 0x%08x, computed 0x%08x", h.entriesCRC, h.entriesComputedCRC))
+		n.AddErr(formatErr(layerGPT, off+88, "entry array CRC32 0x%08x, computed 0x%08x", h.entriesCRC, h.entriesComputedCRC))
 	default:
 		n.AddField("entries CRC32", "0x%08x", h.entriesCRC)
 	}
@@ -312,12 +309,12 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Claims) {
 	esize := int64(h.entrySize)
 	if esize < gptMinEntrySize {
-		joinNodeErr(n, formatErr(layerGPT, h.off+84, "entry size %d is below the minimum of %d", esize, gptMinEntrySize))
+		n.AddErr(formatErr(layerGPT, h.off+84, "entry size %d is below the minimum of %d", esize, gptMinEntrySize))
 		return
 	}
 	if esize&(esize-1) != 0 {
 		// Not 128*2^n: odd, but the entries can still be read.
-		joinNodeErr(n, formatErr(layerGPT, h.off+84, "entry size %d is not 128 times a power of 2", esize))
+		n.AddErr(formatErr(layerGPT, h.off+84, "entry size %d is not 128 times a power of 2", esize))
 	}
 	// Both factors are below 2^32, so the product fits a uint64 but not
 	// always an int64: it is bounded before it is used as one.
@@ -328,22 +325,22 @@ func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Cl
 	want := int64(min(wantU, 1<<62))
 	h.entriesWant = want
 	if h.entriesLBA >= uint64((size+h.ss-1)/h.ss) {
-		joinNodeErr(n, formatErr(layerGPT, h.off+72, "entry array at LBA %d is past the end of the image (%d bytes)", h.entriesLBA, size))
+		n.AddErr(formatErr(layerGPT, h.off+72, "entry array at LBA %d is past the end of the image (%d bytes)", h.entriesLBA, size))
 		return
 	}
 	off := int64(h.entriesLBA) * h.ss
 	length := want
 	if length > gptMaxArrayBytes {
-		joinNodeErr(n, formatErr(layerGPT, h.off+80, "entry array of %d x %d bytes is larger than %d bytes: only the first %d bytes are read", h.entryCount, esize, gptMaxArrayBytes, gptMaxArrayBytes))
+		n.AddErr(formatErr(layerGPT, h.off+80, "entry array of %d x %d bytes is larger than %d bytes: only the first %d bytes are read", h.entryCount, esize, gptMaxArrayBytes, gptMaxArrayBytes))
 		length = gptMaxArrayBytes
 	}
 	if rest := size - off; length > rest {
-		joinNodeErr(n, formatErr(layerGPT, off+rest, "entry array of %d bytes is cut by the end of the image after %d bytes", want, rest))
+		n.AddErr(formatErr(layerGPT, off+rest, "entry array of %d bytes is cut by the end of the image after %d bytes", want, rest))
 		length = rest
 	}
 	b := make([]byte, length)
 	if err := readFull(r, b, off, layerGPT, "GPT entry array"); err != nil {
-		joinNodeErr(n, err)
+		n.AddErr(err)
 		return
 	}
 	h.entriesRead = length
@@ -359,7 +356,7 @@ func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Cl
 		// The spec calls an entry unused when its type GUID is zero; one
 		// with any other byte set is still shown, since its bytes are
 		// claimed and would otherwise not be compared at all.
-		if bytesAllZero(e) {
+		if allZero(e) {
 			continue
 		}
 		name := fmt.Sprintf("partition %d", i+1)
@@ -377,12 +374,12 @@ func gptEntryNode(name string, e []byte, off int64) *Node {
 	p.AddField("first LBA", "%d", le.Uint64(e[32:]))
 	p.AddField("last LBA", "%d", le.Uint64(e[40:]))
 	p.AddField("attributes", "%s", gptAttributes(le.Uint64(e[48:]), gpt.Type(typeGUID)))
-	p.AddField("name", "%s", quoteUnprintable(utf16LEName(e[56:128])))
+	p.AddField("name", "%s", quote(utf16LEName(e[56:128])))
 	if !utf16Exact(e[56:128], le) {
 		// Unpaired surrogates, which the name shows as U+FFFD.
 		p.AddField("name (bytes)", "%x", e[56:128])
 	}
-	if extra := e[128:]; !bytesAllZero(extra) {
+	if extra := e[128:]; !allZero(extra) {
 		p.AddField("extra bytes", "%d bytes, %s", len(extra), unusedBytes(e, 128, len(e)))
 	}
 	return p
@@ -431,7 +428,7 @@ func readGPTBackup(r io.ReaderAt, size int64, h *gptHeader, claims *Claims) *Nod
 		diffs = append(diffs, "entry array CRC")
 	}
 	if len(diffs) > 0 {
-		joinNodeErr(n, formatErr(layerGPT, off, "backup header disagrees with the primary: %s", strings.Join(diffs, ", ")))
+		n.AddErr(formatErr(layerGPT, off, "backup header disagrees with the primary: %s", strings.Join(diffs, ", ")))
 	}
 	return n
 }
@@ -521,33 +518,4 @@ func utf16LEName(b []byte) string {
 		u = u[:len(u)-1]
 	}
 	return string(utf16.Decode(u))
-}
-
-// quoteUnprintable returns s as it is when every rune prints, else Go-quoted, so
-// that control characters can neither garble a report nor hide.
-func quoteUnprintable(s string) string {
-	for _, c := range s {
-		if !unicode.IsPrint(c) || c == unicode.ReplacementChar {
-			return strconv.Quote(s)
-		}
-	}
-	return s
-}
-
-func bytesAllZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// joinNodeErr records err on n, keeping any error already there.
-func joinNodeErr(n *Node, err error) {
-	if n.Err == nil {
-		n.Err = err
-		return
-	}
-	n.Err = errors.Join(n.Err, err)
 }

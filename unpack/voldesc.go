@@ -3,13 +3,10 @@ package unpack
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -399,16 +396,6 @@ func ucs2Exact(b []byte) bool {
 	return utf16Exact(b[:len(b)&^1], binary.BigEndian)
 }
 
-// utf16Exact says whether UTF-16 text b decodes to runes that encode back
-// to b (no unpaired surrogates).
-func utf16Exact(b []byte, order binary.ByteOrder) bool {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = order.Uint16(b[2*i:])
-	}
-	return slices.Equal(utf16.Encode(utf16.Decode(u)), u)
-}
-
 // nulPaddedText shows a NUL-padded identifier (the boot record's): the
 // text before the trailing NULs, quoted when it would not show exactly
 // (unprintable, or ending in a space).
@@ -434,57 +421,6 @@ func decodeUCS2(b []byte) string {
 		s += string(utf8.RuneError)
 	}
 	return s
-}
-
-func printable(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// hexNonZero shows a mostly-zero area: "zero", "spaces", or the hex of
-// everything up to its last non-zero byte.
-func hexNonZero(b []byte) string {
-	end := len(b)
-	for end > 0 && b[end-1] == 0 {
-		end--
-	}
-	if end == 0 {
-		return "zero"
-	}
-	if len(bytes.Trim(b, " ")) == 0 {
-		return "spaces"
-	}
-	return hex.EncodeToString(b[:end])
-}
-
-// unusedBytes describes the non-zero bytes of b[from:to], a reserved area,
-// as "@offset: hex"; "" when all are zero.
-func unusedBytes(b []byte, from, to int) string {
-	area := b[from:to]
-	start := 0
-	for start < len(area) && area[start] == 0 {
-		start++
-	}
-	if start == len(area) {
-		return ""
-	}
-	return fmt.Sprintf("@%d: %s", from+start, hexNonZero(area[start:]))
 }
 
 // decDateTime decodes the 17-byte dec-datetime of volume descriptors:

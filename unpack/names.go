@@ -1,0 +1,133 @@
+package unpack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// badName says why a name cannot be a path element ("" if it can).
+func badName(s string) string {
+	// The usual name costs two scans and no allocation.
+	if s != "" && s != "." && s != ".." && strings.IndexByte(s, '/') < 0 && strings.IndexByte(s, 0) < 0 {
+		return ""
+	}
+	switch {
+	case s == "":
+		return "is empty"
+	case s == "." || s == "..":
+		return "is a path element of its own"
+	case strings.ContainsAny(s, "/\x00"):
+		return "contains a slash or NUL"
+	}
+	return ""
+}
+
+// joinPath joins a directory path and a name.
+func joinPath(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// modeType is the node type of a POSIX file mode.
+func modeType(mode uint32) Type {
+	switch mode & 0o170000 {
+	case 0o040000:
+		return TypeDir
+	case 0o120000:
+		return TypeSymlink
+	case 0o020000:
+		return TypeCharDevice
+	case 0o060000:
+		return TypeBlockDevice
+	case 0o010000:
+		return TypeFifo
+	case 0o140000:
+		return TypeSocket
+	}
+	return TypeFile
+}
+
+// modeString shows a POSIX mode like ls, with the octal permission bits:
+// "-rwsr-xr-x (04755)".
+func modeString(mode uint32) string {
+	var b [10]byte
+	switch mode & 0o170000 {
+	case 0o040000:
+		b[0] = 'd'
+	case 0o120000:
+		b[0] = 'l'
+	case 0o020000:
+		b[0] = 'c'
+	case 0o060000:
+		b[0] = 'b'
+	case 0o010000:
+		b[0] = 'p'
+	case 0o140000:
+		b[0] = 's'
+	case 0o100000:
+		b[0] = '-'
+	default:
+		b[0] = '?'
+	}
+	const rwx = "rwxrwxrwx"
+	for i := 0; i < 9; i++ {
+		if mode&(1<<(8-i)) != 0 {
+			b[i+1] = rwx[i]
+		} else {
+			b[i+1] = '-'
+		}
+	}
+	special := func(bit uint32, at int, set, unset byte) {
+		if mode&bit != 0 {
+			if b[at] == 'x' {
+				b[at] = set
+			} else {
+				b[at] = unset
+			}
+		}
+	}
+	special(0o4000, 3, 's', 'S')
+	special(0o2000, 6, 's', 'S')
+	special(0o1000, 9, 't', 'T')
+	s := fmt.Sprintf("%s (0%04o)", b[:], mode&0o7777)
+	if mode&^0o177777 != 0 {
+		s += fmt.Sprintf(" [raw 0%o]", mode)
+	}
+	return s
+}
+
+// printable says whether s is valid UTF-8 of printable runes only (U+FFFD,
+// which stands for bytes that are not UTF-8, excepted), so that control
+// characters can neither garble a report nor hide.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == unicode.ReplacementChar {
+			return false
+		}
+	}
+	return true
+}
+
+// quote returns s as it is when it is printable, else Go-quoted.
+func quote(s string) string {
+	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// quoteName is quote for a name, where an empty one must show too: "".
+func quoteName(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return quote(s)
+}
