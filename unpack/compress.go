@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"isodiff/unpack/internal/readat"
 )
 
 // Detection ranks: every compressed format has magic bytes of its own
@@ -43,8 +44,8 @@ const (
 // input of millions of empty members must not make millions of fields.
 const maxListedUnits = 64
 
-// trailingName is the child holding whatever follows the last stream.
-const trailingName = "[trailing bytes]"
+// TrailingName is the child holding whatever follows the last stream.
+const TrailingName = "[trailing bytes]"
 
 // stream is a decompressor that knows where it is in its input.
 type stream interface {
@@ -99,7 +100,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 	var fe *FormatError
 	switch {
 	case err == nil:
-		addTrailing(root, layer, r, s.end(), size)
+		AddTrailing(root, layer, r, s.end(), size)
 		if _, zeros := root.Field("padding"); zeros {
 			parts.claims.Addf(s.end(), size-s.end(), "zero padding after the %s stream", layer)
 		} else {
@@ -110,7 +111,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
 		// The fields were read as far as the decoder went, not to the
 		// end of the stream.
-		root.Err = formatErr(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
+		root.Err = Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
 	case errors.As(err, &fe):
 		content.Err = err
 	case data == nil:
@@ -346,7 +347,7 @@ func (f *frameSpan) endBlocks(n int, end int64) {
 // frameFormat is what framedStream needs of a format.
 type frameFormat interface {
 	// walk walks the frame at off; false when no frame starts there.
-	walk(pr *peekReader, off, size int64) (walkedFrame, bool)
+	walk(pr *readat.Peek, off, size int64) (walkedFrame, bool)
 	// skipped notes a skippable frame.
 	skipped(f walkedFrame)
 	// start readies the decoder on the bytes of frame number n, f.
@@ -359,7 +360,7 @@ type frameFormat interface {
 // framesEnd is where the run of frames of format at off ends, walking
 // their framing without decompressing: the first byte that starts no
 // frame. ok is false when a frame's framing is broken.
-func framesEnd(format frameFormat, pr *peekReader, off, size int64) (end int64, ok bool) {
+func framesEnd(format frameFormat, pr *readat.Peek, off, size int64) (end int64, ok bool) {
 	for off < size {
 		f, isFrame := format.walk(pr, off, size)
 		if !isFrame {
@@ -382,7 +383,7 @@ type framedStream struct {
 	layer  string
 	format frameFormat
 	r      io.ReaderAt
-	pr     *peekReader
+	pr     *readat.Peek
 	size   int64
 	next   int64 // where the next frame starts
 	cur    walkedFrame
@@ -397,7 +398,7 @@ type framedStream struct {
 	unlisted, unlistedSkip unlistedUnits
 }
 
-func newFramedStream(layer string, format frameFormat, r io.ReaderAt, pr *peekReader, size int64) framedStream {
+func newFramedStream(layer string, format frameFormat, r io.ReaderAt, pr *readat.Peek, size int64) framedStream {
 	return framedStream{layer: layer, format: format, r: r, pr: pr, size: size}
 }
 

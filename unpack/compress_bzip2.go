@@ -42,7 +42,7 @@ func matchBzip2(head []byte, _ io.ReaderAt, _ int64) bool {
 func OpenBzip2(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	var h [4]byte
 	if n, _ := r.ReadAt(h[:], 0); n < 4 || string(h[:3]) != "BZh" || h[3] < '1' || h[3] > '9' {
-		return nil, formatErr(layerBzip2, 0, `no bzip2 magic ("BZh" and a digit 1-9)`)
+		return nil, Errorf(layerBzip2, 0, `no bzip2 magic ("BZh" and a digit 1-9)`)
 	}
 	in := &bzip2Input{bufferedInput: newBufferedInput(r, 0, size)}
 	return openStream(layerBzip2, r, size, env, &bzip2Stream{r: r, in: in, size: size, dec: bzip2.NewReader(in)})

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"isodiff/unpack/internal/readat"
 	"os"
 	"path/filepath"
 	"testing"
@@ -161,7 +162,7 @@ func FuzzLz4Legacy(f *testing.F) {
 			t.Fatal(err)
 		}
 		checkLayerTree(t, n, 0)
-		end := lz4LegacyEnd(newPeekReader(bytes.NewReader(b), size), 0, size)
+		end := lz4LegacyEnd(readat.NewPeek(bytes.NewReader(b), size), 0, size)
 		if end < 4 || end > size {
 			t.Fatalf("end %d of %d", end, size)
 		}
@@ -187,7 +188,7 @@ func FuzzLzop(f *testing.F) {
 			return
 		}
 		size := int64(len(data))
-		end, endOK := lzopStreamEnd(newPeekReader(bytes.NewReader(data), size), 0, size)
+		end, endOK := lzopStreamEnd(readat.NewPeek(bytes.NewReader(data), size), 0, size)
 		if end < 0 || end > size {
 			t.Fatalf("end %d of %d", end, size)
 		}
@@ -218,7 +219,7 @@ func soundStreamEnd(n *Node, size int64) int64 {
 	if c := n.Child("content"); c == nil || c.Err != nil {
 		return -1
 	}
-	if tr := n.Child(trailingName); tr != nil {
+	if tr := n.Child(TrailingName); tr != nil {
 		return tr.Offset
 	}
 	if _, ok := n.Field("padding"); ok {

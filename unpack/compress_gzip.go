@@ -26,6 +26,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack/internal/show"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,10 +64,10 @@ func matchGzip(head []byte, _ io.ReaderAt, _ int64) bool {
 func OpenGzip(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	var head [3]byte
 	if n, _ := r.ReadAt(head[:], 0); n < 3 || head[0] != 0x1f || head[1] != 0x8b {
-		return nil, formatErr(layerGzip, 0, "no gzip magic (1f 8b)")
+		return nil, Errorf(layerGzip, 0, "no gzip magic (1f 8b)")
 	}
 	if head[2] != 8 {
-		return nil, formatErr(layerGzip, 2, "compression method %d, only 8 (deflate) is defined", head[2])
+		return nil, Errorf(layerGzip, 2, "compression method %d, only 8 (deflate) is defined", head[2])
 	}
 	s := &gzipStream{r: r, in: newBufferedInput(r, 0, size), size: size, crc: crc32.NewIEEE()}
 	return openStream(layerGzip, r, size, env, s)
@@ -101,14 +102,14 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 	}
 	crc.Write(fixed[:])
 	if fixed[0] != 0x1f || fixed[1] != 0x8b {
-		return h, formatErr(layerGzip, off, "member header: magic %02x %02x, want 1f 8b", fixed[0], fixed[1])
+		return h, Errorf(layerGzip, off, "member header: magic %02x %02x, want 1f 8b", fixed[0], fixed[1])
 	}
 	if fixed[2] != 8 {
-		return h, formatErr(layerGzip, off+2, "member header: compression method %d, only 8 (deflate) is defined", fixed[2])
+		return h, Errorf(layerGzip, off+2, "member header: compression method %d, only 8 (deflate) is defined", fixed[2])
 	}
 	h.flags = fixed[3]
 	if h.flags&0xe0 != 0 {
-		return h, formatErr(layerGzip, off+3, "member header: reserved flag bits set (flags 0x%02x)", h.flags)
+		return h, Errorf(layerGzip, off+3, "member header: reserved flag bits set (flags 0x%02x)", h.flags)
 	}
 	h.mtime = binary.LittleEndian.Uint32(fixed[4:8])
 	h.xfl, h.os = fixed[8], fixed[9]
@@ -146,7 +147,7 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 				return s, nil
 			}
 			if len(s) >= maxGzipString {
-				return nil, formatErr(layerGzip, pos, "member header: %s longer than %d bytes", what, maxGzipString)
+				return nil, Errorf(layerGzip, pos, "member header: %s longer than %d bytes", what, maxGzipString)
 			}
 			s = append(s, c)
 		}
@@ -169,7 +170,7 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 		}
 		h.hcrc = binary.LittleEndian.Uint16(b[:])
 		if want := uint16(crc.Sum32()); h.hcrc != want {
-			return h, formatErr(layerGzip, pos, "member header: header CRC 0x%04x, computed 0x%04x", h.hcrc, want)
+			return h, Errorf(layerGzip, pos, "member header: header CRC 0x%04x, computed 0x%04x", h.hcrc, want)
 		}
 		pos += 2
 	}
@@ -243,9 +244,9 @@ func gzipFlags(f byte) string {
 // that it never reads like a UTF-8 string of other bytes.
 func gzipString(b []byte) string {
 	if utf8.Valid(b) {
-		return quoteName(string(b))
+		return show.QuoteName(string(b))
 	}
-	return quoteName(latin1(b)) + " (ISO 8859-1)"
+	return show.QuoteName(latin1(b)) + " (ISO 8859-1)"
 }
 
 // latin1 decodes a gzip header string: ISO 8859-1 by the RFC, UTF-8 in
@@ -347,7 +348,7 @@ func (s *gzipStream) Read(p []byte) (int, error) {
 		case err != nil:
 			var ce flate.CorruptInputError
 			if errors.As(err, &ce) {
-				s.err = formatErr(layerGzip, s.bodyStart+int64(ce), "member %d: corrupt deflate data", s.count)
+				s.err = Errorf(layerGzip, s.bodyStart+int64(ce), "member %d: corrupt deflate data", s.count)
 			} else if errors.Is(err, io.ErrUnexpectedEOF) {
 				s.err = &FormatError{Layer: layerGzip, Offset: s.in.offset(), Msg: fmt.Sprintf("member %d: deflate data cut by the end of input", s.count), Err: err}
 			} else {
@@ -403,10 +404,10 @@ func (s *gzipStream) checkTrailer() error {
 		return &FormatError{Layer: layerGzip, Offset: off + int64(n), Msg: fmt.Sprintf("member %d: trailer cut by the end of input (%d of 8 bytes)", s.count, n), Err: io.ErrUnexpectedEOF}
 	}
 	if got, want := binary.LittleEndian.Uint32(t[:4]), s.crc.Sum32(); got != want {
-		return formatErr(layerGzip, off, "member %d: CRC-32 0x%08x in the trailer, 0x%08x computed", s.count, got, want)
+		return Errorf(layerGzip, off, "member %d: CRC-32 0x%08x in the trailer, 0x%08x computed", s.count, got, want)
 	}
 	if got := binary.LittleEndian.Uint32(t[4:]); got != s.isize {
-		return formatErr(layerGzip, off+4, "member %d: size %d (mod 2^32) in the trailer, %d decompressed", s.count, got, s.isize)
+		return Errorf(layerGzip, off+4, "member %d: size %d (mod 2^32) in the trailer, %d decompressed", s.count, got, s.isize)
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/readat"
 
 	"github.com/pierrec/lz4/v4"
 )
@@ -81,20 +82,20 @@ type lz4Frame struct {
 }
 
 // walkLz4Frame walks the frame at off; ok is false when none starts there.
-func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
+func walkLz4Frame(pr *readat.Peek, off, size int64) (f lz4Frame, ok bool) {
 	f = lz4Frame{frameSpan: frameSpan{off: off, end: off}}
-	b, err := pr.at(off, 4)
+	b, err := pr.At(off, 4)
 	if err != nil {
 		return f, false
 	}
 	fail := func(at int64, format string, args ...any) (lz4Frame, bool) {
-		f.err = formatErr(layerLz4, at, format, args...)
+		f.err = Errorf(layerLz4, at, format, args...)
 		f.end = size
 		return f, true
 	}
 	if isSkippableMagic(b) {
 		f.skippable = true
-		b, err = pr.at(off+4, 4)
+		b, err = pr.At(off+4, 4)
 		if err != nil {
 			return fail(off+4, "skippable frame: size cut by the end of input")
 		}
@@ -112,7 +113,7 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 	if binary.LittleEndian.Uint32(b) != lz4FrameMagic {
 		return f, false
 	}
-	h, _ := pr.at(off+4, 2)
+	h, _ := pr.At(off+4, 2)
 	if len(h) < 2 {
 		return fail(off+4, "frame descriptor cut by the end of input")
 	}
@@ -133,7 +134,7 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 	f.contentChecksum = flg&0x04 != 0
 	pos := off + 6
 	if flg&0x08 != 0 {
-		v, err := pr.at(pos, 8)
+		v, err := pr.At(pos, 8)
 		if err != nil {
 			return fail(pos, "content size cut by the end of input")
 		}
@@ -141,7 +142,7 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 		pos += 8
 	}
 	if flg&0x01 != 0 {
-		v, err := pr.at(pos, 4)
+		v, err := pr.At(pos, 4)
 		if err != nil {
 			return fail(pos, "dictionary id cut by the end of input")
 		}
@@ -152,7 +153,7 @@ func walkLz4Frame(pr *peekReader, off, size int64) (f lz4Frame, ok bool) {
 	f.headerLen = pos - off
 	f.addPart(off, f.headerLen, "descriptor")
 	for {
-		v, err := pr.at(pos, 4)
+		v, err := pr.At(pos, 4)
 		if err != nil {
 			return fail(pos, "block size cut by the end of input")
 		}
@@ -225,14 +226,14 @@ func yesNo(b bool) string {
 
 // lz4StreamEnd is where the run of lz4 frames at off ends; ok is false
 // when a frame's framing is broken.
-func lz4StreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
+func lz4StreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
 	return framesEnd(&lz4Stream{}, pr, off, size)
 }
 
 // OpenLz4 reads an lz4 frame-format file.
 func OpenLz4(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if !matchLz4(nil, r, size) {
-		return nil, formatErr(layerLz4, 0, "no lz4 frame magic (04 22 4d 18)")
+		return nil, Errorf(layerLz4, 0, "no lz4 frame magic (04 22 4d 18)")
 	}
 	return openStream(layerLz4, r, size, env, newLz4Stream(r, size))
 }
@@ -245,7 +246,7 @@ type lz4Stream struct {
 
 func newLz4Stream(r io.ReaderAt, size int64) *lz4Stream {
 	s := &lz4Stream{}
-	s.framedStream = newFramedStream(layerLz4, s, r, newPeekReader(r, size), size)
+	s.framedStream = newFramedStream(layerLz4, s, r, readat.NewPeek(r, size), size)
 	return s
 }
 
@@ -253,7 +254,7 @@ func (s *lz4Stream) release() { s.decoder = nil }
 
 func (s *lz4Stream) fields() []Field { return s.frameFields(fmt.Sprint(s.nSkip)) }
 
-func (*lz4Stream) walk(pr *peekReader, off, size int64) (walkedFrame, bool) {
+func (*lz4Stream) walk(pr *readat.Peek, off, size int64) (walkedFrame, bool) {
 	f, ok := walkLz4Frame(pr, off, size)
 	return &f, ok
 }
@@ -281,7 +282,7 @@ func (*lz4Stream) decodeErr(err error, f walkedFrame, n int, in *countingReader)
 // OpenLz4Legacy reads an lz4 legacy-format file (lz4 -l, Linux initramfs).
 func OpenLz4Legacy(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if !hasPrefixAt(r, 0, size, []byte{0x02, 0x21, 0x4c, 0x18}) {
-		return nil, formatErr(layerLz4Legacy, 0, "no lz4 legacy magic (02 21 4c 18)")
+		return nil, Errorf(layerLz4Legacy, 0, "no lz4 legacy magic (02 21 4c 18)")
 	}
 	return openStream(layerLz4Legacy, r, size, env, newLz4LegacyStream(r, size))
 }
@@ -296,10 +297,10 @@ func lz4LegacyEnds(b []byte) bool {
 // lz4LegacyEnd is where the legacy stream at off ends: at the end of
 // input (also after a block cut by it), with fewer than 4 bytes left, or
 // where lz4LegacyEnds says.
-func lz4LegacyEnd(pr *peekReader, off, size int64) int64 {
+func lz4LegacyEnd(pr *readat.Peek, off, size int64) int64 {
 	pos := off + 4
 	for pos+4 <= size {
-		b, err := pr.at(pos, 4)
+		b, err := pr.At(pos, 4)
 		if err != nil {
 			break
 		}
@@ -322,7 +323,7 @@ func lz4LegacyEnd(pr *peekReader, off, size int64) int64 {
 // lz4LegacyStream decodes legacy blocks one at a time.
 type lz4LegacyStream struct {
 	r      io.ReaderAt
-	pr     *peekReader
+	pr     *readat.Peek
 	size   int64
 	next   int64 // offset of the next size field
 	src    []byte
@@ -335,7 +336,7 @@ type lz4LegacyStream struct {
 }
 
 func newLz4LegacyStream(r io.ReaderAt, size int64) *lz4LegacyStream {
-	s := &lz4LegacyStream{r: r, pr: newPeekReader(r, size), size: size, next: 4, frames: 1}
+	s := &lz4LegacyStream{r: r, pr: readat.NewPeek(r, size), size: size, next: 4, frames: 1}
 	s.claims.Add(0, 4, "lz4 magic")
 	return s
 }
@@ -361,7 +362,7 @@ func (s *lz4LegacyStream) nextBlock() error {
 			s.endOff = s.next
 			return io.EOF
 		}
-		b, err := s.pr.at(s.next, 4)
+		b, err := s.pr.At(s.next, 4)
 		if err != nil {
 			return &FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: "reading a block size", Err: err}
 		}
@@ -389,7 +390,7 @@ func (s *lz4LegacyStream) nextBlock() error {
 			s.src = make([]byte, v)
 		}
 		src := s.src[:v]
-		if err := readFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
+		if err := ReadFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
 			return err
 		}
 		// A block decompresses to at most 255 times its size (LZ4's

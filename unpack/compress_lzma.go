@@ -77,7 +77,7 @@ func lzmaDictSizeValid(d uint32) bool {
 func OpenLZMA(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	h := make([]byte, 14)
 	if n, _ := r.ReadAt(h, 0); n < len(h) || !lzmaHeaderPlausible(h) {
-		return nil, formatErr(layerLZMA, 0, "no plausible lzma header")
+		return nil, Errorf(layerLZMA, 0, "no plausible lzma header")
 	}
 	s := &lzmaStream{in: newBufferedInput(r, 0, size), props: h[0], dict: binary.LittleEndian.Uint32(h[1:5]), size: binary.LittleEndian.Uint64(h[5:13])}
 	return openStream(layerLZMA, r, size, env, s)

@@ -33,6 +33,9 @@ import (
 	"hash/adler32"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
 	"strings"
 	"time"
 
@@ -73,7 +76,7 @@ func matchLzop(head []byte, _ io.ReaderAt, _ int64) bool {
 // OpenLzop reads an lzop file: its header fields, the decompressed
 // content, and what follows the end-of-file mark.
 func OpenLzop(r io.ReaderAt, size int64, env *Env) (*Node, error) {
-	s := &lzopStream{pr: newPeekReader(r, size), size: size}
+	s := &lzopStream{pr: readat.NewPeek(r, size), size: size}
 	if err := s.header(); err != nil {
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func OpenLzop(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 
 type lzopStream struct {
 	streamParts
-	pr     *peekReader
+	pr     *readat.Peek
 	size   int64
 	next   int64 // offset of the next block header
 	flags  uint32
@@ -120,7 +123,7 @@ func (c *lzopCursor) bytes(n int, what string) []byte {
 	if c.err != nil {
 		return make([]byte, n)
 	}
-	b, err := c.s.pr.at(c.off, n)
+	b, err := c.s.pr.At(c.off, n)
 	if err != nil || len(b) < n {
 		c.err = &FormatError{Layer: layerLzop, Offset: c.off, Msg: "header cut short at the " + what, Err: io.ErrUnexpectedEOF}
 		return make([]byte, n)
@@ -138,13 +141,13 @@ func (c *lzopCursor) u32(what string) uint32 { return binary.BigEndian.Uint32(c.
 func (s *lzopStream) header() error {
 	c := &lzopCursor{s: s}
 	if m := c.bytes(len(lzopMagic), "magic"); c.err != nil || !bytes.Equal(m, lzopMagic) {
-		return formatErr(layerLzop, 0, "no lzop magic")
+		return Errorf(layerLzop, 0, "no lzop magic")
 	}
 	start := c.off
 	version := c.u16("version")
 	lib := c.u16("library version")
 	if version < 0x0900 {
-		return formatErr(layerLzop, start, "version 0x%04x: older than any lzop this reads (0x0900)", version)
+		return Errorf(layerLzop, start, "version 0x%04x: older than any lzop this reads (0x0900)", version)
 	}
 	var needed uint16
 	if version >= 0x0940 {
@@ -172,9 +175,9 @@ func (s *lzopStream) header() error {
 	if c.err != nil {
 		return c.err
 	}
-	hdr, _ := s.pr.at(start, int(headerEnd-start))
+	hdr, _ := s.pr.At(start, int(headerEnd-start))
 	if got := lzopChecksum(s.flags&lzopHCRC32 != 0, hdr); got != sum {
-		return formatErr(layerLzop, headerEnd, "header checksum 0x%08x, but the header sums to 0x%08x", sum, got)
+		return Errorf(layerLzop, headerEnd, "header checksum 0x%08x, but the header sums to 0x%08x", sum, got)
 	}
 	s.claims.Add(0, c.off, "lzop header")
 	var extra []byte
@@ -182,7 +185,7 @@ func (s *lzopStream) header() error {
 		extraAt := c.off
 		n := c.u32("extra field length")
 		if int64(n) > s.size-c.off {
-			return formatErr(layerLzop, c.off-4, "extra field of %d bytes, past the end of the input", n)
+			return Errorf(layerLzop, c.off-4, "extra field of %d bytes, past the end of the input", n)
 		}
 		extra = c.bytes(int(n), "extra field")
 		esum := c.u32("extra field checksum")
@@ -191,16 +194,16 @@ func (s *lzopStream) header() error {
 			return c.err
 		}
 		if got := lzopChecksum(s.flags&lzopHCRC32 != 0, extra); got != esum {
-			return formatErr(layerLzop, c.off-4, "extra field checksum 0x%08x, but the field sums to 0x%08x", esum, got)
+			return Errorf(layerLzop, c.off-4, "extra field checksum 0x%08x, but the field sums to 0x%08x", esum, got)
 		}
 	}
 	switch method {
 	case 1, 2, 3:
 	default:
-		return formatErr(layerLzop, start+6, "method %d: not an LZO1X method (1-3)", method)
+		return Errorf(layerLzop, start+6, "method %d: not an LZO1X method (1-3)", method)
 	}
 	if s.flags&lzopFilter != 0 {
-		return formatErr(layerLzop, start+12, "filter %d: lzop's filters (of old versions) are not supported", filter)
+		return Errorf(layerLzop, start+12, "filter %d: lzop's filters (of old versions) are not supported", filter)
 	}
 
 	s.hdr = []Field{
@@ -218,9 +221,9 @@ func (s *lzopStream) header() error {
 	s.hdr = append(s.hdr,
 		Field{"method", m},
 		Field{"flags", lzopFlags(s.flags)},
-		Field{"mode", modeString(mode)},
+		Field{"mode", show.Mode(mode)},
 		Field{"mtime", time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
-		Field{"name", quoteName(string(name))},
+		Field{"name", show.QuoteName(string(name))},
 	)
 	if t := mode & 0o170000; t != 0 && !cpioKnownType(uint64(t)) {
 		s.hdr = append(s.hdr, Field{"file type bits", fmt.Sprintf("0%06o", t)})
@@ -245,18 +248,18 @@ func lzopVersion(v uint16) string {
 	return fmt.Sprintf("%x.%03x", v>>12, v&0xfff)
 }
 
-var lzopFlagNames = []flagName[uint32]{
-	{lzopAdler32D, "adler32 of data"}, {lzopAdler32C, "adler32 of compressed data"},
-	{lzopStdin, "stdin"}, {lzopStdout, "stdout"}, {lzopNameDefault, "name default"},
-	{lzopDosish, "dosish"}, {lzopExtraField, "extra field"}, {lzopGMTDiff, "GMT diff"},
-	{lzopCRC32D, "crc32 of data"}, {lzopCRC32C, "crc32 of compressed data"},
-	{lzopMultipart, "multipart"}, {lzopFilter, "filter"}, {lzopHCRC32, "crc32 header"},
-	{lzopPathname, "path name"},
+var lzopFlagNames = []bin.Flag[uint32]{
+	{Bit: lzopAdler32D, Name: "adler32 of data"}, {Bit: lzopAdler32C, Name: "adler32 of compressed data"},
+	{Bit: lzopStdin, Name: "stdin"}, {Bit: lzopStdout, Name: "stdout"}, {Bit: lzopNameDefault, Name: "name default"},
+	{Bit: lzopDosish, Name: "dosish"}, {Bit: lzopExtraField, Name: "extra field"}, {Bit: lzopGMTDiff, Name: "GMT diff"},
+	{Bit: lzopCRC32D, Name: "crc32 of data"}, {Bit: lzopCRC32C, Name: "crc32 of compressed data"},
+	{Bit: lzopMultipart, Name: "multipart"}, {Bit: lzopFilter, Name: "filter"}, {Bit: lzopHCRC32, Name: "crc32 header"},
+	{Bit: lzopPathname, Name: "path name"},
 }
 
 func lzopFlags(f uint32) string {
 	// The top byte is the OS and character set.
-	out, rest := namedFlags(f&^0xff000000, lzopFlagNames)
+	out, rest := bin.NamedFlags(f&^0xff000000, lzopFlagNames)
 	if rest != 0 {
 		out = append(out, fmt.Sprintf("0x%x", rest))
 	}
@@ -291,10 +294,10 @@ func (s *lzopStream) nextBlock() error {
 	}
 	cLen := c.u32("stored size")
 	if dLen > lzopMaxBlock {
-		return formatErr(layerLzop, at, "block %d decompresses to %d bytes, more than lzop's largest block (%d)", s.blocks+1, dLen, lzopMaxBlock)
+		return Errorf(layerLzop, at, "block %d decompresses to %d bytes, more than lzop's largest block (%d)", s.blocks+1, dLen, lzopMaxBlock)
 	}
 	if cLen > dLen {
-		return formatErr(layerLzop, at+4, "block %d stores %d bytes for %d: more than stored as is", s.blocks+1, cLen, dLen)
+		return Errorf(layerLzop, at+4, "block %d stores %d bytes for %d: more than stored as is", s.blocks+1, cLen, dLen)
 	}
 	var dAdler, dCRC, cAdler, cCRC uint32
 	if s.flags&lzopAdler32D != 0 {
@@ -321,7 +324,7 @@ func (s *lzopStream) nextBlock() error {
 		s.src = make([]byte, cLen)
 	}
 	src := s.src[:cLen]
-	if err := readFull(s.pr.r, src, dataAt, layerLzop, "block data"); err != nil {
+	if err := ReadFull(s.pr, src, dataAt, layerLzop, "block data"); err != nil {
 		return err
 	}
 	s.blocks++
@@ -343,7 +346,7 @@ func (s *lzopStream) nextBlock() error {
 			return nil
 		}
 		if got := lzopChecksum(crc, b); got != want {
-			return formatErr(layerLzop, at, "block %d: %s 0x%08x, but the bytes sum to 0x%08x", s.blocks, what, want, got)
+			return Errorf(layerLzop, at, "block %d: %s 0x%08x, but the bytes sum to 0x%08x", s.blocks, what, want, got)
 		}
 		return nil
 	}
@@ -365,7 +368,7 @@ func (s *lzopStream) nextBlock() error {
 			return &FormatError{Layer: layerLzop, Offset: dataAt, Msg: fmt.Sprintf("block %d: decompressing", s.blocks), Err: err}
 		}
 		if n != int(dLen) {
-			return formatErr(layerLzop, dataAt, "block %d decompresses to %d bytes, %d expected", s.blocks, n, dLen)
+			return Errorf(layerLzop, dataAt, "block %d decompresses to %d bytes, %d expected", s.blocks, n, dLen)
 		}
 		s.out = dst
 	}
@@ -383,8 +386,8 @@ func (s *lzopStream) nextBlock() error {
 // lzopStreamEnd is where the lzop file at off ends, just after its
 // end-of-file mark, found by walking the block headers without
 // decompressing; ok is false when the framing is broken before it.
-func lzopStreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
-	s := &lzopStream{pr: newPeekReader(io.NewSectionReader(pr.r, off, size-off), size-off), size: size - off}
+func lzopStreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
+	s := &lzopStream{pr: readat.NewPeek(io.NewSectionReader(pr, off, size-off), size-off), size: size - off}
 	if s.header() != nil {
 		return size, false
 	}

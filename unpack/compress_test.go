@@ -9,6 +9,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack/internal/readat"
 	"os"
 	"path/filepath"
 	"slices"
@@ -257,14 +258,14 @@ func TestGzipMultiMemberAndTrailing(t *testing.T) {
 	// Zero padding after the last member (as in a padded initrd).
 	n = openAs(t, append(bytes.Clone(two), make([]byte, 300)...), "gzip", env)
 	wantField(t, n, "padding", "300 zero bytes")
-	if n.Child(trailingName) != nil {
+	if n.Child(TrailingName) != nil {
 		t.Error("zero padding shown as trailing bytes")
 	}
 
 	// Something else after it: shown, and unpacked in turn.
 	tail := append(make([]byte, 4), []byte("070701 and more")...)
 	n = openAs(t, append(bytes.Clone(two), tail...), "gzip", env)
-	tr := n.Child(trailingName)
+	tr := n.Child(TrailingName)
 	if tr == nil || !bytes.Equal(dataBytes(t, tr.Data), tail) || tr.Offset != int64(len(two)) {
 		t.Fatalf("trailing bytes child %+v", tr)
 	}
@@ -397,10 +398,10 @@ func TestLz4Legacy(t *testing.T) {
 	if got, c := contentOf(t, n); c.Err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("with a size word after it: err %v", c.Err)
 	}
-	if tr := n.Child(trailingName); tr == nil || tr.Offset != int64(len(many)) {
+	if tr := n.Child(TrailingName); tr == nil || tr.Offset != int64(len(many)) {
 		t.Errorf("trailing size word not reported: %+v", n.Children)
 	}
-	if end := lz4LegacyEnd(newPeekReader(bytes.NewReader(append(bytes.Clone(many), tail...)), int64(len(many)+4)), 0, int64(len(many)+4)); end != int64(len(many)) {
+	if end := lz4LegacyEnd(readat.NewPeek(bytes.NewReader(append(bytes.Clone(many), tail...)), int64(len(many)+4)), 0, int64(len(many)+4)); end != int64(len(many)) {
 		t.Errorf("lz4LegacyEnd = %d, want %d", end, len(many))
 	}
 
@@ -457,7 +458,7 @@ func TestZstdFrames(t *testing.T) {
 	got, c = contentOf(t, openAs(t, single[:len(single)-100], "zstd", env))
 	wantFormatErr(t, c.Err, "zstd", 0, int64(len(single)))
 	// The end of a run of frames, without decoding.
-	pr := newPeekReader(bytes.NewReader(b), int64(len(b)))
+	pr := readat.NewPeek(bytes.NewReader(b), int64(len(b)))
 	if end, ok := zstdStreamEnd(pr, 0, int64(len(b))); !ok || end != int64(len(b)) {
 		t.Errorf("zstdStreamEnd = %d, %v", end, ok)
 	}
@@ -590,7 +591,7 @@ func TestBzip2Trailing(t *testing.T) {
 		} else {
 			noField(t, n, "padding")
 		}
-		if tr := n.Child(trailingName); (tr != nil) != tc.trailing || (tr != nil && tr.Offset != int64(len(bz))) {
+		if tr := n.Child(TrailingName); (tr != nil) != tc.trailing || (tr != nil && tr.Offset != int64(len(bz))) {
 			t.Errorf("%s: trailing %+v", tc.name, tr)
 		}
 	}
@@ -683,11 +684,11 @@ func TestLzopDamage(t *testing.T) {
 	// Where the stream ends is found without decompressing, as the
 	// initramfs splitter needs it.
 	padded := append(bytes.Clone(good), "next segment"...)
-	end, ok := lzopStreamEnd(newPeekReader(bytes.NewReader(padded), int64(len(padded))), 0, int64(len(padded)))
+	end, ok := lzopStreamEnd(readat.NewPeek(bytes.NewReader(padded), int64(len(padded))), 0, int64(len(padded)))
 	if !ok || end != int64(len(good)) {
 		t.Errorf("lzopStreamEnd %d %v, want %d", end, ok, len(good))
 	}
-	if _, ok := lzopStreamEnd(newPeekReader(bytes.NewReader(good[:200]), 200), 0, 200); ok {
+	if _, ok := lzopStreamEnd(readat.NewPeek(bytes.NewReader(good[:200]), 200), 0, 200); ok {
 		t.Error("lzopStreamEnd found the end of a cut stream")
 	}
 }

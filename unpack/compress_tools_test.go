@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"isodiff/unpack/internal/readat"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +69,7 @@ func checkAgainstCLI(t *testing.T, env *Env, b []byte, format string) {
 	if sha(got) != sha(want) {
 		t.Fatalf("%s: content %d bytes sha256 %s, %s -dc gives %d bytes %s", format, len(got), sha(got)[:16], cmd[0], len(want), sha(want)[:16])
 	}
-	if n.Child(trailingName) != nil {
+	if n.Child(TrailingName) != nil {
 		t.Errorf("%s: trailing bytes reported where the CLI found none", format)
 	}
 }
@@ -358,7 +359,7 @@ func TestInitramfsBuiltWithTools(t *testing.T) {
 			if len(segs) != 2 {
 				t.Fatalf("%d segments", len(segs))
 			}
-			end, _ := cpioArchiveEnd(newPeekReader(bytes.NewReader(ucode), int64(len(ucode))), 0, int64(len(ucode)), 100)
+			end, _ := cpioArchiveEnd(readat.NewPeek(bytes.NewReader(ucode), int64(len(ucode))), 0, int64(len(ucode)), 100)
 			wantSegment(t, segs[0], 0, end, "cpio", int64(len(ucode))-end)
 			size := int64(len(img) - len(ucode))
 			pad := int64(0)

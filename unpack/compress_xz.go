@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/readat"
 	"strings"
 
 	"github.com/xi2/xz"
@@ -48,16 +50,16 @@ func matchXz(head []byte, _ io.ReaderAt, _ int64) bool {
 // filters, the decompressed content, and what follows the last stream.
 func OpenXz(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	if !hasPrefixAt(r, 0, size, xzMagic) {
-		return nil, formatErr(layerXz, 0, "no xz magic (fd 37 7a 58 5a 00)")
+		return nil, Errorf(layerXz, 0, "no xz magic (fd 37 7a 58 5a 00)")
 	}
-	return openStream(layerXz, r, size, env, &xzStream{r: r, pr: newPeekReader(r, size), size: size})
+	return openStream(layerXz, r, size, env, &xzStream{r: r, pr: readat.NewPeek(r, size), size: size})
 }
 
 type xzStream struct {
 	streamParts
 	unlisted unlistedUnits
 	r        io.ReaderAt
-	pr       *peekReader
+	pr       *readat.Peek
 	size     int64
 	next     int64 // where the next stream (or its padding) starts
 	start    int64 // the current stream's start
@@ -124,13 +126,13 @@ func (s *xzStream) Read(p []byte) (int, error) {
 func (s *xzStream) nextStream() error {
 	off := s.next
 	if s.count > 0 {
-		z := zeroRun(s.r, off, s.size)
+		z := bin.ZeroRun(s.r, off, s.size)
 		if !hasPrefixAt(s.r, off+z, s.size, xzMagic) {
 			s.endOff = off
 			return io.EOF
 		}
 		if z%4 != 0 {
-			return formatErr(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
+			return Errorf(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
 		}
 		s.claims.Addf(off, z, "xz stream padding before stream %d", s.count+1)
 		off += z
@@ -158,7 +160,7 @@ func (s *xzStream) finishStream() error {
 	readTo := s.start + s.in.n
 	end, ok := s.findFooter(s.start, readTo)
 	if !ok {
-		return formatErr(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
+		return Errorf(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
 	}
 	s.next = end
 	fs := s.describe(s.start, end)
@@ -216,7 +218,7 @@ func (s *xzStream) describe(start, end int64) []Field {
 	s.claims.Addf(start, 12, "xz stream %d header", n)
 	s.claims.Addf(end-12, 12, "xz stream %d footer", n)
 	check := byte(0)
-	if h, err := s.pr.at(start, 12); err == nil {
+	if h, err := s.pr.At(start, 12); err == nil {
 		check = h[7] & 0x0f
 		if name, ok := xzCheckNames[check]; ok {
 			add("check", "%s", name)
@@ -224,7 +226,7 @@ func (s *xzStream) describe(start, end int64) []Field {
 			add("check", "type %d", check)
 		}
 	}
-	f, err := s.pr.at(end-12, 12)
+	f, err := s.pr.At(end-12, 12)
 	if err != nil {
 		return fs
 	}
@@ -307,14 +309,14 @@ var xzFilterNames = map[uint64]string{
 
 // xzReadBlockHeader reads the block header at off, which the decoder
 // has checked (its CRC-32, that its padding is zero, the sizes it lists).
-func xzReadBlockHeader(pr *peekReader, off int64) (xzBlockHeader, bool) {
+func xzReadBlockHeader(pr *readat.Peek, off int64) (xzBlockHeader, bool) {
 	var bh xzBlockHeader
-	b, err := pr.at(off, 1)
+	b, err := pr.At(off, 1)
 	if err != nil || b[0] == 0 {
 		return bh, false
 	}
 	hlen := (int(b[0]) + 1) * 4
-	h, err := pr.at(off, hlen)
+	h, err := pr.At(off, hlen)
 	if err != nil {
 		return bh, false
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/readat"
 	"strings"
 	"sync"
 
@@ -92,24 +93,24 @@ type zstdFrame struct {
 
 // walkZstdFrame walks the frame at off. ok is false when no frame (of
 // either kind) starts there.
-func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
+func walkZstdFrame(pr *readat.Peek, off, size int64) (f zstdFrame, ok bool) {
 	f = zstdFrame{frameSpan: frameSpan{off: off, end: off}}
-	b, err := pr.at(off, 4)
+	b, err := pr.At(off, 4)
 	if err != nil {
 		return f, false
 	}
 	if isSkippableMagic(b) {
 		f.skippable, f.skipID = true, b[0]&0x0f
-		b, err = pr.at(off+4, 4)
+		b, err = pr.At(off+4, 4)
 		if err != nil {
 			f.end = size
-			f.err = formatErr(layerZstd, off+4, "skippable frame: size cut by the end of input")
+			f.err = Errorf(layerZstd, off+4, "skippable frame: size cut by the end of input")
 			return f, true
 		}
 		f.skipSize = binary.LittleEndian.Uint32(b)
 		f.end = off + 8 + int64(f.skipSize)
 		if f.end > size {
-			f.err = formatErr(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
+			f.err = Errorf(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
 			f.end = size
 		}
 		f.headerLen = 8
@@ -121,13 +122,13 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 		return f, false
 	}
 	fail := func(at int64, format string, args ...any) (zstdFrame, bool) {
-		f.err = formatErr(layerZstd, at, format, args...)
+		f.err = Errorf(layerZstd, at, format, args...)
 		f.end = size
 		return f, true
 	}
 	// Frame_Header_Descriptor, Window_Descriptor, Dictionary_ID and
 	// Frame_Content_Size: 14 bytes at most.
-	h, _ := pr.at(off+4, 14)
+	h, _ := pr.At(off+4, 14)
 	if len(h) < 1 {
 		return fail(off+4, "frame header cut by the end of input")
 	}
@@ -183,7 +184,7 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 	f.headerLen = 4 + int64(p)
 	f.addPart(off, f.headerLen, "header")
 	for {
-		bh, err := pr.at(pos, 3)
+		bh, err := pr.At(pos, 3)
 		if err != nil {
 			return fail(pos, "block header cut by the end of input")
 		}
@@ -223,12 +224,12 @@ func walkZstdFrame(pr *peekReader, off, size int64) (f zstdFrame, ok bool) {
 
 // zstdBlockAt is the offset of the block header of the block holding
 // byte at of the frame at off, or -1 (a header, the checksum).
-func zstdBlockAt(pr *peekReader, off, at int64) int64 {
-	f, ok := walkZstdFrame(pr, off, pr.size)
+func zstdBlockAt(pr *readat.Peek, off, at int64) int64 {
+	f, ok := walkZstdFrame(pr, off, pr.Size())
 	if !ok || f.skippable {
 		return -1
 	}
-	h, _ := pr.at(off+4, 1)
+	h, _ := pr.At(off+4, 1)
 	if len(h) < 1 {
 		return -1
 	}
@@ -243,8 +244,8 @@ func zstdBlockAt(pr *peekReader, off, at int64) int64 {
 		p++
 	}
 	pos := off + 4 + p
-	for i := 0; i < f.blocks+1 && pos < pr.size; i++ {
-		bh, err := pr.at(pos, 3)
+	for i := 0; i < f.blocks+1 && pos < pr.Size(); i++ {
+		bh, err := pr.At(pos, 3)
 		if err != nil {
 			return -1
 		}
@@ -267,7 +268,7 @@ func zstdBlockAt(pr *peekReader, off, at int64) int64 {
 // zstdStreamEnd is where the run of frames starting at off ends, found by
 // walking their framing: the offset of the first byte that starts no
 // frame. ok is false when a frame's framing is broken.
-func zstdStreamEnd(pr *peekReader, off, size int64) (end int64, ok bool) {
+func zstdStreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
 	return framesEnd(&zstdStream{}, pr, off, size)
 }
 
@@ -337,11 +338,11 @@ var zstdDecoders = sync.Pool{New: func() any {
 // OpenZstd reads a zstd file: the frames' header fields, the skippable
 // frames, the decompressed content, and what follows the last frame.
 func OpenZstd(r io.ReaderAt, size int64, env *Env) (*Node, error) {
-	pr := newPeekReader(r, size)
+	pr := readat.NewPeek(r, size)
 	if f, ok := walkZstdFrame(pr, 0, size); !ok {
-		return nil, formatErr(layerZstd, 0, "no zstd frame magic (28 b5 2f fd) or skippable frame")
+		return nil, Errorf(layerZstd, 0, "no zstd frame magic (28 b5 2f fd) or skippable frame")
 	} else if f.skippable && !matchZstd(nil, r, size) {
-		return nil, formatErr(layerZstd, 0, "skippable frames but no zstd frame")
+		return nil, Errorf(layerZstd, 0, "skippable frames but no zstd frame")
 	}
 	return openStream(layerZstd, r, size, env, newZstdStream(r, pr, size))
 }
@@ -353,7 +354,7 @@ type zstdStream struct {
 	skipList []string      // the sizes of the first skippable frames
 }
 
-func newZstdStream(r io.ReaderAt, pr *peekReader, size int64) *zstdStream {
+func newZstdStream(r io.ReaderAt, pr *readat.Peek, size int64) *zstdStream {
 	s := &zstdStream{}
 	s.framedStream = newFramedStream(layerZstd, s, r, pr, size)
 	return s
@@ -379,7 +380,7 @@ func (s *zstdStream) fields() []Field {
 	return s.frameFields(v)
 }
 
-func (*zstdStream) walk(pr *peekReader, off, size int64) (walkedFrame, bool) {
+func (*zstdStream) walk(pr *readat.Peek, off, size int64) (walkedFrame, bool) {
 	f, ok := walkZstdFrame(pr, off, size)
 	return &f, ok
 }

@@ -25,6 +25,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
 	"sort"
 	"strings"
 	"time"
@@ -107,15 +109,15 @@ func (h *cpioHeader) isTrailer() bool { return h.rawName == cpioTrailer }
 // readCpioHeader parses the member header at off, its name, and checks
 // that its data lies within the input. Nothing is allocated from a size
 // field before it is checked against the input.
-func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
+func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	h := cpioHeader{off: off}
-	b, err := pr.at(off, 6)
+	b, err := pr.At(off, 6)
 	if err != nil {
 		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: "member header cut by the end of input", Err: err}
 	}
 	kind, ok := cpioMagic(b)
 	if !ok {
-		return h, formatErr(layerCpio, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
+		return h, Errorf(layerCpio, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
 	}
 	h.kind = kind
 	hdrLen := cpioNewcHeader
@@ -123,7 +125,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 		hdrLen = cpioODCHeader
 	}
 	h.hdrLen = int64(hdrLen)
-	b, err = pr.at(off, hdrLen)
+	b, err = pr.At(off, hdrLen)
 	if err != nil {
 		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
 	}
@@ -171,24 +173,24 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 		h.mtime, h.fileSize = int64(mtime), int64(fsize)
 	}
 	if bad != "" {
-		return h, formatErr(layerCpio, off, "member header: %s", bad)
+		return h, Errorf(layerCpio, off, "member header: %s", bad)
 	}
 	nameOff := off + int64(hdrLen)
 	if nameSize == 0 {
-		return h, formatErr(layerCpio, off, "member header: name size 0 (the name's NUL counts)")
+		return h, Errorf(layerCpio, off, "member header: name size 0 (the name's NUL counts)")
 	}
 	if left := size - nameOff; nameSize > uint64(left) {
-		return h, formatErr(layerCpio, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
+		return h, Errorf(layerCpio, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
 	}
 	if nameSize > cpioMaxName {
-		return h, formatErr(layerCpio, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
+		return h, Errorf(layerCpio, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
 	}
 	h.nameSize = int64(nameSize)
 	h.dataOff = nameOff + int64(nameSize)
 	if kind != cpioODC {
 		h.dataOff = align4(h.dataOff)
 	}
-	nb, err := pr.at(nameOff, int(h.dataOff-nameOff))
+	nb, err := pr.At(nameOff, int(h.dataOff-nameOff))
 	if err != nil {
 		return h, &FormatError{Layer: layerCpio, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
 	}
@@ -206,13 +208,13 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 	h.namePad = appendNonZero(nil, nb[nameSize:])
 	h.named = true
 	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
-		return h, formatErr(layerCpio, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
+		return h, Errorf(layerCpio, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
 	}
 	h.next = h.dataOff + h.fileSize
 	if kind != cpioODC {
 		h.next = align4(h.next)
 		if h.next > h.dataOff+h.fileSize {
-			pad, _ := pr.at(h.dataOff+h.fileSize, int(h.next-h.dataOff-h.fileSize))
+			pad, _ := pr.At(h.dataOff+h.fileSize, int(h.next-h.dataOff-h.fileSize))
 			h.dataPad = appendNonZero(nil, pad)
 		}
 		h.next = min(h.next, size)
@@ -223,7 +225,7 @@ func readCpioHeader(pr *peekReader, off, size int64) (cpioHeader, error) {
 func align4(n int64) int64 { return (n + 3) &^ 3 }
 
 // appendNonZero appends b to dst when any byte of b is not zero (a copy:
-// b may be a peekReader's buffer).
+// b may be a readat.Peek buffer).
 func appendNonZero(dst, b []byte) []byte {
 	for _, c := range b {
 		if c != 0 {
@@ -265,7 +267,7 @@ func oldDevSplit(d uint64) (major, minor uint64) {
 // cpioArchiveEnd walks the member headers of the archive at off up to
 // its trailer and returns the offset after the trailer and its padding.
 // It stops with an error at a damaged header, or after maxMembers.
-func cpioArchiveEnd(pr *peekReader, off, size int64, maxMembers int) (int64, error) {
+func cpioArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error) {
 	for i := 0; i < maxMembers; i++ {
 		h, err := readCpioHeader(pr, off, size)
 		if err != nil {
@@ -276,10 +278,10 @@ func cpioArchiveEnd(pr *peekReader, off, size int64, maxMembers int) (int64, err
 		}
 		off = h.next
 		if off >= size {
-			return off, formatErr(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+			return off, Errorf(layerCpio, off, "no %s member before the end of input", cpioTrailer)
 		}
 	}
-	return off, formatErr(layerCpio, off, "more than %d members", maxMembers)
+	return off, Errorf(layerCpio, off, "more than %d members", maxMembers)
 }
 
 // cpioNormalize splits a member name into the components of its path in
@@ -326,7 +328,7 @@ func (t *cpioTree) dir(comps []string) *Node {
 			t.add(n, c)
 			t.nodes[p] = c
 		} else if c.Type != TypeDir && c.Err == nil {
-			c.Err = formatErr(layerCpio, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
+			c.Err = Errorf(layerCpio, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
 		}
 		n = c
 	}
@@ -363,16 +365,16 @@ type cpioMember struct {
 func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
-		return nil, formatErr(layerCpio, 0, "input of %d bytes is no cpio archive", size)
+		return nil, Errorf(layerCpio, 0, "input of %d bytes is no cpio archive", size)
 	}
 	kind, ok := cpioMagic(magic[:])
 	if !ok {
-		return nil, formatErr(layerCpio, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
+		return nil, Errorf(layerCpio, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
 	}
 	root := &Node{Type: TypeRecord, Layer: layerCpio, Offset: 0}
 	root.AddField("format", "%s", cpioKindNames[kind])
 	tree := newCpioTree()
-	pr := newPeekReader(r, size)
+	pr := readat.NewPeek(r, size)
 	lay := newCpioLayout(r, size)
 	claims := &lay.claims
 	var members []cpioMember
@@ -381,7 +383,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	end := int64(-1)
 	for {
 		if len(members) >= cpioMaxMembers {
-			root.Err = formatErr(layerCpio, off, "more than %d members: the rest is not read", cpioMaxMembers)
+			root.Err = Errorf(layerCpio, off, "more than %d members: the rest is not read", cpioMaxMembers)
 			break
 		}
 		h, err := readCpioHeader(pr, off, size)
@@ -390,7 +392,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 				// The member is named: the error is its own, and the
 				// archive is not read past it.
 				cpioMemberNode(r, tree, &h, kind, err, lay)
-				root.Err = formatErr(layerCpio, off, "archive not read past the member at %d (%q)", off, h.rawName)
+				root.Err = Errorf(layerCpio, off, "archive not read past the member at %d (%q)", off, h.rawName)
 			} else {
 				root.Err = err
 			}
@@ -406,7 +408,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		members = append(members, cpioMember{h: h, node: n, path: path})
 		off = h.next
 		if off >= size {
-			root.Err = formatErr(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+			root.Err = Errorf(layerCpio, off, "no %s member before the end of input", cpioTrailer)
 			break
 		}
 	}
@@ -414,7 +416,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	root.AddField("members", "%d", len(members))
 	if end >= 0 {
 		root.AddField("archive size", "%d", end)
-		addTrailing(root, layerCpio, r, end, size)
+		AddTrailing(root, layerCpio, r, end, size)
 		if _, zeros := root.Field("padding"); zeros {
 			claims.Add(end, size-end, "zero padding after the trailer")
 		} else {
@@ -448,14 +450,14 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*Node, string) {
 	comps := cpioNormalize(h.rawName)
 	path := strings.Join(comps, "/")
-	typ := modeType(uint32(h.mode))
+	typ := ModeType(uint32(h.mode))
 	var n *Node
 	if len(comps) == 0 {
 		// "." (or "/"): the root directory's own metadata.
 		n = t.root
 		if !isImplied(n) {
 			dup := &Node{Name: ". (duplicate)", Type: typ, Layer: layerCpio}
-			dup.Err = formatErr(layerCpio, h.off, "a second member for the root directory (%q)", h.rawName)
+			dup.Err = Errorf(layerCpio, h.off, "a second member for the root directory (%q)", h.rawName)
 			t.add(t.root, dup)
 			n = dup
 		}
@@ -473,7 +475,7 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 			if c == nil {
 				t.nodes[path] = n
 			} else {
-				n.Err = formatErr(layerCpio, h.off, "a second member named %q", path)
+				n.Err = Errorf(layerCpio, h.off, "a second member named %q", path)
 			}
 		}
 	}
@@ -493,12 +495,12 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 // claims the bytes they show. raw is the member's name where the tree
 // does not spell it, kind the archive's format.
 func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
-	typ := modeType(uint32(h.mode))
+	typ := ModeType(uint32(h.mode))
 	if n.Type == TypeRecord {
 		// The trailer: its mode is no file's.
 		typ = TypeRecord
 	}
-	n.AddField("mode", "%s", modeString(uint32(h.mode)))
+	n.AddField("mode", "%s", show.Mode(uint32(h.mode)))
 	if t := h.mode & 0o170000; !cpioKnownType(t) {
 		n.AddField("file type bits", "0%06o", t)
 	}
@@ -527,11 +529,11 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 		n.Offset = h.dataOff
 	case typ == TypeSymlink:
 		if h.fileSize > cpioMaxLink {
-			n.Err = formatErr(layerCpio, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
+			n.Err = Errorf(layerCpio, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
 			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
-			if err := readFull(r, b, h.dataOff, layerCpio, "symlink target"); err != nil {
+			if err := ReadFull(r, b, h.dataOff, layerCpio, "symlink target"); err != nil {
 				n.Err = err
 			}
 			n.AddField("link target", "%s", b)
@@ -542,7 +544,7 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 		n.Data = data
 	}
 	if raw != "" {
-		n.AddField("name", "%s", quoteName(raw))
+		n.AddField("name", "%s", show.QuoteName(raw))
 	}
 	if shown {
 		lay.claim(h.dataOff, h.next-h.dataOff) // data and the padding after it
@@ -554,7 +556,7 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
 				n.Err = err
 			} else if uint64(sum) != h.check {
-				n.Err = formatErr(layerCpio, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
+				n.Err = Errorf(layerCpio, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
 			}
 		}
 	}
@@ -576,12 +578,12 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 	case broken != nil:
 		n.Err = broken
 	case h.nameErr != "" && n.Err == nil:
-		n.Err = formatErr(layerCpio, h.off, "%s", h.nameErr)
+		n.Err = Errorf(layerCpio, h.off, "%s", h.nameErr)
 	}
 }
 
 // cpioKnownType reports whether the file type bits of a mode are those of
-// a known type; modeString shows any other as "?".
+// a known type; show.Mode shows any other as "?".
 func cpioKnownType(t uint64) bool {
 	switch t {
 	case 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000, 0o100000:
@@ -596,7 +598,7 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 	buf := make([]byte, min(n, 64<<10))
 	for done := int64(0); done < n; {
 		k := min(int64(len(buf)), n-done)
-		if err := readFull(r, buf[:k], off+done, layerCpio, "member data"); err != nil {
+		if err := ReadFull(r, buf[:k], off+done, layerCpio, "member data"); err != nil {
 			return 0, err
 		}
 		for _, c := range buf[:k] {
@@ -676,11 +678,11 @@ func (l *cpioLayout) name(off int64) string {
 	if i < 0 {
 		return "cpio archive"
 	}
-	h, err := readCpioHeader(newPeekReader(l.r, l.size), l.starts[i], l.size)
+	h, err := readCpioHeader(readat.NewPeek(l.r, l.size), l.starts[i], l.size)
 	if err != nil && !h.named {
 		return fmt.Sprintf("member header at byte %d", l.starts[i])
 	}
-	what := quoteName(h.rawName)
+	what := show.QuoteName(h.rawName)
 	switch {
 	case off < h.off+h.hdrLen:
 		return "header of member " + what

@@ -3,6 +3,7 @@ package unpack
 import (
 	"bytes"
 	"errors"
+	"isodiff/unpack/internal/readat"
 	"testing"
 )
 
@@ -36,7 +37,7 @@ func FuzzCpio(f *testing.F) {
 				t.Fatalf("segments hold %d bytes of %d", sum, size)
 			}
 		}
-		end, err := cpioArchiveEnd(newPeekReader(r, size), 0, size, 1000)
+		end, err := cpioArchiveEnd(readat.NewPeek(r, size), 0, size, 1000)
 		if err == nil && (end <= 0 || end > size) {
 			t.Fatalf("archive end %d of %d", end, size)
 		}

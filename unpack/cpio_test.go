@@ -243,7 +243,7 @@ func TestCpioPaddingAndTrailing(t *testing.T) {
 	wantField(t, root, "padding", "400 zero bytes")
 	wantField(t, root, "archive size", fmt.Sprint(len(b)))
 	root = openCpioBytes(t, append(bytes.Clone(b), "garbage"...))
-	if tr := root.Child(trailingName); tr == nil || string(dataBytes(t, tr.Data)) != "garbage" {
+	if tr := root.Child(TrailingName); tr == nil || string(dataBytes(t, tr.Data)) != "garbage" {
 		t.Fatalf("trailing: %v", names(root))
 	}
 	// Non-zero padding after data is a field of the member.

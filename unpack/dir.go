@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"isodiff/unpack/internal/show"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,8 +75,8 @@ func dirNode(name, full string, st fs.FileInfo) *Node {
 	mode := uint32(st.Mode().Perm())
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		mode = uint32(sys.Mode) // uint16 on the BSDs
-		n.Type = modeType(mode)
-		n.AddField("mode", "%s", modeString(mode))
+		n.Type = ModeType(mode)
+		n.AddField("mode", "%s", show.Mode(mode))
 		n.AddField("uid", "%d", sys.Uid)
 		n.AddField("gid", "%d", sys.Gid)
 		if n.Type == TypeCharDevice || n.Type == TypeBlockDevice {

@@ -16,6 +16,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/show"
 	"math"
 	"strings"
 )
@@ -56,7 +58,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		root.Offset = catalogLBA * catalogSectorSize
 	}
 	if catalogLBA < 0 || catalogLBA >= (size+catalogSectorSize-1)/catalogSectorSize {
-		root.Err = formatErr(layerElTorito, max(root.Offset, 0), "boot catalog at block %d is past the end of the image (%d bytes)", catalogLBA, size)
+		root.Err = Errorf(layerElTorito, max(root.Offset, 0), "boot catalog at block %d is past the end of the image (%d bytes)", catalogLBA, size)
 		return root
 	}
 	c := &catalog{img: r, r: io.NewSectionReader(r, 0, size), start: root.Offset, claims: claims}
@@ -68,7 +70,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	}
 	platform := v[1]
 	root.AddField("platform", "%s", platformName(platform))
-	root.AddField("id string", "%s", quote(trimID(v[4:28])))
+	root.AddField("id string", "%s", show.Quote(trimID(v[4:28])))
 	if !idPaddingZero(v[4:28]) {
 		root.AddField("id string (bytes)", "%x", v[4:28])
 	}
@@ -82,7 +84,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	} else {
 		// The stored word that would have made the sum zero.
 		root.AddField("checksum", "0x%04x (bad: words sum to 0x%04x, expected 0x%04x)", stored, sum, stored-sum)
-		root.AddErr(formatErr(layerElTorito, root.Offset+28, "validation entry checksum 0x%04x: words sum to 0x%04x, not 0", stored, sum))
+		root.AddErr(Errorf(layerElTorito, root.Offset+28, "validation entry checksum 0x%04x: words sum to 0x%04x, not 0", stored, sum))
 	}
 	if v[30] == 0x55 && v[31] == 0xAA {
 		root.AddField("key bytes", "55 AA")
@@ -96,7 +98,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		// Without its header ID and key bytes this is not a catalog:
 		// reading boot entries out of it would invent them.
 		root.AddField("header ID", "0x%02x", v[0])
-		root.AddErr(formatErr(layerElTorito, root.Offset, "no validation entry (header ID 0x%02x, key bytes %02X %02X; want 0x01 and 55 AA)", v[0], v[30], v[31]))
+		root.AddErr(Errorf(layerElTorito, root.Offset, "no validation entry (header ID 0x%02x, key bytes %02X %02X; want 0x01 and 55 AA)", v[0], v[30], v[31]))
 		// Nor is anything claimed: its bytes are left to be compared raw.
 		return root
 	}
@@ -121,7 +123,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		h, err := c.entry(idx)
 		if err != nil {
 			if err == errCatalogEnd {
-				err = formatErr(layerElTorito, c.off(idx), "no final section header within %d sectors", catalogMaxSectors)
+				err = Errorf(layerElTorito, c.off(idx), "no final section header within %d sectors", catalogMaxSectors)
 			}
 			root.AddErr(err)
 			break
@@ -133,13 +135,13 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 			// ended without a final header (writers with only the
 			// default entry do this). A zero byte with anything else
 			// in the entry is neither padding nor a header.
-			if !allZero(h) {
-				root.AddErr(formatErr(layerElTorito, c.off(idx), "entry %d: not a section header (indicator 0x00 with nonzero bytes)", idx))
+			if !bin.AllZero(h) {
+				root.AddErr(Errorf(layerElTorito, c.off(idx), "entry %d: not a section header (indicator 0x00 with nonzero bytes)", idx))
 			}
 			final = true
 			continue
 		default:
-			root.AddErr(formatErr(layerElTorito, c.off(idx), "entry %d: indicator 0x%02x where a section header was expected", idx, h[0]))
+			root.AddErr(Errorf(layerElTorito, c.off(idx), "entry %d: indicator 0x%02x where a section header was expected", idx, h[0]))
 			final = true
 			continue
 		}
@@ -151,7 +153,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		hplatform := h[1]
 		if count == 0 {
 			// Its platform and ID show nowhere else.
-			root.AddField(fmt.Sprintf("section %d", section), "no entries, platform %s, id %s", platformName(hplatform), quote(id))
+			root.AddField(fmt.Sprintf("section %d", section), "no entries, platform %s, id %s", platformName(hplatform), show.Quote(id))
 		}
 		if !idPaddingZero(h[4:32]) {
 			root.AddField(fmt.Sprintf("section %d id (bytes)", section), "%x", h[4:32])
@@ -161,7 +163,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 			e, err := c.entry(idx)
 			if err != nil {
 				if err == errCatalogEnd {
-					err = formatErr(layerElTorito, c.off(idx), "section %d announces %d entries, the catalog ends after %d", section, count, k)
+					err = Errorf(layerElTorito, c.off(idx), "section %d announces %d entries, the catalog ends after %d", section, count, k)
 				}
 				root.AddErr(err)
 				final = true
@@ -169,8 +171,8 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 			}
 			// An all-zero entry is padding, not a non-bootable image at
 			// block 0: a count running into it is wrong.
-			if (e[0] != entryBootable && e[0] != entryNotBootable) || allZero(e) {
-				root.AddErr(formatErr(layerElTorito, c.off(idx), "section %d announces %d entries, found %d (then indicator 0x%02x)", section, count, k, e[0]))
+			if (e[0] != entryBootable && e[0] != entryNotBootable) || bin.AllZero(e) {
+				root.AddErr(Errorf(layerElTorito, c.off(idx), "section %d announces %d entries, found %d (then indicator 0x%02x)", section, count, k, e[0]))
 				final = true
 				break
 			}
@@ -183,7 +185,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 				x, err := c.entry(idx)
 				if err != nil || x[0] != entryExtension {
 					if more {
-						n.AddErr(formatErr(layerElTorito, c.off(idx), "extension entry announced but not found"))
+						n.AddErr(Errorf(layerElTorito, c.off(idx), "extension entry announced but not found"))
 					}
 					break
 				}
@@ -223,7 +225,7 @@ func (c *catalog) entry(i int) ([]byte, error) {
 	end := (i + 1) * catalogEntrySize
 	for end > len(c.buf) {
 		if c.ended {
-			return nil, formatErr(layerElTorito, c.off(i), "boot catalog cut by the end of the image")
+			return nil, Errorf(layerElTorito, c.off(i), "boot catalog cut by the end of the image")
 		}
 		if len(c.buf) >= catalogMaxSectors*catalogSectorSize {
 			return nil, errCatalogEnd
@@ -270,7 +272,7 @@ func (c *catalog) addEntry(root *Node, e []byte, idx, section int, platform byte
 	n.AddField("section", "%d", section)
 	n.AddField("platform", "%s", platformName(platform))
 	if sectionID != "" {
-		n.AddField("section id", "%s", quote(sectionID))
+		n.AddField("section id", "%s", show.Quote(sectionID))
 	}
 	switch e[0] {
 	case entryBootable:
@@ -279,7 +281,7 @@ func (c *catalog) addEntry(root *Node, e []byte, idx, section int, platform byte
 		n.AddField("bootable", "0x00 (not bootable)")
 	default:
 		n.AddField("bootable", "0x%02x (invalid)", e[0])
-		n.AddErr(formatErr(layerElTorito, c.off(idx), "boot indicator 0x%02x is neither 0x88 nor 0x00", e[0]))
+		n.AddErr(Errorf(layerElTorito, c.off(idx), "boot indicator 0x%02x is neither 0x88 nor 0x00", e[0]))
 	}
 	emul := e[1] & 0x0F
 	n.AddField("emulation", "%s", emulationName(e[1], section == 0))
@@ -295,16 +297,16 @@ func (c *catalog) addEntry(root *Node, e []byte, idx, section int, platform byte
 		n.AddField("reserved", "0x%02x", e[5])
 	}
 	if section == 0 {
-		if !allZero(e[12:]) {
+		if !bin.AllZero(e[12:]) {
 			n.AddField("unused bytes", "% x", e[12:])
 		}
-	} else if !allZero(e[12:]) {
+	} else if !bin.AllZero(e[12:]) {
 		n.AddField("selection criteria", "type 0x%02x, % x", e[12], e[13:])
 	}
 
 	off := int64(rba) * catalogSectorSize
 	if off >= size {
-		n.Err = formatErr(layerElTorito, c.off(idx)+8, "%s: boot image at block %d is past the end of the image (%d bytes)", name, rba, size)
+		n.Err = Errorf(layerElTorito, c.off(idx)+8, "%s: boot image at block %d is past the end of the image (%d bytes)", name, rba, size)
 		return n
 	}
 	path, fsize, isFile := file(off)
@@ -336,7 +338,7 @@ func (c *catalog) addEntry(root *Node, e []byte, idx, section int, platform byte
 		}
 	}
 	if rest := size - off; length > rest {
-		n.AddErr(formatErr(layerElTorito, size, "%s: boot image of %d bytes at block %d is cut by the end of the image after %d bytes", name, length, rba, rest))
+		n.AddErr(Errorf(layerElTorito, size, "%s: boot image of %d bytes at block %d is cut by the end of the image after %d bytes", name, length, rba, rest))
 		length = rest
 	}
 	n.Data = io.NewSectionReader(c.img, off, length)
@@ -409,7 +411,7 @@ func emulationName(b byte, isDefault bool) string {
 // idPaddingZero says whether what trimID drops from b is all NUL, as
 // writers pad: padding of spaces, which trimID drops too, is shown apart.
 func idPaddingZero(b []byte) bool {
-	return allZero(b[len(trimID(b)):])
+	return bin.AllZero(b[len(trimID(b)):])
 }
 
 // trimID drops the NUL or space padding of an ID string.

@@ -60,6 +60,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
 	"math/bits"
 	"strings"
 	"unicode/utf16"
@@ -144,16 +146,16 @@ type fatBoot struct {
 // that needs more than these 512 bytes.
 func parseFATBoot(b []byte) (*fatBoot, error) {
 	if len(b) < 512 {
-		return nil, formatErr(fatLayer, 0, "boot sector: %d bytes, 512 needed", len(b))
+		return nil, Errorf(fatLayer, 0, "boot sector: %d bytes, 512 needed", len(b))
 	}
 	b = b[:512]
 	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(b[o:]) }
 	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
 	if b[510] != 0x55 || b[511] != 0xAA {
-		return nil, formatErr(fatLayer, 510, "no boot sector signature 55 AA (found %02X %02X)", b[510], b[511])
+		return nil, Errorf(fatLayer, 510, "no boot sector signature 55 AA (found %02X %02X)", b[510], b[511])
 	}
 	if !(b[0] == 0xEB && b[2] == 0x90) && b[0] != 0xE9 {
-		return nil, formatErr(fatLayer, 0, "no jump instruction (EB xx 90 or E9 xx xx) at the start of the boot sector: % X", b[:3])
+		return nil, Errorf(fatLayer, 0, "no jump instruction (EB xx 90 or E9 xx xx) at the start of the boot sector: % X", b[:3])
 	}
 	bs := &fatBoot{
 		raw:         append([]byte(nil), b...),
@@ -173,19 +175,19 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 	switch bs.bps {
 	case 512, 1024, 2048, 4096:
 	default:
-		return nil, formatErr(fatLayer, 11, "bytes per sector %d (512, 1024, 2048 or 4096 expected)", bs.bps)
+		return nil, Errorf(fatLayer, 11, "bytes per sector %d (512, 1024, 2048 or 4096 expected)", bs.bps)
 	}
 	if bs.spc == 0 || bits.OnesCount64(uint64(bs.spc)) != 1 {
-		return nil, formatErr(fatLayer, 13, "sectors per cluster %d is not a power of two", bs.spc)
+		return nil, Errorf(fatLayer, 13, "sectors per cluster %d is not a power of two", bs.spc)
 	}
 	if bs.reserved < 1 {
-		return nil, formatErr(fatLayer, 14, "no reserved sector (the boot sector is one)")
+		return nil, Errorf(fatLayer, 14, "no reserved sector (the boot sector is one)")
 	}
 	if bs.nFATs != 1 && bs.nFATs != 2 {
-		return nil, formatErr(fatLayer, 16, "%d FATs (1 or 2 expected)", bs.nFATs)
+		return nil, Errorf(fatLayer, 16, "%d FATs (1 or 2 expected)", bs.nFATs)
 	}
 	if bs.media != 0xF0 && bs.media < 0xF8 {
-		return nil, formatErr(fatLayer, 21, "media byte 0x%02X (F0 or F8-FF expected)", bs.media)
+		return nil, Errorf(fatLayer, 21, "media byte 0x%02X (F0 or F8-FF expected)", bs.media)
 	}
 
 	fat32Layout := bs.rootEntries == 0 && bs.fatSz16 == 0
@@ -199,14 +201,14 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 		bs.fatSectors = int64(bs.fatSz32)
 		bs.ebpb = 64
 		if bs.fatSz32 == 0 {
-			return nil, formatErr(fatLayer, 36, "no FAT size (16-bit and 32-bit sectors per FAT are both 0)")
+			return nil, Errorf(fatLayer, 36, "no FAT size (16-bit and 32-bit sectors per FAT are both 0)")
 		}
 	} else {
 		if bs.fatSz16 == 0 {
-			return nil, formatErr(fatLayer, 22, "sectors per FAT is 0 with %d root directory entries", bs.rootEntries)
+			return nil, Errorf(fatLayer, 22, "sectors per FAT is 0 with %d root directory entries", bs.rootEntries)
 		}
 		if bs.rootEntries == 0 {
-			return nil, formatErr(fatLayer, 17, "no root directory entries with a 16-bit FAT size (%d sectors)", bs.fatSz16)
+			return nil, Errorf(fatLayer, 17, "no root directory entries with a 16-bit FAT size (%d sectors)", bs.fatSz16)
 		}
 		bs.fatSectors = int64(bs.fatSz16)
 		bs.ebpb = 36
@@ -216,32 +218,32 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 		bs.total = int64(bs.totSec32)
 	}
 	if bs.total == 0 {
-		return nil, formatErr(fatLayer, 19, "total sectors is 0")
+		return nil, Errorf(fatLayer, 19, "total sectors is 0")
 	}
 	bs.rootSectors = (bs.rootEntries*32 + bs.bps - 1) / bs.bps
 	meta := bs.reserved + bs.nFATs*bs.fatSectors + bs.rootSectors
 	if bs.total <= meta {
-		return nil, formatErr(fatLayer, 19, "%d total sectors leave no data area after %d sectors of boot sector, FATs and root directory", bs.total, meta)
+		return nil, Errorf(fatLayer, 19, "%d total sectors leave no data area after %d sectors of boot sector, FATs and root directory", bs.total, meta)
 	}
 	bs.clusters = (bs.total - meta) / bs.spc
 	if bs.clusters < 1 {
-		return nil, formatErr(fatLayer, 13, "no data cluster: %d data sectors, %d sectors per cluster", bs.total-meta, bs.spc)
+		return nil, Errorf(fatLayer, 13, "no data cluster: %d data sectors, %d sectors per cluster", bs.total-meta, bs.spc)
 	}
 	switch {
 	case fat32Layout:
 		bs.bits = 32
 		if bs.clusters > 0x0FFFFFF5 {
-			return nil, formatErr(fatLayer, 32, "%d clusters: more than FAT32 can address", bs.clusters)
+			return nil, Errorf(fatLayer, 32, "%d clusters: more than FAT32 can address", bs.clusters)
 		}
 		if bs.rootCluster < 2 || int64(bs.rootCluster) > bs.clusters+1 {
-			return nil, formatErr(fatLayer, 44, "root directory cluster %d is no data cluster (2 to %d)", bs.rootCluster, bs.clusters+1)
+			return nil, Errorf(fatLayer, 44, "root directory cluster %d is no data cluster (2 to %d)", bs.rootCluster, bs.clusters+1)
 		}
 	case bs.clusters < 4085:
 		bs.bits = 12
 	case bs.clusters < 65525:
 		bs.bits = 16
 	default:
-		return nil, formatErr(fatLayer, 17, "%d clusters need FAT32, but the BPB has a fixed root directory and a 16-bit FAT size", bs.clusters)
+		return nil, Errorf(fatLayer, 17, "%d clusters need FAT32, but the BPB has a fixed root directory and a 16-bit FAT size", bs.clusters)
 	}
 	bs.clusterSize = bs.spc * bs.bps
 	bs.fatStart = bs.reserved * bs.bps
@@ -305,7 +307,7 @@ type fatVolume struct {
 // damage is recorded in the Err of the Node concerned.
 func OpenFAT(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 	head := make([]byte, 512)
-	if err := readFull(r, head, 0, fatLayer, "boot sector"); err != nil {
+	if err := ReadFull(r, head, 0, fatLayer, "boot sector"); err != nil {
 		return nil, err
 	}
 	bs, err := parseFATBoot(head)
@@ -320,7 +322,7 @@ func OpenFAT(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 		}
 	}
 	if end := bs.total * bs.bps; end > size {
-		setErr(formatErr(fatLayer, size, "image ends %d bytes before the end of the volume (%d sectors of %d bytes)", end-size, bs.total, bs.bps))
+		setErr(Errorf(fatLayer, size, "image ends %d bytes before the end of the volume (%d sectors of %d bytes)", end-size, bs.total, bs.bps))
 	}
 	v.claims.Add(0, 512, "boot sector")
 	v.claims.Add(bs.fatStart, bs.nFATs*bs.fatSectors*bs.bps, "FATs")
@@ -355,7 +357,7 @@ func (v *fatVolume) readFAT() error {
 	// Entries the FAT has room for; Linux likewise ignores clusters
 	// beyond them.
 	if room := bs.fatSectors * bs.bps * 8 / int64(bs.bits); room < bs.clusters+2 {
-		err = formatErr(fatLayer, bs.fatStart, "the FAT has entries for %d clusters, the data area %d: the rest cannot be used", room-2, bs.clusters)
+		err = Errorf(fatLayer, bs.fatStart, "the FAT has entries for %d clusters, the data area %d: the rest cannot be used", room-2, bs.clusters)
 		v.maxCluster = uint32(room - 1)
 	}
 	// Clusters with data in the image get an owner slot.
@@ -368,17 +370,17 @@ func (v *fatVolume) readFAT() error {
 	need := (int64(v.maxCluster)+1)*int64(bs.bits)/8 + 1
 	need = min(need, bs.fatSectors*bs.bps)
 	if need > maxFATRead {
-		err = formatErr(fatLayer, bs.fatStart, "a FAT of %d bytes: only the first %d read", need, maxFATRead)
+		err = Errorf(fatLayer, bs.fatStart, "a FAT of %d bytes: only the first %d read", need, maxFATRead)
 		need = maxFATRead
 	}
 	if bs.fatStart+need > v.size {
 		need = max(0, v.size-bs.fatStart)
 		if err == nil {
-			err = formatErr(fatLayer, v.size, "the FAT runs past the end of the image")
+			err = Errorf(fatLayer, v.size, "the FAT runs past the end of the image")
 		}
 	}
 	v.fat = make([]byte, need)
-	if rerr := readFull(v.r, v.fat, bs.fatStart, fatLayer, "FAT"); rerr != nil {
+	if rerr := ReadFull(v.r, v.fat, bs.fatStart, fatLayer, "FAT"); rerr != nil {
 		v.fat = nil
 		return rerr
 	}
@@ -455,7 +457,7 @@ type fatChain struct {
 func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff int64) fatChain {
 	var ch fatChain
 	if first < 2 || first > v.maxCluster {
-		ch.err = formatErr(fatLayer, entryOff, "first cluster %d is no data cluster (2 to %d)", first, v.maxCluster)
+		ch.err = Errorf(fatLayer, entryOff, "first cluster %d is no data cluster (2 to %d)", first, v.maxCluster)
 		return ch
 	}
 	v.chains = append(v.chains, path)
@@ -469,14 +471,14 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 			at = v.entryOffset(fatLastCluster(ch.runs))
 		}
 		if int64(c) >= int64(len(v.owner)) {
-			ch.err = formatErr(fatLayer, at, "cluster %d lies past the end of the image (its data would start at byte %d)", c, v.clusterOffset(c))
+			ch.err = Errorf(fatLayer, at, "cluster %d lies past the end of the image (its data would start at byte %d)", c, v.clusterOffset(c))
 			return ch
 		}
 		if o := v.owner[c]; o != 0 {
 			if o == id {
-				ch.err = formatErr(fatLayer, at, "cluster chain loops: FAT entry of cluster %d points back to cluster %d", fatLastCluster(ch.runs), c)
+				ch.err = Errorf(fatLayer, at, "cluster chain loops: FAT entry of cluster %d points back to cluster %d", fatLastCluster(ch.runs), c)
 			} else {
-				ch.err = formatErr(fatLayer, at, "cluster %d is also in the chain of %s", c, v.chains[o-1])
+				ch.err = Errorf(fatLayer, at, "cluster %d is also in the chain of %s", c, v.chains[o-1])
 			}
 			return ch
 		}
@@ -491,7 +493,7 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 		next, ok := v.entry(c)
 		at = v.entryOffset(c)
 		if !ok {
-			ch.err = formatErr(fatLayer, at, "FAT entry of cluster %d lies past the end of the FAT read", c)
+			ch.err = Errorf(fatLayer, at, "FAT entry of cluster %d lies past the end of the FAT read", c)
 			return ch
 		}
 		end := next >= v.endMark()
@@ -504,17 +506,17 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 		switch {
 		case end:
 			if want >= 0 {
-				ch.err = formatErr(fatLayer, at, "cluster chain ends after %d clusters, the size needs %d: FAT entry of cluster %d marks the end", ch.clusters, want, c)
+				ch.err = Errorf(fatLayer, at, "cluster chain ends after %d clusters, the size needs %d: FAT entry of cluster %d marks the end", ch.clusters, want, c)
 			}
 			return ch
 		case next == v.endMark()-1:
-			ch.err = formatErr(fatLayer, at, "FAT entry of cluster %d marks it bad, within the chain", c)
+			ch.err = Errorf(fatLayer, at, "FAT entry of cluster %d marks it bad, within the chain", c)
 			return ch
 		case next == 0:
-			ch.err = formatErr(fatLayer, at, "FAT entry of cluster %d is free (0), within the chain", c)
+			ch.err = Errorf(fatLayer, at, "FAT entry of cluster %d is free (0), within the chain", c)
 			return ch
 		case next == 1 || next > v.maxCluster:
-			ch.err = formatErr(fatLayer, at, "FAT entry of cluster %d points to cluster %d, past the last cluster %d", c, next, v.maxCluster)
+			ch.err = Errorf(fatLayer, at, "FAT entry of cluster %d points to cluster %d, past the last cluster %d", c, next, v.maxCluster)
 			return ch
 		}
 		c = next
@@ -557,11 +559,11 @@ func (v *fatVolume) readTree(root *Node) *Node {
 	} else {
 		length := bs.rootEntries * 32
 		if bs.rootStart+length > v.size {
-			top.Err = formatErr(fatLayer, bs.rootStart, "the root directory runs past the end of the image")
+			top.Err = Errorf(fatLayer, bs.rootStart, "the root directory runs past the end of the image")
 			length = max(0, v.size-bs.rootStart)
 		}
 		buf = make([]byte, length)
-		if err := readFull(v.r, buf, bs.rootStart, fatLayer, "root directory"); err != nil {
+		if err := ReadFull(v.r, buf, bs.rootStart, fatLayer, "root directory"); err != nil {
 			top.Err = err
 			buf = nil
 		}
@@ -569,7 +571,7 @@ func (v *fatVolume) readTree(root *Node) *Node {
 	}
 	d := parseFATDir(buf, base)
 	if d.label != nil {
-		root.AddField("root directory label", "%s", quoteName(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
+		root.AddField("root directory label", "%s", show.QuoteName(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
 		root.AddField("root directory label mtime", "%s", fatDateTime(d.label.raw))
 	}
 	v.fillDir(top, d, "/", 0)
@@ -583,7 +585,7 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 	total := ch.clusters * v.bs.clusterSize
 	if total > maxFATDir {
 		if err == nil {
-			err = formatErr(fatLayer, v.clusterOffset(first), "directory of %d bytes: only the first %d read", total, maxFATDir)
+			err = Errorf(fatLayer, v.clusterOffset(first), "directory of %d bytes: only the first %d read", total, maxFATDir)
 		}
 		total = maxFATDir
 	}
@@ -603,7 +605,7 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 	buf := make([]byte, n)
 	pos := int64(0)
 	for k, s := range secs {
-		if rerr := readFull(v.r, buf[pos:pos+s.Size()], starts[k], fatLayer, "directory "+path); rerr != nil {
+		if rerr := ReadFull(v.r, buf[pos:pos+s.Size()], starts[k], fatLayer, "directory "+path); rerr != nil {
 			if err == nil {
 				err = rerr
 			}
@@ -613,7 +615,7 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 		pos += s.Size()
 	}
 	if int64(len(buf)) < total && err == nil {
-		err = formatErr(fatLayer, v.size, "directory %s runs past the end of the image", path)
+		err = Errorf(fatLayer, v.size, "directory %s runs past the end of the image", path)
 	}
 	base := func(i int64) int64 {
 		for k, e := range ends {
@@ -859,7 +861,7 @@ func (v *fatVolume) fillDir(n *Node, d fatDir, path string, depth int) {
 		if len(names) > 8 {
 			names, more = names[:8], fmt.Sprintf(" and %d more", len(d.deleted)-8)
 		}
-		n.AddField("deleted entries", "%d (%s%s)", len(d.deleted), quoteName(strings.Join(names, ", ")), more)
+		n.AddField("deleted entries", "%d (%s%s)", len(d.deleted), show.QuoteName(strings.Join(names, ", ")), more)
 	}
 	if d.unused > 0 {
 		n.AddField("unused bytes", "%d non-zero bytes after the end mark", d.unused)
@@ -873,7 +875,7 @@ func (v *fatVolume) fillDir(n *Node, d fatDir, path string, depth int) {
 		if used[base] > 1 {
 			c.Name = fmt.Sprintf("%s (duplicate %d)", base, used[base])
 			if c.Err == nil {
-				c.Err = formatErr(fatLayer, e.off, "a second entry named %q in this directory", base)
+				c.Err = Errorf(fatLayer, e.off, "a second entry named %q in this directory", base)
 			}
 		}
 		n.Children = append(n.Children, c)
@@ -881,9 +883,9 @@ func (v *fatVolume) fillDir(n *Node, d fatDir, path string, depth int) {
 		if !sub {
 			continue
 		}
-		p := joinPath(path, c.Name)
+		p := show.JoinPath(path, c.Name)
 		if depth+1 > maxDepth {
-			setErr(formatErr(fatLayer, e.off, "directories nested deeper than %d", maxDepth))
+			setErr(Errorf(fatLayer, e.off, "directories nested deeper than %d", maxDepth))
 			continue
 		}
 		first := fatFirstCluster(e.raw, v.bs.bits)
@@ -908,8 +910,8 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 		name = e.long
 	}
 	n := &Node{Name: name, Layer: fatLayer, Type: TypeFile, Offset: -1}
-	if bad := badName(name); bad != "" {
-		n.Err = formatErr(fatLayer, e.off, "entry name %q %s", name, bad)
+	if bad := show.BadName(name); bad != "" {
+		n.Err = Errorf(fatLayer, e.off, "entry name %q %s", name, bad)
 	}
 	isDir := s[11]&fatAttrDir != 0
 	if isDir {
@@ -917,7 +919,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 	}
 	n.AddField("attributes", "%s", fatAttributes(s[11]))
 	if e.hasLong && !strings.EqualFold(stored, e.long) {
-		n.AddField("short name", "%s", quoteName(stored))
+		n.AddField("short name", "%s", show.QuoteName(stored))
 	}
 	n.AddField("mtime", "%s", fatDateTime(s))
 	n.AddField("creation time", "%s", fatCreationTime(s))
@@ -929,14 +931,14 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 	first := fatFirstCluster(s, v.bs.bits)
 	n.AddField("first cluster", "%d", first)
 	if e.ignored != "" {
-		n.AddField("ignored long name", "%s", quoteName(e.ignored))
+		n.AddField("ignored long name", "%s", show.QuoteName(e.ignored))
 	}
 	if isDir {
 		return n, true
 	}
 
 	// Content.
-	path := joinPath(dirPath, name)
+	path := show.JoinPath(dirPath, name)
 	setErr := func(err error) {
 		if n.Err == nil {
 			n.Err = err
@@ -952,7 +954,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 		n.AddField("cluster chain", "%d clusters for an empty file", ch.clusters)
 		ch.runs = nil
 	case first == 0:
-		setErr(formatErr(fatLayer, e.off, "file of %d bytes without a first cluster", size))
+		setErr(Errorf(fatLayer, e.off, "file of %d bytes without a first cluster", size))
 	default:
 		want := (size + v.bs.clusterSize - 1) / v.bs.clusterSize
 		ch = v.walkChain(first, want, path, e.off)
@@ -969,7 +971,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 		got += sec.Size()
 	}
 	if got < size && ch.err == nil {
-		setErr(formatErr(fatLayer, v.size, "file %s runs past the end of the image", path))
+		setErr(Errorf(fatLayer, v.size, "file %s runs past the end of the image", path))
 	}
 	switch len(secs) {
 	case 0:
@@ -978,7 +980,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*Node, bool) {
 		n.Data = secs[0]
 		_, n.Offset, _ = secs[0].Outer()
 	default:
-		n.Data = newMultiSection(secs)
+		n.Data = readat.NewMultiSection(secs)
 		n.AddField("fragments", "%d", len(secs))
 	}
 	return n, false
@@ -1072,7 +1074,7 @@ func fatValidDate(year, month, day int) bool {
 func (v *fatVolume) bootFields(n *Node) {
 	bs := v.bs
 	n.AddField("FAT type", "FAT%d", bs.bits)
-	n.AddField("OEM name", "%s", quoteName(decodeOEM(bs.raw[3:11])))
+	n.AddField("OEM name", "%s", show.QuoteName(decodeOEM(bs.raw[3:11])))
 	n.AddField("bytes per sector", "%d", bs.bps)
 	n.AddField("sectors per cluster", "%d", bs.spc)
 	n.AddField("reserved sectors", "%d", bs.reserved)
@@ -1104,8 +1106,8 @@ func (v *fatVolume) bootFields(n *Node) {
 		n.AddField("volume id", "0x%08x", bs.serial)
 	}
 	if bs.extSig == 0x29 {
-		n.AddField("volume label", "%s", quoteName(strings.TrimRight(decodeOEM(bs.label), " ")))
-		n.AddField("filesystem type", "%s", quoteName(strings.TrimRight(decodeOEM(bs.fsType), " ")))
+		n.AddField("volume label", "%s", show.QuoteName(strings.TrimRight(decodeOEM(bs.label), " ")))
+		n.AddField("filesystem type", "%s", show.QuoteName(strings.TrimRight(decodeOEM(bs.fsType), " ")))
 	}
 	// FAT[0] holds the media byte, FAT[1] the end mark and, in FAT16 and
 	// FAT32, the "clean" and "no I/O error" bits that systems flip on
@@ -1168,7 +1170,7 @@ func (v *fatVolume) fsInfoFields(n *Node) {
 		return
 	}
 	b := make([]byte, 512)
-	if err := readFull(v.r, b, off, fatLayer, "FSInfo sector"); err != nil {
+	if err := ReadFull(v.r, b, off, fatLayer, "FSInfo sector"); err != nil {
 		n.AddField("FSInfo", "unreadable: %v", err)
 		return
 	}
@@ -1202,7 +1204,7 @@ func (v *fatVolume) backupBootField(n *Node) {
 	switch {
 	case int64(bs.backupBoot) >= bs.reserved:
 		s = "not a reserved sector"
-	case readFull(v.r, b, off, fatLayer, "backup boot sector") != nil:
+	case ReadFull(v.r, b, off, fatLayer, "backup boot sector") != nil:
 		s = "past the end of the image"
 	default:
 		v.claims.Add(off, 512, "backup boot sector")

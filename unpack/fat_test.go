@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"isodiff/unpack/internal/show"
 	"os"
 	"os/exec"
 	"path"
@@ -144,7 +145,7 @@ func fatWalk(root *Node, fn func(path string, n *Node)) {
 	var rec func(n *Node, path string)
 	rec = func(n *Node, path string) {
 		for _, c := range n.Children {
-			p := joinPath(path, c.Name)
+			p := show.JoinPath(path, c.Name)
 			fn(p, c)
 			rec(c, p)
 		}

@@ -26,6 +26,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/readat"
 )
 
 const (
@@ -50,20 +52,20 @@ func matchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
 	if _, ok := cpioMagic(head); !ok {
 		return false
 	}
-	pr := newPeekReader(r, size)
+	pr := readat.NewPeek(r, size)
 	end, err := cpioArchiveEnd(pr, 0, size, initramfsMatchMembers)
 	if err != nil || end >= size {
 		return false
 	}
-	z := zeroRun(io.NewSectionReader(r, 0, min(size, end+initramfsMatchZeros)), end, min(size, end+initramfsMatchZeros))
+	z := bin.ZeroRun(io.NewSectionReader(r, 0, min(size, end+initramfsMatchZeros)), end, min(size, end+initramfsMatchZeros))
 	return initramfsSegmentFormat(pr, end+z) != ""
 }
 
 // initramfsSegmentFormat names the segment starting at off by its magic,
 // as the kernel's decompress_method does (its lzma magic is 5d 00 00),
 // with the names of the layers that unpack them; "" for none.
-func initramfsSegmentFormat(pr *peekReader, off int64) string {
-	b, _ := pr.at(off, 6)
+func initramfsSegmentFormat(pr *readat.Peek, off int64) string {
+	b, _ := pr.At(off, 6)
 	if _, ok := cpioMagic(b); ok {
 		return layerCpio
 	}
@@ -100,20 +102,20 @@ func initramfsSegmentFormat(pr *peekReader, off int64) string {
 func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
-		return nil, formatErr(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
+		return nil, Errorf(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
 	}
 	if _, ok := cpioMagic(magic[:]); !ok {
-		return nil, formatErr(layerInitramfs, 0, "no cpio archive at the start")
+		return nil, Errorf(layerInitramfs, 0, "no cpio archive at the start")
 	}
 	root := &Node{Type: TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
 	// Every byte is a segment's or zero padding that a field counts: the
 	// claims only name them.
 	var claims Claims
-	pr := newPeekReader(r, size)
+	pr := readat.NewPeek(r, size)
 	pos := int64(0)
 	for pos < size {
 		if len(root.Children) >= initramfsMaxSegments {
-			root.Err = formatErr(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
+			root.Err = Errorf(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
 			break
 		}
 		format := initramfsSegmentFormat(pr, pos)
@@ -136,7 +138,7 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		case layerLzop:
 			end, _ = lzopStreamEnd(pr, pos, size)
 		case "":
-			seg.Err = formatErr(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
+			seg.Err = Errorf(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
 		}
 		if end <= pos {
 			end = size
@@ -149,7 +151,7 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		} else {
 			seg.AddField("format", "%s", format)
 		}
-		z := zeroRun(r, end, size)
+		z := bin.ZeroRun(r, end, size)
 		if z > 0 {
 			seg.AddField("padding", "%d zero bytes", z)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"isodiff/unpack/internal/readat"
 	"testing"
 )
 
@@ -53,7 +54,7 @@ func TestInitramfsMicrocode(t *testing.T) {
 	}
 	// GNU cpio pads the microcode archive to 512 bytes; the archive
 	// itself ends after its trailer, 4-byte aligned.
-	end, err := cpioArchiveEnd(newPeekReader(bytes.NewReader(b), int64(len(b))), 0, int64(len(b)), 100)
+	end, err := cpioArchiveEnd(readat.NewPeek(bytes.NewReader(b), int64(len(b))), 0, int64(len(b)), 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func OpenISO(r io.ReaderAt, size int64) (*Node, error) {
 	root.AddField("image size", "%d", size)
 	root.AddField("volume size", "%d", vi.spaceSize*vi.blockSize)
 	if want := vi.spaceSize * vi.blockSize; want > size {
-		root.Err = formatErr("iso9660", size, "image ends %d bytes before the end of the volume (%d blocks of %d bytes)", want-size, vi.spaceSize, vi.blockSize)
+		root.Err = Errorf("iso9660", size, "image ends %d bytes before the end of the volume (%d blocks of %d bytes)", want-size, vi.spaceSize, vi.blockSize)
 	}
 
 	system := readSystemArea(r, size, &claims)

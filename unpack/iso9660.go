@@ -22,6 +22,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
 	"maps"
 	"slices"
 	"strconv"
@@ -72,15 +75,15 @@ type dirRecord struct {
 // at byte off of the image. b may be longer than the record.
 func parseDirRecordAt(b []byte, off int64) (dirRecord, error) {
 	if len(b) < 34 {
-		return dirRecord{}, formatErr(isoLayer, off, "directory record: %d bytes, at least 34 needed", len(b))
+		return dirRecord{}, Errorf(isoLayer, off, "directory record: %d bytes, at least 34 needed", len(b))
 	}
 	l := int(b[0])
 	if l < 34 || l > len(b) {
-		return dirRecord{}, formatErr(isoLayer, off, "directory record length %d (at least 34, at most %d here)", l, len(b))
+		return dirRecord{}, Errorf(isoLayer, off, "directory record length %d (at least 34, at most %d here)", l, len(b))
 	}
 	idLen := int(b[32])
 	if idLen == 0 || 33+idLen > l {
-		return dirRecord{}, formatErr(isoLayer, off, "directory record of length %d with identifier length %d", l, idLen)
+		return dirRecord{}, Errorf(isoLayer, off, "directory record of length %d with identifier length %d", l, idLen)
 	}
 	rec := dirRecord{off: off, length: l, xarLen: b[1], flags: b[25], unitSize: b[26], gapSize: b[27], raw: b[:l]}
 	var e1, e2, e3 error
@@ -260,12 +263,12 @@ func (w *treeWalker) walk(root dirRecord, rr rockRidgeRoot) *Node {
 // only where it does not.
 func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, visited map[uint32]bool, isRoot bool, rr rockRidgeRoot, self, parentDot *recordView) {
 	if visited[rec.lba] {
-		n.Err = formatErr(isoLayer, int64(rec.lba)*w.bs, "directory loop: extent %d is already a directory above or elsewhere in the tree", rec.lba)
+		n.Err = Errorf(isoLayer, int64(rec.lba)*w.bs, "directory loop: extent %d is already a directory above or elsewhere in the tree", rec.lba)
 		return
 	}
 	visited[rec.lba] = true
 	if depth > maxDepth {
-		n.Err = formatErr(isoLayer, int64(rec.lba)*w.bs, "directories nested deeper than %d", maxDepth)
+		n.Err = Errorf(isoLayer, int64(rec.lba)*w.bs, "directories nested deeper than %d", maxDepth)
 		return
 	}
 	buf, start, err := w.readExtent(rec, path)
@@ -296,19 +299,19 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 		case rc.isDot():
 			if dot != nil {
 				// Not read, so left unclaimed.
-				setErr(formatErr(isoLayer, rc.off, "a second \".\" record"))
+				setErr(Errorf(isoLayer, rc.off, "a second \".\" record"))
 				continue
 			}
 			dot = &recs[i]
 			if rc.lba != rec.lba {
-				setErr(formatErr(isoLayer, rc.off, "\".\" record points to extent %d, not to its own extent %d", rc.lba, rec.lba))
+				setErr(Errorf(isoLayer, rc.off, "\".\" record points to extent %d, not to its own extent %d", rc.lba, rec.lba))
 			}
 			continue
 		case rc.isDotDot():
 			// Its extent is not checked: libisofs 1.5.4 points the ".."
 			// of every Joliet directory at the directory itself.
 			if dotdot != nil {
-				setErr(formatErr(isoLayer, rc.off, "a second \"..\" record"))
+				setErr(Errorf(isoLayer, rc.off, "a second \"..\" record"))
 				continue
 			}
 			dotdot = &recs[i]
@@ -324,15 +327,15 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 	}
 	switch {
 	case dot == nil:
-		setErr(formatErr(isoLayer, start, "directory without a \".\" record"))
+		setErr(Errorf(isoLayer, start, "directory without a \".\" record"))
 	case dot != &recs[0]:
-		setErr(formatErr(isoLayer, dot.off, "the \".\" record is not the first of the directory"))
+		setErr(Errorf(isoLayer, dot.off, "the \".\" record is not the first of the directory"))
 	}
 	switch {
 	case dotdot == nil:
-		setErr(formatErr(isoLayer, start, "directory without a \"..\" record"))
+		setErr(Errorf(isoLayer, start, "directory without a \"..\" record"))
 	case len(recs) < 2 || dotdot != &recs[1]:
-		setErr(formatErr(isoLayer, dotdot.off, "the \"..\" record is not the second of the directory"))
+		setErr(Errorf(isoLayer, dotdot.off, "the \"..\" record is not the second of the directory"))
 	}
 
 	var dotView *recordView
@@ -393,7 +396,7 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 		*w.nodes++
 		if *w.nodes > maxNodes {
 			w.full = true
-			n.Err = formatErr(isoLayer, g[0].off, "more than %d entries: the rest of the image is not read", maxNodes)
+			n.Err = Errorf(isoLayer, g[0].off, "more than %d entries: the rest of the image is not read", maxNodes)
 			break
 		}
 		c, sub, own, skip := w.entryNode(g, path)
@@ -417,16 +420,16 @@ func (w *treeWalker) readDir(n *Node, rec dirRecord, path string, depth int, vis
 		if used[base] > 1 {
 			c.Name = fmt.Sprintf("%s (duplicate %d)", base, used[base])
 			if c.Err == nil {
-				c.Err = formatErr(isoLayer, g[0].off, "a second entry named %q in this directory", base)
+				c.Err = Errorf(isoLayer, g[0].off, "a second entry named %q in this directory", base)
 			}
 		}
 		for _, rc := range g {
-			w.claims.Addf(rc.off, int64(rc.length), "%s directory record of %s", w.tree, joinPath(path, c.Name))
+			w.claims.Addf(rc.off, int64(rc.length), "%s directory record of %s", w.tree, show.JoinPath(path, c.Name))
 		}
 		n.Children = append(n.Children, c)
 		n.Order = append(n.Order, c.Name)
 		if sub != nil {
-			w.readDir(c, *sub, joinPath(path, c.Name), depth+1, visited, false, rr, own, dotView)
+			w.readDir(c, *sub, show.JoinPath(path, c.Name), depth+1, visited, false, rr, own, dotView)
 		}
 	}
 }
@@ -501,7 +504,7 @@ func (w *treeWalker) recordFields(v recordView) []Field {
 		t.AddField("link target", "%s", ri.link)
 	}
 	if v.shownName() != "" {
-		t.AddField("name", "%s", quoteName(ri.name))
+		t.AddField("name", "%s", show.QuoteName(ri.name))
 	}
 	if ri.hasChildLink {
 		t.AddField("child link", "%d", ri.childLink)
@@ -532,22 +535,22 @@ func (w *treeWalker) readExtent(rec dirRecord, path string) ([]byte, int64, erro
 	start := (int64(rec.lba) + int64(rec.xarLen)) * w.bs
 	length := int64(rec.size)
 	if start >= w.size {
-		return nil, start, formatErr(isoLayer, start, "directory extent %d starts past the end of the image", rec.lba)
+		return nil, start, Errorf(isoLayer, start, "directory extent %d starts past the end of the image", rec.lba)
 	}
 	var err error
 	if length > maxDirRead {
-		err = formatErr(isoLayer, start, "directory of %d bytes: only the first %d read", length, maxDirRead)
+		err = Errorf(isoLayer, start, "directory of %d bytes: only the first %d read", length, maxDirRead)
 		length = maxDirRead
 	}
 	if start+length > w.size {
-		err = formatErr(isoLayer, start, "directory extent of %d bytes runs %d bytes past the end of the image", length, start+length-w.size)
+		err = Errorf(isoLayer, start, "directory extent of %d bytes runs %d bytes past the end of the image", length, start+length-w.size)
 		length = w.size - start
 	}
 	if !w.budget.take(length) {
-		return nil, start, formatErr(isoLayer, start, "the image makes the reader read more than twice its size: directory not read")
+		return nil, start, Errorf(isoLayer, start, "the image makes the reader read more than twice its size: directory not read")
 	}
 	buf := make([]byte, length)
-	if rerr := readFull(w.r, buf, start, isoLayer, "directory "+path); rerr != nil {
+	if rerr := ReadFull(w.r, buf, start, isoLayer, "directory "+path); rerr != nil {
 		return nil, start, rerr
 	}
 	return buf, start, err
@@ -565,7 +568,7 @@ func parseDirRecords(buf []byte, base int64) (recs []dirRecord, pads []Range, sl
 		sectorEnd := min((pos/isoSectorSize+1)*isoSectorSize, len(buf))
 		l := int(buf[pos])
 		if l == 0 {
-			if s := unusedBytes(buf[:sectorEnd], pos, sectorEnd); s != "" {
+			if s := bin.UnusedBytes(buf[:sectorEnd], pos, sectorEnd); s != "" {
 				slackParts = append(slackParts, s)
 			}
 			pads = append(pads, Range{base + int64(pos), base + int64(sectorEnd)})
@@ -574,7 +577,7 @@ func parseDirRecords(buf []byte, base int64) (recs []dirRecord, pads []Range, sl
 		}
 		if pos+l > sectorEnd {
 			if err == nil {
-				err = formatErr(isoLayer, base+int64(pos), "directory record of length %d crosses the end of the sector", l)
+				err = Errorf(isoLayer, base+int64(pos), "directory record of length %d crosses the end of the sector", l)
 			}
 			pos = sectorEnd
 			continue
@@ -607,7 +610,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		}
 	}
 	if g[len(g)-1].flags&flagMultiExtent != 0 {
-		setErr(formatErr(isoLayer, g[len(g)-1].off, "multi-extent file without its final record"))
+		setErr(Errorf(isoLayer, g[len(g)-1].off, "multi-extent file without its final record"))
 	}
 	isDir := first.flags&flagDir != 0
 
@@ -626,7 +629,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		n.Name = jolietName(first.ident)
 		if !bytes.Equal(encodeUCS2(n.Name), first.ident) {
 			// A file version (";1") or bytes the name cannot show.
-			jolietIdent = quoteName(decodeUCS2(first.ident))
+			jolietIdent = show.QuoteName(decodeUCS2(first.ident))
 			if !ucs2Exact(first.ident) {
 				jolietIdent = fmt.Sprintf("%x", first.ident)
 			}
@@ -640,8 +643,8 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 	default:
 		n.Name = isoName(first.ident, isDir)
 	}
-	if bad := badName(n.Name); bad != "" {
-		setErr(formatErr(isoLayer, first.off, "entry name %q %s", n.Name, bad))
+	if bad := show.BadName(n.Name); bad != "" {
+		setErr(Errorf(isoLayer, first.off, "entry name %q %s", n.Name, bad))
 		n.Name = strconv.Quote(n.Name)
 	}
 
@@ -663,17 +666,17 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 	if isDir {
 		n.Type = TypeDir
 	} else if ri.hasMode {
-		switch t := modeType(ri.mode); t {
+		switch t := ModeType(ri.mode); t {
 		case TypeDir:
-			setErr(formatErr(isoLayer, first.off, "Rock Ridge mode says directory, the record says file"))
+			setErr(Errorf(isoLayer, first.off, "Rock Ridge mode says directory, the record says file"))
 		default:
 			n.Type = t
 		}
 	} else if ri.hasLink {
 		n.Type = TypeSymlink
 	}
-	if isDir && ri.hasMode && modeType(ri.mode) != TypeDir {
-		setErr(formatErr(isoLayer, first.off, "Rock Ridge mode %s on a directory record", modeString(ri.mode)))
+	if isDir && ri.hasMode && ModeType(ri.mode) != TypeDir {
+		setErr(Errorf(isoLayer, first.off, "Rock Ridge mode %s on a directory record", show.Mode(ri.mode)))
 	}
 
 	// Content and size.
@@ -691,12 +694,12 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		}
 		length := int64(rc.size)
 		if start+length > w.size {
-			setErr(formatErr(isoLayer, rc.off, "file extent %d of %d bytes runs past the end of the image", rc.lba, rc.size))
+			setErr(Errorf(isoLayer, rc.off, "file extent %d of %d bytes runs past the end of the image", rc.lba, rc.size))
 			length = max(0, w.size-start)
 		}
 		// An extended attribute record before the content is not
 		// decoded, so not claimed.
-		w.claims.Addf(start, length, "%s file %s", w.tree, joinPath(dirPath, n.Name))
+		w.claims.Addf(start, length, "%s file %s", w.tree, show.JoinPath(dirPath, n.Name))
 		sections = append(sections, io.NewSectionReader(w.r, min(start, w.size), length))
 	}
 	n.Offset = (int64(first.lba) + int64(first.xarLen)) * w.bs
@@ -704,7 +707,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		if len(sections) == 1 {
 			n.Data = sections[0]
 		} else {
-			n.Data = newMultiSection(sections)
+			n.Data = readat.NewMultiSection(sections)
 		}
 	} else if n.Type != TypeDir {
 		n.Offset = -1
@@ -731,7 +734,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *Node, sub *dir
 		n.AddField("extents", "%s", strings.Join(extents, ", "))
 	}
 	if w.names != namesJoliet {
-		n.AddField("iso name", "%s", quoteName(string(first.ident)))
+		n.AddField("iso name", "%s", show.QuoteName(string(first.ident)))
 	}
 	if jolietIdent != "" {
 		n.AddField("joliet identifier", "%s", jolietIdent)
@@ -784,10 +787,10 @@ func extentRecordFields(fields []Field) []Field {
 func (w *treeWalker) recordOfExtent(lba uint32) (dirRecord, error) {
 	off := int64(lba) * w.bs
 	if off+isoSectorSize > w.size {
-		return dirRecord{}, formatErr(isoLayer, off, "Rock Ridge child link to extent %d past the end of the image", lba)
+		return dirRecord{}, Errorf(isoLayer, off, "Rock Ridge child link to extent %d past the end of the image", lba)
 	}
 	b := make([]byte, 256)
-	if err := readFull(w.r, b, off, isoLayer, "relocated directory"); err != nil {
+	if err := ReadFull(w.r, b, off, isoLayer, "relocated directory"); err != nil {
 		return dirRecord{}, err
 	}
 	rec, err := parseDirRecordAt(b[:b[0]], off)
@@ -795,7 +798,7 @@ func (w *treeWalker) recordOfExtent(lba uint32) (dirRecord, error) {
 		return dirRecord{}, err
 	}
 	if !rec.isDot() || rec.flags&flagDir == 0 {
-		return dirRecord{}, formatErr(isoLayer, off, "Rock Ridge child link to extent %d, which holds no directory", lba)
+		return dirRecord{}, Errorf(isoLayer, off, "Rock Ridge child link to extent %d, which holds no directory", lba)
 	}
 	return rec, nil
 }
@@ -811,7 +814,7 @@ func (w *treeWalker) addRecordExtras(n *Node, r dirRecord) {
 	if r.unitSize != 0 || r.gapSize != 0 {
 		n.AddField("interleave", "unit %d gap %d", r.unitSize, r.gapSize)
 		if n.Err == nil {
-			n.Err = formatErr(isoLayer, r.off, "interleaved file: content shown as if contiguous")
+			n.Err = Errorf(isoLayer, r.off, "interleaved file: content shown as if contiguous")
 		}
 	}
 	if r.volSeq != 1 {
@@ -985,7 +988,7 @@ func walkFiles(root *Node, rootPath string, fn func(n *Node, path string)) {
 	var rec func(n *Node, path string)
 	rec = func(n *Node, path string) {
 		for _, c := range n.Children {
-			p := joinPath(path, c.Name)
+			p := show.JoinPath(path, c.Name)
 			fn(c, p)
 			rec(c, p)
 		}
@@ -1122,19 +1125,19 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 	n.AddField("size", "%d", ref.size)
 	length := ref.size
 	if start >= size {
-		n.Err = formatErr(isoLayer, start, "path table at block %d starts past the end of the image", ref.lba)
+		n.Err = Errorf(isoLayer, start, "path table at block %d starts past the end of the image", ref.lba)
 		return n
 	}
 	if length > maxPathTable {
-		n.Err = formatErr(isoLayer, start, "path table of %d bytes: only the first %d read", length, maxPathTable)
+		n.Err = Errorf(isoLayer, start, "path table of %d bytes: only the first %d read", length, maxPathTable)
 		length = maxPathTable
 	}
 	if start+length > size {
-		n.Err = formatErr(isoLayer, start, "path table of %d bytes runs past the end of the image", length)
+		n.Err = Errorf(isoLayer, start, "path table of %d bytes runs past the end of the image", length)
 		length = size - start
 	}
 	buf := make([]byte, length)
-	if err := readFull(r, buf, start, isoLayer, "path table"); err != nil {
+	if err := ReadFull(r, buf, start, isoLayer, "path table"); err != nil {
 		n.Err = err
 		return n
 	}
@@ -1149,7 +1152,7 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 		l := int(buf[pos])
 		if l == 0 || pos+8+l > len(buf) {
 			if n.Err == nil {
-				n.Err = formatErr(isoLayer, start+int64(pos), "path table record with identifier length %d: table truncated or corrupt", l)
+				n.Err = Errorf(isoLayer, start+int64(pos), "path table record with identifier length %d: table truncated or corrupt", l)
 			}
 			break
 		}
@@ -1186,7 +1189,7 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 			problem("record %d has parent %d, not an earlier record", i+1, pr.parent)
 			p = "/?/" + pathTableName(pr.ident, ref.joliet)
 		default:
-			p = joinPath(paths[pr.parent-1], pathTableName(pr.ident, ref.joliet))
+			p = show.JoinPath(paths[pr.parent-1], pathTableName(pr.ident, ref.joliet))
 		}
 		used[p]++
 		if used[p] > 1 {
@@ -1225,14 +1228,14 @@ func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uin
 			more = fmt.Sprintf(" (and %d more)", len(problems)-5)
 			problems = problems[:5]
 		}
-		n.Err = formatErr(isoLayer, start, "path table disagrees with the directory hierarchy: %s%s", strings.Join(problems, "; "), more)
+		n.Err = Errorf(isoLayer, start, "path table disagrees with the directory hierarchy: %s%s", strings.Join(problems, "; "), more)
 	}
 	return n
 }
 
 func pathTableName(ident []byte, joliet bool) string {
 	if joliet {
-		return quoteName(decodeUCS2(ident))
+		return show.QuoteName(decodeUCS2(ident))
 	}
-	return quoteName(string(ident))
+	return show.QuoteName(string(ident))
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
 	"reflect"
 	"strings"
 	"testing"
@@ -162,7 +164,7 @@ func checkNoErrs(t *testing.T, n *Node, path string) {
 		t.Errorf("%s: unexpected Err: %v", path, n.Err)
 	}
 	for _, c := range n.Children {
-		checkNoErrs(t, c, joinPath(path, c.Name))
+		checkNoErrs(t, c, show.JoinPath(path, c.Name))
 	}
 }
 
@@ -617,7 +619,7 @@ func TestModeString(t *testing.T) {
 		0o140755: "srwxr-xr-x (00755)",
 		0o000644: "?rw-r--r-- (00644)",
 	} {
-		if got := modeString(mode); got != want {
+		if got := show.Mode(mode); got != want {
 			t.Errorf("modeString(%o) = %q, want %q", mode, got, want)
 		}
 	}
@@ -625,7 +627,7 @@ func TestModeString(t *testing.T) {
 
 func TestMultiSection(t *testing.T) {
 	src := strings.NewReader("0123456789abcdefghij")
-	m := newMultiSection([]*io.SectionReader{
+	m := readat.NewMultiSection([]*io.SectionReader{
 		io.NewSectionReader(src, 10, 5), // abcde
 		io.NewSectionReader(src, 0, 0),
 		io.NewSectionReader(src, 2, 3),  // 234
@@ -652,7 +654,7 @@ func TestMultiSection(t *testing.T) {
 		}
 	}
 	// A part shorter than it says (image truncated) is an error, not zeros.
-	short := newMultiSection([]*io.SectionReader{io.NewSectionReader(strings.NewReader("ab"), 0, 4), io.NewSectionReader(src, 0, 2)})
+	short := readat.NewMultiSection([]*io.SectionReader{io.NewSectionReader(strings.NewReader("ab"), 0, 4), io.NewSectionReader(src, 0, 2)})
 	p := make([]byte, 6)
 	if n, err := short.ReadAt(p, 0); err == nil || n != 2 {
 		t.Errorf("short part: n %d err %v", n, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"isodiff/unpack/internal/bin"
 	"os"
 	"runtime"
 	"sort"
@@ -242,7 +243,7 @@ func planISOFlips(t *testing.T, img []byte, d isoFlipDensity) *isoFlipPlan {
 	}
 	for e := catalog; e < catalog+isoSectorSize; e += 32 {
 		p.every(e, e+32)
-		if allZero(img[e : e+32]) {
+		if bin.AllZero(img[e : e+32]) {
 			break
 		}
 	}

@@ -178,7 +178,7 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
-func formatErr(layer string, off int64, format string, args ...any) *FormatError {
+func Errorf(layer string, off int64, format string, args ...any) *FormatError {
 	return &FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf(format, args...)}
 }
 

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/show"
 	"slices"
 	"strings"
 )
@@ -50,7 +52,7 @@ func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64,
 			}
 			l := int(cur[2])
 			if l < 4 || l > len(cur) {
-				setErr(formatErr(isoLayer, curOff, "SUSP entry %q of length %d in %d remaining bytes", cur[:2], l, len(cur)))
+				setErr(Errorf(isoLayer, curOff, "SUSP entry %q of length %d in %d remaining bytes", cur[:2], l, len(cur)))
 				break
 			}
 			e := suspEntry{sig: string(cur[:2]), version: cur[3], data: cur[4:l], off: curOff}
@@ -66,10 +68,10 @@ func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64,
 			case "CE":
 				switch {
 				case len(e.data) < 24:
-					setErr(formatErr(isoLayer, curOff, "SUSP CE entry of length %d, 28 needed", l))
+					setErr(Errorf(isoLayer, curOff, "SUSP CE entry of length %d, 28 needed", l))
 					odd = addUniqueField(odd, "SUSP CE", fmt.Sprintf("v%d %x", e.version, e.data))
 				case ce != nil:
-					setErr(formatErr(isoLayer, curOff, "a second SUSP CE entry in one area"))
+					setErr(Errorf(isoLayer, curOff, "a second SUSP CE entry in one area"))
 					odd = addUniqueField(odd, "SUSP CE", fmt.Sprintf("v%d %x", e.version, e.data))
 				default:
 					ce, ceOff = e.data, curOff
@@ -106,26 +108,26 @@ func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64,
 			setErr(bothErr(e, ceOff))
 		}
 		if hops >= maxCEHops {
-			setErr(formatErr(isoLayer, ceOff, "more than %d SUSP continuation areas for one record", maxCEHops))
+			setErr(Errorf(isoLayer, ceOff, "more than %d SUSP continuation areas for one record", maxCEHops))
 			break
 		}
 		start := int64(block)*bs + int64(offset)
 		if int64(offset) >= bs || int64(length) > bs || start+int64(length) > size {
-			setErr(formatErr(isoLayer, ceOff, "SUSP continuation area (block %d, offset %d, length %d) outside the image or longer than a block", block, offset, length))
+			setErr(Errorf(isoLayer, ceOff, "SUSP continuation area (block %d, offset %d, length %d) outside the image or longer than a block", block, offset, length))
 			break
 		}
 		if int64(offset)+int64(length) > bs {
-			setErr(formatErr(isoLayer, ceOff, "SUSP continuation area (block %d, offset %d, length %d) crosses a block boundary", block, offset, length))
+			setErr(Errorf(isoLayer, ceOff, "SUSP continuation area (block %d, offset %d, length %d) crosses a block boundary", block, offset, length))
 		}
 		if length == 0 {
 			break
 		}
 		if !budget.take(int64(length)) {
-			setErr(formatErr(isoLayer, ceOff, "the image makes the reader read more than twice its size: continuation area not read"))
+			setErr(Errorf(isoLayer, ceOff, "the image makes the reader read more than twice its size: continuation area not read"))
 			break
 		}
 		buf := make([]byte, length)
-		if rerr := readFull(r, buf, start, isoLayer, "SUSP continuation area"); rerr != nil {
+		if rerr := ReadFull(r, buf, start, isoLayer, "SUSP continuation area"); rerr != nil {
 			setErr(rerr)
 			break
 		}
@@ -177,7 +179,7 @@ func detectRockRidge(r io.ReaderAt, size int64, vi *volumeInfo) rockRidgeRoot {
 		return rr
 	}
 	b := make([]byte, isoSectorSize)
-	if readFull(r, b, off, isoLayer, "root directory") != nil || b[0] == 0 {
+	if ReadFull(r, b, off, isoLayer, "root directory") != nil || b[0] == 0 {
 		return rr
 	}
 	dot, err := parseDirRecordAt(b[:b[0]], off)
@@ -218,7 +220,7 @@ func extensionRef(d []byte) (id, text string) {
 	id = string(d[4 : 4+li])
 	des := string(d[4+li : 4+li+ld])
 	src := string(d[4+li+ld : 4+li+ld+ls])
-	text = fmt.Sprintf("%s version %d: %s; %s", quoteName(id), d[3], quoteName(des), quoteName(src))
+	text = fmt.Sprintf("%s version %d: %s; %s", show.QuoteName(id), d[3], show.QuoteName(des), show.QuoteName(src))
 	if rest := d[4+li+ld+ls:]; len(rest) > 0 {
 		text += fmt.Sprintf("; then %x", rest)
 	}
@@ -269,7 +271,7 @@ func (w *treeWalker) suspEntries(rec dirRecord, rootDot bool, path string) ([]su
 		// The bytes SP says to skip are no entries; they are shown when
 		// they are not zero.
 		skipped := area[:min(w.suspSkip, len(area))]
-		if !allZero(skipped) {
+		if !bin.AllZero(skipped) {
 			odd = append(odd, Field{"SUSP skipped bytes", fmt.Sprintf("%x", skipped)})
 		}
 		if w.suspSkip >= len(area) {
@@ -304,7 +306,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 		}
 	}
 	raw := func(e suspEntry) {
-		ri.extra = addUniqueField(ri.extra, "SUSP "+quoteName(e.sig), fmt.Sprintf("v%d %x", e.version, e.data))
+		ri.extra = addUniqueField(ri.extra, "SUSP "+show.QuoteName(e.sig), fmt.Sprintf("v%d %x", e.version, e.data))
 	}
 	var name []byte
 	var nameDone bool
@@ -321,7 +323,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 		d := e.data
 		short := func(need int) bool {
 			if len(d) < need {
-				setErr(formatErr(isoLayer, e.off, "Rock Ridge %s entry with %d bytes of data, %d needed", e.sig, len(d), need))
+				setErr(Errorf(isoLayer, e.off, "Rock Ridge %s entry with %d bytes of data, %d needed", e.sig, len(d), need))
 				raw(e)
 				return true
 			}
@@ -348,7 +350,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 		switch e.sig {
 		case "PX":
 			if ri.sawPX {
-				setErr(formatErr(isoLayer, e.off, "a second Rock Ridge PX entry"))
+				setErr(Errorf(isoLayer, e.off, "a second Rock Ridge PX entry"))
 				raw(e)
 				continue
 			}
@@ -391,7 +393,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 				continue
 			}
 			if nameDone {
-				setErr(formatErr(isoLayer, e.off, "Rock Ridge NM entry after a complete name"))
+				setErr(Errorf(isoLayer, e.off, "Rock Ridge NM entry after a complete name"))
 				raw(e)
 				continue
 			}
@@ -424,7 +426,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 			}
 			exactComps, err := link.add(d[1:])
 			if err != nil {
-				setErr(formatErr(isoLayer, e.off, "Rock Ridge SL entry: %s", err))
+				setErr(Errorf(isoLayer, e.off, "Rock Ridge SL entry: %s", err))
 			}
 			ri.hasLink = true
 			// Bit 0 says another SL entry continues the link: set on
@@ -456,7 +458,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 					continue
 				}
 				if len(rest) < size {
-					setErr(formatErr(isoLayer, e.off, "Rock Ridge TF entry too short for its flags 0x%02x", flags))
+					setErr(Errorf(isoLayer, e.off, "Rock Ridge TF entry too short for its flags 0x%02x", flags))
 					break
 				}
 				if size == 7 {
@@ -519,7 +521,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 			if d[3] > 63 {
 				bsize = fmt.Sprintf("2^%d", d[3])
 			}
-			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %s, uncompressed size %d", quoteName(string(d[0:2])), int(d[2])*4, bsize, usize)})
+			ri.extra = append(ri.extra, Field{"zisofs", fmt.Sprintf("algorithm %s, header size %d, block size %s, uncompressed size %d", show.QuoteName(string(d[0:2])), int(d[2])*4, bsize, usize)})
 			if !exact(12) || err != nil {
 				raw(e)
 			}
@@ -562,7 +564,7 @@ func parseRockRidgeEntries(entries []suspEntry, rootDot bool) rrInfo {
 	if ri.hasName {
 		ri.name = string(name)
 		if !nameDone {
-			setErr(formatErr(isoLayer, -1, "Rock Ridge name %q ends with the CONTINUE flag set", ri.name))
+			setErr(Errorf(isoLayer, -1, "Rock Ridge name %q ends with the CONTINUE flag set", ri.name))
 		}
 	}
 	if ri.hasLink {
@@ -649,7 +651,7 @@ func deviceNumbers(dev uint64) string {
 // longTime decodes the 17-byte form of a TF time (as dec-datetime).
 func longTime(b []byte) string {
 	digits := b[:16]
-	if allZero(b) {
+	if bin.AllZero(b) {
 		return "unset (zero bytes)"
 	}
 	if bytes.Count(digits, []byte("0")) == 16 && b[16] == 0 {
@@ -672,7 +674,7 @@ func longTime(b []byte) string {
 // addAttrFields adds mode, uid, gid, nlink, inode and rdev, those present.
 func (ri *rrInfo) addAttrFields(n *Node) {
 	if ri.hasMode {
-		n.AddField("mode", "%s", modeString(ri.mode))
+		n.AddField("mode", "%s", show.Mode(ri.mode))
 		n.AddField("uid", "%d", ri.uid)
 		n.AddField("gid", "%d", ri.gid)
 		n.AddField("nlink", "%d", ri.nlink)

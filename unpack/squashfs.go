@@ -48,6 +48,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/show"
 	"slices"
 	"sort"
 	"strconv"
@@ -78,19 +80,19 @@ const (
 )
 
 // Superblock flags.
-var sqFlagNames = []flagName[uint16]{
-	{0x0001, "uncompressed inodes"},
-	{0x0002, "uncompressed data"},
-	{0x0004, "check"},
-	{0x0008, "uncompressed fragments"},
-	{0x0010, "no fragments"},
-	{0x0020, "always fragments"},
-	{0x0040, "duplicates"},
-	{0x0080, "exportable"},
-	{0x0100, "uncompressed xattrs"},
-	{0x0200, "no xattrs"},
-	{0x0400, "compressor options"},
-	{0x0800, "uncompressed ids"},
+var sqFlagNames = []bin.Flag[uint16]{
+	{Bit: 0x0001, Name: "uncompressed inodes"},
+	{Bit: 0x0002, Name: "uncompressed data"},
+	{Bit: 0x0004, Name: "check"},
+	{Bit: 0x0008, Name: "uncompressed fragments"},
+	{Bit: 0x0010, Name: "no fragments"},
+	{Bit: 0x0020, Name: "always fragments"},
+	{Bit: 0x0040, Name: "duplicates"},
+	{Bit: 0x0080, Name: "exportable"},
+	{Bit: 0x0100, Name: "uncompressed xattrs"},
+	{Bit: 0x0200, Name: "no xattrs"},
+	{Bit: 0x0400, Name: "compressor options"},
+	{Bit: 0x0800, Name: "uncompressed ids"},
 }
 
 const sqFlagCompressorOptions = 0x0400
@@ -163,18 +165,18 @@ type sqMetaInfo struct {
 // fields, the file tree under "/".
 func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 	var sbb [sqSuperSize]byte
-	if err := readFull(r, sbb[:], 0, squashfsLayer, "superblock"); err != nil {
+	if err := ReadFull(r, sbb[:], 0, squashfsLayer, "superblock"); err != nil {
 		return nil, err
 	}
 	if binary.LittleEndian.Uint32(sbb[:]) != sqMagic {
-		return nil, formatErr(squashfsLayer, 0, "no squashfs magic (hsqs)")
+		return nil, Errorf(squashfsLayer, 0, "no squashfs magic (hsqs)")
 	}
 	sb := parseSqSuperblock(sbb[:])
 	if sb.major != 4 || sb.minor != 0 {
-		return nil, formatErr(squashfsLayer, 28, "version %d.%d (only 4.0 is read)", sb.major, sb.minor)
+		return nil, Errorf(squashfsLayer, 28, "version %d.%d (only 4.0 is read)", sb.major, sb.minor)
 	}
 	if sb.blockSize < 4096 || sb.blockSize > 1<<20 || sb.blockSize&(sb.blockSize-1) != 0 {
-		return nil, formatErr(squashfsLayer, 12, "block size %d (a power of two from 4096 to 1048576)", sb.blockSize)
+		return nil, Errorf(squashfsLayer, 12, "block size %d (a power of two from 4096 to 1048576)", sb.blockSize)
 	}
 	root := &Node{Type: TypeRecord, Layer: squashfsLayer, Offset: 0}
 	var problems []error
@@ -184,10 +186,10 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 		}
 	}
 	if uint32(1)<<sb.blockLog != sb.blockSize {
-		note(formatErr(squashfsLayer, 22, "block log %d does not match block size %d", sb.blockLog, sb.blockSize))
+		note(Errorf(squashfsLayer, 22, "block log %d does not match block size %d", sb.blockLog, sb.blockSize))
 	}
 	if sb.bytesUsed > uint64(size) {
-		note(formatErr(squashfsLayer, 40, "bytes used %d, but the image has only %d bytes", sb.bytesUsed, size))
+		note(Errorf(squashfsLayer, 40, "bytes used %d, but the image has only %d bytes", sb.bytesUsed, size))
 	}
 
 	img := &sqImage{
@@ -242,7 +244,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 	case err != nil:
 		tree.Err = err
 	case rootIno.basicType() != sqBasicDir:
-		tree.Err = formatErr(squashfsLayer, rootIno.pos, "root inode is of type %d, not a directory", rootIno.typ)
+		tree.Err = Errorf(squashfsLayer, rootIno.pos, "root inode is of type %d, not a directory", rootIno.typ)
 	default:
 		// The root's mode says whether this image stores the file type
 		// bits in the modes (mksquashfs does not): see oddInodeFields.
@@ -269,7 +271,7 @@ func OpenSquashfs(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
 }
 
 func sqFlags(f uint16) string {
-	s, f := namedFlags(f, sqFlagNames)
+	s, f := bin.NamedFlags(f, sqFlagNames)
 	if f != 0 {
 		s = append(s, fmt.Sprintf("unknown 0x%04x", f))
 	}
@@ -286,7 +288,7 @@ func (w *sqWalker) compressorOptions(n *Node, comp uint16) error {
 	c := img.cursor(sqSuperSize, 0)
 	need := map[uint16]int{sqGzip: 8, sqXz: 8, sqLz4: 8, sqZstd: 4, sqLzo: 8}[comp]
 	if need == 0 {
-		return formatErr(squashfsLayer, sqSuperSize, "compressor options flag set, but %s has no options", img.compName)
+		return Errorf(squashfsLayer, sqSuperSize, "compressor options flag set, but %s has no options", img.compName)
 	}
 	start := c.pos()
 	b, err := c.take(need)
@@ -396,25 +398,25 @@ func (img *sqImage) metaBlockAt(off int64) (*metaBlock, error) {
 		return mb, nil
 	}
 	if off < 0 || off+2 > img.size {
-		return nil, formatErr(squashfsLayer, off, "metadata block outside the image (%d bytes)", img.size)
+		return nil, Errorf(squashfsLayer, off, "metadata block outside the image (%d bytes)", img.size)
 	}
 	var h [2]byte
-	if err := readFull(img.r, h[:], off, squashfsLayer, "metadata block header"); err != nil {
+	if err := ReadFull(img.r, h[:], off, squashfsLayer, "metadata block header"); err != nil {
 		return nil, err
 	}
 	hdr := binary.LittleEndian.Uint16(h[:])
 	n := int64(hdr &^ sqMetaUncomp)
 	if n == 0 || n > sqMetaSize {
-		return nil, formatErr(squashfsLayer, off, "metadata block of %d stored bytes (1 to %d)", n, sqMetaSize)
+		return nil, Errorf(squashfsLayer, off, "metadata block of %d stored bytes (1 to %d)", n, sqMetaSize)
 	}
 	if off+2+n > img.size {
-		return nil, formatErr(squashfsLayer, off, "metadata block of %d bytes runs past the end of the image", n)
+		return nil, Errorf(squashfsLayer, off, "metadata block of %d bytes runs past the end of the image", n)
 	}
 	if img.metaBudget < sqMetaSize {
-		return nil, formatErr(squashfsLayer, off, "the image makes the reader decompress too much metadata: not read")
+		return nil, Errorf(squashfsLayer, off, "the image makes the reader decompress too much metadata: not read")
 	}
 	src := make([]byte, n)
-	if err := readFull(img.r, src, off+2, squashfsLayer, "metadata block"); err != nil {
+	if err := ReadFull(img.r, src, off+2, squashfsLayer, "metadata block"); err != nil {
 		return nil, err
 	}
 	mb := &metaBlock{data: src, next: off + 2 + n}
@@ -448,12 +450,12 @@ type sqCursor struct {
 func (img *sqImage) cursor(tableStart int64, ref uint64) sqCursor {
 	c := sqCursor{img: img, blockPos: tableStart + int64(ref>>16), off: int(ref & 0xffff)}
 	if ref>>16 > 1<<46 {
-		c.err = formatErr(squashfsLayer, tableStart, "metadata reference 0x%x beyond any image", ref)
+		c.err = Errorf(squashfsLayer, tableStart, "metadata reference 0x%x beyond any image", ref)
 		return c
 	}
 	c.mb, c.err = img.metaBlockAt(c.blockPos)
 	if c.err == nil && c.off > len(c.mb.data) {
-		c.err = formatErr(squashfsLayer, c.blockPos, "offset %d in a metadata block of %d bytes", c.off, len(c.mb.data))
+		c.err = Errorf(squashfsLayer, c.blockPos, "offset %d in a metadata block of %d bytes", c.off, len(c.mb.data))
 	}
 	return c
 }
@@ -561,7 +563,7 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 		w.idBlocks = append(w.idBlocks, at)
 		k := min(n-len(ids), 2048)
 		if len(mb.data) < 4*k {
-			return ids, formatErr(squashfsLayer, at, "id table block %d holds %d bytes, %d ids (%d bytes) expected", blk, len(mb.data), k, 4*k)
+			return ids, Errorf(squashfsLayer, at, "id table block %d holds %d bytes, %d ids (%d bytes) expected", blk, len(mb.data), k, 4*k)
 		}
 		w.spans = append(w.spans, sqSpan{sqPos{at, 0}, sqPos{at, 4 * k}})
 		for i := 0; i < k; i++ {
@@ -578,10 +580,10 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 
 func (w *sqWalker) u64At(off int64, what string) (uint64, error) {
 	if off < 0 || off > w.img.size {
-		return 0, formatErr(squashfsLayer, off, "%s outside the image", what)
+		return 0, Errorf(squashfsLayer, off, "%s outside the image", what)
 	}
 	var b [8]byte
-	if err := readFull(w.img.r, b[:], off, squashfsLayer, what); err != nil {
+	if err := ReadFull(w.img.r, b[:], off, squashfsLayer, what); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
@@ -590,7 +592,7 @@ func (w *sqWalker) u64At(off int64, what string) (uint64, error) {
 // fragment finds fragment entry idx: the stored fragment block.
 func (w *sqWalker) fragment(idx uint32) (SquashfsBlock, error) {
 	if idx >= w.sb.fragCount {
-		return SquashfsBlock{}, formatErr(squashfsLayer, 16, "fragment %d, but the image has %d", idx, w.sb.fragCount)
+		return SquashfsBlock{}, Errorf(squashfsLayer, 16, "fragment %d, but the image has %d", idx, w.sb.fragCount)
 	}
 	blk := idx / 512
 	data, ok := w.fragBlocks[blk]
@@ -611,13 +613,13 @@ func (w *sqWalker) fragment(idx uint32) (SquashfsBlock, error) {
 	}
 	at := int(idx%512) * 16
 	if at+16 > len(data) {
-		return SquashfsBlock{}, formatErr(squashfsLayer, int64(w.sb.fragTable), "fragment %d is past the end of its table block", idx)
+		return SquashfsBlock{}, Errorf(squashfsLayer, int64(w.sb.fragTable), "fragment %d is past the end of its table block", idx)
 	}
 	start := binary.LittleEndian.Uint64(data[at:])
 	sz := binary.LittleEndian.Uint32(data[at+8:])
 	b := SquashfsBlock{Start: int64(min(start, 1<<62)), DiskSize: sz &^ sqBlockUncompressed, Compressed: sz&sqBlockUncompressed == 0}
 	if b.DiskSize == 0 || b.DiskSize > w.img.blockSize || b.Start+int64(b.DiskSize) > w.img.size {
-		return b, formatErr(squashfsLayer, b.Start, "fragment %d: a block of %d bytes at %d does not fit", idx, b.DiskSize, b.Start)
+		return b, Errorf(squashfsLayer, b.Start, "fragment %d: a block of %d bytes at %d does not fit", idx, b.DiskSize, b.Start)
 	}
 	return b, nil
 }
@@ -626,7 +628,7 @@ func (w *sqWalker) fragment(idx uint32) (SquashfsBlock, error) {
 // parent is the inode number the directory's parent field should hold.
 func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 	if depth > sqMaxDepth {
-		n.Err = formatErr(squashfsLayer, dir.pos, "directories nested deeper than %d", sqMaxDepth)
+		n.Err = Errorf(squashfsLayer, dir.pos, "directories nested deeper than %d", sqMaxDepth)
 		return
 	}
 	if uint64(dir.parent) != parent {
@@ -652,8 +654,8 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 	for i, e := range entries {
 		c := &nodes[i]
 		*c = Node{Name: e.name, Layer: squashfsLayer, Offset: -1}
-		if bad := badName(e.name); bad != "" {
-			c.Err = formatErr(squashfsLayer, e.pos, "entry name %q %s", e.name, bad)
+		if bad := show.BadName(e.name); bad != "" {
+			c.Err = Errorf(squashfsLayer, e.pos, "entry name %q %s", e.name, bad)
 			c.Name = strconv.Quote(e.name)
 		}
 		if seen == nil && i > 0 && c.Name <= n.Order[i-1] {
@@ -668,7 +670,7 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 				for k := 2; seen[c.Name]; k++ {
 					c.Name = fmt.Sprintf("%s (duplicate %d)", base, k)
 				}
-				c.Err = formatErr(squashfsLayer, e.pos, "a second entry named %q in this directory", base)
+				c.Err = Errorf(squashfsLayer, e.pos, "a second entry named %q in this directory", base)
 			}
 			seen[c.Name] = true
 		}
@@ -677,10 +679,10 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 
 		if e.typ < 1 || e.typ > 7 {
 			c.Type = TypeFile
-			c.AddErr(formatErr(squashfsLayer, e.pos, "directory entry of type %d", e.typ))
+			c.AddErr(Errorf(squashfsLayer, e.pos, "directory entry of type %d", e.typ))
 			continue
 		}
-		c.Type = modeType(sqFormatBits[e.typ])
+		c.Type = ModeType(sqFormatBits[e.typ])
 		in, err := w.readInode(e.ref)
 		if err != nil {
 			c.AddErr(err)
@@ -689,11 +691,11 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 			}
 		}
 		if in.basicType() != e.typ {
-			c.AddErr(formatErr(squashfsLayer, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
+			c.AddErr(Errorf(squashfsLayer, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
 			continue
 		}
 		if in.number != e.number {
-			c.AddErr(formatErr(squashfsLayer, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
+			c.AddErr(Errorf(squashfsLayer, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
 		}
 		w.describe(c, in)
 		if in.basicType() != sqBasicDir {
@@ -702,7 +704,7 @@ func (w *sqWalker) readDir(n *Node, dir *sqInode, depth int, parent uint64) {
 		}
 		if err == nil {
 			if w.visited[in.ref] {
-				c.AddErr(formatErr(squashfsLayer, in.pos, "directory inode %d is already in the tree: not read again", in.number))
+				c.AddErr(Errorf(squashfsLayer, in.pos, "directory inode %d is already in the tree: not read again", in.number))
 				continue
 			}
 			w.visited[in.ref] = true
@@ -745,11 +747,11 @@ type sqNumbered struct {
 // describe sets the fields (and Data) of n from its inode.
 func (w *sqWalker) describe(n *Node, in *sqInode) {
 	mode := in.mode()
-	n.Type = modeType(mode)
+	n.Type = ModeType(mode)
 	f := make([]Field, 0, 9)
 	ms, ok := w.modeStr[mode]
 	if !ok {
-		ms = modeString(mode)
+		ms = show.Mode(mode)
 		w.modeStr[mode] = ms
 	}
 	f = append(f, Field{"mode", ms}, Field{"uid", w.id(n, in.uidIdx)}, Field{"gid", w.id(n, in.gidIdx)},
@@ -768,7 +770,7 @@ func (w *sqWalker) describe(n *Node, in *sqInode) {
 	}
 	f = append(f, Field{"mtime", w.time(in.mtime)})
 	if in.basicType() == sqBasicSymlink {
-		f = append(f, Field{"link target", quoteName(string(in.target))})
+		f = append(f, Field{"link target", show.QuoteName(string(in.target))})
 	}
 	if in.basicType() == sqBasicFile {
 		nb := len(in.blockSizes)
@@ -847,7 +849,7 @@ func (w *sqWalker) id(n *Node, idx uint16) string {
 		w.idUsed[idx] = true
 		return w.idStr[idx]
 	}
-	n.AddErr(formatErr(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
+	n.AddErr(Errorf(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
 	return fmt.Sprintf("index %d (no such id)", idx)
 }
 
@@ -869,7 +871,7 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 		return in.shared, nil
 	}
 	if in.fileSize > 1<<62 {
-		return nil, formatErr(squashfsLayer, in.pos, "inode %d: file size %d", in.number, in.fileSize)
+		return nil, Errorf(squashfsLayer, in.pos, "inode %d: file size %d", in.number, in.fileSize)
 	}
 	d := &SquashfsData{img: w.img, size: int64(in.fileSize), blocks: make([]SquashfsBlock, len(in.blockSizes))}
 	pos := int64(min(in.blocksStart, 1<<62))
@@ -880,7 +882,7 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 		if s&^(sqBlockUncompressed|(sqBlockUncompressed-1)) != 0 || disk > w.img.blockSize {
 			b.Sparse, b.Compressed = false, false
 			if err == nil {
-				err = formatErr(squashfsLayer, in.pos, "inode %d: block %d has stored size word 0x%x", in.number, i, s)
+				err = Errorf(squashfsLayer, in.pos, "inode %d: block %d has stored size word 0x%x", in.number, i, s)
 			}
 		}
 		d.blocks[i] = b
@@ -890,7 +892,7 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 		w.addDataRun(Range{start, pos})
 	}
 	if pos > w.img.size && err == nil {
-		err = formatErr(squashfsLayer, int64(min(in.blocksStart, 1<<62)), "inode %d: data blocks run to byte %d, past the end of the image", in.number, pos)
+		err = Errorf(squashfsLayer, int64(min(in.blocksStart, 1<<62)), "inode %d: data blocks run to byte %d, past the end of the image", in.number, pos)
 	}
 	if in.fragIdx != sqNoFragment {
 		tail := in.fileSize % uint64(w.img.blockSize)
@@ -903,7 +905,7 @@ func (w *sqWalker) fileData(in *sqInode) (*SquashfsData, error) {
 			w.img.tails.add(d.frag)
 		}
 		if tail == 0 && err == nil {
-			err = formatErr(squashfsLayer, in.pos, "inode %d: a fragment for a file whose size is a multiple of the block size", in.number)
+			err = Errorf(squashfsLayer, in.pos, "inode %d: a fragment for a file whose size is a multiple of the block size", in.number)
 		}
 	}
 	// Kept for the other names of a hard link, and for any large block
@@ -934,7 +936,7 @@ func (w *sqWalker) markHardLinks(tree *Node) {
 	walk = func(n *Node, path string) {
 		for _, c := range n.Children {
 			if c.Type == TypeDir {
-				walk(c, joinPath(path, c.Name))
+				walk(c, show.JoinPath(path, c.Name))
 				continue
 			}
 			num, ok := number[c]
@@ -944,7 +946,7 @@ func (w *sqWalker) markHardLinks(tree *Node) {
 			if p, ok := first[num]; ok {
 				c.AddField("hard link of", "%s", p)
 			} else {
-				first[num] = joinPath(path, c.Name)
+				first[num] = show.JoinPath(path, c.Name)
 			}
 		}
 	}
@@ -1097,7 +1099,7 @@ func (a *sqAccount) tableBlocks(name string, at uint64, count uint64, entrySize 
 		n := min(perBlock, count-done)
 		need := int(n) * entrySize
 		if len(mb.data) < need {
-			a.note(formatErr(squashfsLayer, int64(ptr), "%s of %d bytes, %d entries (%d bytes) expected", what, len(mb.data), n, need))
+			a.note(Errorf(squashfsLayer, int64(ptr), "%s of %d bytes, %d entries (%d bytes) expected", what, len(mb.data), n, need))
 			break
 		}
 		w.spans = append(w.spans, sqSpan{sqPos{int64(ptr), 0}, sqPos{int64(ptr), need}})
@@ -1178,7 +1180,7 @@ func (w *sqWalker) account(root *Node, note func(error)) {
 	if sb.fragCount > 0 {
 		n := a.tableBlocks("fragment table", sb.fragTable, uint64(sb.fragCount), 16, &cur, func(i uint64, b []byte) {
 			if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
-				note(formatErr(squashfsLayer, int64(min(sb.fragTable, 1<<62)), "fragment %d: unused field 0x%x, not 0", i, unused))
+				note(Errorf(squashfsLayer, int64(min(sb.fragTable, 1<<62)), "fragment %d: unused field 0x%x, not 0", i, unused))
 			}
 			frags = append(frags, frag{int64(min(binary.LittleEndian.Uint64(b), 1<<62)), int64(binary.LittleEndian.Uint32(b[8:]) &^ sqBlockUncompressed)})
 		})
@@ -1204,7 +1206,7 @@ func (w *sqWalker) account(root *Node, note func(error)) {
 			if i < uint64(len(refs)) && refs[i] != ^uint64(0) {
 				want = fmt.Sprintf("the tree's is at 0x%x", refs[i])
 			}
-			note(formatErr(squashfsLayer, int64(min(sb.exportTable, 1<<62)), "export table: inode %d at reference 0x%x, but %s", i+1, ref, want))
+			note(Errorf(squashfsLayer, int64(min(sb.exportTable, 1<<62)), "export table: inode %d at reference 0x%x, but %s", i+1, ref, want))
 		})
 		a.index("export table", sb.exportTable, n, &cur)
 	}
@@ -1229,7 +1231,7 @@ func (w *sqWalker) account(root *Node, note func(error)) {
 		n := a.tableBlocks("xattr id table", uint64(w.xattrPtrs), uint64(w.xattrIDs), 16, &cur, func(i uint64, b []byte) {
 			if !w.xattrUsed[uint32(i)] {
 				if unused++; unused == 1 {
-					note(formatErr(squashfsLayer, w.xattrPtrs-16, "xattr id %d (pairs at 0x%x, %d pairs, %d bytes) is used by no inode", i, binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])))
+					note(Errorf(squashfsLayer, w.xattrPtrs-16, "xattr id %d (pairs at 0x%x, %d pairs, %d bytes) is used by no inode", i, binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])))
 				}
 			}
 		})
@@ -1247,7 +1249,7 @@ func (w *sqWalker) account(root *Node, note func(error)) {
 	}
 	for i, f := range frags {
 		if ft := img.tails[f.start]; ft == nil {
-			note(formatErr(squashfsLayer, f.start, "fragment %d (%d bytes at %d) holds no file's tail", i, f.size, f.start))
+			note(Errorf(squashfsLayer, f.start, "fragment %d (%d bytes at %d) holds no file's tail", i, f.size, f.start))
 		}
 		data = append(data, sqClaim{Range{f.start, f.start + f.size}, fmt.Sprintf("fragment block %d", i)})
 	}
@@ -1295,7 +1297,7 @@ func (w *sqWalker) checkTails(note func(error)) {
 		end := uint32(0)
 		for _, t := range ft.tails {
 			if t.offset != end {
-				note(formatErr(squashfsLayer, s, "fragment block at %d: bytes %d to %d hold no file's tail, or two tails", s, min(end, t.offset), max(end, t.offset)))
+				note(Errorf(squashfsLayer, s, "fragment block at %d: bytes %d to %d hold no file's tail, or two tails", s, min(end, t.offset), max(end, t.offset)))
 				end = 0
 				break
 			}
@@ -1303,7 +1305,7 @@ func (w *sqWalker) checkTails(note func(error)) {
 		}
 		ft.end = end
 		if end != 0 && !ft.block.Compressed && end != ft.block.DiskSize {
-			note(formatErr(squashfsLayer, s, "fragment block at %d: %d bytes, the tails in it end at %d", s, ft.block.DiskSize, end))
+			note(Errorf(squashfsLayer, s, "fragment block at %d: %d bytes, the tails in it end at %d", s, ft.block.DiskSize, end))
 		}
 	}
 }
@@ -1362,7 +1364,7 @@ func (w *sqWalker) checkXattrSets(note func(error)) {
 			b.WriteString(strconv.Quote(f.Value))
 		}
 		if other, ok := seen[b.String()]; ok {
-			note(formatErr(squashfsLayer, w.xattrPtrs, "xattr ids %d and %d hold the same pairs", other, id))
+			note(Errorf(squashfsLayer, w.xattrPtrs, "xattr ids %d and %d hold the same pairs", other, id))
 			return
 		}
 		seen[b.String()] = id
@@ -1392,7 +1394,7 @@ func (a *sqAccount) dataClaims(data []sqClaim, start int64) int64 {
 		}
 		if d.Start < end && !reported {
 			reported = true
-			a.note(formatErr(squashfsLayer, d.Start, "%s at %d to %d overlap what comes before, up to %d", d.what, d.Start, d.End, end))
+			a.note(Errorf(squashfsLayer, d.Start, "%s at %d to %d overlap what comes before, up to %d", d.what, d.Start, d.End, end))
 		}
 		end = max(end, d.End)
 		if d.what != "data blocks" {
@@ -1436,7 +1438,7 @@ func (a *sqAccount) checkOverlaps() {
 	end, what := int64(0), ""
 	for _, c := range cl {
 		if c.Start < end && !(isDataClaim(c.what) && isDataClaim(what)) {
-			a.note(formatErr(squashfsLayer, c.Start, "%s at %d overlaps %s", c.what, c.Start, what))
+			a.note(Errorf(squashfsLayer, c.Start, "%s at %d overlaps %s", c.what, c.Start, what))
 			return
 		}
 		if c.End > end {

@@ -84,14 +84,14 @@ func (d *SquashfsData) ReadAt(p []byte, off int64) (int, error) {
 		} else if d.frag != nil && bi == int64(len(d.blocks)) {
 			chunk, pin, err = d.img.fragmentTail(d.frag)
 		} else {
-			err = formatErr(squashfsLayer, -1, "file of %d bytes has no block or fragment for byte %d", d.size, off)
+			err = Errorf(squashfsLayer, -1, "file of %d bytes has no block or fragment for byte %d", d.size, off)
 		}
 		if err != nil {
 			return n, err
 		}
 		if within >= int64(len(chunk)) {
 			d.img.cache.release(pin)
-			return n, formatErr(squashfsLayer, -1, "block %d of the file decompresses to %d bytes, too few to hold byte %d", bi, len(chunk), off)
+			return n, Errorf(squashfsLayer, -1, "block %d of the file decompresses to %d bytes, too few to hold byte %d", bi, len(chunk), off)
 		}
 		k := copy(p[n:], chunk[within:min(int64(len(chunk)), within+d.size-off)])
 		d.img.cache.release(pin)
@@ -117,10 +117,10 @@ func (img *sqImage) dataBlock(b SquashfsBlock, want int, dst []byte, within int6
 	}
 	if !b.Compressed {
 		if int64(b.DiskSize) != int64(want) {
-			return nil, nil, formatErr(squashfsLayer, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
+			return nil, nil, Errorf(squashfsLayer, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
 		}
 		k := min(int64(len(dst)), int64(want)-within)
-		if err := readFull(img.r, dst[:k], b.Start+within, squashfsLayer, "data block"); err != nil {
+		if err := ReadFull(img.r, dst[:k], b.Start+within, squashfsLayer, "data block"); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, nil
@@ -131,7 +131,7 @@ func (img *sqImage) dataBlock(b SquashfsBlock, want int, dst []byte, within int6
 	}
 	if len(e.data) != want {
 		img.cache.release(e)
-		return nil, nil, formatErr(squashfsLayer, b.Start, "data block decompresses to %d bytes, %d expected", len(e.data), want)
+		return nil, nil, Errorf(squashfsLayer, b.Start, "data block decompresses to %d bytes, %d expected", len(e.data), want)
 	}
 	return e.data, e, nil
 }
@@ -146,7 +146,7 @@ func (img *sqImage) fragmentTail(f *SquashfsFragmentRef) ([]byte, *blockEntry, e
 	end := int64(f.Offset) + int64(f.Length)
 	if end > int64(len(e.data)) {
 		img.cache.release(e)
-		return nil, nil, formatErr(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
+		return nil, nil, Errorf(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
 	}
 	return e.data[f.Offset:end], e, nil
 }
@@ -163,7 +163,7 @@ func (img *sqImage) fragmentBlock(b SquashfsBlock) (*blockEntry, error) {
 	}
 	if ft := img.tails[b.Start]; ft != nil && ft.end != 0 && int(ft.end) != len(e.data) {
 		img.cache.release(e)
-		return nil, formatErr(squashfsLayer, b.Start, "fragment block decompresses to %d bytes, but the tails in it end at %d", len(e.data), ft.end)
+		return nil, Errorf(squashfsLayer, b.Start, "fragment block decompresses to %d bytes, but the tails in it end at %d", len(e.data), ft.end)
 	}
 	return e, nil
 }
@@ -176,11 +176,11 @@ func (img *sqImage) cachedBlock(b SquashfsBlock) (*blockEntry, error) {
 		return e, nil
 	}
 	if b.DiskSize > img.blockSize+1024 || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
-		return nil, formatErr(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
+		return nil, Errorf(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
 	src := getScratch(int(b.DiskSize))
 	defer putScratch(src)
-	if err := readFull(img.r, src, b.Start, squashfsLayer, "data block"); err != nil {
+	if err := ReadFull(img.r, src, b.Start, squashfsLayer, "data block"); err != nil {
 		return nil, err
 	}
 	buf := img.cache.buffer()
@@ -201,10 +201,10 @@ func (img *sqImage) cachedRaw(b SquashfsBlock) (*blockEntry, error) {
 		return e, nil
 	}
 	if b.DiskSize > img.blockSize || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
-		return nil, formatErr(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
+		return nil, Errorf(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
 	out := img.cache.buffer()[:b.DiskSize]
-	if err := readFull(img.r, out, b.Start, squashfsLayer, "fragment block"); err != nil {
+	if err := ReadFull(img.r, out, b.Start, squashfsLayer, "fragment block"); err != nil {
 		img.cache.recycle(out)
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/show"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -243,7 +244,7 @@ func sqTreeDiff(a, b *Node, path string, flip int64) string {
 		return path + ": " + s
 	}
 	for i := range a.Children {
-		if s := sqTreeDiff(a.Children[i], b.Children[i], joinPath(path, a.Children[i].Name), flip); s != "" {
+		if s := sqTreeDiff(a.Children[i], b.Children[i], show.JoinPath(path, a.Children[i].Name), flip); s != "" {
 			return s
 		}
 	}
@@ -491,7 +492,7 @@ func TestSquashfsAccountingQuiet(t *testing.T) {
 					}
 				}
 				for _, c := range n.Children {
-					visit(c, joinPath(path, c.Name))
+					visit(c, show.JoinPath(path, c.Name))
 				}
 			}
 			visit(root, "")

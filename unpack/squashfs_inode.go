@@ -136,7 +136,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		nlink:      1,
 	}
 	bad := func(format string, args ...any) (*sqInode, error) {
-		return in, formatErr(squashfsLayer, in.pos, "inode %d (reference 0x%x): %s", in.number, ref, fmt.Sprintf(format, args...))
+		return in, Errorf(squashfsLayer, in.pos, "inode %d (reference 0x%x): %s", in.number, ref, fmt.Sprintf(format, args...))
 	}
 	if in.typ < 1 || in.typ > 14 {
 		return bad("unknown inode type %d", in.typ)
@@ -288,10 +288,10 @@ func (w *sqWalker) readBlockList(c *sqCursor, in *sqInode) error {
 	}
 	n := w.blockCount(in)
 	if n > sqMaxBlocks {
-		return formatErr(squashfsLayer, in.pos, "inode %d: a file of %d bytes would have %d blocks (at most %d read)", in.number, in.fileSize, n, sqMaxBlocks)
+		return Errorf(squashfsLayer, in.pos, "inode %d: a file of %d bytes would have %d blocks (at most %d read)", in.number, in.fileSize, n, sqMaxBlocks)
 	}
 	if int64(n) > w.blocksLeft {
-		return formatErr(squashfsLayer, in.pos, "inode %d: the image has more than %d data blocks in all: not read", in.number, sqMaxTotalBlocks)
+		return Errorf(squashfsLayer, in.pos, "inode %d: the image has more than %d data blocks in all: not read", in.number, sqMaxTotalBlocks)
 	}
 	w.blocksLeft -= int64(n)
 	for left := int(n); left > 0; {
@@ -323,7 +323,7 @@ type sqDirEntry struct {
 // lies for the accounting (n is the directory's Node).
 func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHeaders int, err error) {
 	if dir.dirSize < 3 {
-		return nil, 0, formatErr(squashfsLayer, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
+		return nil, 0, Errorf(squashfsLayer, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
 	}
 	size := int64(dir.dirSize) - 3
 	listStart := sqPos{w.img.dirTable + int64(dir.dirBlock), int(dir.dirOffset)}
@@ -352,7 +352,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHe
 	read := int64(0)
 	for read < size {
 		if size-read < 12 {
-			return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
+			return entries, 0, Errorf(squashfsLayer, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
 		}
 		if err := c.normalize(); err != nil {
 			return entries, 0, err
@@ -368,11 +368,11 @@ func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHe
 		start := binary.LittleEndian.Uint32(h[4:])
 		base := binary.LittleEndian.Uint32(h[8:])
 		if count > 256 {
-			return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
+			return entries, 0, Errorf(squashfsLayer, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
 		}
 		for i := int64(0); i < count; i++ {
 			if size-read < 8 {
-				return entries, 0, formatErr(squashfsLayer, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
+				return entries, 0, Errorf(squashfsLayer, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
 			}
 			pos := c.blockPos
 			e, err := c.take(8)
@@ -385,7 +385,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHe
 			nameLen := int64(binary.LittleEndian.Uint16(e[6:])) + 1
 			read += 8
 			if nameLen > 256 || nameLen > size-read {
-				return entries, 0, formatErr(squashfsLayer, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
+				return entries, 0, Errorf(squashfsLayer, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
 			}
 			name, err := c.take(int(nameLen))
 			if err != nil {
@@ -403,7 +403,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHe
 				headers = append(headers, header{hdrAt, hdrBlock, string(name)})
 			}
 			if len(entries) > w.entriesLeft() {
-				return entries, 0, formatErr(squashfsLayer, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
+				return entries, 0, Errorf(squashfsLayer, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
 			}
 		}
 	}
@@ -418,7 +418,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *Node) (entries []sqDirEntry, nHe
 		// mksquashfs stores the offset of the header relative to the
 		// listing start (the index field) and the header's block.
 		if hi >= len(headers) || headers[hi].at != int64(ix.index) || headers[hi].block != ix.start || headers[hi].first != ix.name {
-			return entries, 0, formatErr(squashfsLayer, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
+			return entries, 0, Errorf(squashfsLayer, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
 		}
 	}
 	return entries, 0, nil

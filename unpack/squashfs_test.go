@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/show"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,7 +277,7 @@ func compareXattrs(t *testing.T, tree *Node, ref string) {
 		if path == "." {
 			p = "/"
 		}
-		want[p+" "+name] = quoteName(string(v))
+		want[p+" "+name] = show.QuoteName(string(v))
 	}
 	got := map[string]string{}
 	collect := func(n *Node, p string) {

@@ -2,6 +2,7 @@ package unpack
 
 import (
 	"encoding/binary"
+	"isodiff/unpack/internal/show"
 	"sort"
 	"strconv"
 )
@@ -33,17 +34,17 @@ type sqXattrSet struct {
 func (w *sqWalker) readXattrHeader() error {
 	off := int64(min(w.sb.xattrTable, 1<<62))
 	if off+16 > w.img.size {
-		return formatErr(squashfsLayer, off, "xattr id table outside the image")
+		return Errorf(squashfsLayer, off, "xattr id table outside the image")
 	}
 	var b [16]byte
-	if err := readFull(w.img.r, b[:], off, squashfsLayer, "xattr id table"); err != nil {
+	if err := ReadFull(w.img.r, b[:], off, squashfsLayer, "xattr id table"); err != nil {
 		return err
 	}
 	w.xattrStart = int64(min(binary.LittleEndian.Uint64(b[:]), 1<<62))
 	w.xattrIDs = binary.LittleEndian.Uint32(b[8:])
 	w.xattrPtrs = off + 16
 	if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
-		return formatErr(squashfsLayer, off+12, "xattr id table header: unused field 0x%x, not 0", unused)
+		return Errorf(squashfsLayer, off+12, "xattr id table header: unused field 0x%x, not 0", unused)
 	}
 	return nil
 }
@@ -68,7 +69,7 @@ func (w *sqWalker) xattrSet(id uint32) *sqXattrSet {
 
 func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 	if w.xattrPtrs == 0 || id >= w.xattrIDs {
-		return nil, formatErr(squashfsLayer, int64(min(w.sb.xattrTable, 1<<62)), "xattr id %d, but the image has %d", id, w.xattrIDs)
+		return nil, Errorf(squashfsLayer, int64(min(w.sb.xattrTable, 1<<62)), "xattr id %d, but the image has %d", id, w.xattrIDs)
 	}
 	ptr, err := w.u64At(w.xattrPtrs+int64(id/sqXattrIDsPerBlk)*8, "xattr id table pointer")
 	if err != nil {
@@ -80,13 +81,13 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 	}
 	at := int(id%sqXattrIDsPerBlk) * 16
 	if at+16 > len(mb.data) {
-		return nil, formatErr(squashfsLayer, int64(ptr), "xattr id %d is past the end of its table block", id)
+		return nil, Errorf(squashfsLayer, int64(ptr), "xattr id %d is past the end of its table block", id)
 	}
 	ref := binary.LittleEndian.Uint64(mb.data[at:])
 	count := binary.LittleEndian.Uint32(mb.data[at+8:])
 	total := binary.LittleEndian.Uint32(mb.data[at+12:])
 	if count > sqMaxXattrs {
-		return nil, formatErr(squashfsLayer, int64(ptr), "xattr id %d has %d pairs", id, count)
+		return nil, Errorf(squashfsLayer, int64(ptr), "xattr id %d has %d pairs", id, count)
 	}
 	c := w.img.cursor(w.xattrStart, ref)
 	start := c.pos()
@@ -104,7 +105,7 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 		typ := binary.LittleEndian.Uint16(kb)
 		nameLen := int(binary.LittleEndian.Uint16(kb[2:]))
 		if typ&^(sqXattrOutOfLine|0xff) != 0 {
-			setFirst(&bad, formatErr(squashfsLayer, c.blockPos, "xattr of type 0x%04x (unknown bits)", typ))
+			setFirst(&bad, Errorf(squashfsLayer, c.blockPos, "xattr of type 0x%04x (unknown bits)", typ))
 		}
 		nb, err := c.take(nameLen)
 		if err != nil {
@@ -114,7 +115,7 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 		if prefix := int(typ & 0xff); prefix < len(sqXattrPrefixes) {
 			name = sqXattrPrefixes[prefix] + name
 		} else {
-			setFirst(&bad, formatErr(squashfsLayer, c.blockPos, "xattr %q of unknown prefix type %d", name, prefix))
+			setFirst(&bad, Errorf(squashfsLayer, c.blockPos, "xattr %q of unknown prefix type %d", name, prefix))
 			name = "prefix" + strconv.Itoa(prefix) + "." + name
 		}
 		vb, err := c.take(4)
@@ -125,7 +126,7 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 		var value []byte
 		if typ&sqXattrOutOfLine != 0 {
 			if vlen != 8 {
-				return fields, formatErr(squashfsLayer, c.blockPos, "out-of-line xattr %q with a reference of %d bytes", name, vlen)
+				return fields, Errorf(squashfsLayer, c.blockPos, "out-of-line xattr %q with a reference of %d bytes", name, vlen)
 			}
 			rb, err := c.take(8)
 			if err != nil {
@@ -140,17 +141,17 @@ func (w *sqWalker) readXattrs(id uint32) ([]Field, error) {
 			}
 		} else {
 			if vlen > sqMaxXattrValue {
-				return fields, formatErr(squashfsLayer, c.blockPos, "xattr %q value of %d bytes", name, vlen)
+				return fields, Errorf(squashfsLayer, c.blockPos, "xattr %q value of %d bytes", name, vlen)
 			}
 			if value, err = c.take(int(vlen)); err != nil {
 				return fields, err
 			}
 		}
 		size += uint64(len(name)) + 1 + uint64(len(value))
-		fields = append(fields, Field{Name: "xattr " + quoteName(name), Value: quoteName(string(value))})
+		fields = append(fields, Field{Name: "xattr " + show.QuoteName(name), Value: show.QuoteName(string(value))})
 	}
 	if size != uint64(total) {
-		setFirst(&bad, formatErr(squashfsLayer, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))
+		setFirst(&bad, Errorf(squashfsLayer, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))
 	}
 	return fields, bad
 }
@@ -162,7 +163,7 @@ func readXattrValue(c *sqCursor) ([]byte, error) {
 	}
 	n := binary.LittleEndian.Uint32(vb)
 	if n > sqMaxXattrValue {
-		return nil, formatErr(squashfsLayer, c.blockPos, "xattr value of %d bytes", n)
+		return nil, Errorf(squashfsLayer, c.blockPos, "xattr value of %d bytes", n)
 	}
 	return c.take(int(n))
 }

@@ -33,6 +33,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/show"
 	"strings"
 	"unicode/utf16"
 
@@ -79,7 +81,7 @@ func readSystemArea(r io.ReaderAt, size int64, claims *Claims) *Node {
 	sr := io.NewSectionReader(r, 0, size)
 
 	var sector [mbrSectorSize]byte
-	if err := readFull(sr, sector[:], 0, layerSystemArea, "MBR sector"); err != nil {
+	if err := ReadFull(sr, sector[:], 0, layerSystemArea, "MBR sector"); err != nil {
 		root.Err = err
 		return root
 	}
@@ -131,7 +133,7 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *Claims) *Node {
 		e := sector[off : off+mbrEntrySize]
 		// An all-zero slot is empty; one with only a zero type is not
 		// (isohybrid's partition 1 is status 0x80, type 0x00).
-		if allZero(e) {
+		if bin.AllZero(e) {
 			continue
 		}
 		name := fmt.Sprintf("partition %d", i+1)
@@ -143,7 +145,7 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *Claims) *Node {
 			p.AddField("status", "0x00 (inactive)")
 		default:
 			p.AddField("status", "0x%02x (invalid)", e[0])
-			p.Err = formatErr(layerMBR, int64(off), "partition %d: status byte 0x%02x is neither 0x80 nor 0x00", i+1, e[0])
+			p.Err = Errorf(layerMBR, int64(off), "partition %d: status byte 0x%02x is neither 0x80 nor 0x00", i+1, e[0])
 		}
 		p.AddField("type", "%s", mbrTypeName(e[4]))
 		p.AddField("start LBA", "%d", binary.LittleEndian.Uint32(e[8:]))
@@ -218,7 +220,7 @@ type gptHeader struct {
 func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Claims) (*Node, *gptHeader) {
 	n := &Node{Name: name, Type: TypeRecord, Layer: layerGPT, Offset: off, Positional: true}
 	sector := make([]byte, ss)
-	if err := readFull(r, sector, off, layerGPT, "GPT header sector"); err != nil {
+	if err := ReadFull(r, sector, off, layerGPT, "GPT header sector"); err != nil {
 		// A header sector cut by the end of the image is still read as
 		// far as it goes, when the fixed part of the header is there.
 		k, _ := r.ReadAt(sector, off)
@@ -230,7 +232,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 		sector = sector[:k]
 	}
 	if !bytes.Equal(sector[:8], gptSignature) {
-		n.Err = formatErr(layerGPT, off, "no GPT header (signature %q)", sector[:8])
+		n.Err = Errorf(layerGPT, off, "no GPT header (signature %q)", sector[:8])
 		return n, nil
 	}
 	claims.Addf(off, gptHeaderSize, "%s header", name)
@@ -260,13 +262,13 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 	stored := le.Uint32(sector[16:])
 	if hsize < gptHeaderSize || int64(hsize) > int64(len(sector)) {
 		n.AddField("header CRC32", "0x%08x (not verified: header size out of range)", stored)
-		n.AddErr(formatErr(layerGPT, off+12, "header size %d is outside %d..%d", hsize, gptHeaderSize, len(sector)))
+		n.AddErr(Errorf(layerGPT, off+12, "header size %d is outside %d..%d", hsize, gptHeaderSize, len(sector)))
 	} else {
 		hb := bytes.Clone(sector[:hsize])
 		clear(hb[16:20])
 		if computed := crc32.ChecksumIEEE(hb); computed != stored {
 			n.AddField("header CRC32", "0x%08x (bad, computed 0x%08x)", stored, computed)
-			n.AddErr(formatErr(layerGPT, off+16, "header CRC32 0x%08x, computed 0x%08x", stored, computed))
+			n.AddErr(Errorf(layerGPT, off+16, "header CRC32 0x%08x, computed 0x%08x", stored, computed))
 		} else {
 			n.AddField("header CRC32", "0x%08x", stored)
 		}
@@ -288,7 +290,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 	n.AddField("entry count", "%d", h.entryCount)
 	n.AddField("entry size", "%d", h.entrySize)
 	if uint64(off) != h.current*uint64(ss) {
-		n.AddErr(formatErr(layerGPT, off+24, "header at LBA %d says its LBA is %d", off/ss, h.current))
+		n.AddErr(Errorf(layerGPT, off+24, "header at LBA %d says its LBA is %d", off/ss, h.current))
 	}
 
 	readGPTEntries(r, size, n, h, claims)
@@ -297,7 +299,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 		n.AddField("entries CRC32", "0x%08x (not verified)", h.entriesCRC)
 	case h.entriesComputedCRC != h.entriesCRC:
 		n.AddField("entries CRC32", "0x%08x (bad, computed 0x%08x)", h.entriesCRC, h.entriesComputedCRC)
-		n.AddErr(formatErr(layerGPT, off+88, "entry array CRC32 0x%08x, computed 0x%08x", h.entriesCRC, h.entriesComputedCRC))
+		n.AddErr(Errorf(layerGPT, off+88, "entry array CRC32 0x%08x, computed 0x%08x", h.entriesCRC, h.entriesComputedCRC))
 	default:
 		n.AddField("entries CRC32", "0x%08x", h.entriesCRC)
 	}
@@ -309,12 +311,12 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *Clai
 func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Claims) {
 	esize := int64(h.entrySize)
 	if esize < gptMinEntrySize {
-		n.AddErr(formatErr(layerGPT, h.off+84, "entry size %d is below the minimum of %d", esize, gptMinEntrySize))
+		n.AddErr(Errorf(layerGPT, h.off+84, "entry size %d is below the minimum of %d", esize, gptMinEntrySize))
 		return
 	}
 	if esize&(esize-1) != 0 {
 		// Not 128*2^n: odd, but the entries can still be read.
-		n.AddErr(formatErr(layerGPT, h.off+84, "entry size %d is not 128 times a power of 2", esize))
+		n.AddErr(Errorf(layerGPT, h.off+84, "entry size %d is not 128 times a power of 2", esize))
 	}
 	// Both factors are below 2^32, so the product fits a uint64 but not
 	// always an int64: it is bounded before it is used as one.
@@ -325,21 +327,21 @@ func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Cl
 	want := int64(min(wantU, 1<<62))
 	h.entriesWant = want
 	if h.entriesLBA >= uint64((size+h.ss-1)/h.ss) {
-		n.AddErr(formatErr(layerGPT, h.off+72, "entry array at LBA %d is past the end of the image (%d bytes)", h.entriesLBA, size))
+		n.AddErr(Errorf(layerGPT, h.off+72, "entry array at LBA %d is past the end of the image (%d bytes)", h.entriesLBA, size))
 		return
 	}
 	off := int64(h.entriesLBA) * h.ss
 	length := want
 	if length > gptMaxArrayBytes {
-		n.AddErr(formatErr(layerGPT, h.off+80, "entry array of %d x %d bytes is larger than %d bytes: only the first %d bytes are read", h.entryCount, esize, gptMaxArrayBytes, gptMaxArrayBytes))
+		n.AddErr(Errorf(layerGPT, h.off+80, "entry array of %d x %d bytes is larger than %d bytes: only the first %d bytes are read", h.entryCount, esize, gptMaxArrayBytes, gptMaxArrayBytes))
 		length = gptMaxArrayBytes
 	}
 	if rest := size - off; length > rest {
-		n.AddErr(formatErr(layerGPT, off+rest, "entry array of %d bytes is cut by the end of the image after %d bytes", want, rest))
+		n.AddErr(Errorf(layerGPT, off+rest, "entry array of %d bytes is cut by the end of the image after %d bytes", want, rest))
 		length = rest
 	}
 	b := make([]byte, length)
-	if err := readFull(r, b, off, layerGPT, "GPT entry array"); err != nil {
+	if err := ReadFull(r, b, off, layerGPT, "GPT entry array"); err != nil {
 		n.AddErr(err)
 		return
 	}
@@ -356,7 +358,7 @@ func readGPTEntries(r io.ReaderAt, size int64, n *Node, h *gptHeader, claims *Cl
 		// The spec calls an entry unused when its type GUID is zero; one
 		// with any other byte set is still shown, since its bytes are
 		// claimed and would otherwise not be compared at all.
-		if allZero(e) {
+		if bin.AllZero(e) {
 			continue
 		}
 		name := fmt.Sprintf("partition %d", i+1)
@@ -374,13 +376,13 @@ func gptEntryNode(name string, e []byte, off int64) *Node {
 	p.AddField("first LBA", "%d", le.Uint64(e[32:]))
 	p.AddField("last LBA", "%d", le.Uint64(e[40:]))
 	p.AddField("attributes", "%s", gptAttributes(le.Uint64(e[48:]), gpt.Type(typeGUID)))
-	p.AddField("name", "%s", quote(utf16LEName(e[56:128])))
-	if !utf16Exact(e[56:128], le) {
+	p.AddField("name", "%s", show.Quote(utf16LEName(e[56:128])))
+	if !bin.UTF16Exact(e[56:128], le) {
 		// Unpaired surrogates, which the name shows as U+FFFD.
 		p.AddField("name (bytes)", "%x", e[56:128])
 	}
-	if extra := e[128:]; !allZero(extra) {
-		p.AddField("extra bytes", "%d bytes, %s", len(extra), unusedBytes(e, 128, len(e)))
+	if extra := e[128:]; !bin.AllZero(extra) {
+		p.AddField("extra bytes", "%d bytes, %s", len(extra), bin.UnusedBytes(e, 128, len(e)))
 	}
 	return p
 }
@@ -397,12 +399,12 @@ func readGPTBackup(r io.ReaderAt, size int64, h *gptHeader, claims *Claims) *Nod
 			off = int64(h.alternate) * h.ss
 		}
 		return &Node{Name: name, Type: TypeRecord, Layer: layerGPT, Offset: off,
-			Err: formatErr(layerGPT, h.off+32, "backup header at LBA %d is past the end of the image (last LBA %d)", h.alternate, lastLBA)}
+			Err: Errorf(layerGPT, h.off+32, "backup header at LBA %d is past the end of the image (last LBA %d)", h.alternate, lastLBA)}
 	}
 	off := int64(h.alternate) * h.ss
 	if h.alternate == h.current || off == h.off {
 		return &Node{Name: name, Type: TypeRecord, Layer: layerGPT, Offset: off,
-			Err: formatErr(layerGPT, h.off+32, "backup LBA %d is the primary header itself", h.alternate)}
+			Err: Errorf(layerGPT, h.off+32, "backup LBA %d is the primary header itself", h.alternate)}
 	}
 	n, b := readGPT(r, size, name, off, h.ss, claims)
 	if b == nil {
@@ -428,7 +430,7 @@ func readGPTBackup(r io.ReaderAt, size int64, h *gptHeader, claims *Claims) *Nod
 		diffs = append(diffs, "entry array CRC")
 	}
 	if len(diffs) > 0 {
-		n.AddErr(formatErr(layerGPT, off, "backup header disagrees with the primary: %s", strings.Join(diffs, ", ")))
+		n.AddErr(Errorf(layerGPT, off, "backup header disagrees with the primary: %s", strings.Join(diffs, ", ")))
 	}
 	return n
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/show"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -64,12 +66,12 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 		off := int64(vdStart + i*isoSectorSize)
 		if size >= 0 && off+isoSectorSize > size {
 			if i == 0 {
-				return nil, nil, formatErr(isoLayer, off, "no volume descriptor: input ends at byte %d", size)
+				return nil, nil, Errorf(isoLayer, off, "no volume descriptor: input ends at byte %d", size)
 			}
-			top.Err = formatErr(isoLayer, off, "descriptor set ends at end of input without a terminator")
+			top.Err = Errorf(isoLayer, off, "descriptor set ends at end of input without a terminator")
 			break
 		}
-		if err := readFull(r, buf, off, isoLayer, "volume descriptor"); err != nil {
+		if err := ReadFull(r, buf, off, isoLayer, "volume descriptor"); err != nil {
 			if i == 0 {
 				return nil, nil, err
 			}
@@ -78,9 +80,9 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 		}
 		if string(buf[1:6]) != "CD001" {
 			if i == 0 {
-				return nil, nil, formatErr(isoLayer, off+1, "no ISO 9660 volume descriptor (standard identifier %q, want \"CD001\")", buf[1:6])
+				return nil, nil, Errorf(isoLayer, off+1, "no ISO 9660 volume descriptor (standard identifier %q, want \"CD001\")", buf[1:6])
 			}
-			top.Err = formatErr(isoLayer, off+1, "descriptor %d has standard identifier %q: descriptor set ends without a terminator", i, buf[1:6])
+			top.Err = Errorf(isoLayer, off+1, "descriptor %d has standard identifier %q: descriptor set ends without a terminator", i, buf[1:6])
 			break
 		}
 		n := &Node{Type: TypeRecord, Layer: isoLayer, Offset: off}
@@ -99,7 +101,7 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 					havePrimary = true
 				}
 			} else {
-				n.Err = formatErr(isoLayer, off, "a second primary volume descriptor (ignored)")
+				n.Err = Errorf(isoLayer, off, "a second primary volume descriptor (ignored)")
 			}
 		case vdSupplementary:
 			level := jolietEscapeLevel(buf[88:120])
@@ -142,20 +144,20 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 			addBigEndianCopy(n, "partition location", buf[72:80], e1)
 			n.AddField("partition size", "%d", sz)
 			addBigEndianCopy(n, "partition size", buf[80:88], e2)
-			n.AddField("system use", "%s", hexNonZero(buf[88:]))
+			n.AddField("system use", "%s", bin.HexNonZero(buf[88:]))
 			n.Err = firstErr(bothErr(e1, off+72), bothErr(e2, off+80))
 		case vdTerminator:
 			kind = "terminator"
 			n.AddField("version", "%d", buf[6])
-			if u := unusedBytes(buf, 7, isoSectorSize); u != "" {
+			if u := bin.UnusedBytes(buf, 7, isoSectorSize); u != "" {
 				n.AddField("unused bytes", "%s", u)
 			}
 			terminated = true
 		default:
 			kind = fmt.Sprintf("type %d", buf[0])
 			n.AddField("version", "%d", buf[6])
-			n.AddField("content", "%s", hexNonZero(buf[7:]))
-			n.Err = formatErr(isoLayer, off, "unknown volume descriptor type %d", buf[0])
+			n.AddField("content", "%s", bin.HexNonZero(buf[7:]))
+			n.Err = Errorf(isoLayer, off, "unknown volume descriptor type %d", buf[0])
 		}
 		seen[kind]++
 		n.Name = kind
@@ -172,14 +174,14 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 		}
 	}
 	if !terminated && top.Err == nil {
-		top.Err = formatErr(isoLayer, vdStart, "no terminator within %d descriptors", maxVolDescriptors)
+		top.Err = Errorf(isoLayer, vdStart, "no terminator within %d descriptors", maxVolDescriptors)
 	}
 	top.Sort()
 	if !havePrimary {
 		if primaryErr != nil {
 			return top, nil, primaryErr
 		}
-		return top, nil, formatErr(isoLayer, vdStart, "no primary volume descriptor")
+		return top, nil, Errorf(isoLayer, vdStart, "no primary volume descriptor")
 	}
 	return top, vi, nil
 }
@@ -189,7 +191,7 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *Claims) (*Node, *v
 func primaryVolumeInfo(buf []byte, off int64, vi *volumeInfo) (dirRecord, error) {
 	bs, err := bothEndian16(buf[128:132])
 	if err != nil || (bs != 512 && bs != 1024 && bs != 2048) {
-		return dirRecord{}, formatErr(isoLayer, off+128, "primary volume descriptor: unusable logical block size %d", binary.LittleEndian.Uint16(buf[128:130]))
+		return dirRecord{}, Errorf(isoLayer, off+128, "primary volume descriptor: unusable logical block size %d", binary.LittleEndian.Uint16(buf[128:130]))
 	}
 	space, _ := bothEndian32(buf[80:88])
 	root, err := parseDirRecordAt(buf[156:190], off+156)
@@ -197,7 +199,7 @@ func primaryVolumeInfo(buf []byte, off int64, vi *volumeInfo) (dirRecord, error)
 		return dirRecord{}, err
 	}
 	if root.flags&flagDir == 0 {
-		return dirRecord{}, formatErr(isoLayer, off+156, "primary volume descriptor: root directory record without the directory flag")
+		return dirRecord{}, Errorf(isoLayer, off+156, "primary volume descriptor: root directory record without the directory flag")
 	}
 	vi.blockSize = int64(bs)
 	vi.spaceSize = int64(space)
@@ -296,19 +298,19 @@ func parseVolumeFields(n *Node, b []byte, off int64, joliet bool) {
 	n.AddField("expiration date", "%s", decDateTime(b[847:864]))
 	n.AddField("effective date", "%s", decDateTime(b[864:881]))
 	n.AddField("file structure version", "%d", b[881])
-	n.AddField("application use", "%s", hexNonZero(b[883:1395]))
+	n.AddField("application use", "%s", bin.HexNonZero(b[883:1395]))
 	// Bytes the standard reserves (zero in a conforming descriptor).
 	var unused []string
 	for _, r := range [][2]int{{72, 80}, {882, 883}, {1395, isoSectorSize}} {
-		if u := unusedBytes(b, r[0], r[1]); u != "" {
+		if u := bin.UnusedBytes(b, r[0], r[1]); u != "" {
 			unused = append(unused, u)
 		}
 	}
 	if b[0] == vdPrimary {
-		if u := unusedBytes(b, 7, 8); u != "" {
+		if u := bin.UnusedBytes(b, 7, 8); u != "" {
 			unused = append([]string{u}, unused...)
 		}
-		if u := unusedBytes(b, 88, 120); u != "" {
+		if u := bin.UnusedBytes(b, 88, 120); u != "" {
 			unused = append(unused, u)
 		}
 	}
@@ -326,12 +328,12 @@ func parseBootRecord(n *Node, b []byte) {
 	n.AddField("boot id", "%s", nulPaddedText(b[39:71]))
 	if bytes.Equal(bytes.TrimRight(b[7:39], "\x00"), []byte("EL TORITO SPECIFICATION")) {
 		n.AddField("catalog LBA", "%d", binary.LittleEndian.Uint32(b[71:75]))
-		if u := unusedBytes(b, 75, isoSectorSize); u != "" {
+		if u := bin.UnusedBytes(b, 75, isoSectorSize); u != "" {
 			n.AddField("unused bytes", "%s", u)
 		}
 		return
 	}
-	n.AddField("boot system use", "%s", hexNonZero(b[71:]))
+	n.AddField("boot system use", "%s", bin.HexNonZero(b[71:]))
 }
 
 // jolietEscapeLevel returns the Joliet level announced by the escape
@@ -363,12 +365,12 @@ func escapeText(b []byte) string {
 // idText shows an a-/d-character identifier: trailing spaces are padding.
 // Anything not printable is shown quoted so that it stays visible.
 func idText(b []byte) string {
-	if len(b) > 0 && allZero(b) {
+	if len(b) > 0 && bin.AllZero(b) {
 		return "zeros"
 	}
 	b = bytes.TrimRight(b, " ")
 	s := string(b)
-	if printable(s) {
+	if show.Printable(s) {
 		return s
 	}
 	return strconv.Quote(s)
@@ -377,11 +379,11 @@ func idText(b []byte) string {
 // ucs2Text shows an identifier of a Joliet descriptor: UCS-2 big-endian,
 // padded with spaces (00 20).
 func ucs2Text(b []byte) string {
-	if len(b) > 0 && allZero(b) {
+	if len(b) > 0 && bin.AllZero(b) {
 		return "zeros"
 	}
 	s := strings.TrimRight(decodeUCS2(b), " ")
-	if printable(s) {
+	if show.Printable(s) {
 		return s
 	}
 	return strconv.Quote(s)
@@ -393,7 +395,7 @@ func ucs2Exact(b []byte) bool {
 	if len(b)%2 == 1 && b[len(b)-1] != 0 {
 		return false
 	}
-	return utf16Exact(b[:len(b)&^1], binary.BigEndian)
+	return bin.UTF16Exact(b[:len(b)&^1], binary.BigEndian)
 }
 
 // nulPaddedText shows a NUL-padded identifier (the boot record's): the
@@ -401,7 +403,7 @@ func ucs2Exact(b []byte) bool {
 // (unprintable, or ending in a space).
 func nulPaddedText(b []byte) string {
 	s := string(bytes.TrimRight(b, "\x00"))
-	if printable(s) && !strings.HasSuffix(s, " ") {
+	if show.Printable(s) && !strings.HasSuffix(s, " ") {
 		return s
 	}
 	return strconv.Quote(s)
@@ -431,7 +433,7 @@ func decDateTime(b []byte) string {
 		return "invalid"
 	}
 	digits := b[:16]
-	if allZero(b) {
+	if bin.AllZero(b) {
 		return "unset (zero bytes)"
 	}
 	if bytes.Count(digits, []byte("0")) == 16 && b[16] == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"isodiff/unpack/internal/bin"
 	"reflect"
 	"strings"
 	"testing"
@@ -174,10 +175,10 @@ func TestIdentifierText(t *testing.T) {
 	if got := ucs2Text(append(ucs2Pad("Vol ü", 36), ' ')); got != "Vol ü" {
 		t.Errorf("ucs2Text = %q", got)
 	}
-	if got := hexNonZero(bytes.Repeat([]byte{' '}, 10)); got != "spaces" {
+	if got := bin.HexNonZero(bytes.Repeat([]byte{' '}, 10)); got != "spaces" {
 		t.Errorf("hexNonZero spaces = %q", got)
 	}
-	if got := hexNonZero([]byte{0, 1, 0, 0}); got != "0001" {
+	if got := bin.HexNonZero([]byte{0, 1, 0, 0}); got != "0001" {
 		t.Errorf("hexNonZero = %q", got)
 	}
 }

@@ -1,4 +1,5 @@
-package unpack
+// Package readat holds io.ReaderAt helpers shared by the format readers.
+package readat
 
 import (
 	"errors"
@@ -7,10 +8,10 @@ import (
 	"sort"
 )
 
-// peekReader serves small reads at increasing offsets (frame and block
+// Peek serves small reads at increasing offsets (frame and block
 // headers, archive member headers) from one buffered window, so that
 // walking a structure costs a read per window rather than per header.
-type peekReader struct {
+type Peek struct {
 	r    io.ReaderAt
 	size int64
 	buf  []byte
@@ -18,14 +19,19 @@ type peekReader struct {
 	n    int   // valid bytes in buf
 }
 
-func newPeekReader(r io.ReaderAt, size int64) *peekReader {
-	return &peekReader{r: r, size: size, buf: make([]byte, 8<<10)}
+// NewPeek returns a Peek over r[0:size].
+func NewPeek(r io.ReaderAt, size int64) *Peek {
+	return &Peek{r: r, size: size, buf: make([]byte, 8<<10)}
 }
 
-// at returns the n bytes at off, or those before the end of input and
+// ReadAt reads from the underlying reader, past the window: for reads
+// too large to be worth keeping.
+func (p *Peek) ReadAt(b []byte, off int64) (int, error) { return p.r.ReadAt(b, off) }
+
+// At returns the n bytes at off, or those before the end of input and
 // io.ErrUnexpectedEOF. The slice is valid until the next call. Callers
 // bound n: it is never taken from the input unchecked.
-func (p *peekReader) at(off int64, n int) ([]byte, error) {
+func (p *Peek) At(off int64, n int) ([]byte, error) {
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("read of %d bytes at offset %d", n, off)
 	}
@@ -47,36 +53,16 @@ func (p *peekReader) at(off int64, n int) ([]byte, error) {
 	return p.buf[:got], err
 }
 
-// addTrailing describes r[end:size]: nothing, zero padding (a field), or
-// data of its own (a child that a comparison detects and unpacks).
-func addTrailing(root *Node, layer string, r io.ReaderAt, end, size int64) {
-	if end >= size || end < 0 {
-		return
-	}
-	zeros := zeroRun(r, end, size)
-	if end+zeros == size {
-		root.AddField("padding", "%d zero bytes", zeros)
-		return
-	}
-	root.AddField("trailing bytes", "%d at offset %d", size-end, end)
-	root.Children = append(root.Children, &Node{
-		Name:   trailingName,
-		Type:   TypeFile,
-		Layer:  layer,
-		Offset: end,
-		Data:   io.NewSectionReader(r, end, size-end),
-	})
-}
-
-// multiSection is the content of a multi-extent file: its extents, in
+// MultiSection is the content of a multi-extent file: its extents, in
 // order, as one reader.
-type multiSection struct {
+type MultiSection struct {
 	parts []*io.SectionReader
 	ends  []int64 // cumulative end offset of each part
 }
 
-func newMultiSection(parts []*io.SectionReader) *multiSection {
-	m := &multiSection{parts: parts}
+// NewMultiSection joins parts, in order, into one reader.
+func NewMultiSection(parts []*io.SectionReader) *MultiSection {
+	m := &MultiSection{parts: parts}
 	var end int64
 	for _, p := range parts {
 		end += p.Size()
@@ -85,16 +71,18 @@ func newMultiSection(parts []*io.SectionReader) *multiSection {
 	return m
 }
 
-func (m *multiSection) Size() int64 {
+// Size is the sum of the parts' sizes.
+func (m *MultiSection) Size() int64 {
 	if len(m.ends) == 0 {
 		return 0
 	}
 	return m.ends[len(m.ends)-1]
 }
 
-func (m *multiSection) ReadAt(p []byte, off int64) (int, error) {
+// ReadAt reads across parts as from one reader.
+func (m *MultiSection) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
-		return 0, errors.New("multiSection: negative offset")
+		return 0, errors.New("multi-extent file: negative offset")
 	}
 	if off >= m.Size() {
 		return 0, io.EOF
@@ -119,3 +107,6 @@ func (m *multiSection) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, nil
 }
+
+// Size is the size of the input Peek reads.
+func (p *Peek) Size() int64 { return p.size }

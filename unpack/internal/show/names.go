@@ -1,4 +1,6 @@
-package unpack
+// Package show formats names and modes for display: quoting what does
+// not print, joining paths, POSIX modes as ls shows them.
+package show
 
 import (
 	"fmt"
@@ -8,8 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// badName says why a name cannot be a path element ("" if it can).
-func badName(s string) string {
+// BadName says why a name cannot be a path element ("" if it can).
+func BadName(s string) string {
 	// The usual name costs two scans and no allocation.
 	if s != "" && s != "." && s != ".." && strings.IndexByte(s, '/') < 0 && strings.IndexByte(s, 0) < 0 {
 		return ""
@@ -25,36 +27,17 @@ func badName(s string) string {
 	return ""
 }
 
-// joinPath joins a directory path and a name.
-func joinPath(dir, name string) string {
+// JoinPath joins a directory path and a name.
+func JoinPath(dir, name string) string {
 	if dir == "/" {
 		return "/" + name
 	}
 	return dir + "/" + name
 }
 
-// modeType is the node type of a POSIX file mode.
-func modeType(mode uint32) Type {
-	switch mode & 0o170000 {
-	case 0o040000:
-		return TypeDir
-	case 0o120000:
-		return TypeSymlink
-	case 0o020000:
-		return TypeCharDevice
-	case 0o060000:
-		return TypeBlockDevice
-	case 0o010000:
-		return TypeFifo
-	case 0o140000:
-		return TypeSocket
-	}
-	return TypeFile
-}
-
-// modeString shows a POSIX mode like ls, with the octal permission bits:
+// Mode shows a POSIX mode like ls, with the octal permission bits:
 // "-rwsr-xr-x (04755)".
-func modeString(mode uint32) string {
+func Mode(mode uint32) string {
 	var b [10]byte
 	switch mode & 0o170000 {
 	case 0o040000:
@@ -101,10 +84,10 @@ func modeString(mode uint32) string {
 	return s
 }
 
-// printable says whether s is valid UTF-8 of printable runes only (U+FFFD,
+// Printable says whether s is valid UTF-8 of printable runes only (U+FFFD,
 // which stands for bytes that are not UTF-8, excepted), so that control
 // characters can neither garble a report nor hide.
-func printable(s string) bool {
+func Printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
@@ -116,18 +99,18 @@ func printable(s string) bool {
 	return true
 }
 
-// quote returns s as it is when it is printable, else Go-quoted.
-func quote(s string) string {
-	if printable(s) {
+// Quote returns s as it is when it is printable, else Go-quoted.
+func Quote(s string) string {
+	if Printable(s) {
 		return s
 	}
 	return strconv.Quote(s)
 }
 
-// quoteName is quote for a name, where an empty one must show too: "".
-func quoteName(s string) string {
+// QuoteName is Quote for a name, where an empty one must show too: "".
+func QuoteName(s string) string {
 	if s == "" {
 		return `""`
 	}
-	return quote(s)
+	return Quote(s)
 }
