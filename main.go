@@ -23,6 +23,7 @@ import (
 	"isodiff/diff"
 	"isodiff/ui"
 	"isodiff/unpack"
+	"isodiff/unpack/formats"
 )
 
 // Exit statuses, as git bisect run reads them: 0 good, 1 bad, and 2 for
@@ -171,6 +172,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // parseFlags reads the command line; --help writes the usage to stdout.
 func parseFlags(args []string, stdout io.Writer) (*config, string, string, error) {
 	cfg := &config{opt: diff.DefaultOptions(), report: ui.DefaultReportOptions()}
+	cfg.opt.Formats = formats.All
 	fs := flag.NewFlagSet("isodiff", flag.ContinueOnError)
 	// Errors are returned and printed by the caller, on one line.
 	fs.SetOutput(io.Discard)
@@ -375,7 +377,7 @@ func (in *input) unpack() {
 		}
 		return
 	}
-	format, ok := unpack.Detect(in.reader(), in.size)
+	format, ok := unpack.Detect(in.reader(), in.size, formats.All)
 	if !ok {
 		// As cmp and diffoscope do: what isodiff cannot unpack it
 		// compares as bytes (or text).

@@ -31,6 +31,9 @@ type Options struct {
 	// MaxDepth caps how many layers deep the comparison unpacks, so that
 	// no input can make it loop.
 	MaxDepth int
+	// Formats are the formats inner layers are detected as, in order of
+	// detection (see unpack.Detect); nil compares every file as bytes.
+	Formats []unpack.Format
 	// Env is where inner layers spool decompressed streams; nil for the
 	// system temporary directory and default limits.
 	Env *unpack.Env

@@ -16,8 +16,8 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	if da == nil || db == nil {
 		return false
 	}
-	fa, okA := unpack.Detect(da, da.Size())
-	fb, okB := unpack.Detect(db, db.Size())
+	fa, okA := unpack.Detect(da, da.Size(), c.opt.Formats)
+	fb, okB := unpack.Detect(db, db.Size(), c.opt.Formats)
 	switch {
 	case !okA && !okB:
 		return false

@@ -17,6 +17,7 @@ import (
 
 	"isodiff/diff"
 	"isodiff/unpack"
+	"isodiff/unpack/formats"
 )
 
 // compareImages compares two committed images (paths under fixtures/),
@@ -31,7 +32,7 @@ func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 			t.Fatal(err)
 		}
 		r := bytes.NewReader(img)
-		f, ok := unpack.Detect(r, int64(len(img)))
+		f, ok := unpack.Detect(r, int64(len(img)), formats.All)
 		if !ok {
 			t.Fatalf("%s: not detected", name)
 		}
@@ -42,6 +43,7 @@ func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 		return n
 	}
 	opt := diff.DefaultOptions()
+	opt.Formats = formats.All
 	opt.Env = env
 	opt.MaxDiffLines, opt.MaxHexBytes = 20000, 256<<10
 	if feed != nil {

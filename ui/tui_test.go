@@ -15,6 +15,7 @@ import (
 
 	"isodiff/diff"
 	"isodiff/unpack"
+	"isodiff/unpack/formats"
 )
 
 // compareFixtures compares two committed fixture images, feeding every
@@ -30,7 +31,7 @@ func compareFixtures(t *testing.T, a, b string, feed *Feed, tweak func([]byte) [
 			img = tweak(img)
 		}
 		r := bytes.NewReader(img)
-		f, ok := unpack.Detect(r, int64(len(img)))
+		f, ok := unpack.Detect(r, int64(len(img)), formats.All)
 		if !ok {
 			t.Fatalf("%s: not detected", name)
 		}
@@ -41,6 +42,7 @@ func compareFixtures(t *testing.T, a, b string, feed *Feed, tweak func([]byte) [
 		return n
 	}
 	opt := diff.DefaultOptions()
+	opt.Formats = formats.All
 	opt.MaxDiffLines, opt.MaxHexBytes = 20000, 256<<10
 	if feed != nil {
 		opt.OnDone = feed.Done

@@ -31,14 +31,6 @@ import (
 	"isodiff/unpack/internal/readat"
 )
 
-// Detection ranks: every compressed format has magic bytes of its own
-// except legacy lzma, which is recognised by a header check (see
-// compress_lzma.go) and so is tried after every format that has magic.
-const (
-	rankCompressed = 30
-	rankLZMA       = 80
-)
-
 // maxListedUnits bounds how many members (gzip), frames (zstd, lz4) or
 // streams (xz) have their header fields listed one by one: a hostile
 // input of millions of empty members must not make millions of fields.

@@ -23,9 +23,8 @@ import (
 
 const layerBzip2 = "bzip2"
 
-func init() {
-	register(Format{Name: layerBzip2, Rank: rankCompressed, Match: matchBzip2, Open: OpenBzip2})
-}
+// Bzip2Format detects and opens bzip2 streams.
+var Bzip2Format = Format{Name: layerBzip2, Match: matchBzip2, Open: OpenBzip2}
 
 // matchBzip2: "BZh", a level digit, then a block or the end-of-stream mark
 // (an empty stream).

@@ -49,9 +49,8 @@ const (
 // name of a megabyte is not a name.
 const maxGzipString = 1 << 20
 
-func init() {
-	register(Format{Name: layerGzip, Rank: rankCompressed, Match: matchGzip, Open: OpenGzip})
-}
+// GzipFormat detects and opens gzip streams.
+var GzipFormat = Format{Name: layerGzip, Match: matchGzip, Open: OpenGzip}
 
 // matchGzip: ID1 ID2 and CM 8 (deflate, the only method defined).
 func matchGzip(head []byte, _ io.ReaderAt, _ int64) bool {

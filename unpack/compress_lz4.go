@@ -53,10 +53,11 @@ const (
 	lz4LegacyMaxCompressed = lz4LegacyBlock + lz4LegacyBlock/255 + 16
 )
 
-func init() {
-	register(Format{Name: layerLz4, Rank: rankCompressed, Match: matchLz4, Open: OpenLz4})
-	register(Format{Name: layerLz4Legacy, Rank: rankCompressed, Match: matchLz4Legacy, Open: OpenLz4Legacy})
-}
+// Lz4Format detects and opens lz4 frames.
+var Lz4Format = Format{Name: layerLz4, Match: matchLz4, Open: OpenLz4}
+
+// Lz4LegacyFormat detects and opens lz4 legacy-format streams (as the Linux kernel writes them).
+var Lz4LegacyFormat = Format{Name: layerLz4Legacy, Match: matchLz4Legacy, Open: OpenLz4Legacy}
 
 func matchLz4(head []byte, r io.ReaderAt, size int64) bool {
 	return matchAfterSkippable(head, r, size, []byte{0x04, 0x22, 0x4d, 0x18})

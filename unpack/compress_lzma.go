@@ -35,9 +35,8 @@ const (
 	lzmaDictMax = 64 << 20
 )
 
-func init() {
-	register(Format{Name: layerLZMA, Rank: rankLZMA, Match: matchLZMA, Open: OpenLZMA})
-}
+// LZMAFormat detects and opens lzma (LZMA-alone) streams.
+var LZMAFormat = Format{Name: layerLZMA, Match: matchLZMA, Open: OpenLZMA}
 
 func matchLZMA(head []byte, _ io.ReaderAt, _ int64) bool {
 	return lzmaHeaderPlausible(head)

@@ -65,9 +65,8 @@ const (
 	lzopMaxBlock = 64 << 20
 )
 
-func init() {
-	register(Format{Name: layerLzop, Rank: rankCompressed, Match: matchLzop, Open: OpenLzop})
-}
+// LzopFormat detects and opens lzop files.
+var LzopFormat = Format{Name: layerLzop, Match: matchLzop, Open: OpenLzop}
 
 func matchLzop(head []byte, _ io.ReaderAt, _ int64) bool {
 	return len(head) >= 16 && bytes.Equal(head[:9], lzopMagic)

@@ -78,7 +78,7 @@ func TestPeakMemory(t *testing.T) {
 				}
 			})
 			start := time.Now()
-			n, err := Formats()[formatIndex(t, tc.format)].Open(f, st.Size(), env)
+			n, err := testFormats[formatIndex(t, tc.format)].Open(f, st.Size(), env)
 			elapsed := time.Since(start)
 			close(stop)
 			wg.Wait()
@@ -100,7 +100,7 @@ func TestPeakMemory(t *testing.T) {
 }
 
 func formatIndex(t *testing.T, name string) int {
-	for i, f := range Formats() {
+	for i, f := range testFormats {
 		if f.Name == name {
 			return i
 		}

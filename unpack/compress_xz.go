@@ -38,9 +38,8 @@ const (
 
 var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 
-func init() {
-	register(Format{Name: layerXz, Rank: rankCompressed, Match: matchXz, Open: OpenXz})
-}
+// XzFormat detects and opens xz streams.
+var XzFormat = Format{Name: layerXz, Match: matchXz, Open: OpenXz}
 
 func matchXz(head []byte, _ io.ReaderAt, _ int64) bool {
 	return len(head) >= 12 && string(head[:6]) == string(xzMagic)

@@ -39,9 +39,8 @@ const (
 	maxListedSkippable = 16
 )
 
-func init() {
-	register(Format{Name: layerZstd, Rank: rankCompressed, Match: matchZstd, Open: OpenZstd})
-}
+// ZstdFormat detects and opens zstd frames.
+var ZstdFormat = Format{Name: layerZstd, Match: matchZstd, Open: OpenZstd}
 
 // isSkippableMagic reports a skippable frame's magic (zstd and lz4 share
 // it).

@@ -56,9 +56,8 @@ const (
 
 var cpioKindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
 
-func init() {
-	register(Format{Name: layerCpio, Rank: 26, Match: matchCpio, Open: OpenCpio})
-}
+// CpioFormat detects and opens cpio archives.
+var CpioFormat = Format{Name: layerCpio, Match: matchCpio, Open: OpenCpio}
 
 func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
 	_, ok := cpioMagic(head)

@@ -69,11 +69,10 @@ import (
 
 const fatLayer = "fat"
 
-func init() {
-	register(Format{Name: fatLayer, Rank: 40, Match: matchFAT, Open: func(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+// FATFormat detects and opens FAT12/16/32 file systems.
+var FATFormat = Format{Name: fatLayer, Match: matchFAT, Open: func(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		return OpenFAT(r, size, env)
-	}})
-}
+	}}
 
 // Limits that keep a hostile image from costing unbounded time or memory.
 const (

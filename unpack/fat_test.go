@@ -711,12 +711,12 @@ func TestFATMatchRejectsISO(t *testing.T) {
 	if matchFAT(b[:HeadSize], bytes.NewReader(b), int64(len(b))) {
 		t.Errorf("isohybrid MBR matched as FAT")
 	}
-	if f, ok := Detect(bytes.NewReader(b), int64(len(b))); !ok || f.Name != "iso9660" {
+	if f, ok := Detect(bytes.NewReader(b), int64(len(b)), testFormats); !ok || f.Name != "iso9660" {
 		t.Errorf("base-a.iso detected as %q", f.Name)
 	}
 	for _, img := range fatImages(t) {
 		b, _ := os.ReadFile(img)
-		if f, ok := Detect(bytes.NewReader(b), int64(len(b))); !ok || f.Name != fatLayer {
+		if f, ok := Detect(bytes.NewReader(b), int64(len(b)), testFormats); !ok || f.Name != fatLayer {
 			t.Errorf("%s detected as %q, %v", filepath.Base(img), f.Name, ok)
 		}
 	}
@@ -1152,7 +1152,7 @@ func TestFATInISO(t *testing.T) {
 	if efi == nil || efi.Data == nil {
 		t.Fatalf("no /boot/efi.img in %s", isoPath)
 	}
-	format, ok := Detect(efi.Data, efi.Data.Size())
+	format, ok := Detect(efi.Data, efi.Data.Size(), testFormats)
 	if !ok || format.Name != fatLayer {
 		t.Fatalf("/boot/efi.img detected as %q", format.Name)
 	}

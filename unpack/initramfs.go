@@ -41,9 +41,8 @@ const (
 	initramfsMatchZeros = 16 << 20
 )
 
-func init() {
-	register(Format{Name: layerInitramfs, Rank: 25, Match: matchInitramfs, Open: OpenInitramfs})
-}
+// InitramfsFormat detects and opens Linux initramfs images (cpio archives and compressed streams one after the other).
+var InitramfsFormat = Format{Name: layerInitramfs, Match: matchInitramfs, Open: OpenInitramfs}
 
 // matchInitramfs: a cpio archive at 0 and, after its trailer and any zero
 // padding, another cpio archive or a compressed stream. A single archive

@@ -65,7 +65,7 @@ func TestInitramfsMicrocode(t *testing.T) {
 	}
 	// What a comparison does next: detect each segment's format.
 	for i, want := range []string{"cpio", "zstd"} {
-		if f, ok := Detect(segs[i].Data, segs[i].Data.Size()); !ok || f.Name != want {
+		if f, ok := Detect(segs[i].Data, segs[i].Data.Size(), testFormats); !ok || f.Name != want {
 			t.Errorf("segment %d detected as %q", i+1, f.Name)
 		}
 	}
@@ -105,7 +105,7 @@ func TestInitramfsMatch(t *testing.T) {
 		{"archive and zstd", readInitrdFixture(t, "initrd-microcode"), "initramfs"},
 		{"zstd", readInitrdFixture(t, "initrd-a.zst"), "zstd"},
 	} {
-		f, ok := Detect(bytes.NewReader(tc.b), int64(len(tc.b)))
+		f, ok := Detect(bytes.NewReader(tc.b), int64(len(tc.b)), testFormats)
 		if !ok || f.Name != tc.want {
 			t.Errorf("%s: detected %q, want %q", tc.name, f.Name, tc.want)
 		}

@@ -97,9 +97,8 @@ var sqFlagNames = []bin.Flag[uint16]{
 
 const sqFlagCompressorOptions = 0x0400
 
-func init() {
-	register(Format{Name: squashfsLayer, Rank: 20, Match: matchSquashfs, Open: OpenSquashfs})
-}
+// SquashfsFormat detects and opens squashfs 4.0 file systems.
+var SquashfsFormat = Format{Name: squashfsLayer, Match: matchSquashfs, Open: OpenSquashfs}
 
 // matchSquashfs looks for the "hsqs" magic and major version 4.
 func matchSquashfs(head []byte, _ io.ReaderAt, _ int64) bool {

@@ -335,7 +335,7 @@ func TestSquashfsSuperblockFields(t *testing.T) {
 					t.Errorf("no %s", k)
 				}
 			}
-			if f, ok := Detect(bytes.NewReader(b), int64(len(b))); !ok || f.Name != "squashfs" {
+			if f, ok := Detect(bytes.NewReader(b), int64(len(b)), testFormats); !ok || f.Name != "squashfs" {
 				t.Errorf("Detect: %v %v", f.Name, ok)
 			}
 		})
