@@ -58,3 +58,7 @@ func AddTrailing(root *Node, layer string, r io.ReaderAt, end, size int64) {
 		Data:   io.NewSectionReader(r, end, size-end),
 	})
 }
+
+// TrailingName is the child AddTrailing makes of what follows a layer's
+// last structure.
+const TrailingName = "[trailing bytes]"

@@ -88,3 +88,10 @@ func mustOpen(t *testing.T, path string) *os.File {
 	t.Cleanup(func() { f.Close() })
 	return f
 }
+
+func dataSize(d Data) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Size()
+}

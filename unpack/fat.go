@@ -71,8 +71,8 @@ const fatLayer = "fat"
 
 // FATFormat detects and opens FAT12/16/32 file systems.
 var FATFormat = Format{Name: fatLayer, Match: matchFAT, Open: func(r io.ReaderAt, size int64, env *Env) (*Node, error) {
-		return OpenFAT(r, size, env)
-	}}
+	return OpenFAT(r, size, env)
+}}
 
 // Limits that keep a hostile image from costing unbounded time or memory.
 const (

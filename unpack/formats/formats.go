@@ -2,7 +2,12 @@
 // they are detected.
 package formats
 
-import "isodiff/unpack"
+import (
+	"isodiff/unpack"
+	"isodiff/unpack/compress"
+	"isodiff/unpack/cpio"
+	"isodiff/unpack/initramfs"
+)
 
 // All is every format, in detection order: file systems and archives
 // first, then compressed streams (whose magic is short), then FAT (whose
@@ -12,15 +17,15 @@ import "isodiff/unpack"
 var All = []unpack.Format{
 	unpack.ISO9660Format,
 	unpack.SquashfsFormat,
-	unpack.InitramfsFormat,
-	unpack.CpioFormat,
-	unpack.Bzip2Format,
-	unpack.GzipFormat,
-	unpack.Lz4Format,
-	unpack.Lz4LegacyFormat,
-	unpack.LzopFormat,
-	unpack.XzFormat,
-	unpack.ZstdFormat,
+	initramfs.Format,
+	cpio.Format,
+	compress.Bzip2,
+	compress.Gzip,
+	compress.Lz4,
+	compress.Lz4Legacy,
+	compress.Lzop,
+	compress.Xz,
+	compress.Zstd,
 	unpack.FATFormat,
-	unpack.LZMAFormat,
+	compress.LZMA,
 }

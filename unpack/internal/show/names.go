@@ -114,3 +114,26 @@ func QuoteName(s string) string {
 	}
 	return Quote(s)
 }
+
+// PathComponents splits a member name into the components of its path in
+// the tree: empty and "." components dropped, so "./a//b/" is a/b and "."
+// is the root.
+func PathComponents(raw string) []string {
+	var comps []string
+	for _, c := range strings.Split(raw, "/") {
+		if c != "" && c != "." {
+			comps = append(comps, c)
+		}
+	}
+	return comps
+}
+
+// KnownFileType reports whether the file type bits of a mode are those of
+// a known type; Mode shows any other as "?".
+func KnownFileType(t uint64) bool {
+	switch t {
+	case 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000, 0o100000:
+		return true
+	}
+	return false
+}

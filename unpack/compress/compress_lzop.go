@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // lzop: the file format of the lzop tool, and of initrds compressed with
 // lzo (the kernel's decompress_unlzo reads it). A header, then blocks, each
@@ -33,6 +33,7 @@ import (
 	"hash/adler32"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
@@ -66,7 +67,7 @@ const (
 )
 
 // LzopFormat detects and opens lzop files.
-var LzopFormat = Format{Name: layerLzop, Match: matchLzop, Open: OpenLzop}
+var Lzop = unpack.Format{Name: layerLzop, Match: matchLzop, Open: openLzop}
 
 func matchLzop(head []byte, _ io.ReaderAt, _ int64) bool {
 	return len(head) >= 16 && bytes.Equal(head[:9], lzopMagic)
@@ -74,7 +75,7 @@ func matchLzop(head []byte, _ io.ReaderAt, _ int64) bool {
 
 // OpenLzop reads an lzop file: its header fields, the decompressed
 // content, and what follows the end-of-file mark.
-func OpenLzop(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openLzop(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	s := &lzopStream{pr: readat.NewPeek(r, size), size: size}
 	if err := s.header(); err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ type lzopStream struct {
 	size   int64
 	next   int64 // offset of the next block header
 	flags  uint32
-	hdr    []Field
+	hdr    []unpack.Field
 	blocks int
 	restAt int64 // where block maxNamedParts+1 starts
 	src    []byte
@@ -107,8 +108,8 @@ func (s *lzopStream) parts() *streamParts {
 	return &s.streamParts
 }
 
-func (s *lzopStream) fields() []Field {
-	return append(append([]Field{}, s.hdr...), Field{Name: "blocks", Value: fmt.Sprint(s.blocks)})
+func (s *lzopStream) fields() []unpack.Field {
+	return append(append([]unpack.Field{}, s.hdr...), unpack.Field{Name: "blocks", Value: fmt.Sprint(s.blocks)})
 }
 
 // cursor reads the header field by field; the first error sticks.
@@ -124,7 +125,7 @@ func (c *lzopCursor) bytes(n int, what string) []byte {
 	}
 	b, err := c.s.pr.At(c.off, n)
 	if err != nil || len(b) < n {
-		c.err = &FormatError{Layer: layerLzop, Offset: c.off, Msg: "header cut short at the " + what, Err: io.ErrUnexpectedEOF}
+		c.err = &unpack.FormatError{Layer: layerLzop, Offset: c.off, Msg: "header cut short at the " + what, Err: io.ErrUnexpectedEOF}
 		return make([]byte, n)
 	}
 	c.off += int64(n)
@@ -140,13 +141,13 @@ func (c *lzopCursor) u32(what string) uint32 { return binary.BigEndian.Uint32(c.
 func (s *lzopStream) header() error {
 	c := &lzopCursor{s: s}
 	if m := c.bytes(len(lzopMagic), "magic"); c.err != nil || !bytes.Equal(m, lzopMagic) {
-		return Errorf(layerLzop, 0, "no lzop magic")
+		return unpack.Errorf(layerLzop, 0, "no lzop magic")
 	}
 	start := c.off
 	version := c.u16("version")
 	lib := c.u16("library version")
 	if version < 0x0900 {
-		return Errorf(layerLzop, start, "version 0x%04x: older than any lzop this reads (0x0900)", version)
+		return unpack.Errorf(layerLzop, start, "version 0x%04x: older than any lzop this reads (0x0900)", version)
 	}
 	var needed uint16
 	if version >= 0x0940 {
@@ -176,7 +177,7 @@ func (s *lzopStream) header() error {
 	}
 	hdr, _ := s.pr.At(start, int(headerEnd-start))
 	if got := lzopChecksum(s.flags&lzopHCRC32 != 0, hdr); got != sum {
-		return Errorf(layerLzop, headerEnd, "header checksum 0x%08x, but the header sums to 0x%08x", sum, got)
+		return unpack.Errorf(layerLzop, headerEnd, "header checksum 0x%08x, but the header sums to 0x%08x", sum, got)
 	}
 	s.claims.Add(0, c.off, "lzop header")
 	var extra []byte
@@ -184,7 +185,7 @@ func (s *lzopStream) header() error {
 		extraAt := c.off
 		n := c.u32("extra field length")
 		if int64(n) > s.size-c.off {
-			return Errorf(layerLzop, c.off-4, "extra field of %d bytes, past the end of the input", n)
+			return unpack.Errorf(layerLzop, c.off-4, "extra field of %d bytes, past the end of the input", n)
 		}
 		extra = c.bytes(int(n), "extra field")
 		esum := c.u32("extra field checksum")
@@ -193,24 +194,24 @@ func (s *lzopStream) header() error {
 			return c.err
 		}
 		if got := lzopChecksum(s.flags&lzopHCRC32 != 0, extra); got != esum {
-			return Errorf(layerLzop, c.off-4, "extra field checksum 0x%08x, but the field sums to 0x%08x", esum, got)
+			return unpack.Errorf(layerLzop, c.off-4, "extra field checksum 0x%08x, but the field sums to 0x%08x", esum, got)
 		}
 	}
 	switch method {
 	case 1, 2, 3:
 	default:
-		return Errorf(layerLzop, start+6, "method %d: not an LZO1X method (1-3)", method)
+		return unpack.Errorf(layerLzop, start+6, "method %d: not an LZO1X method (1-3)", method)
 	}
 	if s.flags&lzopFilter != 0 {
-		return Errorf(layerLzop, start+12, "filter %d: lzop's filters (of old versions) are not supported", filter)
+		return unpack.Errorf(layerLzop, start+12, "filter %d: lzop's filters (of old versions) are not supported", filter)
 	}
 
-	s.hdr = []Field{
-		{"version", lzopVersion(version)},
-		{"library version", lzopVersion(lib)},
+	s.hdr = []unpack.Field{
+		{Name: "version", Value: lzopVersion(version)},
+		{Name: "library version", Value: lzopVersion(lib)},
 	}
 	if version >= 0x0940 {
-		s.hdr = append(s.hdr, Field{"version needed", lzopVersion(needed)})
+		s.hdr = append(s.hdr, unpack.Field{Name: "version needed", Value: lzopVersion(needed)})
 	}
 	methods := map[uint8]string{1: "LZO1X-1", 2: "LZO1X-1(15)", 3: "LZO1X-999"}
 	m := methods[method]
@@ -218,17 +219,17 @@ func (s *lzopStream) header() error {
 		m += fmt.Sprintf(", level %d", level)
 	}
 	s.hdr = append(s.hdr,
-		Field{"method", m},
-		Field{"flags", lzopFlags(s.flags)},
-		Field{"mode", show.Mode(mode)},
-		Field{"mtime", time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
-		Field{"name", show.QuoteName(string(name))},
+		unpack.Field{Name: "method", Value: m},
+		unpack.Field{Name: "flags", Value: lzopFlags(s.flags)},
+		unpack.Field{Name: "mode", Value: show.Mode(mode)},
+		unpack.Field{Name: "mtime", Value: time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
+		unpack.Field{Name: "name", Value: show.QuoteName(string(name))},
 	)
-	if t := mode & 0o170000; t != 0 && !cpioKnownType(uint64(t)) {
-		s.hdr = append(s.hdr, Field{"file type bits", fmt.Sprintf("0%06o", t)})
+	if t := mode & 0o170000; t != 0 && !show.KnownFileType(uint64(t)) {
+		s.hdr = append(s.hdr, unpack.Field{Name: "file type bits", Value: fmt.Sprintf("0%06o", t)})
 	}
 	if extra != nil {
-		s.hdr = append(s.hdr, Field{"extra field", fmt.Sprintf("%x", extra)})
+		s.hdr = append(s.hdr, unpack.Field{Name: "extra field", Value: fmt.Sprintf("%x", extra)})
 	}
 	s.next = c.off
 	return nil
@@ -283,7 +284,7 @@ func (s *lzopStream) nextBlock() error {
 	at := c.off
 	dLen := c.u32("block size")
 	if c.err != nil {
-		return &FormatError{Layer: layerLzop, Offset: at, Msg: "no end-of-file mark: the input ends before it", Err: io.ErrUnexpectedEOF}
+		return &unpack.FormatError{Layer: layerLzop, Offset: at, Msg: "no end-of-file mark: the input ends before it", Err: io.ErrUnexpectedEOF}
 	}
 	if dLen == 0 {
 		s.claims.Add(at, 4, "lzop end-of-file mark")
@@ -293,10 +294,10 @@ func (s *lzopStream) nextBlock() error {
 	}
 	cLen := c.u32("stored size")
 	if dLen > lzopMaxBlock {
-		return Errorf(layerLzop, at, "block %d decompresses to %d bytes, more than lzop's largest block (%d)", s.blocks+1, dLen, lzopMaxBlock)
+		return unpack.Errorf(layerLzop, at, "block %d decompresses to %d bytes, more than lzop's largest block (%d)", s.blocks+1, dLen, lzopMaxBlock)
 	}
 	if cLen > dLen {
-		return Errorf(layerLzop, at+4, "block %d stores %d bytes for %d: more than stored as is", s.blocks+1, cLen, dLen)
+		return unpack.Errorf(layerLzop, at+4, "block %d stores %d bytes for %d: more than stored as is", s.blocks+1, cLen, dLen)
 	}
 	var dAdler, dCRC, cAdler, cCRC uint32
 	if s.flags&lzopAdler32D != 0 {
@@ -313,17 +314,17 @@ func (s *lzopStream) nextBlock() error {
 		cCRC = c.u32("checksum")
 	}
 	if c.err != nil {
-		return &FormatError{Layer: layerLzop, Offset: at, Msg: fmt.Sprintf("block %d header cut by the end of input", s.blocks+1), Err: io.ErrUnexpectedEOF}
+		return &unpack.FormatError{Layer: layerLzop, Offset: at, Msg: fmt.Sprintf("block %d header cut by the end of input", s.blocks+1), Err: io.ErrUnexpectedEOF}
 	}
 	dataAt := c.off
 	if int64(cLen) > s.size-dataAt {
-		return &FormatError{Layer: layerLzop, Offset: dataAt, Msg: fmt.Sprintf("block %d of %d stored bytes cut by the end of input", s.blocks+1, cLen), Err: io.ErrUnexpectedEOF}
+		return &unpack.FormatError{Layer: layerLzop, Offset: dataAt, Msg: fmt.Sprintf("block %d of %d stored bytes cut by the end of input", s.blocks+1, cLen), Err: io.ErrUnexpectedEOF}
 	}
 	if cap(s.src) < int(cLen) {
 		s.src = make([]byte, cLen)
 	}
 	src := s.src[:cLen]
-	if err := ReadFull(s.pr, src, dataAt, layerLzop, "block data"); err != nil {
+	if err := unpack.ReadFull(s.pr, src, dataAt, layerLzop, "block data"); err != nil {
 		return err
 	}
 	s.blocks++
@@ -345,7 +346,7 @@ func (s *lzopStream) nextBlock() error {
 			return nil
 		}
 		if got := lzopChecksum(crc, b); got != want {
-			return Errorf(layerLzop, at, "block %d: %s 0x%08x, but the bytes sum to 0x%08x", s.blocks, what, want, got)
+			return unpack.Errorf(layerLzop, at, "block %d: %s 0x%08x, but the bytes sum to 0x%08x", s.blocks, what, want, got)
 		}
 		return nil
 	}
@@ -364,10 +365,10 @@ func (s *lzopStream) nextBlock() error {
 		dst := s.dst[:dLen]
 		n, err := lzo.Decompress(src, dst)
 		if err != nil {
-			return &FormatError{Layer: layerLzop, Offset: dataAt, Msg: fmt.Sprintf("block %d: decompressing", s.blocks), Err: err}
+			return &unpack.FormatError{Layer: layerLzop, Offset: dataAt, Msg: fmt.Sprintf("block %d: decompressing", s.blocks), Err: err}
 		}
 		if n != int(dLen) {
-			return Errorf(layerLzop, dataAt, "block %d decompresses to %d bytes, %d expected", s.blocks, n, dLen)
+			return unpack.Errorf(layerLzop, dataAt, "block %d decompresses to %d bytes, %d expected", s.blocks, n, dLen)
 		}
 		s.out = dst
 	}

@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // bzip2: "BZh", the block size digit (1-9: 100 kB to 900 kB blocks), then
 // blocks (magic 31 41 59 26 53 59, the digits of pi) and an end-of-stream
@@ -19,12 +19,13 @@ import (
 	"compress/bzip2"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 )
 
 const layerBzip2 = "bzip2"
 
 // Bzip2Format detects and opens bzip2 streams.
-var Bzip2Format = Format{Name: layerBzip2, Match: matchBzip2, Open: OpenBzip2}
+var Bzip2 = unpack.Format{Name: layerBzip2, Match: matchBzip2, Open: openBzip2}
 
 // matchBzip2: "BZh", a level digit, then a block or the end-of-stream mark
 // (an empty stream).
@@ -38,10 +39,10 @@ func matchBzip2(head []byte, _ io.ReaderAt, _ int64) bool {
 
 // OpenBzip2 reads a bzip2 file: the block size, the decompressed content,
 // and what follows the last stream.
-func OpenBzip2(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openBzip2(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var h [4]byte
 	if n, _ := r.ReadAt(h[:], 0); n < 4 || string(h[:3]) != "BZh" || h[3] < '1' || h[3] > '9' {
-		return nil, Errorf(layerBzip2, 0, `no bzip2 magic ("BZh" and a digit 1-9)`)
+		return nil, unpack.Errorf(layerBzip2, 0, `no bzip2 magic ("BZh" and a digit 1-9)`)
 	}
 	in := &bzip2Input{bufferedInput: newBufferedInput(r, 0, size)}
 	return openStream(layerBzip2, r, size, env, &bzip2Stream{r: r, in: in, size: size, dec: bzip2.NewReader(in)})
@@ -165,9 +166,9 @@ func (s *bzip2Stream) describe() {
 	}
 }
 
-func (s *bzip2Stream) fields() []Field {
+func (s *bzip2Stream) fields() []unpack.Field {
 	s.describe()
-	var units [][]Field
+	var units [][]unpack.Field
 	var unlisted unlistedUnits
 	for i, sp := range s.spans {
 		if i >= maxListedUnits {
@@ -177,16 +178,16 @@ func (s *bzip2Stream) fields() []Field {
 			}
 			continue
 		}
-		fs := []Field{{Name: "block size", Value: fmt.Sprintf("%c00 kB (level %c)", sp.level, sp.level)}}
+		fs := []unpack.Field{{Name: "block size", Value: fmt.Sprintf("%c00 kB (level %c)", sp.level, sp.level)}}
 		if sp.padBits != 0 {
 			// The decoder skips them: they show when not zero.
-			fs = append(fs, Field{Name: "padding bits after the end-of-stream mark", Value: fmt.Sprintf("%0*b", sp.pad, sp.padBits)})
+			fs = append(fs, unpack.Field{Name: "padding bits after the end-of-stream mark", Value: fmt.Sprintf("%0*b", sp.pad, sp.padBits)})
 		}
 		units = append(units, fs)
 	}
-	var fs []Field
+	var fs []unpack.Field
 	if len(s.spans) > 1 {
-		fs = append(fs, Field{Name: "streams", Value: fmt.Sprint(len(s.spans))})
+		fs = append(fs, unpack.Field{Name: "streams", Value: fmt.Sprint(len(s.spans))})
 	}
 	fs = append(fs, unitFields("stream", units, len(s.spans))...)
 	return append(fs, unlisted.field("stream")...)
@@ -240,9 +241,9 @@ func (s *bzip2Stream) Read(p []byte) (int, error) {
 		s.endOff = min(s.in.offset(), s.size)
 		s.err = io.EOF
 	case err == io.ErrUnexpectedEOF || s.in.madeUp > 0:
-		s.err = &FormatError{Layer: layerBzip2, Offset: s.size, Msg: "stream cut by the end of input", Err: io.ErrUnexpectedEOF}
+		s.err = &unpack.FormatError{Layer: layerBzip2, Offset: s.size, Msg: "stream cut by the end of input", Err: io.ErrUnexpectedEOF}
 	default:
-		s.err = &FormatError{Layer: layerBzip2, Offset: s.in.offset(), Msg: "decoding failed (the decoder had read the input up to here)", Err: err}
+		s.err = &unpack.FormatError{Layer: layerBzip2, Offset: s.in.offset(), Msg: "decoding failed (the decoder had read the input up to here)", Err: err}
 	}
 	if n > 0 {
 		return n, nil

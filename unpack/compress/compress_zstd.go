@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // Zstandard (RFC 8878): frames (magic 28 b5 2f fd) and skippable frames
 // (magic 50..5f 2a 4d 18, a 4-byte size, then bytes any decoder skips).
@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ const (
 )
 
 // ZstdFormat detects and opens zstd frames.
-var ZstdFormat = Format{Name: layerZstd, Match: matchZstd, Open: OpenZstd}
+var Zstd = unpack.Format{Name: layerZstd, Match: matchZstd, Open: openZstd}
 
 // isSkippableMagic reports a skippable frame's magic (zstd and lz4 share
 // it).
@@ -103,13 +104,13 @@ func walkZstdFrame(pr *readat.Peek, off, size int64) (f zstdFrame, ok bool) {
 		b, err = pr.At(off+4, 4)
 		if err != nil {
 			f.end = size
-			f.err = Errorf(layerZstd, off+4, "skippable frame: size cut by the end of input")
+			f.err = unpack.Errorf(layerZstd, off+4, "skippable frame: size cut by the end of input")
 			return f, true
 		}
 		f.skipSize = binary.LittleEndian.Uint32(b)
 		f.end = off + 8 + int64(f.skipSize)
 		if f.end > size {
-			f.err = Errorf(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
+			f.err = unpack.Errorf(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
 			f.end = size
 		}
 		f.headerLen = 8
@@ -121,7 +122,7 @@ func walkZstdFrame(pr *readat.Peek, off, size int64) (f zstdFrame, ok bool) {
 		return f, false
 	}
 	fail := func(at int64, format string, args ...any) (zstdFrame, bool) {
-		f.err = Errorf(layerZstd, at, format, args...)
+		f.err = unpack.Errorf(layerZstd, at, format, args...)
 		f.end = size
 		return f, true
 	}
@@ -271,10 +272,10 @@ func zstdStreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
 	return framesEnd(&zstdStream{}, pr, off, size)
 }
 
-func (f *zstdFrame) fields() []Field {
-	var fs []Field
+func (f *zstdFrame) fields() []unpack.Field {
+	var fs []unpack.Field
 	add := func(name, format string, args ...any) {
-		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
 	if f.fcsSize > 0 {
 		add("content size", "%d", f.contentSize)
@@ -336,12 +337,12 @@ var zstdDecoders = sync.Pool{New: func() any {
 
 // OpenZstd reads a zstd file: the frames' header fields, the skippable
 // frames, the decompressed content, and what follows the last frame.
-func OpenZstd(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openZstd(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	pr := readat.NewPeek(r, size)
 	if f, ok := walkZstdFrame(pr, 0, size); !ok {
-		return nil, Errorf(layerZstd, 0, "no zstd frame magic (28 b5 2f fd) or skippable frame")
+		return nil, unpack.Errorf(layerZstd, 0, "no zstd frame magic (28 b5 2f fd) or skippable frame")
 	} else if f.skippable && !matchZstd(nil, r, size) {
-		return nil, Errorf(layerZstd, 0, "skippable frames but no zstd frame")
+		return nil, unpack.Errorf(layerZstd, 0, "skippable frames but no zstd frame")
 	}
 	return openStream(layerZstd, r, size, env, newZstdStream(r, pr, size))
 }
@@ -367,7 +368,7 @@ func (s *zstdStream) release() {
 	}
 }
 
-func (s *zstdStream) fields() []Field {
+func (s *zstdStream) fields() []unpack.Field {
 	v := fmt.Sprintf("%d", s.nSkip)
 	if len(s.skipList) > 0 {
 		v += " (" + strings.Join(s.skipList, ", ")
@@ -396,7 +397,7 @@ func (s *zstdStream) start(f walkedFrame, n int, in io.Reader) (io.Reader, error
 	}
 	if err := s.decoder.Reset(in); err != nil {
 		off, _ := f.bounds()
-		return nil, &FormatError{Layer: layerZstd, Offset: off, Msg: fmt.Sprintf("frame %d", n), Err: err}
+		return nil, &unpack.FormatError{Layer: layerZstd, Offset: off, Msg: fmt.Sprintf("frame %d", n), Err: err}
 	}
 	return s.decoder, nil
 }
@@ -407,13 +408,13 @@ func (s *zstdStream) decodeErr(err error, wf walkedFrame, n int, in *countingRea
 	f := wf.(*zstdFrame)
 	at := f.off + in.n
 	if errors.Is(err, zstd.ErrCRCMismatch) && f.checksum && f.err == nil {
-		return &FormatError{Layer: layerZstd, Offset: f.end - 4, Msg: fmt.Sprintf("frame %d (at %d): the content checksum does not match the decoded bytes", n, f.off), Err: err}
+		return &unpack.FormatError{Layer: layerZstd, Offset: f.end - 4, Msg: fmt.Sprintf("frame %d (at %d): the content checksum does not match the decoded bytes", n, f.off), Err: err}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d) cut by the end of input", n, f.off), Err: err}
+		return &unpack.FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d) cut by the end of input", n, f.off), Err: err}
 	}
 	if b := zstdBlockAt(s.pr, f.off, at-1); b >= 0 {
-		return &FormatError{Layer: layerZstd, Offset: b, Msg: fmt.Sprintf("frame %d (at %d), block at %d", n, f.off, b), Err: err}
+		return &unpack.FormatError{Layer: layerZstd, Offset: b, Msg: fmt.Sprintf("frame %d (at %d), block at %d", n, f.off, b), Err: err}
 	}
-	return &FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d)", n, f.off), Err: err}
+	return &unpack.FormatError{Layer: layerZstd, Offset: at, Msg: fmt.Sprintf("frame %d (at %d)", n, f.off), Err: err}
 }

@@ -1,18 +1,19 @@
-package unpack
+package compress
 
 import (
 	"bufio"
 	"bytes"
 	"errors"
-	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/testutil"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // Fuzz inputs are capped (see maxFuzzInput): structure matters, not size.
-const maxStreamFuzzInput = 64 << 10
+const MaxStreamFuzzInput = 64 << 10
 
 // fuzzEnvCap is the decompressed size cap in fuzzing: a bomb stops early.
 const fuzzEnvCap = 1 << 20
@@ -21,7 +22,7 @@ const fuzzEnvCap = 1 << 20
 // fuzz input cap.
 func initrdFuzzSeeds(f *testing.F) [][]byte {
 	var seeds [][]byte
-	files, _ := filepath.Glob(filepath.Join(initrdFixtureDir, "*"))
+	files, _ := filepath.Glob(filepath.Join(testutil.InitrdFixtureDir, "*"))
 	for _, p := range files {
 		if filepath.Base(p) == "SHA256SUMS" {
 			continue
@@ -30,49 +31,13 @@ func initrdFuzzSeeds(f *testing.F) [][]byte {
 		if err != nil {
 			continue
 		}
-		seeds = append(seeds, b[:min(len(b), maxStreamFuzzInput)])
+		seeds = append(seeds, b[:min(len(b), MaxStreamFuzzInput)])
 	}
 	return seeds
 }
 
-// checkLayerTree checks what any opened layer must be: sorted unique
-// children, Order naming children, typed errors, readable Data.
-func checkLayerTree(t *testing.T, n *Node, depth int) {
-	if depth > 4096 {
-		t.Fatal("tree too deep")
-	}
-	for i, c := range n.Children {
-		if i > 0 && n.Children[i-1].Name >= c.Name {
-			t.Fatalf("%q: children not sorted or not unique: %q, %q", n.Name, n.Children[i-1].Name, c.Name)
-		}
-		checkLayerTree(t, c, depth+1)
-	}
-	for _, name := range n.Order {
-		if n.Child(name) == nil {
-			t.Fatalf("%q: Order names %q, which is no child", n.Name, name)
-		}
-	}
-	if n.Err != nil && n.Layer != "" {
-		var fe *FormatError
-		if !errors.As(n.Err, &fe) && !errors.Is(n.Err, ErrTooLarge) {
-			t.Fatalf("%q: error %v is no FormatError", n.Name, n.Err)
-		}
-	}
-	if n.Data != nil {
-		if n.Data.Size() < 0 {
-			t.Fatalf("%q: size %d", n.Name, n.Data.Size())
-		}
-		buf := make([]byte, 512)
-		for _, off := range []int64{0, max(0, n.Data.Size()-512)} {
-			if _, err := n.Data.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-				t.Fatalf("%q: ReadAt(%d): %v", n.Name, off, err)
-			}
-		}
-	}
-}
-
-func fuzzEnv(t *testing.T) *Env {
-	env := &Env{TempDir: t.TempDir(), MaxDecompressed: fuzzEnvCap}
+func fuzzEnv(t *testing.T) *unpack.Env {
+	env := &unpack.Env{TempDir: t.TempDir(), MaxDecompressed: fuzzEnvCap}
 	t.Cleanup(func() { env.Close() })
 	return env
 }
@@ -84,15 +49,15 @@ func FuzzDetect(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > maxStreamFuzzInput {
+		if len(data) > MaxStreamFuzzInput {
 			return
 		}
 		r := bytes.NewReader(data)
 		size := int64(len(data))
 		env := fuzzEnv(t)
-		if f, ok := Detect(r, size, testFormats); ok {
+		if f, ok := unpack.Detect(r, size, testFormats); ok {
 			if n, err := f.Open(r, size, env); err == nil {
-				checkLayerTree(t, n, 0)
+				testutil.CheckLayerTree(t, n, 0)
 			}
 		}
 		for _, f := range testFormats {
@@ -100,7 +65,7 @@ func FuzzDetect(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			checkLayerTree(t, n, 0)
+			testutil.CheckLayerTree(t, n, 0)
 		}
 	})
 }
@@ -109,13 +74,13 @@ func FuzzDetect(f *testing.F) {
 // inputs to the gzip reader.
 func FuzzGzipHeader(f *testing.F) {
 	for _, name := range []string{"manpage.1.gz", "manpage-n.1.gz", "multimember.gz", "initrd-a.gz", "bomb.gz"} {
-		if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, name)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(testutil.InitrdFixtureDir, name)); err == nil {
 			f.Add(b[:min(len(b), 4096)])
 		}
 	}
 	f.Add(gzipMember(f, 0x1f, 2, 3, 1, []byte("extra"), "name", "comment", []byte("data"), 9))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > maxStreamFuzzInput {
+		if len(data) > MaxStreamFuzzInput {
 			return
 		}
 		h, err := readGzipHeader(bufio.NewReader(bytes.NewReader(data)), 0)
@@ -125,17 +90,17 @@ func FuzzGzipHeader(f *testing.F) {
 			}
 			_ = h.fields()
 		} else {
-			var fe *FormatError
+			var fe *unpack.FormatError
 			if !errors.As(err, &fe) || fe.Offset < 0 || fe.Offset > int64(len(data)) {
 				t.Fatalf("error %v", err)
 			}
 		}
 		if matchGzip(data, nil, 0) {
-			n, err := OpenGzip(bytes.NewReader(data), int64(len(data)), fuzzEnv(t))
+			n, err := openGzip(bytes.NewReader(data), int64(len(data)), fuzzEnv(t))
 			if err != nil {
 				t.Fatalf("matched, then %v", err)
 			}
-			checkLayerTree(t, n, 0)
+			testutil.CheckLayerTree(t, n, 0)
 		}
 	})
 }
@@ -143,25 +108,25 @@ func FuzzGzipHeader(f *testing.F) {
 // FuzzLz4Legacy feeds legacy lz4 streams: block sizes, concatenation
 // magics, corrupt blocks.
 func FuzzLz4Legacy(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, "initrd-a.lz4")); err == nil {
-		f.Add(b[:min(len(b), maxStreamFuzzInput)])
+	if b, err := os.ReadFile(filepath.Join(testutil.InitrdFixtureDir, "initrd-a.lz4")); err == nil {
+		f.Add(b[:min(len(b), MaxStreamFuzzInput)])
 	}
 	data := bytes.Repeat([]byte("legacy block "), 3000)
-	one := lz4LegacyCompress(f, data, 8<<20)
-	f.Add(lz4LegacyCompress(f, data, 5000))
+	one := testutil.Lz4LegacyCompress(f, data, 8<<20)
+	f.Add(testutil.Lz4LegacyCompress(f, data, 5000))
 	f.Add(append(bytes.Clone(one), one...))
 	f.Add(append(bytes.Clone(one), 0, 0, 0, 0, 1, 2, 3))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > maxStreamFuzzInput {
+		if len(data) > MaxStreamFuzzInput {
 			return
 		}
 		b := append([]byte{0x02, 0x21, 0x4c, 0x18}, data...)
 		size := int64(len(b))
-		n, err := OpenLz4Legacy(bytes.NewReader(b), size, fuzzEnv(t))
+		n, err := openLz4Legacy(bytes.NewReader(b), size, fuzzEnv(t))
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkLayerTree(t, n, 0)
+		testutil.CheckLayerTree(t, n, 0)
 		end := lz4LegacyEnd(readat.NewPeek(bytes.NewReader(b), size), 0, size)
 		if end < 4 || end > size {
 			t.Fatalf("end %d of %d", end, size)
@@ -178,13 +143,13 @@ func FuzzLz4Legacy(f *testing.F) {
 // stored and compressed, damaged checksums and data.
 func FuzzLzop(f *testing.F) {
 	for _, name := range []string{"initrd-a.lzo", "initrd-named.lzo"} {
-		if b, err := os.ReadFile(filepath.Join(initrdFixtureDir, name)); err == nil {
-			f.Add(b[:min(len(b), maxStreamFuzzInput)])
+		if b, err := os.ReadFile(filepath.Join(testutil.InitrdFixtureDir, name)); err == nil {
+			f.Add(b[:min(len(b), MaxStreamFuzzInput)])
 			f.Add(append(bytes.Clone(b), b...))
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) > maxStreamFuzzInput {
+		if len(data) > MaxStreamFuzzInput {
 			return
 		}
 		size := int64(len(data))
@@ -195,15 +160,15 @@ func FuzzLzop(f *testing.F) {
 		if !matchLzop(data, nil, 0) {
 			return
 		}
-		n, err := OpenLzop(bytes.NewReader(data), size, fuzzEnv(t))
+		n, err := openLzop(bytes.NewReader(data), size, fuzzEnv(t))
 		if err != nil {
-			var fe *FormatError
+			var fe *unpack.FormatError
 			if !errors.As(err, &fe) || fe.Offset < 0 || fe.Offset > size {
 				t.Fatalf("error %v", err)
 			}
 			return
 		}
-		checkLayerTree(t, n, 0)
+		testutil.CheckLayerTree(t, n, 0)
 		// The stream reader and the splitter agree on where a sound
 		// stream ends.
 		if want := soundStreamEnd(n, size); want >= 0 && (!endOK || end != want) {
@@ -215,11 +180,11 @@ func FuzzLzop(f *testing.F) {
 // soundStreamEnd is where a stream layer that decoded without error says
 // its stream ended: where its trailing bytes start, else the end of the
 // input; -1 when it is followed by padding (or could not be decoded).
-func soundStreamEnd(n *Node, size int64) int64 {
+func soundStreamEnd(n *unpack.Node, size int64) int64 {
 	if c := n.Child("content"); c == nil || c.Err != nil {
 		return -1
 	}
-	if tr := n.Child(TrailingName); tr != nil {
+	if tr := n.Child(unpack.TrailingName); tr != nil {
 		return tr.Offset
 	}
 	if _, ok := n.Field("padding"); ok {

@@ -1,4 +1,4 @@
-package unpack
+package cpio
 
 // cpio archives in the three ASCII formats GNU cpio writes and the Linux
 // kernel (newc and crc) unpacks as initramfs:
@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"sort"
@@ -33,14 +34,14 @@ import (
 )
 
 const (
-	layerCpio = "cpio"
+	Layer = "cpio"
 
 	cpioNewcHeader = 110
 	cpioODCHeader  = 76
 	// cpioMaxName bounds a member name (PATH_MAX is 4096).
 	cpioMaxName = 64 << 10
 	// cpioMaxMembers bounds the members of one archive.
-	cpioMaxMembers = 4_000_000
+	MaxMembers = 4_000_000
 	// cpioMaxLink bounds a symlink target read.
 	cpioMaxLink = 64 << 10
 	cpioTrailer = "TRAILER!!!"
@@ -57,15 +58,15 @@ const (
 var cpioKindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
 
 // CpioFormat detects and opens cpio archives.
-var CpioFormat = Format{Name: layerCpio, Match: matchCpio, Open: OpenCpio}
+var Format = unpack.Format{Name: Layer, Match: matchCpio, Open: Open}
 
 func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
-	_, ok := cpioMagic(head)
+	_, ok := Magic(head)
 	return ok && len(head) >= cpioODCHeader
 }
 
 // cpioMagic names the format whose magic b starts with.
-func cpioMagic(b []byte) (cpioKind, bool) {
+func Magic(b []byte) (cpioKind, bool) {
 	if len(b) < 6 {
 		return 0, false
 	}
@@ -112,11 +113,11 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	h := cpioHeader{off: off}
 	b, err := pr.At(off, 6)
 	if err != nil {
-		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: "member header cut by the end of input", Err: err}
+		return h, &unpack.FormatError{Layer: Layer, Offset: off, Msg: "member header cut by the end of input", Err: err}
 	}
-	kind, ok := cpioMagic(b)
+	kind, ok := Magic(b)
 	if !ok {
-		return h, Errorf(layerCpio, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
+		return h, unpack.Errorf(Layer, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
 	}
 	h.kind = kind
 	hdrLen := cpioNewcHeader
@@ -126,7 +127,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	h.hdrLen = int64(hdrLen)
 	b, err = pr.At(off, hdrLen)
 	if err != nil {
-		return h, &FormatError{Layer: layerCpio, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
+		return h, &unpack.FormatError{Layer: Layer, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
 	}
 	var nameSize uint64
 	var bad string
@@ -172,17 +173,17 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 		h.mtime, h.fileSize = int64(mtime), int64(fsize)
 	}
 	if bad != "" {
-		return h, Errorf(layerCpio, off, "member header: %s", bad)
+		return h, unpack.Errorf(Layer, off, "member header: %s", bad)
 	}
 	nameOff := off + int64(hdrLen)
 	if nameSize == 0 {
-		return h, Errorf(layerCpio, off, "member header: name size 0 (the name's NUL counts)")
+		return h, unpack.Errorf(Layer, off, "member header: name size 0 (the name's NUL counts)")
 	}
 	if left := size - nameOff; nameSize > uint64(left) {
-		return h, Errorf(layerCpio, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
+		return h, unpack.Errorf(Layer, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
 	}
 	if nameSize > cpioMaxName {
-		return h, Errorf(layerCpio, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
+		return h, unpack.Errorf(Layer, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
 	}
 	h.nameSize = int64(nameSize)
 	h.dataOff = nameOff + int64(nameSize)
@@ -191,7 +192,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	}
 	nb, err := pr.At(nameOff, int(h.dataOff-nameOff))
 	if err != nil {
-		return h, &FormatError{Layer: layerCpio, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
+		return h, &unpack.FormatError{Layer: Layer, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
 	}
 	name := nb[:nameSize]
 	if i := bytes.IndexByte(name, 0); i < 0 {
@@ -207,7 +208,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	h.namePad = appendNonZero(nil, nb[nameSize:])
 	h.named = true
 	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
-		return h, Errorf(layerCpio, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
+		return h, unpack.Errorf(Layer, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
 	}
 	h.next = h.dataOff + h.fileSize
 	if kind != cpioODC {
@@ -266,7 +267,7 @@ func oldDevSplit(d uint64) (major, minor uint64) {
 // cpioArchiveEnd walks the member headers of the archive at off up to
 // its trailer and returns the offset after the trailer and its padding.
 // It stops with an error at a damaged header, or after maxMembers.
-func cpioArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error) {
+func ArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error) {
 	for i := 0; i < maxMembers; i++ {
 		h, err := readCpioHeader(pr, off, size)
 		if err != nil {
@@ -277,57 +278,44 @@ func cpioArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, er
 		}
 		off = h.next
 		if off >= size {
-			return off, Errorf(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+			return off, unpack.Errorf(Layer, off, "no %s member before the end of input", cpioTrailer)
 		}
 	}
-	return off, Errorf(layerCpio, off, "more than %d members", maxMembers)
-}
-
-// cpioNormalize splits a member name into the components of its path in
-// the tree: empty and "." components dropped, so "./a//b/" is a/b and "."
-// is the root.
-func cpioNormalize(raw string) []string {
-	var comps []string
-	for _, c := range strings.Split(raw, "/") {
-		if c != "" && c != "." {
-			comps = append(comps, c)
-		}
-	}
-	return comps
+	return off, unpack.Errorf(Layer, off, "more than %d members", maxMembers)
 }
 
 // cpioTree builds the "/" tree as members arrive.
 type cpioTree struct {
-	root  *Node
-	nodes map[string]*Node // by normalised path; the root is ""
-	used  map[*Node]map[string]int
+	root  *unpack.Node
+	nodes map[string]*unpack.Node // by normalised path; the root is ""
+	used  map[*unpack.Node]map[string]int
 }
 
 func newCpioTree() *cpioTree {
-	root := &Node{Name: "/", Type: TypeDir, Layer: layerCpio, Offset: -1}
+	root := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: Layer, Offset: -1}
 	root.AddField("implied", "yes")
-	return &cpioTree{root: root, nodes: map[string]*Node{"": root}, used: map[*Node]map[string]int{}}
+	return &cpioTree{root: root, nodes: map[string]*unpack.Node{"": root}, used: map[*unpack.Node]map[string]int{}}
 }
 
-func isImplied(n *Node) bool {
+func isImplied(n *unpack.Node) bool {
 	v, ok := n.Field("implied")
 	return ok && v == "yes"
 }
 
 // dir returns the directory at the path of comps, creating the missing
 // ones as implied directories.
-func (t *cpioTree) dir(comps []string) *Node {
+func (t *cpioTree) dir(comps []string) *unpack.Node {
 	n := t.root
 	for i := range comps {
 		p := strings.Join(comps[:i+1], "/")
 		c := t.nodes[p]
 		if c == nil {
-			c = &Node{Name: comps[i], Type: TypeDir, Layer: layerCpio, Offset: -1}
+			c = &unpack.Node{Name: comps[i], Type: unpack.TypeDir, Layer: Layer, Offset: -1}
 			c.AddField("implied", "yes")
 			t.add(n, c)
 			t.nodes[p] = c
-		} else if c.Type != TypeDir && c.Err == nil {
-			c.Err = Errorf(layerCpio, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
+		} else if c.Type != unpack.TypeDir && c.Err == nil {
+			c.Err = unpack.Errorf(Layer, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
 		}
 		n = c
 	}
@@ -335,7 +323,7 @@ func (t *cpioTree) dir(comps []string) *Node {
 }
 
 // add appends c to parent, renaming it when the name is taken.
-func (t *cpioTree) add(parent, c *Node) {
+func (t *cpioTree) add(parent, c *unpack.Node) {
 	u := t.used[parent]
 	if u == nil {
 		u = map[string]int{}
@@ -352,7 +340,7 @@ func (t *cpioTree) add(parent, c *Node) {
 // cpioMember is a parsed member with its node, for the hard link pass.
 type cpioMember struct {
 	h    cpioHeader
-	node *Node
+	node *unpack.Node
 	path string
 }
 
@@ -361,28 +349,28 @@ type cpioMember struct {
 // fields and content of the tree's nodes, the trailer is the record
 // "[trailer]", what follows it a field or "[trailing bytes]", and what no
 // member reaches (after a damaged header) shows in "[unclaimed bytes]".
-func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
-		return nil, Errorf(layerCpio, 0, "input of %d bytes is no cpio archive", size)
+		return nil, unpack.Errorf(Layer, 0, "input of %d bytes is no cpio archive", size)
 	}
-	kind, ok := cpioMagic(magic[:])
+	kind, ok := Magic(magic[:])
 	if !ok {
-		return nil, Errorf(layerCpio, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
+		return nil, unpack.Errorf(Layer, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
 	}
-	root := &Node{Type: TypeRecord, Layer: layerCpio, Offset: 0}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: Layer, Offset: 0}
 	root.AddField("format", "%s", cpioKindNames[kind])
 	tree := newCpioTree()
 	pr := readat.NewPeek(r, size)
 	lay := newCpioLayout(r, size)
 	claims := &lay.claims
 	var members []cpioMember
-	var trailer *Node
+	var trailer *unpack.Node
 	off := int64(0)
 	end := int64(-1)
 	for {
-		if len(members) >= cpioMaxMembers {
-			root.Err = Errorf(layerCpio, off, "more than %d members: the rest is not read", cpioMaxMembers)
+		if len(members) >= MaxMembers {
+			root.Err = unpack.Errorf(Layer, off, "more than %d members: the rest is not read", MaxMembers)
 			break
 		}
 		h, err := readCpioHeader(pr, off, size)
@@ -391,14 +379,14 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 				// The member is named: the error is its own, and the
 				// archive is not read past it.
 				cpioMemberNode(r, tree, &h, kind, err, lay)
-				root.Err = Errorf(layerCpio, off, "archive not read past the member at %d (%q)", off, h.rawName)
+				root.Err = unpack.Errorf(Layer, off, "archive not read past the member at %d (%q)", off, h.rawName)
 			} else {
 				root.Err = err
 			}
 			break
 		}
 		if h.isTrailer() {
-			trailer = &Node{Name: "[trailer]", Type: TypeRecord, Layer: layerCpio, Offset: h.off}
+			trailer = &unpack.Node{Name: "[trailer]", Type: unpack.TypeRecord, Layer: Layer, Offset: h.off}
 			cpioHeaderFields(r, trailer, &h, kind, nil, "", lay)
 			end = h.next
 			break
@@ -407,7 +395,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		members = append(members, cpioMember{h: h, node: n, path: path})
 		off = h.next
 		if off >= size {
-			root.Err = Errorf(layerCpio, off, "no %s member before the end of input", cpioTrailer)
+			root.Err = unpack.Errorf(Layer, off, "no %s member before the end of input", cpioTrailer)
 			break
 		}
 	}
@@ -415,7 +403,7 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 	root.AddField("members", "%d", len(members))
 	if end >= 0 {
 		root.AddField("archive size", "%d", end)
-		AddTrailing(root, layerCpio, r, end, size)
+		unpack.AddTrailing(root, Layer, r, end, size)
 		if _, zeros := root.Field("padding"); zeros {
 			claims.Add(end, size-end, "zero padding after the trailer")
 		} else {
@@ -430,12 +418,12 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		// Bytes no member reached (after a damaged header, or a symlink
 		// target too long to read): compared as they are.
 		claims.Add(0, 0, "")
-		root.Children = append(root.Children, &Node{
+		root.Children = append(root.Children, &unpack.Node{
 			Name:   "[unclaimed bytes]",
-			Type:   TypeRecord,
-			Layer:  layerCpio,
+			Type:   unpack.TypeRecord,
+			Layer:  Layer,
 			Offset: 0,
-			Data:   NewMaskedData(r, size, un),
+			Data:   unpack.NewMaskedData(r, size, un),
 		})
 	}
 	root.Layout = claims
@@ -446,17 +434,17 @@ func OpenCpio(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 // cpioMemberNode makes the node of a member and puts it in the tree.
 // When broken is set, the member's data cannot be read: it gets fields but
 // no data.
-func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*Node, string) {
-	comps := cpioNormalize(h.rawName)
+func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*unpack.Node, string) {
+	comps := show.PathComponents(h.rawName)
 	path := strings.Join(comps, "/")
-	typ := ModeType(uint32(h.mode))
-	var n *Node
+	typ := unpack.ModeType(uint32(h.mode))
+	var n *unpack.Node
 	if len(comps) == 0 {
 		// "." (or "/"): the root directory's own metadata.
 		n = t.root
 		if !isImplied(n) {
-			dup := &Node{Name: ". (duplicate)", Type: typ, Layer: layerCpio}
-			dup.Err = Errorf(layerCpio, h.off, "a second member for the root directory (%q)", h.rawName)
+			dup := &unpack.Node{Name: ". (duplicate)", Type: typ, Layer: Layer}
+			dup.Err = unpack.Errorf(Layer, h.off, "a second member for the root directory (%q)", h.rawName)
 			t.add(t.root, dup)
 			n = dup
 		}
@@ -464,17 +452,17 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 	} else {
 		parent := t.dir(comps[:len(comps)-1])
 		name := comps[len(comps)-1]
-		if c := t.nodes[path]; c != nil && isImplied(c) && typ == TypeDir {
+		if c := t.nodes[path]; c != nil && isImplied(c) && typ == unpack.TypeDir {
 			// A directory whose members came first (reverse order).
 			n = c
 			n.Fields = nil
 		} else {
-			n = &Node{Name: name, Type: typ, Layer: layerCpio}
+			n = &unpack.Node{Name: name, Type: typ, Layer: Layer}
 			t.add(parent, n)
 			if c == nil {
 				t.nodes[path] = n
 			} else {
-				n.Err = Errorf(layerCpio, h.off, "a second member named %q", path)
+				n.Err = unpack.Errorf(Layer, h.off, "a second member named %q", path)
 			}
 		}
 	}
@@ -493,14 +481,14 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 // cpioHeaderFields gives n the fields and data of the member h, and
 // claims the bytes they show. raw is the member's name where the tree
 // does not spell it, kind the archive's format.
-func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
-	typ := ModeType(uint32(h.mode))
-	if n.Type == TypeRecord {
+func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
+	typ := unpack.ModeType(uint32(h.mode))
+	if n.Type == unpack.TypeRecord {
 		// The trailer: its mode is no file's.
-		typ = TypeRecord
+		typ = unpack.TypeRecord
 	}
 	n.AddField("mode", "%s", show.Mode(uint32(h.mode)))
-	if t := h.mode & 0o170000; !cpioKnownType(t) {
+	if t := h.mode & 0o170000; !show.KnownFileType(t) {
 		n.AddField("file type bits", "0%06o", t)
 	}
 	n.AddField("uid", "%d", h.uid)
@@ -508,7 +496,7 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 	n.AddField("nlink", "%d", h.nlink)
 	n.AddField("inode", "%d", h.ino)
 	n.AddField("dev", "%d,%d", h.devMajor, h.devMinor)
-	if typ == TypeCharDevice || typ == TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
+	if typ == unpack.TypeCharDevice || typ == unpack.TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
 		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
 	}
 	n.AddField("size", "%d", h.fileSize)
@@ -523,16 +511,16 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 	switch {
 	case broken != nil:
 		shown = false
-	case typ == TypeFile:
+	case typ == unpack.TypeFile:
 		n.Data = data
 		n.Offset = h.dataOff
-	case typ == TypeSymlink:
+	case typ == unpack.TypeSymlink:
 		if h.fileSize > cpioMaxLink {
-			n.Err = Errorf(layerCpio, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
+			n.Err = unpack.Errorf(Layer, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
 			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
-			if err := ReadFull(r, b, h.dataOff, layerCpio, "symlink target"); err != nil {
+			if err := unpack.ReadFull(r, b, h.dataOff, Layer, "symlink target"); err != nil {
 				n.Err = err
 			}
 			n.AddField("link target", "%s", b)
@@ -551,11 +539,11 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 	if h.kind == cpioCRC || h.check != 0 {
 		// newc and odc have no checksum: a value there is odd and shows.
 		n.AddField("check", "0x%08x", h.check)
-		if h.kind == cpioCRC && typ == TypeFile && broken == nil {
+		if h.kind == cpioCRC && typ == unpack.TypeFile && broken == nil {
 			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
 				n.Err = err
 			} else if uint64(sum) != h.check {
-				n.Err = Errorf(layerCpio, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
+				n.Err = unpack.Errorf(Layer, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
 			}
 		}
 	}
@@ -573,22 +561,12 @@ func cpioHeaderFields(r io.ReaderAt, n *Node, h *cpioHeader, kind cpioKind, brok
 	}
 	switch {
 	case broken != nil && h.nameErr != "":
-		n.Err = &FormatError{Layer: layerCpio, Offset: h.off, Msg: h.nameErr, Err: broken}
+		n.Err = &unpack.FormatError{Layer: Layer, Offset: h.off, Msg: h.nameErr, Err: broken}
 	case broken != nil:
 		n.Err = broken
 	case h.nameErr != "" && n.Err == nil:
-		n.Err = Errorf(layerCpio, h.off, "%s", h.nameErr)
+		n.Err = unpack.Errorf(Layer, h.off, "%s", h.nameErr)
 	}
-}
-
-// cpioKnownType reports whether the file type bits of a mode are those of
-// a known type; show.Mode shows any other as "?".
-func cpioKnownType(t uint64) bool {
-	switch t {
-	case 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000, 0o100000:
-		return true
-	}
-	return false
 }
 
 // cpioSum is the crc format's checksum: the sum of the data bytes.
@@ -597,7 +575,7 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 	buf := make([]byte, min(n, 64<<10))
 	for done := int64(0); done < n; {
 		k := min(int64(len(buf)), n-done)
-		if err := ReadFull(r, buf[:k], off+done, layerCpio, "member data"); err != nil {
+		if err := unpack.ReadFull(r, buf[:k], off+done, Layer, "member data"); err != nil {
 			return 0, err
 		}
 		for _, c := range buf[:k] {
@@ -615,7 +593,7 @@ func linkCpioHardLinks(members []cpioMember) {
 	type key struct{ maj, min, ino uint64 }
 	groups := map[key][]int{}
 	for i, m := range members {
-		if m.h.nlink > 1 && m.node.Type != TypeDir {
+		if m.h.nlink > 1 && m.node.Type != unpack.TypeDir {
 			k := key{m.h.devMajor, m.h.devMinor, m.h.ino}
 			groups[k] = append(groups[k], i)
 		}
@@ -639,7 +617,7 @@ func linkCpioHardLinks(members []cpioMember) {
 			}
 			m := members[i]
 			m.node.AddField("hard link of", "/%s", members[holder].path)
-			if m.h.fileSize == 0 && m.node.Type == TypeFile {
+			if m.h.fileSize == 0 && m.node.Type == unpack.TypeFile {
 				m.node.Data = members[holder].node.Data
 				m.node.Offset = members[holder].node.Offset
 			}
@@ -652,8 +630,8 @@ func linkCpioHardLinks(members []cpioMember) {
 // bytes each, and a member's parts are named only when a difference in
 // them is reported, from its header read again.
 type cpioLayout struct {
-	claims Claims
-	namer  Namer
+	claims unpack.Claims
+	namer  unpack.Namer
 	r      io.ReaderAt
 	size   int64
 	starts []int64 // offsets of the members' headers, in order

@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // xz: streams of a 12-byte header (magic fd 37 7a 58 5a 00, the check
 // type), blocks, an index and a 12-byte footer ("YZ"), maybe followed by
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 	"strings"
@@ -39,7 +40,7 @@ const (
 var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
 
 // XzFormat detects and opens xz streams.
-var XzFormat = Format{Name: layerXz, Match: matchXz, Open: OpenXz}
+var Xz = unpack.Format{Name: layerXz, Match: matchXz, Open: openXz}
 
 func matchXz(head []byte, _ io.ReaderAt, _ int64) bool {
 	return len(head) >= 12 && string(head[:6]) == string(xzMagic)
@@ -47,9 +48,9 @@ func matchXz(head []byte, _ io.ReaderAt, _ int64) bool {
 
 // OpenXz reads an xz file: each stream's check type, block count and
 // filters, the decompressed content, and what follows the last stream.
-func OpenXz(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openXz(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if !hasPrefixAt(r, 0, size, xzMagic) {
-		return nil, Errorf(layerXz, 0, "no xz magic (fd 37 7a 58 5a 00)")
+		return nil, unpack.Errorf(layerXz, 0, "no xz magic (fd 37 7a 58 5a 00)")
 	}
 	return openStream(layerXz, r, size, env, &xzStream{r: r, pr: readat.NewPeek(r, size), size: size})
 }
@@ -65,7 +66,7 @@ type xzStream struct {
 	inStream bool
 	in       countingReader
 	dec      *xz.Reader
-	streams  [][]Field
+	streams  [][]unpack.Field
 	count    int
 	endOff   int64
 	err      error
@@ -88,8 +89,8 @@ func (s *xzStream) parts() *streamParts {
 	return &s.streamParts
 }
 
-func (s *xzStream) fields() []Field {
-	fs := []Field{{Name: "streams", Value: fmt.Sprint(s.count)}}
+func (s *xzStream) fields() []unpack.Field {
+	fs := []unpack.Field{{Name: "streams", Value: fmt.Sprint(s.count)}}
 	fs = append(fs, unitFields("stream", s.streams, s.count)...)
 	return append(fs, s.unlisted.field("stream")...)
 }
@@ -111,7 +112,7 @@ func (s *xzStream) Read(p []byte) (int, error) {
 			s.inStream = false
 			s.err = s.finishStream()
 		case err != nil:
-			s.err = &FormatError{Layer: layerXz, Offset: s.start + s.in.n,
+			s.err = &unpack.FormatError{Layer: layerXz, Offset: s.start + s.in.n,
 				Msg: fmt.Sprintf("stream %d (at %d): decoding failed within the %d bytes before here", s.count, s.start, xzFeed), Err: err}
 		}
 		if n > 0 {
@@ -131,7 +132,7 @@ func (s *xzStream) nextStream() error {
 			return io.EOF
 		}
 		if z%4 != 0 {
-			return Errorf(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
+			return unpack.Errorf(layerXz, off, "stream padding of %d bytes (a multiple of 4 is required)", z)
 		}
 		s.claims.Addf(off, z, "xz stream padding before stream %d", s.count+1)
 		off += z
@@ -146,7 +147,7 @@ func (s *xzStream) nextStream() error {
 		err = s.dec.Reset(&s.in)
 	}
 	if err != nil {
-		return &FormatError{Layer: layerXz, Offset: off, Msg: fmt.Sprintf("stream %d header", s.count), Err: err}
+		return &unpack.FormatError{Layer: layerXz, Offset: off, Msg: fmt.Sprintf("stream %d header", s.count), Err: err}
 	}
 	s.dec.Multistream(false)
 	s.inStream = true
@@ -159,7 +160,7 @@ func (s *xzStream) finishStream() error {
 	readTo := s.start + s.in.n
 	end, ok := s.findFooter(s.start, readTo)
 	if !ok {
-		return Errorf(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
+		return unpack.Errorf(layerXz, s.start, "stream %d: decoded, but no stream footer found before byte %d", s.count, readTo)
 	}
 	s.next = end
 	fs := s.describe(s.start, end)
@@ -208,10 +209,10 @@ var xzCheckNames = map[byte]string{0: "none", 1: "CRC32", 4: "CRC64", 10: "SHA-2
 // type, the blocks in its index, the filters of its first block and
 // whatever the block headers hold besides; and it names the stream's
 // parts, the blocks found by the index.
-func (s *xzStream) describe(start, end int64) []Field {
-	var fs []Field
+func (s *xzStream) describe(start, end int64) []unpack.Field {
+	var fs []unpack.Field
 	add := func(name, format string, args ...any) {
-		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
 	n := s.count
 	s.claims.Addf(start, 12, "xz stream %d header", n)

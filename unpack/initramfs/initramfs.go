@@ -1,4 +1,4 @@
-package unpack
+package initramfs
 
 // A Linux initramfs image is a run of segments, which the kernel
 // (init/initramfs.c, unpack_to_rootfs) unpacks one after the other into
@@ -23,9 +23,11 @@ package unpack
 // The zero bytes after a segment are its field "padding".
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
+	"isodiff/unpack"
+	"isodiff/unpack/compress"
+	"isodiff/unpack/cpio"
 	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 )
@@ -42,17 +44,17 @@ const (
 )
 
 // InitramfsFormat detects and opens Linux initramfs images (cpio archives and compressed streams one after the other).
-var InitramfsFormat = Format{Name: layerInitramfs, Match: matchInitramfs, Open: OpenInitramfs}
+var Format = unpack.Format{Name: layerInitramfs, Match: MatchInitramfs, Open: Open}
 
 // matchInitramfs: a cpio archive at 0 and, after its trailer and any zero
 // padding, another cpio archive or a compressed stream. A single archive
 // is plain cpio.
-func matchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
-	if _, ok := cpioMagic(head); !ok {
+func MatchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
+	if _, ok := cpio.Magic(head); !ok {
 		return false
 	}
 	pr := readat.NewPeek(r, size)
-	end, err := cpioArchiveEnd(pr, 0, size, initramfsMatchMembers)
+	end, err := cpio.ArchiveEnd(pr, 0, size, initramfsMatchMembers)
 	if err != nil || end >= size {
 		return false
 	}
@@ -61,83 +63,51 @@ func matchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
 }
 
 // initramfsSegmentFormat names the segment starting at off by its magic,
-// as the kernel's decompress_method does (its lzma magic is 5d 00 00),
-// with the names of the layers that unpack them; "" for none.
+// as the kernel's decompress_method does, with the names of the layers
+// that unpack them; "" for none.
 func initramfsSegmentFormat(pr *readat.Peek, off int64) string {
 	b, _ := pr.At(off, 6)
-	if _, ok := cpioMagic(b); ok {
-		return layerCpio
+	if _, ok := cpio.Magic(b); ok {
+		return cpio.Layer
 	}
-	if len(b) < 3 {
-		return ""
-	}
-	switch {
-	case b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9e):
-		return layerGzip
-	case string(b[:3]) == "BZh":
-		return layerBzip2
-	case b[0] == 0x5d && b[1] == 0 && b[2] == 0:
-		return layerLZMA
-	case len(b) >= 6 && string(b[:6]) == string(xzMagic):
-		return layerXz
-	}
-	if len(b) < 4 {
-		return ""
-	}
-	switch binary.LittleEndian.Uint32(b) {
-	case 0x4f5a4c89: // 89 4c 5a 4f: lzop
-		return layerLzop
-	case lz4LegacyMagic:
-		return layerLz4Legacy
-	case lz4FrameMagic:
-		return layerLz4
-	case zstdMagic:
-		return layerZstd
-	}
-	return ""
+	return compress.SniffStream(b)
 }
 
 // OpenInitramfs splits an initramfs image into its segments.
-func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
-		return nil, Errorf(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
+		return nil, unpack.Errorf(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
 	}
-	if _, ok := cpioMagic(magic[:]); !ok {
-		return nil, Errorf(layerInitramfs, 0, "no cpio archive at the start")
+	if _, ok := cpio.Magic(magic[:]); !ok {
+		return nil, unpack.Errorf(layerInitramfs, 0, "no cpio archive at the start")
 	}
-	root := &Node{Type: TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
 	// Every byte is a segment's or zero padding that a field counts: the
 	// claims only name them.
-	var claims Claims
+	var claims unpack.Claims
 	pr := readat.NewPeek(r, size)
 	pos := int64(0)
 	for pos < size {
 		if len(root.Children) >= initramfsMaxSegments {
-			root.Err = Errorf(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
+			root.Err = unpack.Errorf(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
 			break
 		}
 		format := initramfsSegmentFormat(pr, pos)
-		seg := &Node{Name: fmt.Sprintf("segment %d", len(root.Children)+1), Type: TypeFile, Layer: layerInitramfs, Offset: pos}
+		seg := &unpack.Node{Name: fmt.Sprintf("segment %d", len(root.Children)+1), Type: unpack.TypeFile, Layer: layerInitramfs, Offset: pos}
 		end := size
 		switch format {
-		case layerCpio:
-			e, err := cpioArchiveEnd(pr, pos, size, cpioMaxMembers)
+		case cpio.Layer:
+			e, err := cpio.ArchiveEnd(pr, pos, size, cpio.MaxMembers)
 			if err == nil {
 				end = e
 			}
 			// A damaged archive takes the rest: its own layer says
 			// where and why.
-		case layerZstd:
-			end, _ = zstdStreamEnd(pr, pos, size)
-		case layerLz4:
-			end, _ = lz4StreamEnd(pr, pos, size)
-		case layerLz4Legacy:
-			end = lz4LegacyEnd(pr, pos, size)
-		case layerLzop:
-			end, _ = lzopStreamEnd(pr, pos, size)
+		default:
+			end, _ = compress.StreamEnd(format, pr, pos, size)
 		case "":
-			seg.Err = Errorf(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
+			seg.Err = unpack.Errorf(layerInitramfs, pos, "neither a cpio archive nor a compressed stream starts here (the kernel stops: \"invalid magic at start of compressed archive\")")
 		}
 		if end <= pos {
 			end = size
@@ -160,7 +130,7 @@ func OpenInitramfs(r io.ReaderAt, size int64, env *Env) (*Node, error) {
 		root.Order = append(root.Order, seg.Name)
 		pos = end + z
 	}
-	root.Fields = append([]Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
+	root.Fields = append([]unpack.Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
 	root.Layout = &claims
 	root.Sort()
 	return root, nil

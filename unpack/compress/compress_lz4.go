@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // LZ4, in both of its stream formats.
 //
@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 
 	"github.com/pierrec/lz4/v4"
@@ -54,10 +55,10 @@ const (
 )
 
 // Lz4Format detects and opens lz4 frames.
-var Lz4Format = Format{Name: layerLz4, Match: matchLz4, Open: OpenLz4}
+var Lz4 = unpack.Format{Name: layerLz4, Match: matchLz4, Open: openLz4}
 
 // Lz4LegacyFormat detects and opens lz4 legacy-format streams (as the Linux kernel writes them).
-var Lz4LegacyFormat = Format{Name: layerLz4Legacy, Match: matchLz4Legacy, Open: OpenLz4Legacy}
+var Lz4Legacy = unpack.Format{Name: layerLz4Legacy, Match: matchLz4Legacy, Open: openLz4Legacy}
 
 func matchLz4(head []byte, r io.ReaderAt, size int64) bool {
 	return matchAfterSkippable(head, r, size, []byte{0x04, 0x22, 0x4d, 0x18})
@@ -90,7 +91,7 @@ func walkLz4Frame(pr *readat.Peek, off, size int64) (f lz4Frame, ok bool) {
 		return f, false
 	}
 	fail := func(at int64, format string, args ...any) (lz4Frame, bool) {
-		f.err = Errorf(layerLz4, at, format, args...)
+		f.err = unpack.Errorf(layerLz4, at, format, args...)
 		f.end = size
 		return f, true
 	}
@@ -195,10 +196,10 @@ func walkLz4Frame(pr *readat.Peek, off, size int64) (f lz4Frame, ok bool) {
 	return f, true
 }
 
-func (f *lz4Frame) fields() []Field {
-	var fs []Field
+func (f *lz4Frame) fields() []unpack.Field {
+	var fs []unpack.Field
 	add := func(name, format string, args ...any) {
-		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
 	if f.hasContentSize {
 		add("content size", "%d", f.contentSize)
@@ -232,9 +233,9 @@ func lz4StreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
 }
 
 // OpenLz4 reads an lz4 frame-format file.
-func OpenLz4(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openLz4(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if !matchLz4(nil, r, size) {
-		return nil, Errorf(layerLz4, 0, "no lz4 frame magic (04 22 4d 18)")
+		return nil, unpack.Errorf(layerLz4, 0, "no lz4 frame magic (04 22 4d 18)")
 	}
 	return openStream(layerLz4, r, size, env, newLz4Stream(r, size))
 }
@@ -253,7 +254,7 @@ func newLz4Stream(r io.ReaderAt, size int64) *lz4Stream {
 
 func (s *lz4Stream) release() { s.decoder = nil }
 
-func (s *lz4Stream) fields() []Field { return s.frameFields(fmt.Sprint(s.nSkip)) }
+func (s *lz4Stream) fields() []unpack.Field { return s.frameFields(fmt.Sprint(s.nSkip)) }
 
 func (*lz4Stream) walk(pr *readat.Peek, off, size int64) (walkedFrame, bool) {
 	f, ok := walkLz4Frame(pr, off, size)
@@ -277,13 +278,13 @@ func (*lz4Stream) decodeErr(err error, f walkedFrame, n int, in *countingReader)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		msg += " cut by the end of input"
 	}
-	return &FormatError{Layer: layerLz4, Offset: off + in.n, Msg: msg, Err: err}
+	return &unpack.FormatError{Layer: layerLz4, Offset: off + in.n, Msg: msg, Err: err}
 }
 
 // OpenLz4Legacy reads an lz4 legacy-format file (lz4 -l, Linux initramfs).
-func OpenLz4Legacy(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openLz4Legacy(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if !hasPrefixAt(r, 0, size, []byte{0x02, 0x21, 0x4c, 0x18}) {
-		return nil, Errorf(layerLz4Legacy, 0, "no lz4 legacy magic (02 21 4c 18)")
+		return nil, unpack.Errorf(layerLz4Legacy, 0, "no lz4 legacy magic (02 21 4c 18)")
 	}
 	return openStream(layerLz4Legacy, r, size, env, newLz4LegacyStream(r, size))
 }
@@ -346,10 +347,10 @@ func (s *lz4LegacyStream) pos() int64 { return s.next }
 func (s *lz4LegacyStream) end() int64 { return s.endOff }
 func (s *lz4LegacyStream) release()   { s.src, s.dst, s.out = nil, nil, nil }
 
-func (s *lz4LegacyStream) fields() []Field {
-	fs := []Field{{Name: "blocks", Value: fmt.Sprint(s.blocks)}}
+func (s *lz4LegacyStream) fields() []unpack.Field {
+	fs := []unpack.Field{{Name: "blocks", Value: fmt.Sprint(s.blocks)}}
 	if s.frames > 1 {
-		fs = append(fs, Field{Name: "frames", Value: fmt.Sprint(s.frames)})
+		fs = append(fs, unpack.Field{Name: "frames", Value: fmt.Sprint(s.frames)})
 	}
 	return fs
 }
@@ -365,7 +366,7 @@ func (s *lz4LegacyStream) nextBlock() error {
 		}
 		b, err := s.pr.At(s.next, 4)
 		if err != nil {
-			return &FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: "reading a block size", Err: err}
+			return &unpack.FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: "reading a block size", Err: err}
 		}
 		v := binary.LittleEndian.Uint32(b)
 		if v == lz4LegacyMagic {
@@ -385,13 +386,13 @@ func (s *lz4LegacyStream) nextBlock() error {
 			s.claims.Add(s.next, 4+int64(v), "lz4 blocks past the first 1024: compressed data")
 		}
 		if rest := s.size - s.next - 4; int64(v) > rest {
-			return &FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: fmt.Sprintf("block %d: %d bytes, only %d before the end of input", s.blocks+1, v, rest), Err: io.ErrUnexpectedEOF}
+			return &unpack.FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: fmt.Sprintf("block %d: %d bytes, only %d before the end of input", s.blocks+1, v, rest), Err: io.ErrUnexpectedEOF}
 		}
 		if cap(s.src) < int(v) {
 			s.src = make([]byte, v)
 		}
 		src := s.src[:v]
-		if err := ReadFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
+		if err := unpack.ReadFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
 			return err
 		}
 		// A block decompresses to at most 255 times its size (LZ4's
@@ -403,7 +404,7 @@ func (s *lz4LegacyStream) nextBlock() error {
 		}
 		n, err := lz4.UncompressBlock(src, s.dst[:want])
 		if err != nil {
-			return &FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: fmt.Sprintf("block %d (%d bytes) does not decode to at most 8 MiB", s.blocks+1, v), Err: err}
+			return &unpack.FormatError{Layer: layerLz4Legacy, Offset: s.next, Msg: fmt.Sprintf("block %d (%d bytes) does not decode to at most 8 MiB", s.blocks+1, v), Err: err}
 		}
 		s.blocks++
 		s.next += 4 + int64(v)

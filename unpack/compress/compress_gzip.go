@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // gzip (RFC 1952): one or more members, each a header, a deflate stream
 // and a trailer (CRC-32 and size mod 2^32 of the member's data).
@@ -26,6 +26,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/show"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ const (
 const maxGzipString = 1 << 20
 
 // GzipFormat detects and opens gzip streams.
-var GzipFormat = Format{Name: layerGzip, Match: matchGzip, Open: OpenGzip}
+var Gzip = unpack.Format{Name: layerGzip, Match: matchGzip, Open: openGzip}
 
 // matchGzip: ID1 ID2 and CM 8 (deflate, the only method defined).
 func matchGzip(head []byte, _ io.ReaderAt, _ int64) bool {
@@ -60,13 +61,13 @@ func matchGzip(head []byte, _ io.ReaderAt, _ int64) bool {
 // OpenGzip reads a gzip file: fields of the first member's header (and of
 // every further member's when there are several), the decompressed
 // content, and what follows the last member.
-func OpenGzip(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openGzip(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var head [3]byte
 	if n, _ := r.ReadAt(head[:], 0); n < 3 || head[0] != 0x1f || head[1] != 0x8b {
-		return nil, Errorf(layerGzip, 0, "no gzip magic (1f 8b)")
+		return nil, unpack.Errorf(layerGzip, 0, "no gzip magic (1f 8b)")
 	}
 	if head[2] != 8 {
-		return nil, Errorf(layerGzip, 2, "compression method %d, only 8 (deflate) is defined", head[2])
+		return nil, unpack.Errorf(layerGzip, 2, "compression method %d, only 8 (deflate) is defined", head[2])
 	}
 	s := &gzipStream{r: r, in: newBufferedInput(r, 0, size), size: size, crc: crc32.NewIEEE()}
 	return openStream(layerGzip, r, size, env, s)
@@ -97,24 +98,24 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 	crc := crc32.NewIEEE()
 	var fixed [10]byte
 	if n, err := io.ReadFull(br, fixed[:]); err != nil {
-		return h, &FormatError{Layer: layerGzip, Offset: off + int64(n), Msg: fmt.Sprintf("member header: %d of 10 bytes before the end of input", n), Err: io.ErrUnexpectedEOF}
+		return h, &unpack.FormatError{Layer: layerGzip, Offset: off + int64(n), Msg: fmt.Sprintf("member header: %d of 10 bytes before the end of input", n), Err: io.ErrUnexpectedEOF}
 	}
 	crc.Write(fixed[:])
 	if fixed[0] != 0x1f || fixed[1] != 0x8b {
-		return h, Errorf(layerGzip, off, "member header: magic %02x %02x, want 1f 8b", fixed[0], fixed[1])
+		return h, unpack.Errorf(layerGzip, off, "member header: magic %02x %02x, want 1f 8b", fixed[0], fixed[1])
 	}
 	if fixed[2] != 8 {
-		return h, Errorf(layerGzip, off+2, "member header: compression method %d, only 8 (deflate) is defined", fixed[2])
+		return h, unpack.Errorf(layerGzip, off+2, "member header: compression method %d, only 8 (deflate) is defined", fixed[2])
 	}
 	h.flags = fixed[3]
 	if h.flags&0xe0 != 0 {
-		return h, Errorf(layerGzip, off+3, "member header: reserved flag bits set (flags 0x%02x)", h.flags)
+		return h, unpack.Errorf(layerGzip, off+3, "member header: reserved flag bits set (flags 0x%02x)", h.flags)
 	}
 	h.mtime = binary.LittleEndian.Uint32(fixed[4:8])
 	h.xfl, h.os = fixed[8], fixed[9]
 	pos := off + 10
 	short := func(what string) error {
-		return &FormatError{Layer: layerGzip, Offset: pos, Msg: "member header: " + what + " cut by the end of input", Err: io.ErrUnexpectedEOF}
+		return &unpack.FormatError{Layer: layerGzip, Offset: pos, Msg: "member header: " + what + " cut by the end of input", Err: io.ErrUnexpectedEOF}
 	}
 	if h.flags&gzipFExtra != 0 {
 		var xlen [2]byte
@@ -146,7 +147,7 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 				return s, nil
 			}
 			if len(s) >= maxGzipString {
-				return nil, Errorf(layerGzip, pos, "member header: %s longer than %d bytes", what, maxGzipString)
+				return nil, unpack.Errorf(layerGzip, pos, "member header: %s longer than %d bytes", what, maxGzipString)
 			}
 			s = append(s, c)
 		}
@@ -169,7 +170,7 @@ func readGzipHeader(br byteReader, off int64) (gzipHeader, error) {
 		}
 		h.hcrc = binary.LittleEndian.Uint16(b[:])
 		if want := uint16(crc.Sum32()); h.hcrc != want {
-			return h, Errorf(layerGzip, pos, "member header: header CRC 0x%04x, computed 0x%04x", h.hcrc, want)
+			return h, unpack.Errorf(layerGzip, pos, "member header: header CRC 0x%04x, computed 0x%04x", h.hcrc, want)
 		}
 		pos += 2
 	}
@@ -184,10 +185,10 @@ var gzipOSNames = map[byte]string{
 }
 
 // fields are the header's fields, in the order presenters show them.
-func (h *gzipHeader) fields() []Field {
-	var fs []Field
+func (h *gzipHeader) fields() []unpack.Field {
+	var fs []unpack.Field
 	add := func(name, format string, args ...any) {
-		fs = append(fs, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...)})
 	}
 	add("flags", "%s", gzipFlags(h.flags))
 	if h.mtime == 0 {
@@ -272,7 +273,7 @@ type gzipStream struct {
 	bodyStart int64
 	crc       hash.Hash32
 	isize     uint32
-	members   [][]Field
+	members   [][]unpack.Field
 	count     int
 	endOff    int64
 	err       error
@@ -313,8 +314,8 @@ func (s *gzipStream) pos() int64 { return s.in.offset() }
 func (s *gzipStream) end() int64 { return s.endOff }
 func (s *gzipStream) release()   {}
 
-func (s *gzipStream) fields() []Field {
-	fs := []Field{{Name: "members", Value: fmt.Sprint(s.count)}}
+func (s *gzipStream) fields() []unpack.Field {
+	fs := []unpack.Field{{Name: "members", Value: fmt.Sprint(s.count)}}
 	fs = append(fs, unitFields("member", s.members, s.count)...)
 	return append(fs, s.unlisted.field("member")...)
 }
@@ -347,11 +348,11 @@ func (s *gzipStream) Read(p []byte) (int, error) {
 		case err != nil:
 			var ce flate.CorruptInputError
 			if errors.As(err, &ce) {
-				s.err = Errorf(layerGzip, s.bodyStart+int64(ce), "member %d: corrupt deflate data", s.count)
+				s.err = unpack.Errorf(layerGzip, s.bodyStart+int64(ce), "member %d: corrupt deflate data", s.count)
 			} else if errors.Is(err, io.ErrUnexpectedEOF) {
-				s.err = &FormatError{Layer: layerGzip, Offset: s.in.offset(), Msg: fmt.Sprintf("member %d: deflate data cut by the end of input", s.count), Err: err}
+				s.err = &unpack.FormatError{Layer: layerGzip, Offset: s.in.offset(), Msg: fmt.Sprintf("member %d: deflate data cut by the end of input", s.count), Err: err}
 			} else {
-				s.err = &FormatError{Layer: layerGzip, Offset: s.in.offset(), Msg: fmt.Sprintf("member %d", s.count), Err: err}
+				s.err = &unpack.FormatError{Layer: layerGzip, Offset: s.in.offset(), Msg: fmt.Sprintf("member %d", s.count), Err: err}
 			}
 		}
 		if n > 0 {
@@ -387,7 +388,7 @@ func (s *gzipStream) nextMember() error {
 	if s.fl == nil {
 		s.fl = flate.NewReader(s.in.Reader)
 	} else if err := s.fl.(flate.Resetter).Reset(s.in.Reader, nil); err != nil {
-		return &FormatError{Layer: layerGzip, Offset: s.bodyStart, Msg: "resetting the inflater", Err: err}
+		return &unpack.FormatError{Layer: layerGzip, Offset: s.bodyStart, Msg: "resetting the inflater", Err: err}
 	}
 	s.crc.Reset()
 	s.isize = 0
@@ -400,13 +401,13 @@ func (s *gzipStream) checkTrailer() error {
 	off := s.in.offset()
 	var t [8]byte
 	if n, err := io.ReadFull(s.in, t[:]); err != nil {
-		return &FormatError{Layer: layerGzip, Offset: off + int64(n), Msg: fmt.Sprintf("member %d: trailer cut by the end of input (%d of 8 bytes)", s.count, n), Err: io.ErrUnexpectedEOF}
+		return &unpack.FormatError{Layer: layerGzip, Offset: off + int64(n), Msg: fmt.Sprintf("member %d: trailer cut by the end of input (%d of 8 bytes)", s.count, n), Err: io.ErrUnexpectedEOF}
 	}
 	if got, want := binary.LittleEndian.Uint32(t[:4]), s.crc.Sum32(); got != want {
-		return Errorf(layerGzip, off, "member %d: CRC-32 0x%08x in the trailer, 0x%08x computed", s.count, got, want)
+		return unpack.Errorf(layerGzip, off, "member %d: CRC-32 0x%08x in the trailer, 0x%08x computed", s.count, got, want)
 	}
 	if got := binary.LittleEndian.Uint32(t[4:]); got != s.isize {
-		return Errorf(layerGzip, off+4, "member %d: size %d (mod 2^32) in the trailer, %d decompressed", s.count, got, s.isize)
+		return unpack.Errorf(layerGzip, off+4, "member %d: size %d (mod 2^32) in the trailer, %d decompressed", s.count, got, s.isize)
 	}
 	return nil
 }

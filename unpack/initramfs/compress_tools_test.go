@@ -1,6 +1,6 @@
 //go:build unix
 
-package unpack
+package initramfs
 
 // Checks against the real tools: every stream's content against the
 // CLI decompressor (zstd, xz, gzip, lz4, bzip2, lzma -dc), every cpio
@@ -11,41 +11,18 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"isodiff/unpack"
+	"isodiff/unpack/cpio"
 	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/show"
+	"isodiff/unpack/internal/testutil"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 )
-
-func needCmds(t testing.TB, cmds ...string) {
-	t.Helper()
-	for _, c := range cmds {
-		if _, err := exec.LookPath(c); err != nil {
-			t.Skipf("%s not installed", c)
-		}
-	}
-}
-
-// runCmd runs a command (with TZ=UTC, LC_ALL=C) on stdin and returns its
-// stdout.
-func runCmd(t testing.TB, stdin []byte, dir, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
-	}
-	return out
-}
 
 // cliDecompress is the command that decompresses each format to stdout.
 var cliDecompress = map[string][]string{
@@ -56,33 +33,33 @@ var cliDecompress = map[string][]string{
 
 // checkAgainstCLI opens b as format and compares its content with the
 // CLI's output.
-func checkAgainstCLI(t *testing.T, env *Env, b []byte, format string) {
+func checkAgainstCLI(t *testing.T, env *unpack.Env, b []byte, format string) {
 	t.Helper()
 	cmd := cliDecompress[format]
-	needCmds(t, cmd[0])
-	want := runCmd(t, b, "", cmd[0], cmd[1:]...)
-	n := openAs(t, b, format, env)
-	got, c := contentOf(t, n)
+	testutil.NeedCmds(t, cmd[0])
+	want := testutil.RunCmd(t, b, "", cmd[0], cmd[1:]...)
+	n := testutil.OpenAs(t, b, format, env, testFormats)
+	got, c := testutil.ContentOf(t, n)
 	if c.Err != nil {
 		t.Fatalf("%s: %v", format, c.Err)
 	}
-	if sha(got) != sha(want) {
-		t.Fatalf("%s: content %d bytes sha256 %s, %s -dc gives %d bytes %s", format, len(got), sha(got)[:16], cmd[0], len(want), sha(want)[:16])
+	if testutil.Sha(got) != testutil.Sha(want) {
+		t.Fatalf("%s: content %d bytes sha256 %s, %s -dc gives %d bytes %s", format, len(got), testutil.Sha(got)[:16], cmd[0], len(want), testutil.Sha(want)[:16])
 	}
-	if n.Child(TrailingName) != nil {
+	if n.Child(unpack.TrailingName) != nil {
 		t.Errorf("%s: trailing bytes reported where the CLI found none", format)
 	}
 }
 
 func TestStreamFixturesMatchCLI(t *testing.T) {
-	env := testEnv(t, 0)
+	env := testutil.Env(t, 0)
 	for _, tc := range []struct{ file, format string }{
 		{"initrd-a.gz", "gzip"}, {"initrd-a.zst", "zstd"}, {"initrd-a.xz", "xz"}, {"initrd-a.lz4", "lz4-legacy"},
 		{"initrd-a.bz2", "bzip2"}, {"initrd-a.lzma", "lzma"}, {"manpage.1.gz", "gzip"}, {"manpage-n.1.gz", "gzip"},
 		{"multimember.gz", "gzip"}, {"skippable-two-frames.zst", "zstd"}, {"initrd-changed.zst", "zstd"},
 		{"initrd-dotslash.zst", "zstd"}, {"initrd-reversed.zst", "zstd"}, {"initrd-a.lzo", "lzop"}, {"initrd-named.lzo", "lzop"},
 	} {
-		t.Run(tc.file, func(t *testing.T) { checkAgainstCLI(t, env, readInitrdFixture(t, tc.file), tc.format) })
+		t.Run(tc.file, func(t *testing.T) { checkAgainstCLI(t, env, testutil.ReadInitrdFixture(t, tc.file), tc.format) })
 	}
 }
 
@@ -114,10 +91,10 @@ func TestGeneratedStreamsMatchCLI(t *testing.T) {
 	}
 	corpus := testCorpus(t)
 	small := corpus[:200<<10]
-	env := testEnv(t, 0)
+	env := testutil.Env(t, 0)
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	comp := func(name string, args ...string) func(in []byte) []byte {
-		return func(in []byte) []byte { needCmds(t, name); return runCmd(t, in, "", name, args...) }
+		return func(in []byte) []byte { testutil.NeedCmds(t, name); return testutil.RunCmd(t, in, "", name, args...) }
 	}
 	for _, tc := range []struct {
 		name, format string
@@ -189,11 +166,11 @@ func cpioDate(rfc3339 string) string {
 }
 
 // ourListing lists the tree as cpio would: raw name to listing.
-func ourListing(root *Node) (map[string]cpioListing, map[string]*Node) {
+func ourListing(root *unpack.Node) (map[string]cpioListing, map[string]*unpack.Node) {
 	m := map[string]cpioListing{}
-	nodes := map[string]*Node{}
-	var walk func(n *Node, path string)
-	walk = func(n *Node, path string) {
+	nodes := map[string]*unpack.Node{}
+	var walk func(n *unpack.Node, path string)
+	walk = func(n *unpack.Node, path string) {
 		if _, implied := n.Field("implied"); !implied {
 			raw, ok := n.Field("name")
 			if !ok {
@@ -202,7 +179,7 @@ func ourListing(root *Node) (map[string]cpioListing, map[string]*Node) {
 			f := func(k string) string { v, _ := n.Field(k); return v }
 			mode, _, _ := strings.Cut(f("mode"), " ")
 			l := cpioListing{mode: mode, nlink: f("nlink"), uid: f("uid"), gid: f("gid"), size: f("size"), date: cpioDate(f("mtime")), target: f("link target")}
-			if n.Type == TypeCharDevice || n.Type == TypeBlockDevice {
+			if n.Type == unpack.TypeCharDevice || n.Type == unpack.TypeBlockDevice {
 				maj, min, _ := strings.Cut(f("rdev"), ",")
 				l.size = maj + ", " + min
 			}
@@ -220,8 +197,8 @@ func ourListing(root *Node) (map[string]cpioListing, map[string]*Node) {
 // checkCpioAgainstCLI compares our tree of archive b with cpio -itv.
 func checkCpioAgainstCLI(t *testing.T, b []byte) {
 	t.Helper()
-	needCmds(t, "cpio")
-	want, order := parseCpioListing(t, runCmd(t, b, "", "cpio", "-itv", "--numeric-uid-gid", "--quiet"))
+	testutil.NeedCmds(t, "cpio")
+	want, order := parseCpioListing(t, testutil.RunCmd(t, b, "", "cpio", "-itv", "--numeric-uid-gid", "--quiet"))
 	root := openCpioBytes(t, b)
 	if root.Err != nil {
 		t.Fatal(root.Err)
@@ -237,12 +214,12 @@ func checkCpioAgainstCLI(t *testing.T, b []byte) {
 			t.Errorf("%q: ours %+v, cpio %+v", name, g, w)
 		}
 	}
-	wantField(t, root, "members", fmt.Sprint(len(order)))
+	testutil.WantField(t, root, "members", fmt.Sprint(len(order)))
 	// Each directory's Order is its members in archive order.
-	seen := map[*Node][]string{}
+	seen := map[*unpack.Node][]string{}
 	for _, name := range order {
 		n := nodes[name]
-		comps := cpioNormalize(name)
+		comps := show.PathComponents(name)
 		if len(comps) == 0 {
 			continue
 		}
@@ -260,20 +237,20 @@ func checkCpioAgainstCLI(t *testing.T, b []byte) {
 }
 
 func TestCpioFixturesMatchCLI(t *testing.T) {
-	needCmds(t, "cpio", "zstd")
+	testutil.NeedCmds(t, "cpio", "zstd")
 	for _, f := range []string{"base.cpio", "base-odc.cpio", "base-crc.cpio", "initrd-microcode"} {
 		t.Run(f, func(t *testing.T) {
-			b := readInitrdFixture(t, f)
+			b := testutil.ReadInitrdFixture(t, f)
 			if f == "initrd-microcode" {
 				_, segs := segmentsOf(t, b)
-				b = dataBytes(t, segs[0].Data)
+				b = testutil.DataBytes(t, segs[0].Data)
 			}
 			checkCpioAgainstCLI(t, b)
 		})
 	}
 	for _, f := range []string{"initrd-dotslash.zst", "initrd-reversed.zst", "initrd-changed.zst"} {
 		t.Run(f, func(t *testing.T) {
-			checkCpioAgainstCLI(t, runCmd(t, readInitrdFixture(t, f), "", "zstd", "-dcq"))
+			checkCpioAgainstCLI(t, testutil.RunCmd(t, testutil.ReadInitrdFixture(t, f), "", "zstd", "-dcq"))
 		})
 	}
 }
@@ -282,7 +259,7 @@ func TestCpioFixturesMatchCLI(t *testing.T) {
 // numbers (no --reproducible), a fifo, an empty file, a three-way hard
 // link, a name with spaces, and deep implied-free nesting.
 func TestCpioBuiltTreeMatchesCLI(t *testing.T) {
-	needCmds(t, "cpio", "find", "mkfifo")
+	testutil.NeedCmds(t, "cpio", "find", "mkfifo")
 	dir := t.TempDir()
 	must := func(err error) {
 		t.Helper()
@@ -297,17 +274,17 @@ func TestCpioBuiltTreeMatchesCLI(t *testing.T) {
 	must(os.Link(filepath.Join(dir, "h1"), filepath.Join(dir, "h2")))
 	must(os.Link(filepath.Join(dir, "h1"), filepath.Join(dir, "a/h3")))
 	must(os.Symlink("a/b/c/d/deep", filepath.Join(dir, "link")))
-	runCmd(t, nil, dir, "mkfifo", "fifo")
+	testutil.RunCmd(t, nil, dir, "mkfifo", "fifo")
 	for _, format := range []string{"newc", "crc", "odc"} {
 		t.Run(format, func(t *testing.T) {
-			list := runCmd(t, nil, dir, "find", ".", "-print0")
-			b := runCmd(t, list, dir, "cpio", "-o", "-H", format, "--null", "--quiet")
+			list := testutil.RunCmd(t, nil, dir, "find", ".", "-print0")
+			b := testutil.RunCmd(t, list, dir, "cpio", "-o", "-H", format, "--null", "--quiet")
 			checkCpioAgainstCLI(t, b)
 			root := openCpioBytes(t, b)
-			h := []*Node{cpioTreeNode(t, root, "/h1"), cpioTreeNode(t, root, "/h2"), cpioTreeNode(t, root, "/a/h3")}
+			h := []*unpack.Node{testutil.TreeNode(t, root, "/h1"), testutil.TreeNode(t, root, "/h2"), testutil.TreeNode(t, root, "/a/h3")}
 			links := 0
 			for _, n := range h {
-				if !bytes.Equal(dataBytes(t, n.Data), bytes.Repeat([]byte("hard "), 1000)) {
+				if !bytes.Equal(testutil.DataBytes(t, n.Data), bytes.Repeat([]byte("hard "), 1000)) {
 					t.Errorf("%s: hard link content wrong", n.Name)
 				}
 				if _, ok := n.Field("hard link of"); ok {
@@ -324,7 +301,7 @@ func TestCpioBuiltTreeMatchesCLI(t *testing.T) {
 // Kernel-style initrds made with the real tools: a microcode archive,
 // then the main archive compressed each way the kernel supports.
 func TestInitramfsBuiltWithTools(t *testing.T) {
-	needCmds(t, "cpio", "find")
+	testutil.NeedCmds(t, "cpio", "find")
 	dir := t.TempDir()
 	ucodeDir := filepath.Join(dir, "ucode")
 	mainDir := filepath.Join(dir, "main")
@@ -334,11 +311,11 @@ func TestInitramfsBuiltWithTools(t *testing.T) {
 	os.WriteFile(filepath.Join(mainDir, "init"), []byte("#!/bin/sh\nexec /bin/sh\n"), 0o755)
 	os.WriteFile(filepath.Join(mainDir, "bin/tool"), testCorpus(t)[:300<<10], 0o755)
 	archive := func(d string) []byte {
-		list := runCmd(t, nil, d, "find", ".", "-print0")
-		return runCmd(t, list, d, "cpio", "-o", "-H", "newc", "--null", "--quiet", "-R", "+0:+0", "--reproducible")
+		list := testutil.RunCmd(t, nil, d, "find", ".", "-print0")
+		return testutil.RunCmd(t, list, d, "cpio", "-o", "-H", "newc", "--null", "--quiet", "-R", "+0:+0", "--reproducible")
 	}
 	ucode, mainCpio := archive(ucodeDir), archive(mainDir)
-	env := testEnv(t, 0)
+	env := testutil.Env(t, 0)
 	for _, tc := range []struct {
 		format string
 		cmd    []string
@@ -352,14 +329,14 @@ func TestInitramfsBuiltWithTools(t *testing.T) {
 		{"lzma", []string{"lzma", "-9", "-c"}, false},
 	} {
 		t.Run(tc.format, func(t *testing.T) {
-			needCmds(t, tc.cmd[0])
-			comp := runCmd(t, mainCpio, "", tc.cmd[0], tc.cmd[1:]...)
+			testutil.NeedCmds(t, tc.cmd[0])
+			comp := testutil.RunCmd(t, mainCpio, "", tc.cmd[0], tc.cmd[1:]...)
 			img := append(append(bytes.Clone(ucode), comp...), make([]byte, 4-len(comp)%4)...)
 			_, segs := segmentsOf(t, img)
 			if len(segs) != 2 {
 				t.Fatalf("%d segments", len(segs))
 			}
-			end, _ := cpioArchiveEnd(readat.NewPeek(bytes.NewReader(ucode), int64(len(ucode))), 0, int64(len(ucode)), 100)
+			end, _ := cpio.ArchiveEnd(readat.NewPeek(bytes.NewReader(ucode), int64(len(ucode))), 0, int64(len(ucode)), 100)
 			wantSegment(t, segs[0], 0, end, "cpio", int64(len(ucode))-end)
 			size := int64(len(img) - len(ucode))
 			pad := int64(0)
@@ -368,12 +345,12 @@ func TestInitramfsBuiltWithTools(t *testing.T) {
 			}
 			wantSegment(t, segs[1], int64(len(ucode)), size, tc.format, pad)
 			// Unpacked in turn, segment 2 is the main archive.
-			s := openAs(t, dataBytes(t, segs[1].Data), tc.format, env)
-			got, c := contentOf(t, s)
+			s := testutil.OpenAs(t, testutil.DataBytes(t, segs[1].Data), tc.format, env, testFormats)
+			got, c := testutil.ContentOf(t, s)
 			if c.Err != nil || !bytes.Equal(got, mainCpio) {
 				t.Fatalf("segment 2 content: %d bytes, err %v", len(got), c.Err)
 			}
-			inner := openAs(t, got, "cpio", env)
+			inner := testutil.OpenAs(t, got, "cpio", env, testFormats)
 			paths := []string{}
 			ls, _ := ourListing(inner.Child("/"))
 			for p := range ls {
@@ -386,4 +363,13 @@ func TestInitramfsBuiltWithTools(t *testing.T) {
 			}
 		})
 	}
+}
+
+func openCpioBytes(t testing.TB, b []byte) *unpack.Node {
+	t.Helper()
+	n, err := cpio.Open(bytes.NewReader(b), int64(len(b)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

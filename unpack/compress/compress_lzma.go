@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // Legacy .lzma ("LZMA_Alone", written by `lzma`, `xz --format=lzma`, and
 // supported by the Linux kernel for initramfs): a 13-byte header of a
@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 
 	"github.com/ulikunitz/xz/lzma"
 )
@@ -36,7 +37,7 @@ const (
 )
 
 // LZMAFormat detects and opens lzma (LZMA-alone) streams.
-var LZMAFormat = Format{Name: layerLZMA, Match: matchLZMA, Open: OpenLZMA}
+var LZMA = unpack.Format{Name: layerLZMA, Match: matchLZMA, Open: openLZMA}
 
 func matchLZMA(head []byte, _ io.ReaderAt, _ int64) bool {
 	return lzmaHeaderPlausible(head)
@@ -73,10 +74,10 @@ func lzmaDictSizeValid(d uint32) bool {
 }
 
 // OpenLZMA reads a legacy .lzma file.
-func OpenLZMA(r io.ReaderAt, size int64, env *Env) (*Node, error) {
+func openLZMA(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	h := make([]byte, 14)
 	if n, _ := r.ReadAt(h, 0); n < len(h) || !lzmaHeaderPlausible(h) {
-		return nil, Errorf(layerLZMA, 0, "no plausible lzma header")
+		return nil, unpack.Errorf(layerLZMA, 0, "no plausible lzma header")
 	}
 	s := &lzmaStream{in: newBufferedInput(r, 0, size), props: h[0], dict: binary.LittleEndian.Uint32(h[1:5]), size: binary.LittleEndian.Uint64(h[5:13])}
 	return openStream(layerLZMA, r, size, env, s)
@@ -107,16 +108,16 @@ func (s *lzmaStream) parts() *streamParts {
 	return &s.streamParts
 }
 
-func (s *lzmaStream) fields() []Field {
+func (s *lzmaStream) fields() []unpack.Field {
 	p := int(s.props)
-	fs := []Field{
+	fs := []unpack.Field{
 		{Name: "properties", Value: fmt.Sprintf("lc=%d lp=%d pb=%d", p%9, p/9%5, p/45)},
 		{Name: "dictionary size", Value: sizeString(uint64(s.dict))},
 	}
 	if s.size == ^uint64(0) {
-		fs = append(fs, Field{Name: "uncompressed size", Value: "unknown (end marker)"})
+		fs = append(fs, unpack.Field{Name: "uncompressed size", Value: "unknown (end marker)"})
 	} else {
-		fs = append(fs, Field{Name: "uncompressed size", Value: fmt.Sprint(s.size)})
+		fs = append(fs, unpack.Field{Name: "uncompressed size", Value: fmt.Sprint(s.size)})
 	}
 	return fs
 }
@@ -128,7 +129,7 @@ func (s *lzmaStream) Read(p []byte) (int, error) {
 	if s.dec == nil {
 		dec, err := lzma.ReaderConfig{DictCap: lzmaDictMax}.NewReader(s.in)
 		if err != nil {
-			s.err = &FormatError{Layer: layerLZMA, Offset: 0, Msg: "header", Err: err}
+			s.err = &unpack.FormatError{Layer: layerLZMA, Offset: 0, Msg: "header", Err: err}
 			return 0, s.err
 		}
 		s.dec = dec
@@ -140,7 +141,7 @@ func (s *lzmaStream) Read(p []byte) (int, error) {
 		s.endOff = s.in.offset()
 		s.err = io.EOF
 	default:
-		s.err = &FormatError{Layer: layerLZMA, Offset: s.in.offset(), Msg: "decoding failed (the decoder had read the input up to here)", Err: err}
+		s.err = &unpack.FormatError{Layer: layerLZMA, Offset: s.in.offset(), Msg: "decoding failed (the decoder had read the input up to here)", Err: err}
 	}
 	if n > 0 {
 		return n, nil

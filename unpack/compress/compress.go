@@ -1,4 +1,4 @@
-package unpack
+package compress
 
 // Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2, lzma
 // and lzop, one file each (compress_*.go). Every one is a layer whose root
@@ -23,11 +23,13 @@ package unpack
 import (
 	"bufio"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
+	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 )
 
@@ -35,9 +37,6 @@ import (
 // streams (xz) have their header fields listed one by one: a hostile
 // input of millions of empty members must not make millions of fields.
 const maxListedUnits = 64
-
-// TrailingName is the child holding whatever follows the last stream.
-const TrailingName = "[trailing bytes]"
 
 // stream is a decompressor that knows where it is in its input.
 type stream interface {
@@ -50,7 +49,7 @@ type stream interface {
 	// what follows is padding or trailing data.
 	end() int64
 	// fields are the header fields seen so far.
-	fields() []Field
+	fields() []unpack.Field
 	// release returns pooled decoders; the stream is not read again.
 	release()
 	// parts is where the stream's structures lie (headers, compressed
@@ -65,8 +64,8 @@ type stream interface {
 // decode to the same bytes, which the comparison's raw-byte backstop
 // shows. The claims name each part, so that such a byte is named.
 type streamParts struct {
-	claims Claims
-	extra  []*Node // records of bytes nothing decodes, children of the root
+	claims unpack.Claims
+	extra  []*unpack.Node // records of bytes nothing decodes, children of the root
 }
 
 func (p *streamParts) parts() *streamParts { return p }
@@ -78,38 +77,38 @@ const maxNamedParts = 1024
 
 // openStream spools s and builds the layer: the root with s's fields,
 // the "content" child, and what follows the stream.
-func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*Node, error) {
+func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stream) (*unpack.Node, error) {
 	if env == nil {
 		return nil, fmt.Errorf("%s: no Env to spool the decompressed stream to", layer)
 	}
-	root := &Node{Type: TypeRecord, Layer: layer, Offset: 0}
-	content := &Node{Name: "content", Type: TypeFile, Layer: layer, Offset: -1}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layer, Offset: 0}
+	content := &unpack.Node{Name: "content", Type: unpack.TypeFile, Layer: layer, Offset: -1}
 	data, err := env.Spool(s)
 	s.release()
 	root.Fields = s.fields()
 	content.Data = data
 	parts := s.parts()
-	var fe *FormatError
+	var fe *unpack.FormatError
 	switch {
 	case err == nil:
-		AddTrailing(root, layer, r, s.end(), size)
+		unpack.AddTrailing(root, layer, r, s.end(), size)
 		if _, zeros := root.Field("padding"); zeros {
 			parts.claims.Addf(s.end(), size-s.end(), "zero padding after the %s stream", layer)
 		} else {
 			parts.claims.Add(s.end(), size-s.end(), "trailing bytes")
 		}
-	case errors.Is(err, ErrTooLarge):
-		content.Err = &FormatError{Layer: layer, Offset: s.pos(),
-			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
+	case errors.Is(err, unpack.ErrTooLarge):
+		content.Err = &unpack.FormatError{Layer: layer, Offset: s.pos(),
+			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", DataSize(data)), Err: err}
 		// The fields were read as far as the decoder went, not to the
 		// end of the stream.
-		root.Err = Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
+		root.Err = unpack.Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", DataSize(data))
 	case errors.As(err, &fe):
 		content.Err = err
 	case data == nil:
 		content.Err = err // no temporary file: nothing to do with the input
 	default:
-		content.Err = &FormatError{Layer: layer, Offset: s.pos(), Msg: "decompressing", Err: err}
+		content.Err = &unpack.FormatError{Layer: layer, Offset: s.pos(), Msg: "decompressing", Err: err}
 	}
 	if err != nil {
 		// What follows the point where the decoder stopped (an error, the
@@ -123,7 +122,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *Env, s stream) (*N
 	return root, nil
 }
 
-func dataSize(d Data) int64 {
+func DataSize(d unpack.Data) int64 {
 	if d == nil {
 		return 0
 	}
@@ -194,11 +193,11 @@ func (u *unlistedUnits) add(r io.ReaderAt, off, n int64) {
 }
 
 // field is the digest field, or nothing when every unit was listed.
-func (u *unlistedUnits) field(unit string) []Field {
+func (u *unlistedUnits) field(unit string) []unpack.Field {
 	if u.h == nil {
 		return nil
 	}
-	return []Field{{Name: unit + "s not listed: sha256 of their headers", Value: hex.EncodeToString(u.h.Sum(nil))}}
+	return []unpack.Field{{Name: unit + "s not listed: sha256 of their headers", Value: hex.EncodeToString(u.h.Sum(nil))}}
 }
 
 // unitFields flattens the header fields of the units of a stream (gzip
@@ -206,8 +205,8 @@ func (u *unlistedUnits) field(unit string) []Field {
 // they are, and, when there are several, each later one's prefixed "<unit>
 // N ". units holds the first maxListedUnits of total units; the others are
 // counted, not listed.
-func unitFields(unit string, units [][]Field, total int) []Field {
-	var out []Field
+func unitFields(unit string, units [][]unpack.Field, total int) []unpack.Field {
+	var out []unpack.Field
 	for i, fs := range units {
 		if i >= maxListedUnits {
 			break
@@ -220,7 +219,7 @@ func unitFields(unit string, units [][]Field, total int) []Field {
 		}
 	}
 	if total > maxListedUnits {
-		out = append(out, Field{Name: unit + "s not listed", Value: fmt.Sprint(total - maxListedUnits)})
+		out = append(out, unpack.Field{Name: unit + "s not listed", Value: fmt.Sprint(total - maxListedUnits)})
 	}
 	return out
 }
@@ -278,7 +277,7 @@ type walkedFrame interface {
 	bounds() (off, end int64) // end: where the walk stopped when walkErr is set
 	isSkippable() bool
 	walkErr() error // the framing is broken here
-	fields() []Field
+	fields() []unpack.Field
 	span() *frameSpan
 }
 
@@ -381,8 +380,8 @@ type framedStream struct {
 	cur    walkedFrame
 	in     countingReader
 	dec    io.Reader
-	frames [][]Field // the first maxListedUnits frames' fields
-	count  int       // frames, skippable ones aside
+	frames [][]unpack.Field // the first maxListedUnits frames' fields
+	count  int              // frames, skippable ones aside
 	nSkip  int
 	endOff int64
 	err    error
@@ -406,10 +405,10 @@ func (s *framedStream) end() int64 { return s.endOff }
 
 // frameFields are the fields every framed format lists: the count of
 // frames, skippable ones (described by skipped), and the frames' own.
-func (s *framedStream) frameFields(skipped string) []Field {
-	fs := []Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
+func (s *framedStream) frameFields(skipped string) []unpack.Field {
+	fs := []unpack.Field{{Name: "frames", Value: fmt.Sprint(s.count)}}
 	if s.nSkip > 0 {
-		fs = append(fs, Field{Name: "skippable frames", Value: skipped})
+		fs = append(fs, unpack.Field{Name: "skippable frames", Value: skipped})
 	}
 	fs = append(fs, unitFields("frame", s.frames, s.count)...)
 	fs = append(fs, s.unlisted.field("frame")...)
@@ -435,7 +434,7 @@ func (s *framedStream) skippedFrame(f walkedFrame) {
 	}
 	var magic [4]byte
 	s.r.ReadAt(magic[:], off)
-	n := &Node{Name: fmt.Sprintf("[skippable frame %d]", s.nSkip), Type: TypeRecord, Layer: s.layer, Offset: off}
+	n := &unpack.Node{Name: fmt.Sprintf("[skippable frame %d]", s.nSkip), Type: unpack.TypeRecord, Layer: s.layer, Offset: off}
 	n.AddField("magic", "%x", magic)
 	if end > off+8 {
 		n.Data = io.NewSectionReader(s.r, off+8, end-off-8)
@@ -510,4 +509,55 @@ func (s *framedStream) nextFrame() error {
 		s.dec = dec
 		return nil
 	}
+}
+
+// sniffStream names the compressed stream that starts with b (at least 6
+// bytes, when there are so many) by its magic, as the Linux kernel's
+// decompress_method does (its lzma magic is 5d 00 00), with the name of
+// the format that unpacks it; "" for none.
+func SniffStream(b []byte) string {
+	if len(b) < 3 {
+		return ""
+	}
+	switch {
+	case b[0] == 0x1f && (b[1] == 0x8b || b[1] == 0x9e):
+		return layerGzip
+	case string(b[:3]) == "BZh":
+		return layerBzip2
+	case b[0] == 0x5d && b[1] == 0 && b[2] == 0:
+		return layerLZMA
+	case len(b) >= 6 && string(b[:6]) == string(xzMagic):
+		return layerXz
+	}
+	if len(b) < 4 {
+		return ""
+	}
+	switch binary.LittleEndian.Uint32(b) {
+	case 0x4f5a4c89: // 89 4c 5a 4f: lzop
+		return layerLzop
+	case lz4LegacyMagic:
+		return layerLz4Legacy
+	case lz4FrameMagic:
+		return layerLz4
+	case zstdMagic:
+		return layerZstd
+	}
+	return ""
+}
+
+// streamEnd returns where the stream of the named format that starts at
+// off ends, for the formats whose framing says so without decompressing
+// (zstd, lz4, lzop); for the others it is size and ok is false.
+func StreamEnd(format string, pr *readat.Peek, off, size int64) (end int64, ok bool) {
+	switch format {
+	case layerZstd:
+		return zstdStreamEnd(pr, off, size)
+	case layerLz4:
+		return lz4StreamEnd(pr, off, size)
+	case layerLz4Legacy:
+		return lz4LegacyEnd(pr, off, size), true
+	case layerLzop:
+		return lzopStreamEnd(pr, off, size)
+	}
+	return size, false
 }

@@ -1,12 +1,14 @@
 //go:build unix
 
-package unpack
+package compress
 
 import (
 	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"io"
+	"isodiff/unpack"
+	"isodiff/unpack/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +34,7 @@ func TestPeakMemory(t *testing.T) {
 	if os.Getenv("ISODIFF_MEMTEST") == "" {
 		t.Skip("set ISODIFF_MEMTEST=1 to run")
 	}
-	needCmds(t, "zstd", "tar", "sh", "xz", "gzip")
+	testutil.NeedCmds(t, "zstd", "tar", "sh", "xz", "gzip")
 	dir := t.TempDir()
 	tree := os.Getenv("ISODIFF_MEMTEST_TREE")
 	if tree == "" {
@@ -56,7 +58,7 @@ func TestPeakMemory(t *testing.T) {
 			}
 			defer f.Close()
 			st, _ := f.Stat()
-			env := &Env{TempDir: dir}
+			env := &unpack.Env{TempDir: dir}
 			defer env.Close()
 
 			runtime.GC()

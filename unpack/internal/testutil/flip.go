@@ -1,0 +1,197 @@
+package testutil
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"isodiff/unpack"
+	"os"
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// TreeDiff compares everything a comparison sees of two trees (names,
+// types, fields, data read in full, order, errors, children) and
+// describes the first difference, "" when there is none.
+func TreeDiff(t testing.TB, a, b *unpack.Node) string {
+	t.Helper()
+	switch {
+	case a == nil || b == nil:
+		if a != b {
+			return "one tree is missing"
+		}
+		return ""
+	case a.Name != b.Name || a.Type != b.Type || a.Positional != b.Positional || a.Alias != b.Alias:
+		return fmt.Sprintf("node %q (%s) ≠ %q (%s)", a.Name, a.Type, b.Name, b.Type)
+	case !slices.Equal(a.Fields, b.Fields):
+		return fmt.Sprintf("%s: fields %q ≠ %q", a.Name, a.Fields, b.Fields)
+	case !slices.Equal(a.Order, b.Order):
+		return fmt.Sprintf("%s: order %q ≠ %q", a.Name, a.Order, b.Order)
+	case (a.Err == nil) != (b.Err == nil) || (a.Err != nil && a.Err.Error() != b.Err.Error()):
+		return fmt.Sprintf("%s: error %v ≠ %v", a.Name, a.Err, b.Err)
+	case (a.Data == nil) != (b.Data == nil):
+		return fmt.Sprintf("%s: data on one side only", a.Name)
+	case len(a.Children) != len(b.Children):
+		return fmt.Sprintf("%s: %d children ≠ %d", a.Name, len(a.Children), len(b.Children))
+	}
+	if a.Data != nil && !bytes.Equal(DataBytes(t, a.Data), DataBytes(t, b.Data)) {
+		return fmt.Sprintf("%s: data differs", a.Name)
+	}
+	for i := range a.Children {
+		if d := TreeDiff(t, a.Children[i], b.Children[i]); d != "" {
+			return a.Name + "/" + d
+		}
+	}
+	return ""
+}
+
+// FlipSubject is a fixture opened by one reader.
+type FlipSubject struct {
+	File string
+	Open func(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error)
+	Data []byte // the input, when it is not the fixture file
+}
+
+// FlipPlan says which flips to make. Structure bytes (headers, names,
+// padding, trailers: everything but file data and compressed data) have
+// one bit each flipped, in turn (every bit with ISODIFF_FLIP_ALL set);
+// file data and compressed data, whose every change is plain to see or
+// left to the backstop, one byte in stride.
+type FlipPlan struct {
+	stride    int
+	structAll bool
+}
+
+func CurrentFlipPlan() FlipPlan {
+	switch {
+	case os.Getenv("ISODIFF_FLIP_ALL") != "":
+		// Every bit of every byte (minutes: for measurements).
+		return FlipPlan{stride: 1, structAll: true}
+	}
+	// One bit of every structure byte, in turn, and a sample of the rest:
+	// seconds, where every bit takes minutes.
+	return FlipPlan{stride: 61}
+}
+
+// sampledClaim matches the Layout names of file data and of segments
+// (each a Data of its own), sampled like compressed data.
+var sampledClaim = regexp.MustCompile(`^(data of member |segment \d+ )`)
+
+// holdsOnly reports whether every claim holding off matches re.
+func holdsOnly(layout *unpack.Claims, off int64, re *regexp.Regexp) bool {
+	held := layout.Holding(unpack.Range{Start: off, End: off + 1})
+	if len(held) == 0 {
+		return false
+	}
+	for _, h := range held {
+		if !re.MatchString(h) {
+			return false
+		}
+	}
+	return true
+}
+
+// openEnv opens b with an Env of its own, closed by the returned func.
+func (s FlipSubject) openEnv(b []byte, dir string) (*unpack.Node, error, func()) {
+	env := &unpack.Env{TempDir: dir, MaxDecompressed: 64 << 20}
+	n, err := s.Open(bytes.NewReader(b), int64(len(b)), env)
+	return n, err, func() { env.Close() }
+}
+
+// payloadClaim matches the Layout names of compressed data: bytes whose
+// change may decode to the same content.
+var payloadClaim = regexp.MustCompile(`(deflate stream|compressed data|range-coded data|block data|blocks)$`)
+
+// hasErr reports whether any node of the tree has an error.
+func hasErr(n *unpack.Node) bool {
+	if n.Err != nil {
+		return true
+	}
+	for _, c := range n.Children {
+		if hasErr(c) {
+			return true
+		}
+	}
+	return false
+}
+
+type FlipCount struct {
+	Flips, Invisible, Exempt int
+}
+
+// RunFlips flips bits of the fixture as plan says and counts the
+// changes nothing shows.
+func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
+	orig := s.Data
+	if orig == nil {
+		orig = ReadInitrdFixture(t, s.File)
+	}
+	dir := t.TempDir()
+	root, err, done := s.openEnv(orig, dir)
+	if err != nil {
+		t.Fatalf("%s: %v", s.File, err)
+	}
+	defer done()
+	if root.Layout == nil {
+		t.Errorf("%s: the layer root has no Layout", s.File)
+		root.Layout = &unpack.Claims{}
+	}
+	if un := root.Layout.Unclaimed(int64(len(orig))); len(un) > 0 && root.Child("[unclaimed bytes]") == nil {
+		t.Errorf("%s: bytes %v are neither claimed nor in [unclaimed bytes]", s.File, un)
+	}
+	origContent := ChildData(t, root, "content")
+	var c FlipCount
+	b := bytes.Clone(orig)
+	sampledSeen := 0
+	var shown int
+	for off := range b {
+		payload := holdsOnly(root.Layout, int64(off), payloadClaim)
+		bits := []int{0, 1, 2, 3, 4, 5, 6, 7}
+		// Unclaimed bytes show as they are in "[unclaimed bytes]".
+		unclaimed := len(root.Layout.Holding(unpack.Range{Start: int64(off), End: int64(off) + 1})) == 0
+		if payload || unclaimed || holdsOnly(root.Layout, int64(off), sampledClaim) {
+			sampledSeen++
+			if sampledSeen%plan.stride != 0 {
+				continue
+			}
+			bits = []int{sampledSeen / plan.stride % 8}
+			if plan.stride == 1 {
+				bits = []int{0, 1, 2, 3, 4, 5, 6, 7}
+			}
+		} else if !plan.structAll {
+			bits = []int{off % 8}
+		}
+		for _, bit := range bits {
+			b[off] ^= 1 << bit
+			n, err, done := s.openEnv(b, dir)
+			c.Flips++
+			if err == nil && TreeDiff(t, root, n) == "" {
+				c.Invisible++
+				// The backstop covers a change of compressed data that
+				// decodes, without error, to the same bytes.
+				same := !hasErr(n) && bytes.Equal(ChildData(t, n, "content"), origContent) && origContent != nil
+				if payload && same {
+					c.Exempt++
+				} else if shown < 20 {
+					shown++
+					t.Errorf("%s: flipping bit %d of byte %d (0x%x, in %q) changes nothing the comparison sees",
+						s.File, bit, off, off, root.Layout.Holding(unpack.Range{Start: int64(off), End: int64(off) + 1}))
+				}
+			}
+			done()
+			b[off] ^= 1 << bit
+		}
+	}
+	return c
+}
+
+// ChildData reads the named child's data, nil when there is none.
+func ChildData(t testing.TB, n *unpack.Node, name string) []byte {
+	c := n.Child(name)
+	t.Helper()
+	if c == nil || c.Data == nil {
+		return nil
+	}
+	return DataBytes(t, c.Data)
+}
