@@ -24,6 +24,7 @@ import (
 	"isodiff/ui"
 	"isodiff/unpack"
 	"isodiff/unpack/formats"
+	"isodiff/unpack/localdir"
 )
 
 // Exit statuses, as git bisect run reads them: 0 good, 1 bad, and 2 for
@@ -372,7 +373,7 @@ func (in *input) unpack() {
 	}()
 	var err error
 	if in.isDir {
-		if in.tree, err = unpack.OpenDir(in.path); err != nil {
+		if in.tree, err = localdir.Open(in.path); err != nil {
 			in.err = fmt.Errorf("%s: %s: %w", in.label, in.path, err)
 		}
 		return

@@ -124,17 +124,15 @@ func (e *readError) Unwrap() error { return e.err }
 // equalData reports whether two contents hold the same bytes: sizes first,
 // then the bytes, chunk by chunk.
 func equalData(da, db unpack.Data, p *Progress) (bool, error) {
-	// Two squashfs files stored identically are equal without
+	// Two files stored identically (squashfs blocks) are equal without
 	// decompressing a single data block.
-	if sa, ok := da.(*unpack.SquashfsData); ok {
-		if sb, ok := db.(*unpack.SquashfsData); ok {
-			if same, err := sa.SameStored(sb); same || err != nil {
-				if same && p != nil {
-					p.BytesA.Add(sa.Size())
-					p.BytesB.Add(sb.Size())
-				}
-				return same, err
+	if sa, ok := da.(unpack.StoredEqualer); ok {
+		if same, err := sa.SameStored(db); same || err != nil {
+			if same && p != nil {
+				p.BytesA.Add(da.Size())
+				p.BytesB.Add(db.Size())
 			}
+			return same, err
 		}
 	}
 	a, b := viewOf(da), viewOf(db)

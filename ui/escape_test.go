@@ -17,6 +17,7 @@ import (
 
 	"isodiff/diff"
 	"isodiff/unpack"
+	"isodiff/unpack/localdir"
 )
 
 // Names an image may hold that would drive a terminal: a title change, a
@@ -82,7 +83,7 @@ func hostileTree(t *testing.T) (root *diff.Node, a, b Input) {
 	link(dirA, "link", "\x1b[2Jtarget\u202e")
 	link(dirB, "link", "\x1b[2Jother\u009b")
 	open := func(dir string) *unpack.Node {
-		n, err := unpack.OpenDir(dir)
+		n, err := localdir.Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package unpack
 import (
 	"fmt"
 	"io"
+	"iter"
 	"sort"
 )
 
@@ -49,6 +50,18 @@ func (c *Claims) Add(start, length int64, what string) {
 		return
 	}
 	c.list = append(c.list, claim{Range: Range{start, start + length}, what: what})
+}
+
+// All yields every claim in the order it was made, with its description
+// ("" for a claim named by a Namer).
+func (c *Claims) All() iter.Seq2[Range, string] {
+	return func(yield func(Range, string) bool) {
+		for _, cl := range c.list {
+			if !yield(cl.Range, cl.what) {
+				return
+			}
+		}
+	}
 }
 
 // Addf is Add with a formatted description.

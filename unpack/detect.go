@@ -1,7 +1,6 @@
 package unpack
 
 import (
-	"bytes"
 	"io"
 )
 
@@ -35,19 +34,4 @@ func Detect(r io.ReaderAt, size int64, formats []Format) (Format, bool) {
 		}
 	}
 	return Format{}, false
-}
-
-// ISO9660Format detects and opens ISO 9660 images.
-var ISO9660Format = Format{Name: "iso9660", Match: matchISO, Open: func(r io.ReaderAt, size int64, _ *Env) (*Node, error) {
-	return OpenISO(r, size)
-}}
-
-// matchISO looks for a volume descriptor ("CD001") at sector 16.
-func matchISO(_ []byte, r io.ReaderAt, size int64) bool {
-	if size < 16*2048+2048 {
-		return false
-	}
-	var id [6]byte
-	n, _ := r.ReadAt(id[:], 16*2048)
-	return n == len(id) && bytes.Equal(id[1:], []byte("CD001"))
 }

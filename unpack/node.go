@@ -84,6 +84,17 @@ type Holed interface {
 	Holes() []Range
 }
 
+// StoredEqualer is implemented by Data that can prove, from how it is
+// stored, that it holds the same bytes as another Data without decoding
+// either: two squashfs files whose compressed blocks are the same bytes.
+type StoredEqualer interface {
+	Data
+	// SameStored reports whether the two are proven to hold the same bytes.
+	// False means "not proven": the caller compares the bytes, since
+	// different stored bytes may decode to the same content.
+	SameStored(other Data) (bool, error)
+}
+
 // Range is a half-open byte range [Start, End).
 type Range struct{ Start, End int64 }
 
@@ -189,4 +200,18 @@ func (n *Node) AddErr(err error) {
 		return
 	}
 	n.Err = errors.Join(n.Err, err)
+}
+
+// Walk calls fn for every Node below n, parents before children, with its
+// path: path joined with the names from n down ("/" for the root of a file
+// tree names "/a", "/a/b", ...).
+func (n *Node) Walk(path string, fn func(n *Node, path string)) {
+	for _, c := range n.Children {
+		p := path + "/" + c.Name
+		if path == "/" {
+			p = "/" + c.Name
+		}
+		fn(c, p)
+		c.Walk(p, fn)
+	}
 }

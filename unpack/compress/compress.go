@@ -31,6 +31,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
+	"isodiff/unpack/internal/trailing"
 )
 
 // maxListedUnits bounds how many members (gzip), frames (zstd, lz4) or
@@ -91,7 +92,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 	var fe *unpack.FormatError
 	switch {
 	case err == nil:
-		unpack.AddTrailing(root, layer, r, s.end(), size)
+		trailing.Add(root, layer, r, s.end(), size)
 		if _, zeros := root.Field("padding"); zeros {
 			parts.claims.Addf(s.end(), size-s.end(), "zero padding after the %s stream", layer)
 		} else {

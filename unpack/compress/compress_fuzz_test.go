@@ -7,6 +7,7 @@ import (
 	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/testutil"
+	"isodiff/unpack/internal/trailing"
 	"os"
 	"path/filepath"
 	"testing"
@@ -184,7 +185,7 @@ func soundStreamEnd(n *unpack.Node, size int64) int64 {
 	if c := n.Child("content"); c == nil || c.Err != nil {
 		return -1
 	}
-	if tr := n.Child(unpack.TrailingName); tr != nil {
+	if tr := n.Child(trailing.Name); tr != nil {
 		return tr.Offset
 	}
 	if _, ok := n.Field("padding"); ok {

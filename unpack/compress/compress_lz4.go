@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 
 	"github.com/pierrec/lz4/v4"
@@ -392,7 +393,7 @@ func (s *lz4LegacyStream) nextBlock() error {
 			s.src = make([]byte, v)
 		}
 		src := s.src[:v]
-		if err := unpack.ReadFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
+		if err := bin.ReadFull(s.r, src, s.next+4, layerLz4Legacy, "block"); err != nil {
 			return err
 		}
 		// A block decompresses to at most 255 times its size (LZ4's

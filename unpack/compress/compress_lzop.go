@@ -324,7 +324,7 @@ func (s *lzopStream) nextBlock() error {
 		s.src = make([]byte, cLen)
 	}
 	src := s.src[:cLen]
-	if err := unpack.ReadFull(s.pr, src, dataAt, layerLzop, "block data"); err != nil {
+	if err := bin.ReadFull(s.pr, src, dataAt, layerLzop, "block data"); err != nil {
 		return err
 	}
 	s.blocks++

@@ -10,6 +10,7 @@ import (
 	"isodiff/unpack"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/testutil"
+	"isodiff/unpack/internal/trailing"
 	"slices"
 	"strings"
 	"sync"
@@ -156,14 +157,14 @@ func TestGzipMultiMemberAndTrailing(t *testing.T) {
 	// Zero padding after the last member (as in a padded initrd).
 	n = testutil.OpenAs(t, append(bytes.Clone(two), make([]byte, 300)...), "gzip", env, testFormats)
 	testutil.WantField(t, n, "padding", "300 zero bytes")
-	if n.Child(unpack.TrailingName) != nil {
+	if n.Child(trailing.Name) != nil {
 		t.Error("zero padding shown as trailing bytes")
 	}
 
 	// Something else after it: shown, and unpacked in turn.
 	tail := append(make([]byte, 4), []byte("070701 and more")...)
 	n = testutil.OpenAs(t, append(bytes.Clone(two), tail...), "gzip", env, testFormats)
-	tr := n.Child(unpack.TrailingName)
+	tr := n.Child(trailing.Name)
 	if tr == nil || !bytes.Equal(testutil.DataBytes(t, tr.Data), tail) || tr.Offset != int64(len(two)) {
 		t.Fatalf("trailing bytes child %+v", tr)
 	}
@@ -278,7 +279,7 @@ func TestLz4Legacy(t *testing.T) {
 	if got, c := testutil.ContentOf(t, n); c.Err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("with a size word after it: err %v", c.Err)
 	}
-	if tr := n.Child(unpack.TrailingName); tr == nil || tr.Offset != int64(len(many)) {
+	if tr := n.Child(trailing.Name); tr == nil || tr.Offset != int64(len(many)) {
 		t.Errorf("trailing size word not reported: %+v", n.Children)
 	}
 	if end := lz4LegacyEnd(readat.NewPeek(bytes.NewReader(append(bytes.Clone(many), tail...)), int64(len(many)+4)), 0, int64(len(many)+4)); end != int64(len(many)) {
@@ -458,7 +459,7 @@ func TestBzip2Trailing(t *testing.T) {
 		} else {
 			testutil.NoField(t, n, "padding")
 		}
-		if tr := n.Child(unpack.TrailingName); (tr != nil) != tc.trailing || (tr != nil && tr.Offset != int64(len(bz))) {
+		if tr := n.Child(trailing.Name); (tr != nil) != tc.trailing || (tr != nil && tr.Offset != int64(len(bz))) {
 			t.Errorf("%s: trailing %+v", tc.name, tr)
 		}
 	}

@@ -26,8 +26,10 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
+	"isodiff/unpack/internal/trailing"
 	"sort"
 	"strings"
 	"time"
@@ -403,7 +405,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	root.AddField("members", "%d", len(members))
 	if end >= 0 {
 		root.AddField("archive size", "%d", end)
-		unpack.AddTrailing(root, Layer, r, end, size)
+		trailing.Add(root, Layer, r, end, size)
 		if _, zeros := root.Field("padding"); zeros {
 			claims.Add(end, size-end, "zero padding after the trailer")
 		} else {
@@ -437,7 +439,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*unpack.Node, string) {
 	comps := show.PathComponents(h.rawName)
 	path := strings.Join(comps, "/")
-	typ := unpack.ModeType(uint32(h.mode))
+	typ := show.ModeType(uint32(h.mode))
 	var n *unpack.Node
 	if len(comps) == 0 {
 		// "." (or "/"): the root directory's own metadata.
@@ -482,7 +484,7 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 // claims the bytes they show. raw is the member's name where the tree
 // does not spell it, kind the archive's format.
 func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
-	typ := unpack.ModeType(uint32(h.mode))
+	typ := show.ModeType(uint32(h.mode))
 	if n.Type == unpack.TypeRecord {
 		// The trailer: its mode is no file's.
 		typ = unpack.TypeRecord
@@ -520,7 +522,7 @@ func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKin
 			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
-			if err := unpack.ReadFull(r, b, h.dataOff, Layer, "symlink target"); err != nil {
+			if err := bin.ReadFull(r, b, h.dataOff, Layer, "symlink target"); err != nil {
 				n.Err = err
 			}
 			n.AddField("link target", "%s", b)
@@ -575,7 +577,7 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 	buf := make([]byte, min(n, 64<<10))
 	for done := int64(0); done < n; {
 		k := min(int64(len(buf)), n-done)
-		if err := unpack.ReadFull(r, buf[:k], off+done, Layer, "member data"); err != nil {
+		if err := bin.ReadFull(r, buf[:k], off+done, Layer, "member data"); err != nil {
 			return 0, err
 		}
 		for _, c := range buf[:k] {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/testutil"
+	"isodiff/unpack/internal/trailing"
 	"slices"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func TestCpioPaddingAndTrailing(t *testing.T) {
 	testutil.WantField(t, root, "padding", "400 zero bytes")
 	testutil.WantField(t, root, "archive size", fmt.Sprint(len(b)))
 	root = openCpioBytes(t, append(bytes.Clone(b), "garbage"...))
-	if tr := root.Child(unpack.TrailingName); tr == nil || string(testutil.DataBytes(t, tr.Data)) != "garbage" {
+	if tr := root.Child(trailing.Name); tr == nil || string(testutil.DataBytes(t, tr.Data)) != "garbage" {
 		t.Fatalf("trailing: %v", testutil.ChildNames(root))
 	}
 	// Non-zero padding after data is a field of the member.

@@ -6,7 +6,10 @@ import (
 	"isodiff/unpack"
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
+	"isodiff/unpack/fat"
 	"isodiff/unpack/initramfs"
+	"isodiff/unpack/iso9660"
+	"isodiff/unpack/squashfs"
 )
 
 // All is every format, in detection order: file systems and archives
@@ -15,8 +18,8 @@ import (
 // isohybrid ISO's MBR), and last lzma, which has no magic, only a
 // plausible header.
 var All = []unpack.Format{
-	unpack.ISO9660Format,
-	unpack.SquashfsFormat,
+	iso9660.Format,
+	squashfs.Format,
 	initramfs.Format,
 	cpio.Format,
 	compress.Bzip2,
@@ -26,6 +29,6 @@ var All = []unpack.Format{
 	compress.Lzop,
 	compress.Xz,
 	compress.Zstd,
-	unpack.FATFormat,
+	fat.Format,
 	compress.LZMA,
 }

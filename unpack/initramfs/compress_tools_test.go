@@ -16,6 +16,7 @@ import (
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"isodiff/unpack/internal/testutil"
+	"isodiff/unpack/internal/trailing"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,7 +47,7 @@ func checkAgainstCLI(t *testing.T, env *unpack.Env, b []byte, format string) {
 	if testutil.Sha(got) != testutil.Sha(want) {
 		t.Fatalf("%s: content %d bytes sha256 %s, %s -dc gives %d bytes %s", format, len(got), testutil.Sha(got)[:16], cmd[0], len(want), testutil.Sha(want)[:16])
 	}
-	if n.Child(unpack.TrailingName) != nil {
+	if n.Child(trailing.Name) != nil {
 		t.Errorf("%s: trailing bytes reported where the CLI found none", format)
 	}
 }

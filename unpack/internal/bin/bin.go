@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"isodiff/unpack"
 	"slices"
 	"unicode/utf16"
 )
@@ -99,4 +100,17 @@ func HexNonZero(b []byte) string {
 		return "spaces"
 	}
 	return hex.EncodeToString(b[:end])
+}
+
+// ReadFull reads exactly len(b) bytes at off, reporting a short read as a
+// FormatError of the given layer.
+func ReadFull(r io.ReaderAt, b []byte, off int64, layer, what string) error {
+	n, err := r.ReadAt(b, off)
+	if n == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		return &unpack.FormatError{Layer: layer, Offset: off, Msg: fmt.Sprintf("%s: %d bytes wanted, %d found before end of input", what, len(b), n), Err: io.ErrUnexpectedEOF}
+	}
+	return &unpack.FormatError{Layer: layer, Offset: off, Msg: "reading " + what, Err: err}
 }

@@ -4,6 +4,7 @@ package show
 
 import (
 	"fmt"
+	"isodiff/unpack"
 	"strconv"
 	"strings"
 	"unicode"
@@ -136,4 +137,23 @@ func KnownFileType(t uint64) bool {
 		return true
 	}
 	return false
+}
+
+// ModeType is the node type of a POSIX file mode.
+func ModeType(mode uint32) unpack.Type {
+	switch mode & 0o170000 {
+	case 0o040000:
+		return unpack.TypeDir
+	case 0o120000:
+		return unpack.TypeSymlink
+	case 0o020000:
+		return unpack.TypeCharDevice
+	case 0o060000:
+		return unpack.TypeBlockDevice
+	case 0o010000:
+		return unpack.TypeFifo
+	case 0o140000:
+		return unpack.TypeSocket
+	}
+	return unpack.TypeFile
 }

@@ -1,0 +1,84 @@
+package iso9660
+
+import (
+	"bytes"
+	"io"
+	"isodiff/unpack"
+	"isodiff/unpack/partition"
+)
+
+// OpenISO reads an ISO 9660 image: the system area (MBR, GPT), the volume
+// descriptors, the path tables, the directory tree (named by Rock Ridge,
+// else Joliet, else ISO 9660 identifiers), the Joliet tree when it is not
+// the one naming files, the El Torito boot catalog with its boot images,
+// and, as "[unclaimed bytes]", every byte that none of these accounts for.
+//
+// It fails only when there is no primary volume descriptor to start from;
+// any other damage is recorded in the Err of the Node concerned.
+func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
+	var claims unpack.Claims
+	vds, vi, err := readVolumeDescriptors(r, size, &claims)
+	if err != nil {
+		return nil, err
+	}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: "iso9660", Offset: 0}
+	root.AddField("image size", "%d", size)
+	root.AddField("volume size", "%d", vi.spaceSize*vi.blockSize)
+	if want := vi.spaceSize * vi.blockSize; want > size {
+		root.Err = unpack.Errorf("iso9660", size, "image ends %d bytes before the end of the volume (%d blocks of %d bytes)", want-size, vi.spaceSize, vi.blockSize)
+	}
+
+	system := partition.ReadSystemArea(r, size, &claims)
+
+	files, joliet, pathTables, byExtent, err := readTrees(r, size, vi, &claims)
+	if files == nil {
+		files = &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: "iso9660", Offset: -1}
+	}
+	if err != nil && files.Err == nil {
+		files.Err = err
+	}
+	root.Children = append(root.Children, system, vds, files)
+	if joliet != nil {
+		root.Children = append(root.Children, joliet)
+	}
+	if pathTables != nil {
+		root.Children = append(root.Children, pathTables)
+	}
+
+	if vi.bootCatalogLBA >= 0 {
+		fileAt := func(off int64) (string, int64, bool) {
+			f, ok := byExtent[off]
+			return f.path, f.size, ok
+		}
+		root.Children = append(root.Children, readBootCatalog(r, size, vi.bootCatalogLBA, fileAt, &claims))
+	}
+
+	root.Children = append(root.Children, &unpack.Node{
+		Name:   "[unclaimed bytes]",
+		Type:   unpack.TypeRecord,
+		Layer:  "iso9660",
+		Offset: 0,
+		// Every claimed byte reads as zero here, so two images compare
+		// equal exactly when their unclaimed bytes do, wherever the
+		// structures around them lie.
+		Data: unpack.NewMaskedData(r, size, claims.Unclaimed(size)),
+	})
+	root.Layout = &claims
+	root.Sort()
+	return root, nil
+}
+
+// Format detects and opens ISO 9660 images.
+var Format = unpack.Format{Name: "iso9660", Match: matchISO, Open: func(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
+	return Open(r, size)
+}}
+
+// matchISO looks for a volume descriptor ("CD001") at sector 16.
+func matchISO(_ []byte, r io.ReaderAt, size int64) bool {
+	if size < 16*2048+2048 {
+		return false
+	}
+	var id [6]byte
+	n, _ := r.ReadAt(id[:], 16*2048)
+	return n == len(id) && bytes.Equal(id[1:], []byte("CD001"))
+}

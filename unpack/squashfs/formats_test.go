@@ -1,0 +1,5 @@
+package squashfs
+
+import "isodiff/unpack"
+
+var testFormats = []unpack.Format{Format}
