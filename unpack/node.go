@@ -55,7 +55,59 @@ func (t Type) String() string {
 type Field struct {
 	Name  string
 	Value string
+	// Role says what the field records, for the comparison to weigh and
+	// explain a difference in it; nil for a plain field.
+	Role *Role
 }
+
+// String shows the field as name=value, for messages.
+func (f Field) String() string { return f.Name + "=" + f.Value }
+
+// A Role says what a field records, so that a comparison can weigh and
+// explain a difference in it without knowing the format. A reader shares
+// one Role value among all its fields of that kind.
+type Role struct {
+	Kind RoleKind
+	// Cause labels a difference in a field of this role ("timestamp",
+	// "gzip header"), as a known cause of non-reproducible builds; "" for
+	// none.
+	Cause string
+	// NamesField makes the field's name the cause's detail
+	// ("timestamp: mtime").
+	NamesField bool
+}
+
+// RoleKind is what kind of thing a field with a Role records.
+type RoleKind uint8
+
+const (
+	// Placement: where an entry lies or how it is numbered (an extent, a
+	// fragment slot, an inode number), not what it is. It follows from
+	// every change before it, so a difference in it alone does not make
+	// the entry differ; it is counted at the layer instead.
+	Placement RoleKind = iota + 1
+	// Time: a time stamp.
+	Time
+	// Header: what a wrapping layer keeps of what it wraps (gzip's name
+	// and mtime of the file it compressed). The cause's detail lists
+	// every such field that differs.
+	Header
+	// Identity: an identifier made up at build time (a volume serial, a
+	// GUID).
+	Identity
+	// Layout: bytes an image builder writes into a file from the image's
+	// layout (see Patched).
+	Layout
+)
+
+// Roles most formats use.
+var (
+	RolePlacement = &Role{Kind: Placement}
+	RoleTime      = &Role{Kind: Time, Cause: "timestamp", NamesField: true}
+)
+
+// Is reports whether r is of kind k; a nil Role is of no kind.
+func (r *Role) Is(k RoleKind) bool { return r != nil && r.Kind == k }
 
 // Data is the content of a Node: random access over a known size.
 // *io.SectionReader is the usual implementation.
@@ -93,6 +145,22 @@ type StoredEqualer interface {
 	// False means "not proven": the caller compares the bytes, since
 	// different stored bytes may decode to the same content.
 	SameStored(other Data) (bool, error)
+}
+
+// Patched is implemented by Data into which the tool that built the image
+// wrote bytes that follow from the image's layout (mkisofs
+// -boot-info-table writes a boot image's own position, length and
+// checksum into it): a difference only there is explained by the patch's
+// Role.
+type Patched interface {
+	Data
+	Patches() []Patch
+}
+
+// Patch is a range of a Patched Data and what wrote it.
+type Patch struct {
+	Range
+	Role *Role
 }
 
 // Range is a half-open byte range [Start, End).
@@ -152,6 +220,11 @@ func (n *Node) Field(name string) (string, bool) {
 // AddField appends a metadata field.
 func (n *Node) AddField(name, format string, args ...any) {
 	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+}
+
+// AddRoleField appends a metadata field with a Role.
+func (n *Node) AddRoleField(r *Role, name, format string, args ...any) {
+	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...), Role: r})
 }
 
 // Child returns the child with the given name, or nil.

@@ -188,7 +188,7 @@ var gzipOSNames = map[byte]string{
 func (h *gzipHeader) fields() []unpack.Field {
 	var fs []unpack.Field
 	add := func(name, format string, args ...any) {
-		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...)})
+		fs = append(fs, unpack.Field{Name: name, Value: fmt.Sprintf(format, args...), Role: roleGzipHeader})
 	}
 	add("flags", "%s", gzipFlags(h.flags))
 	if h.mtime == 0 {
@@ -411,3 +411,7 @@ func (s *gzipStream) checkTrailer() error {
 	}
 	return nil
 }
+
+// roleGzipHeader marks what a gzip header keeps of the file compressed
+// (its name, its mtime unless gzip -n) and of the compressor.
+var roleGzipHeader = &unpack.Role{Kind: unpack.Header, Cause: "gzip header"}

@@ -220,10 +220,10 @@ func (s *lzopStream) header() error {
 	}
 	s.hdr = append(s.hdr,
 		unpack.Field{Name: "method", Value: m},
-		unpack.Field{Name: "flags", Value: lzopFlags(s.flags)},
-		unpack.Field{Name: "mode", Value: show.Mode(mode)},
-		unpack.Field{Name: "mtime", Value: time.Unix(mtime, 0).UTC().Format(time.RFC3339)},
-		unpack.Field{Name: "name", Value: show.QuoteName(string(name))},
+		unpack.Field{Name: "flags", Value: lzopFlags(s.flags), Role: roleLzopHeader},
+		unpack.Field{Name: "mode", Value: show.Mode(mode), Role: roleLzopHeader},
+		unpack.Field{Name: "mtime", Value: time.Unix(mtime, 0).UTC().Format(time.RFC3339), Role: roleLzopHeader},
+		unpack.Field{Name: "name", Value: show.QuoteName(string(name)), Role: roleLzopHeader},
 	)
 	if t := mode & 0o170000; t != 0 && !show.KnownFileType(uint64(t)) {
 		s.hdr = append(s.hdr, unpack.Field{Name: "file type bits", Value: fmt.Sprintf("0%06o", t)})
@@ -421,3 +421,7 @@ func lzopStreamEnd(pr *readat.Peek, off, size int64) (end int64, ok bool) {
 	}
 	return size, false
 }
+
+// roleLzopHeader marks what an lzop header keeps of the file compressed:
+// its name, mode and mtime, and the flags saying so.
+var roleLzopHeader = &unpack.Role{Kind: unpack.Header, Cause: "lzop header"}

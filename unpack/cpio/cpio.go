@@ -496,13 +496,13 @@ func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKin
 	n.AddField("uid", "%d", h.uid)
 	n.AddField("gid", "%d", h.gid)
 	n.AddField("nlink", "%d", h.nlink)
-	n.AddField("inode", "%d", h.ino)
+	n.AddRoleField(unpack.RolePlacement, "inode", "%d", h.ino)
 	n.AddField("dev", "%d,%d", h.devMajor, h.devMinor)
 	if typ == unpack.TypeCharDevice || typ == unpack.TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
 		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
 	}
 	n.AddField("size", "%d", h.fileSize)
-	n.AddField("mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
+	n.AddRoleField(unpack.RoleTime, "mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
 	if h.kind != kind {
 		n.AddField("format", "%s", cpioKindNames[h.kind])
 	}

@@ -556,7 +556,7 @@ func (v *fatVolume) readTree(root *unpack.Node) *unpack.Node {
 	var base func(i int64) int64 // byte offset of buf[i] in the image
 	if bs.bits == 32 {
 		top.Offset = v.clusterOffset(bs.rootCluster)
-		top.AddField("first cluster", "%d", bs.rootCluster)
+		top.AddRoleField(unpack.RolePlacement, "first cluster", "%d", bs.rootCluster)
 		var err error
 		buf, base, err = v.readDirChain(bs.rootCluster, "/", 44)
 		top.Err = err
@@ -925,15 +925,18 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 	if e.hasLong && !strings.EqualFold(stored, e.long) {
 		n.AddField("short name", "%s", show.QuoteName(stored))
 	}
-	n.AddField("mtime", "%s", fatDateTime(s))
-	n.AddField("creation time", "%s", fatCreationTime(s))
-	n.AddField("access date", "%s", fatDate(binary.LittleEndian.Uint16(s[18:])))
+	n.AddRoleField(unpack.RoleTime, "mtime", "%s", fatDateTime(s))
+	n.AddRoleField(unpack.RoleTime, "creation time", "%s", fatCreationTime(s))
+	n.AddRoleField(unpack.RoleTime, "access date", "%s", fatDate(binary.LittleEndian.Uint16(s[18:])))
 	size := int64(binary.LittleEndian.Uint32(s[28:]))
-	if !isDir || size != 0 {
+	if isDir && size != 0 {
+		// A directory's size is its clusters': where its entries fall.
+		n.AddRoleField(unpack.RolePlacement, "size", "%d", size)
+	} else if !isDir {
 		n.AddField("size", "%d", size)
 	}
 	first := fatFirstCluster(s, v.bs.bits)
-	n.AddField("first cluster", "%d", first)
+	n.AddRoleField(unpack.RolePlacement, "first cluster", "%d", first)
 	if e.ignored != "" {
 		n.AddField("ignored long name", "%s", show.QuoteName(e.ignored))
 	}
@@ -1107,7 +1110,7 @@ func (v *fatVolume) bootFields(n *unpack.Node) {
 	if bs.extSig == 0x28 || bs.extSig == 0x29 {
 		// The serial: mkfs.vfat takes it from the clock unless given -i
 		// or --invariant, a known source of differences.
-		n.AddField("volume id", "0x%08x", bs.serial)
+		n.AddRoleField(roleSerial, "volume id", "0x%08x", bs.serial)
 	}
 	if bs.extSig == 0x29 {
 		n.AddField("volume label", "%s", show.QuoteName(strings.TrimRight(decodeOEM(bs.label), " ")))
@@ -1220,3 +1223,7 @@ func (v *fatVolume) backupBootField(n *unpack.Node) {
 	}
 	n.AddField("backup boot sector contents", "%s", s)
 }
+
+// roleSerial marks the volume serial mkfs.fat makes up from the time
+// unless told one (-i).
+var roleSerial = &unpack.Role{Kind: unpack.Identity, Cause: "FAT serial"}

@@ -293,7 +293,7 @@ func (c *catalog) addEntry(root *unpack.Node, e []byte, idx, section int, platfo
 	}
 	n.AddField("system type", "0x%02x", e[4])
 	n.AddField("sector count", "%d", count)
-	n.AddField("load RBA", "%d", rba)
+	n.AddRoleField(unpack.RolePlacement, "load RBA", "%d", rba)
 	if e[5] != 0 {
 		n.AddField("reserved", "0x%02x", e[5])
 	}

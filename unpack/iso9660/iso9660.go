@@ -498,9 +498,14 @@ func (w *treeWalker) recordFields(v recordView) []unpack.Field {
 	rec, ri := v.rec, v.ri
 	t := &unpack.Node{}
 	ri.addAttrFields(t)
-	t.AddField("size", "%d", rec.size)
+	if rec.flags&flagDir != 0 {
+		// A directory's size is its extent's: where its records fall.
+		t.AddRoleField(unpack.RolePlacement, "size", "%d", rec.size)
+	} else {
+		t.AddField("size", "%d", rec.size)
+	}
 	ri.addTimeFields(t)
-	t.AddField("record time", "%s", recordTime(rec.recTime))
+	t.AddRoleField(unpack.RoleTime, "record time", "%s", recordTime(rec.recTime))
 	if ri.hasLink {
 		t.AddField("link target", "%s", ri.link)
 	}
@@ -513,7 +518,7 @@ func (w *treeWalker) recordFields(v recordView) []unpack.Field {
 	if ri.relocated {
 		t.AddField("relocated", "yes")
 	}
-	t.AddField("lba", "%d", rec.lba)
+	t.AddRoleField(unpack.RolePlacement, "lba", "%d", rec.lba)
 	t.AddField("flags", "0x%02x", rec.flags)
 	w.addRecordExtras(t, rec)
 	ri.addExtraFields(t)
@@ -722,7 +727,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *unpack.Node, s
 	ri.addAttrFields(n)
 	n.AddField("size", "%d", total)
 	ri.addTimeFields(n)
-	n.AddField("record time", "%s", recordTime(first.recTime))
+	n.AddRoleField(unpack.RoleTime, "record time", "%s", recordTime(first.recTime))
 	if ri.hasLink {
 		n.AddField("link target", "%s", ri.link)
 	}
@@ -730,9 +735,9 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *unpack.Node, s
 	if sub != nil {
 		lba = sub.lba
 	}
-	n.AddField("lba", "%d", lba)
+	n.AddRoleField(unpack.RolePlacement, "lba", "%d", lba)
 	if len(extents) > 0 {
-		n.AddField("extents", "%s", strings.Join(extents, ", "))
+		n.AddRoleField(unpack.RolePlacement, "extents", "%s", strings.Join(extents, ", "))
 	}
 	if w.names != namesJoliet {
 		n.AddField("iso name", "%s", show.QuoteName(string(first.ident)))
@@ -848,10 +853,11 @@ func (w *treeWalker) describeRoot(n *unpack.Node, dot dirRecord, rr rockRidgeRoo
 		}
 	}
 	ri.addAttrFields(n)
-	n.AddField("size", "%d", dot.size)
+	// A directory's size is its extent's: where its records fall.
+	n.AddRoleField(unpack.RolePlacement, "size", "%d", dot.size)
 	ri.addTimeFields(n)
-	n.AddField("record time", "%s", recordTime(dot.recTime))
-	n.AddField("lba", "%d", dot.lba)
+	n.AddRoleField(unpack.RoleTime, "record time", "%s", recordTime(dot.recTime))
+	n.AddRoleField(unpack.RolePlacement, "lba", "%d", dot.lba)
 	f := fileFlags(dot.flags)
 	if dot.flags&flagDir == 0 {
 		f = strings.TrimPrefix(f+", no directory flag", ", ")

@@ -381,7 +381,7 @@ func TestParseRockRidgeEntries(t *testing.T) {
 		{"PX with inode", at(pxInoE(0o102755, 1, 5, 6, 77)), func(t *testing.T, ri rrInfo) {
 			n := &unpack.Node{}
 			ri.addAttrFields(n)
-			want := []unpack.Field{{Name: "mode", Value: "-rwxr-sr-x (02755)"}, {Name: "uid", Value: "5"}, {Name: "gid", Value: "6"}, {Name: "nlink", Value: "1"}, {Name: "inode", Value: "77"}}
+			want := []unpack.Field{{Name: "mode", Value: "-rwxr-sr-x (02755)"}, {Name: "uid", Value: "5"}, {Name: "gid", Value: "6"}, {Name: "nlink", Value: "1"}, {Name: "inode", Value: "77", Role: unpack.RolePlacement}}
 			if !reflect.DeepEqual(n.Fields, want) {
 				t.Errorf("fields %v", n.Fields)
 			}

@@ -680,7 +680,7 @@ func (ri *rrInfo) addAttrFields(n *unpack.Node) {
 		n.AddField("gid", "%d", ri.gid)
 		n.AddField("nlink", "%d", ri.nlink)
 		if ri.hasIno {
-			n.AddField("inode", "%d", ri.ino)
+			n.AddRoleField(unpack.RolePlacement, "inode", "%d", ri.ino)
 		}
 	}
 	if ri.rdev != "" {
@@ -693,7 +693,7 @@ func (ri *rrInfo) addAttrFields(n *unpack.Node) {
 func (ri *rrInfo) addTimeFields(n *unpack.Node) {
 	for _, name := range [...]string{"mtime", "atime", "ctime", "creation time", "backup time", "expiration time", "effective time"} {
 		if v, ok := ri.times[name]; ok {
-			n.AddField(name, "%s", v)
+			n.AddRoleField(unpack.RoleTime, name, "%s", v)
 		}
 	}
 }

@@ -276,7 +276,7 @@ func parseVolumeFields(n *unpack.Node, b []byte, off int64, joliet bool) {
 	} else {
 		n.AddField("root directory extent", "%d", root.lba)
 		n.AddField("root directory size", "%d", root.size)
-		n.AddField("root directory time", "%s", recordTime(root.recTime))
+		n.AddRoleField(unpack.RoleTime, "root directory time", "%s", recordTime(root.recTime))
 		if root.flags != flagDir {
 			n.AddField("root directory flags", "0x%02x", root.flags)
 		}
@@ -294,10 +294,10 @@ func parseVolumeFields(n *unpack.Node, b []byte, off int64, joliet bool) {
 	textField("copyright file id", b[702:739])
 	textField("abstract file id", b[739:776])
 	textField("bibliographic file id", b[776:813])
-	n.AddField("creation date", "%s", decDateTime(b[813:830]))
-	n.AddField("modification date", "%s", decDateTime(b[830:847]))
-	n.AddField("expiration date", "%s", decDateTime(b[847:864]))
-	n.AddField("effective date", "%s", decDateTime(b[864:881]))
+	n.AddRoleField(unpack.RoleTime, "creation date", "%s", decDateTime(b[813:830]))
+	n.AddRoleField(unpack.RoleTime, "modification date", "%s", decDateTime(b[830:847]))
+	n.AddRoleField(unpack.RoleTime, "expiration date", "%s", decDateTime(b[847:864]))
+	n.AddRoleField(unpack.RoleTime, "effective date", "%s", decDateTime(b[864:881]))
 	n.AddField("file structure version", "%d", b[881])
 	n.AddField("application use", "%s", bin.HexNonZero(b[883:1395]))
 	// Bytes the standard reserves (zero in a conforming descriptor).

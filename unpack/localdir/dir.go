@@ -94,7 +94,7 @@ func dirNode(name, full string, st fs.FileInfo) *unpack.Node {
 		n.AddField("size", "%d", st.Size())
 		n.Data = &localFile{path: full, size: st.Size()}
 	}
-	n.AddField("mtime", "%s", st.ModTime().UTC().Format(time.RFC3339Nano))
+	n.AddRoleField(unpack.RoleTime, "mtime", "%s", st.ModTime().UTC().Format(time.RFC3339Nano))
 	if n.Type == unpack.TypeSymlink {
 		target, err := os.Readlink(full)
 		if err != nil {

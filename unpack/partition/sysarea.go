@@ -286,7 +286,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *unpa
 	}
 	n.AddField("first usable LBA", "%d", h.firstUsable)
 	n.AddField("last usable LBA", "%d", h.lastUsable)
-	n.AddField("disk GUID", "%s", guidString(h.diskGUID[:]))
+	n.AddRoleField(roleGUID, "disk GUID", "%s", guidString(h.diskGUID[:]))
 	n.AddField("entries LBA", "%d", h.entriesLBA)
 	n.AddField("entry count", "%d", h.entryCount)
 	n.AddField("entry size", "%d", h.entrySize)
@@ -372,8 +372,8 @@ func gptEntryNode(name string, e []byte, off int64) *unpack.Node {
 	le := binary.LittleEndian
 	p := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: layerGPT, Offset: off}
 	typeGUID := guidString(e[0:16])
-	p.AddField("type GUID", "%s", gptTypeName(typeGUID))
-	p.AddField("unique GUID", "%s", guidString(e[16:32]))
+	p.AddRoleField(roleGUID, "type GUID", "%s", gptTypeName(typeGUID))
+	p.AddRoleField(roleGUID, "unique GUID", "%s", guidString(e[16:32]))
 	p.AddField("first LBA", "%d", le.Uint64(e[32:]))
 	p.AddField("last LBA", "%d", le.Uint64(e[40:]))
 	p.AddField("attributes", "%s", gptAttributes(le.Uint64(e[48:]), gpt.Type(typeGUID)))
@@ -522,3 +522,6 @@ func utf16LEName(b []byte) string {
 	}
 	return string(utf16.Decode(u))
 }
+
+// roleGUID marks the GUIDs a partitioning tool makes up unless told them.
+var roleGUID = &unpack.Role{Kind: unpack.Identity, Cause: "GPT GUID", NamesField: true}

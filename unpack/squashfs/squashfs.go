@@ -223,13 +223,13 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		note(w.compressorOptions(root, sb.compressor))
 	}
 	root.AddField("block size", "%d", sb.blockSize)
-	root.AddField("mkfs time", "%s", time.Unix(int64(sb.mkfsTime), 0).UTC().Format(time.RFC3339))
+	root.AddRoleField(roleMkfsTime, "mkfs time", "%s", time.Unix(int64(sb.mkfsTime), 0).UTC().Format(time.RFC3339))
 	root.AddField("flags", "%s", sqFlags(sb.flags))
 	root.AddField("inode count", "%d", sb.inodeCount)
 	root.AddField("id count", "%d", sb.idCount)
 	root.AddField("fragment count", "%d", sb.fragCount)
 	root.AddField("bytes used", "%d", sb.bytesUsed)
-	root.AddField("root inode", "block %d, offset %d", sb.rootRef>>16, sb.rootRef&0xffff)
+	root.AddRoleField(unpack.RolePlacement, "root inode", "block %d, offset %d", sb.rootRef>>16, sb.rootRef&0xffff)
 
 	w.ids, err = w.readIDs()
 	note(err)
@@ -755,20 +755,21 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 		w.modeStr[mode] = ms
 	}
 	f = append(f, unpack.Field{Name: "mode", Value: ms}, unpack.Field{Name: "uid", Value: w.id(n, in.uidIdx)}, unpack.Field{Name: "gid", Value: w.id(n, in.gidIdx)},
-		unpack.Field{Name: "nlink", Value: strconv.FormatUint(uint64(in.nlink), 10)}, unpack.Field{Name: "inode", Value: strconv.FormatUint(uint64(in.number), 10)})
+		unpack.Field{Name: "nlink", Value: strconv.FormatUint(uint64(in.nlink), 10)}, unpack.Field{Name: "inode", Value: strconv.FormatUint(uint64(in.number), 10), Role: unpack.RolePlacement})
 	switch in.basicType() {
 	case sqBasicBlock, sqBasicChar:
 		major := (in.rdev >> 8) & 0xfff
 		minor := (in.rdev & 0xff) | ((in.rdev >> 12) & 0xfff00)
 		f = append(f, unpack.Field{Name: "rdev", Value: fmt.Sprintf("%d,%d", major, minor)})
 	case sqBasicDir:
-		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(uint64(in.dirSize), 10)})
+		// A directory's size is its listing's: where its entries fall.
+		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(uint64(in.dirSize), 10), Role: unpack.RolePlacement})
 	case sqBasicFile:
 		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(in.fileSize, 10)})
 	case sqBasicSymlink:
 		f = append(f, unpack.Field{Name: "size", Value: strconv.Itoa(len(in.target))})
 	}
-	f = append(f, unpack.Field{Name: "mtime", Value: w.time(in.mtime)})
+	f = append(f, unpack.Field{Name: "mtime", Value: w.time(in.mtime), Role: unpack.RoleTime})
 	if in.basicType() == sqBasicSymlink {
 		f = append(f, unpack.Field{Name: "link target", Value: show.QuoteName(string(in.target))})
 	}
@@ -779,7 +780,7 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 		}
 		f = append(f, unpack.Field{Name: "blocks", Value: strconv.Itoa(nb)})
 		if in.fragIdx != sqNoFragment {
-			f = append(f, unpack.Field{Name: "fragment", Value: "index " + strconv.FormatUint(uint64(in.fragIdx), 10) + ", offset " + strconv.FormatUint(uint64(in.fragOffset), 10)})
+			f = append(f, unpack.Field{Name: "fragment", Value: "index " + strconv.FormatUint(uint64(in.fragIdx), 10) + ", offset " + strconv.FormatUint(uint64(in.fragOffset), 10), Role: unpack.RolePlacement})
 		}
 		if in.sparse != 0 {
 			f = append(f, unpack.Field{Name: "sparse", Value: strconv.FormatUint(in.sparse, 10)})
@@ -1526,3 +1527,8 @@ func (w *sqWalker) unreadRun(out *unpack.Node, block int64, from, to int) *unpac
 	out.Children = append(out.Children, n)
 	return out
 }
+
+// roleMkfsTime marks the superblock's time of making, which mksquashfs
+// takes from the clock unless SOURCE_DATE_EPOCH or -mkfs-time says
+// otherwise.
+var roleMkfsTime = &unpack.Role{Kind: unpack.Time, Cause: "squashfs mkfs_time"}
