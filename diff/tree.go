@@ -55,15 +55,14 @@ type Node struct {
 	// their namesakes under another hash.
 	Renamed int `json:",omitempty"`
 
-	// Fields are every field of either side, when any differs or the
-	// entry is on one side only; see AllFields for the rest.
-	Fields []FieldDiff `json:",omitempty"`
-	// fieldsA and fieldsB are the fields of a pair kept by reference
-	// instead of as FieldDiffs, when none differs (fieldsB nil) or only
-	// systematic ones do (renumbered entries): most pairs of a large tree
-	// are such, and a FieldDiff for each of their fields would double the
-	// memory a comparison takes. Bit i of the masks is about field i of
-	// AllFields. See DiffFields and AllFields.
+	// fields are every field of either side, when any differs or the
+	// entry is on one side only. fieldsA and fieldsB are the fields of a
+	// pair kept by reference instead, when none differs (fieldsB nil) or
+	// only systematic ones do (renumbered entries): most pairs of a large
+	// tree are such, and a FieldDiff for each of their fields would double
+	// the memory a comparison takes. Bit i of the masks is about field i
+	// of Fields. Presenters read them through Fields and Changed.
+	fields                      []FieldDiff
 	fieldsA, fieldsB            []unpack.Field
 	differ, placement, spelling uint64
 	// dropped counts the identical children left out of Children (see
@@ -136,24 +135,12 @@ func (n *Node) OwnDifferences() bool {
 	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 || n.ErrA != n.ErrB {
 		return true
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		if f.Different && !f.systematic() {
 			return true
 		}
 	}
 	return false
-}
-
-// DifferentFields lists the names of the fields that differ, placement
-// fields aside.
-func (n *Node) DifferentFields() []string {
-	var out []string
-	for _, f := range n.Fields {
-		if f.Different && !f.systematic() {
-			out = append(out, f.Name)
-		}
-	}
-	return out
 }
 
 // InnerLayer names the format of what the pair holds: the layer it was
@@ -165,11 +152,12 @@ func (n *Node) InnerLayer() string {
 	return n.Inner
 }
 
-// AllFields is every field of the pair, equal ones included.
-func (n *Node) AllFields() []FieldDiff {
+// Fields is every field of the pair, equal ones included: A's fields in
+// A's order, then those only B has.
+func (n *Node) Fields() []FieldDiff {
 	switch {
-	case n.Fields != nil || n.fieldsA == nil:
-		return n.Fields
+	case n.fields != nil || n.fieldsA == nil:
+		return n.fields
 	case n.fieldsB == nil:
 		out := make([]FieldDiff, len(n.fieldsA))
 		for i, f := range n.fieldsA {
@@ -186,10 +174,21 @@ func (n *Node) AllFields() []FieldDiff {
 	return out
 }
 
-// differingFields are the differing fields of a pair whose fields are
-// kept by reference.
-func (n *Node) differingFields() []FieldDiff {
-	if n.fieldsB == nil {
+// Changed is the fields of the pair that differ, systematic ones (see
+// FieldDiff) included, in the order of Fields; nil when none does. An
+// entry on one side only has no field that differs: its fields are all
+// in Fields.
+func (n *Node) Changed() []FieldDiff {
+	switch {
+	case n.fieldsA == nil:
+		var out []FieldDiff
+		for _, f := range n.fields {
+			if f.Different {
+				out = append(out, f)
+			}
+		}
+		return out
+	case n.fieldsB == nil:
 		return nil
 	}
 	if len(n.fieldsA) == len(n.fieldsB) {
@@ -213,7 +212,7 @@ func (n *Node) differingFields() []FieldDiff {
 		}
 	}
 	var out []FieldDiff
-	for _, f := range n.AllFields() {
+	for _, f := range n.Fields() {
 		if f.Different {
 			out = append(out, f)
 		}
@@ -221,20 +220,10 @@ func (n *Node) differingFields() []FieldDiff {
 	return out
 }
 
-// DiffFields is every field of the pair when any field differs or the
-// pair is on one side only, and nil when all are equal: what a report
-// shows.
-func (n *Node) DiffFields() []FieldDiff {
-	if n.fieldsB != nil {
-		return n.AllFields()
-	}
-	return n.Fields
-}
-
 // keepFields stores the fields of a pair whose differing fields are all
 // systematic by reference, with what was found about them as bits.
 func (n *Node) keepFields(a, b []unpack.Field) {
-	fs := n.Fields
+	fs := n.fields
 	if len(fs) > 64 {
 		return
 	}
@@ -257,7 +246,7 @@ func (n *Node) keepFields(a, b []unpack.Field) {
 			return
 		}
 	}
-	n.Fields, n.fieldsA, n.fieldsB = nil, a, b
+	n.fields, n.fieldsA, n.fieldsB = nil, a, b
 	n.differ, n.placement, n.spelling = differ, placement, spelling
 }
 
@@ -301,7 +290,7 @@ func (n *Node) NameRespelled() bool {
 	if n.fieldsB != nil {
 		return n.differ&n.spelling != 0
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		if f.Different && f.Spelling {
 			return true
 		}
@@ -319,7 +308,7 @@ func (n *Node) Placed() bool {
 		// pair (n.Inner is empty).
 		return n.differ&n.placement != 0
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		// An inner layer's own placement fields count at that layer.
 		if f.Different && f.Placement && (n.Inner == "" || !strings.HasPrefix(f.Name, n.Inner+" ")) {
 			return true

@@ -184,7 +184,7 @@ func countBelow(n *diff.Node) int {
 // heading; differing fields come before the content diff and identical
 // ones after it, so that what differs is on the first screen.
 func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s styles) {
-	fields := n.AllFields()
+	fields := n.Fields()
 	var rows []diff.FieldDiff
 	for _, f := range fields {
 		if f.Different == want {

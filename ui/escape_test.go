@@ -225,7 +225,7 @@ func TestJSONUnchangedForOrdinaryNames(t *testing.T) {
 		root := compareImages(t, p[0], p[1], nil)
 		nonASCII := false
 		root.Walk(func(n *diff.Node) bool {
-			obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), plainNode: plain(n)})
+			obj, err := json.Marshal(newJSONNode(n))
 			if err != nil {
 				t.Fatal(err)
 			}

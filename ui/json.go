@@ -19,22 +19,44 @@ type jsonHeader struct {
 }
 
 // jsonNode is one differing pair with its path spelled out; its differing
-// children follow it in the output.
+// children follow it in the output, written by writeNode.
 type jsonNode struct {
-	Path   string
-	Reason string `json:",omitempty"`
-	*plainNode
-	Children []struct{} `json:",omitempty"` // hides diff.Node's; written by writeNode
+	Path                      string
+	Reason                    string `json:",omitempty"`
+	Name, Layer, Type         string
+	State                     diff.State
+	Descended                 bool
+	Inner                     string           `json:",omitempty"`
+	LayoutOnly                bool             `json:",omitempty"`
+	Moved, Respelled, Renamed int              `json:",omitempty"`
+	Fields                    []diff.FieldDiff `json:",omitempty"`
+	Content                   *diff.Content    `json:",omitempty"`
+	Order                     *diff.OrderDiff  `json:",omitempty"`
+	ErrA, ErrB                string           `json:",omitempty"`
+	Causes                    []diff.Cause     `json:",omitempty"`
+	IOError                   bool             `json:",omitempty"`
+	Notes                     []string         `json:",omitempty"`
 }
 
-// plainNode is a diff.Node with its fields as FieldDiffs, however the
-// node keeps them.
-type plainNode diff.Node
+func newJSONNode(n *diff.Node) jsonNode {
+	return jsonNode{
+		Path: n.Path(), Reason: n.Reason(),
+		Name: n.Name, Layer: n.Layer, Type: n.Type, State: n.State, Descended: n.Descended, Inner: n.Inner,
+		LayoutOnly: n.LayoutOnly, Moved: n.Moved, Respelled: n.Respelled, Renamed: n.Renamed,
+		Fields: jsonFields(n), Content: n.Content, Order: n.Order,
+		ErrA: n.ErrA, ErrB: n.ErrB, Causes: n.Causes, IOError: n.IOError, Notes: n.Notes,
+	}
+}
 
-func plain(n *diff.Node) *plainNode {
-	p := plainNode(*n)
-	p.Fields = n.DiffFields()
-	return &p
+// jsonFields are the fields the JSON lists for a pair: every one, equal
+// ones included, when any differs, when the pair is on one side only, or
+// when its content was unpacked (the fields of the inner layer's header
+// then stand with the entry's); none when all are equal.
+func jsonFields(n *diff.Node) []diff.FieldDiff {
+	if n.State == diff.Added || n.State == diff.Removed || n.Inner != "" || len(n.Changed()) > 0 {
+		return n.Fields()
+	}
+	return nil
 }
 
 // WriteJSON writes the differing part of the tree as JSON: an object with
@@ -59,7 +81,7 @@ func WriteJSON(w io.Writer, a, b Input, root *diff.Node) error {
 }
 
 func writeNode(w *bufio.Writer, n *diff.Node) error {
-	obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), plainNode: plain(n)})
+	obj, err := json.Marshal(newJSONNode(n))
 	if err != nil {
 		return err
 	}

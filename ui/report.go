@@ -304,8 +304,8 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
 				if count < r.opt.MaxListed {
 					var parts []string
-					for _, f := range c.DiffFields() {
-						if f.Different && (f.Placement || f.Spelling || f.Renamed) {
+					for _, f := range c.Changed() {
+						if f.Placement || f.Spelling || f.Renamed {
 							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), side(f.A, f.InA), side(f.B, f.InB)))
 						}
 					}
@@ -327,11 +327,9 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 // fields writes a table of the fields that differ, or of every field of an
 // entry present on one side only.
 func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
-	var rows []diff.FieldDiff
-	for _, f := range n.DiffFields() {
-		if f.Different || n.State == diff.Added || n.State == diff.Removed {
-			rows = append(rows, f)
-		}
+	rows := n.Changed()
+	if n.State == diff.Added || n.State == diff.Removed {
+		rows = n.Fields()
 	}
 	if len(rows) == 0 {
 		return
