@@ -17,7 +17,7 @@ import (
 // Detail says which field or bytes.
 type Cause struct {
 	Label  string
-	Detail string `json:",omitempty"`
+	Detail string
 }
 
 // Known causes.

@@ -28,9 +28,6 @@ var stateNames = [...]string{"same", "modified", "added", "removed", "type chang
 
 func (s State) String() string { return stateNames[s] }
 
-// MarshalText makes states read as words in JSON.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // Node is one pair of entries, A and B, and how they differ.
 type Node struct {
 	Name  string
@@ -41,19 +38,19 @@ type Node struct {
 	// a new layer (presenters join such paths with " :: "); Inner names
 	// its format.
 	Descended bool
-	Inner     string `json:",omitempty"`
+	Inner     string
 	// LayoutOnly says the bytes differ while every entry unpacked from
 	// them is the same: data placed or ordered differently.
-	LayoutOnly bool `json:",omitempty"`
+	LayoutOnly bool
 	// Moved counts, on the root of a layer, the entries of that layer
 	// whose placement fields differ (see FieldDiff.Placement).
-	Moved int `json:",omitempty"`
+	Moved int
 	// Respelled counts, on the root of a layer, the entries whose name is
 	// spelled differently on the two sides (see FieldDiff.Spelling).
-	Respelled int `json:",omitempty"`
+	Respelled int
 	// Renamed counts, on the root of a layer, the store paths paired with
 	// their namesakes under another hash.
-	Renamed int `json:",omitempty"`
+	Renamed int
 
 	// fields are every field of either side, when any differs or the
 	// entry is on one side only. fieldsA and fieldsB are the fields of a
@@ -70,24 +67,24 @@ type Node struct {
 	dropped int
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
-	Content     *Content   `json:",omitempty"` // set when the bytes differ
-	Order       *OrderDiff `json:",omitempty"` // set when only the order of the children differs
+	Content     *Content   // set when the bytes differ
+	Order       *OrderDiff // set when only the order of the children differs
 	// ErrA and ErrB say why an entry could not be read completely (a
 	// layer that could not be unpacked, a read error); what could be read
 	// is still compared.
-	ErrA, ErrB string `json:",omitempty"`
+	ErrA, ErrB string
 	// Causes are the known sources of non-reproducibility that match.
-	Causes []Cause `json:",omitempty"`
+	Causes []Cause
 	// IOError says a side's bytes could not be read for a reason other
 	// than the input's own damage: the comparison is incomplete.
-	IOError bool `json:",omitempty"`
+	IOError bool
 	// Notes say what was done instead of the usual comparison.
-	Notes    []string `json:",omitempty"`
-	Children []*Node  `json:",omitempty"` // sorted by Name
-	Parent   *Node    `json:"-"`
+	Notes    []string
+	Children []*Node // sorted by Name
+	Parent   *Node
 
 	// Offsets of the entries in their layers, -1 when none.
-	OffsetA, OffsetB int64 `json:"-"`
+	OffsetA, OffsetB int64
 }
 
 // FieldDiff is one metadata field on both sides.
@@ -100,14 +97,14 @@ type FieldDiff struct {
 	// numbered (an extent, a fragment, an inode number), not what it is:
 	// it follows from every change before it, so a difference in it alone
 	// does not make the entry differ; it is counted at the layer instead.
-	Placement bool `json:",omitempty"`
+	Placement bool
 	// Spelling marks a name field whose two values name the same path in
 	// two spellings ("./init" and "init"): an archiver's style, counted at
 	// the layer like placement.
-	Spelling bool `json:",omitempty"`
+	Spelling bool
 	// Renamed marks the "store path" field of a store path paired with its
 	// namesake under another hash, counted at the layer.
-	Renamed bool `json:",omitempty"`
+	Renamed bool
 }
 
 // systematic reports whether a differing field is counted at its layer
