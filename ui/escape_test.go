@@ -122,7 +122,7 @@ func TestClean(t *testing.T) {
 func TestReportEscapes(t *testing.T) {
 	root, a, b := hostileTree(t)
 	var out bytes.Buffer
-	if err := WriteTextPlain(&out, a, b, root, DefaultReportOptions()); err != nil {
+	if err := WriteText(&out, a, b, root, DefaultReportOptions()); err != nil {
 		t.Fatal(err)
 	}
 	if c, ok := leak(out.String(), "\n\t"); ok {
