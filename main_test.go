@@ -660,3 +660,25 @@ func TestJSON(t *testing.T) {
 		t.Errorf("identical: status %d %s", status, out)
 	}
 }
+
+// TestJSONReports: the JSON report of every fixture pair, as a golden
+// file, so that its shape changes only on purpose.
+func TestJSONReports(t *testing.T) {
+	type pair struct{ name, a, b string }
+	var pairs []pair
+	for _, p := range fixturePairs {
+		pairs = append(pairs, pair{p.name, fixture(t, p.a), fixture(t, p.b)})
+	}
+	for _, v := range nixosVariants {
+		pairs = append(pairs, pair{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	for _, p := range pairs {
+		t.Run(p.name, func(t *testing.T) {
+			out, errs, _ := runIsodiff(t, "--json", "-", p.a, p.b)
+			if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}

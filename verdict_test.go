@@ -61,7 +61,7 @@ func TestUndecodedBytesDiffer(t *testing.T) {
 	if status != 1 {
 		t.Fatalf("exit status %d, want 1 (the inputs differ at byte %d); stderr %q\n%s", status, off, errs, out)
 	}
-	for _, want := range []string{"layout only", fmt.Sprintf("1 differing byte in 1 region, first at offset 0x%x", off),
+	for _, want := range []string{"layout only", fmt.Sprintf("1 differing byte in 1 region, first at 0x%x", off),
 		fmt.Sprintf("byte 0x%x: in gzip deflate stream", off)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

@@ -195,13 +195,13 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	switch {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
-		n.Fields = fieldDiffs(nil, b)
+		n.fields = fieldDiffs(nil, b)
 		n.ErrB, n.IOError = errText(b), unpack.IsLocal(b.Err)
 		c.oneSide(n, b, Added, sc)
 		return
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
-		n.Fields = fieldDiffs(a, nil)
+		n.fields = fieldDiffs(a, nil)
 		n.ErrA, n.IOError = errText(a), unpack.IsLocal(a.Err)
 		c.oneSide(n, a, Removed, sc)
 		return
@@ -210,23 +210,23 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	if n.renamedFrom != "" {
 		// A renamed store path: the name is a field of the pair.
 		defer func() {
-			n.Fields = append([]FieldDiff{{Name: "store path", A: n.Name, B: n.renamedFrom, InA: true, InB: true, Different: true, Renamed: true}}, n.AllFields()...)
+			n.fields = append([]FieldDiff{{Name: "store path", A: n.Name, B: n.renamedFrom, InA: true, InB: true, Different: true, Renamed: true}}, n.Fields()...)
 			n.fieldsA, n.fieldsB = nil, nil
 		}()
 	}
 	if equalFields(a.Fields, b.Fields) {
 		n.fieldsA = a.Fields
 	} else if !n.placedOnly(a, b) {
-		n.Fields = fieldDiffs(a, b)
+		n.fields = fieldDiffs(a, b)
 		markSpelling(n)
 		if a.Type == unpack.TypeDir && b.Type == unpack.TypeDir {
 			// A directory's size is the size of its listing as encoded
 			// (ISO sectors, squashfs directory headers that follow inode
 			// numbering): it changes with what is in it, which is
 			// reported entry by entry, and with renumbering.
-			for i := range n.Fields {
-				if n.Fields[i].Name == "size" {
-					n.Fields[i].Placement = true
+			for i := range n.fields {
+				if n.fields[i].Name == "size" {
+					n.fields[i].Placement = true
 				}
 			}
 		}
@@ -257,7 +257,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	if n.State == Same && n.fieldsB != nil && c.opt.DifferencesOnly {
 		// Renumbered, nothing else: all a report shows of it is the
 		// differing fields, and the unpacked entries can go.
-		n.Fields, n.fieldsA, n.fieldsB = n.differingFields(), nil, nil
+		n.fields, n.fieldsA, n.fieldsB = n.Changed(), nil, nil
 	}
 	if n.State != Same {
 		fieldCauses(n)
@@ -399,8 +399,8 @@ func markSpelling(n *Node) {
 			}
 		}
 	}
-	for i := range n.Fields {
-		f := &n.Fields[i]
+	for i := range n.fields {
+		f := &n.fields[i]
 		if f.Name != "name" || !f.Different {
 			continue
 		}
@@ -735,9 +735,14 @@ func (n *Node) Reason() string {
 	case TypeChanged:
 		return "type: " + n.Type
 	}
-	var parts []string
-	if fs := n.DifferentFields(); len(fs) > 0 {
-		parts = append(parts, strings.Join(fs, ", "))
+	var parts, fields []string
+	for _, f := range n.Changed() {
+		if !f.systematic() {
+			fields = append(fields, f.Name)
+		}
+	}
+	if len(fields) > 0 {
+		parts = append(parts, strings.Join(fields, ", "))
 	}
 	if n.Content != nil {
 		parts = append(parts, n.Content.Summary())
@@ -757,7 +762,7 @@ func (n *Node) Reason() string {
 	if n.Renamed > 0 {
 		parts = append(parts, renamedPaths(n.Renamed))
 	}
-	if n.ContentIdentical() && (len(n.DifferentFields()) > 0 || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0) {
+	if n.ContentIdentical() && (len(fields) > 0 || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0) {
 		parts = append(parts, "content identical")
 	}
 	if len(parts) == 1 && n.Order != nil && !n.childrenDiffer() {

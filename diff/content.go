@@ -15,8 +15,8 @@ import (
 // Content says how the bytes of two entries differ.
 type Content struct {
 	SizeA, SizeB int64
-	Text         *TextDiff `json:",omitempty"`
-	Hex          *HexDiff  `json:",omitempty"`
+	Text         *TextDiff
+	Hex          *HexDiff
 }
 
 // Summary is a few words on the difference, such as "+3 −1 lines".

@@ -55,7 +55,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	c.addTotals(ra, rb, true)
 	n.Inner = fa.Name
 	n.Descended = true
-	n.Fields = append(n.AllFields(), layerFields(fa.Name, ra, rb)...)
+	n.fields = append(n.Fields(), layerFields(fa.Name, ra, rb)...)
 	n.fieldsA, n.fieldsB = nil, nil
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})

@@ -17,7 +17,7 @@ import (
 // Detail says which field or bytes.
 type Cause struct {
 	Label  string
-	Detail string `json:",omitempty"`
+	Detail string
 }
 
 // Known causes.
@@ -59,7 +59,7 @@ var lzopHeaderFields = map[string]bool{"flags": true, "mode": true, "mtime": tru
 // fieldCauses labels the differing fields of n.
 func fieldCauses(n *Node) {
 	var gzip, lzop []string
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		if !f.Different || f.systematic() {
 			continue
 		}

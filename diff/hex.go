@@ -2,8 +2,7 @@ package diff
 
 import (
 	"bytes"
-	"encoding/hex"
-	"encoding/json"
+
 	"isodiff/unpack"
 )
 
@@ -19,7 +18,7 @@ type HexDiff struct {
 	FirstDiff int64
 	LastDiff  int64 // offset of the last differing byte
 	// OmittedRows counts differing rows left out by MaxHexBytes.
-	OmittedRows int64 `json:",omitempty"`
+	OmittedRows int64
 }
 
 // HexHunk is a run of rows: differing rows and their context.
@@ -219,23 +218,4 @@ func clone(b []byte) []byte {
 		return nil
 	}
 	return append([]byte{}, b...)
-}
-
-// MarshalJSON writes the row's bytes as hex strings.
-func (r HexRow) MarshalJSON() ([]byte, error) {
-	type row struct {
-		Offset int64
-		A, B   *string `json:",omitempty"`
-		Same   bool    `json:",omitempty"`
-	}
-	out := row{Offset: r.Offset, Same: r.Same}
-	if r.A != nil {
-		s := hex.EncodeToString(r.A)
-		out.A = &s
-	}
-	if r.B != nil {
-		s := hex.EncodeToString(r.B)
-		out.B = &s
-	}
-	return json.Marshal(out)
 }

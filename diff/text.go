@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"encoding/json"
 	"math/bits"
 	"sort"
 	"strings"
@@ -16,13 +15,13 @@ type TextDiff struct {
 	Added, Removed int // lines, counted over the whole diff
 	// OmittedLines counts diff lines (context included) left out by
 	// MaxDiffLines.
-	OmittedLines int `json:",omitempty"`
+	OmittedLines int
 	// NoNewlineA/B: the last line of that side has no line break.
-	NoNewlineA, NoNewlineB bool `json:",omitempty"`
+	NoNewlineA, NoNewlineB bool
 	// Reordered: both sides hold the same lines, each as many times, in
 	// another order; the hunks show the lines that moved as removed and
 	// added, which alone would read as a rewrite.
-	Reordered bool `json:",omitempty"`
+	Reordered bool
 }
 
 // Hunk is a run of changed lines with their context, numbered from 1.
@@ -35,11 +34,6 @@ type Hunk struct {
 type Line struct {
 	Op   byte
 	Text string
-}
-
-// MarshalJSON writes Op as the one-character string it is.
-func (l Line) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct{ Op, Text string }{string(l.Op), l.Text})
 }
 
 // splitLines splits text into lines without their line breaks.

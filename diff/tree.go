@@ -28,9 +28,6 @@ var stateNames = [...]string{"same", "modified", "added", "removed", "type chang
 
 func (s State) String() string { return stateNames[s] }
 
-// MarshalText makes states read as words in JSON.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
 // Node is one pair of entries, A and B, and how they differ.
 type Node struct {
 	Name  string
@@ -41,29 +38,28 @@ type Node struct {
 	// a new layer (presenters join such paths with " :: "); Inner names
 	// its format.
 	Descended bool
-	Inner     string `json:",omitempty"`
+	Inner     string
 	// LayoutOnly says the bytes differ while every entry unpacked from
 	// them is the same: data placed or ordered differently.
-	LayoutOnly bool `json:",omitempty"`
+	LayoutOnly bool
 	// Moved counts, on the root of a layer, the entries of that layer
 	// whose placement fields differ (see FieldDiff.Placement).
-	Moved int `json:",omitempty"`
+	Moved int
 	// Respelled counts, on the root of a layer, the entries whose name is
 	// spelled differently on the two sides (see FieldDiff.Spelling).
-	Respelled int `json:",omitempty"`
+	Respelled int
 	// Renamed counts, on the root of a layer, the store paths paired with
 	// their namesakes under another hash.
-	Renamed int `json:",omitempty"`
+	Renamed int
 
-	// Fields are every field of either side, when any differs or the
-	// entry is on one side only; see AllFields for the rest.
-	Fields []FieldDiff `json:",omitempty"`
-	// fieldsA and fieldsB are the fields of a pair kept by reference
-	// instead of as FieldDiffs, when none differs (fieldsB nil) or only
-	// systematic ones do (renumbered entries): most pairs of a large tree
-	// are such, and a FieldDiff for each of their fields would double the
-	// memory a comparison takes. Bit i of the masks is about field i of
-	// AllFields. See DiffFields and AllFields.
+	// fields are every field of either side, when any differs or the
+	// entry is on one side only. fieldsA and fieldsB are the fields of a
+	// pair kept by reference instead, when none differs (fieldsB nil) or
+	// only systematic ones do (renumbered entries): most pairs of a large
+	// tree are such, and a FieldDiff for each of their fields would double
+	// the memory a comparison takes. Bit i of the masks is about field i
+	// of Fields. Presenters read them through Fields and Changed.
+	fields                      []FieldDiff
 	fieldsA, fieldsB            []unpack.Field
 	differ, placement, spelling uint64
 	// dropped counts the identical children left out of Children (see
@@ -71,24 +67,24 @@ type Node struct {
 	dropped int
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
-	Content     *Content   `json:",omitempty"` // set when the bytes differ
-	Order       *OrderDiff `json:",omitempty"` // set when only the order of the children differs
+	Content     *Content   // set when the bytes differ
+	Order       *OrderDiff // set when only the order of the children differs
 	// ErrA and ErrB say why an entry could not be read completely (a
 	// layer that could not be unpacked, a read error); what could be read
 	// is still compared.
-	ErrA, ErrB string `json:",omitempty"`
+	ErrA, ErrB string
 	// Causes are the known sources of non-reproducibility that match.
-	Causes []Cause `json:",omitempty"`
+	Causes []Cause
 	// IOError says a side's bytes could not be read for a reason other
 	// than the input's own damage: the comparison is incomplete.
-	IOError bool `json:",omitempty"`
+	IOError bool
 	// Notes say what was done instead of the usual comparison.
-	Notes    []string `json:",omitempty"`
-	Children []*Node  `json:",omitempty"` // sorted by Name
-	Parent   *Node    `json:"-"`
+	Notes    []string
+	Children []*Node // sorted by Name
+	Parent   *Node
 
 	// Offsets of the entries in their layers, -1 when none.
-	OffsetA, OffsetB int64 `json:"-"`
+	OffsetA, OffsetB int64
 }
 
 // FieldDiff is one metadata field on both sides.
@@ -101,14 +97,14 @@ type FieldDiff struct {
 	// numbered (an extent, a fragment, an inode number), not what it is:
 	// it follows from every change before it, so a difference in it alone
 	// does not make the entry differ; it is counted at the layer instead.
-	Placement bool `json:",omitempty"`
+	Placement bool
 	// Spelling marks a name field whose two values name the same path in
 	// two spellings ("./init" and "init"): an archiver's style, counted at
 	// the layer like placement.
-	Spelling bool `json:",omitempty"`
+	Spelling bool
 	// Renamed marks the "store path" field of a store path paired with its
 	// namesake under another hash, counted at the layer.
-	Renamed bool `json:",omitempty"`
+	Renamed bool
 }
 
 // systematic reports whether a differing field is counted at its layer
@@ -136,24 +132,12 @@ func (n *Node) OwnDifferences() bool {
 	if n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 || n.ErrA != n.ErrB {
 		return true
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		if f.Different && !f.systematic() {
 			return true
 		}
 	}
 	return false
-}
-
-// DifferentFields lists the names of the fields that differ, placement
-// fields aside.
-func (n *Node) DifferentFields() []string {
-	var out []string
-	for _, f := range n.Fields {
-		if f.Different && !f.systematic() {
-			out = append(out, f.Name)
-		}
-	}
-	return out
 }
 
 // InnerLayer names the format of what the pair holds: the layer it was
@@ -165,11 +149,12 @@ func (n *Node) InnerLayer() string {
 	return n.Inner
 }
 
-// AllFields is every field of the pair, equal ones included.
-func (n *Node) AllFields() []FieldDiff {
+// Fields is every field of the pair, equal ones included: A's fields in
+// A's order, then those only B has.
+func (n *Node) Fields() []FieldDiff {
 	switch {
-	case n.Fields != nil || n.fieldsA == nil:
-		return n.Fields
+	case n.fields != nil || n.fieldsA == nil:
+		return n.fields
 	case n.fieldsB == nil:
 		out := make([]FieldDiff, len(n.fieldsA))
 		for i, f := range n.fieldsA {
@@ -186,10 +171,21 @@ func (n *Node) AllFields() []FieldDiff {
 	return out
 }
 
-// differingFields are the differing fields of a pair whose fields are
-// kept by reference.
-func (n *Node) differingFields() []FieldDiff {
-	if n.fieldsB == nil {
+// Changed is the fields of the pair that differ, systematic ones (see
+// FieldDiff) included, in the order of Fields; nil when none does. An
+// entry on one side only has no field that differs: its fields are all
+// in Fields.
+func (n *Node) Changed() []FieldDiff {
+	switch {
+	case n.fieldsA == nil:
+		var out []FieldDiff
+		for _, f := range n.fields {
+			if f.Different {
+				out = append(out, f)
+			}
+		}
+		return out
+	case n.fieldsB == nil:
 		return nil
 	}
 	if len(n.fieldsA) == len(n.fieldsB) {
@@ -213,7 +209,7 @@ func (n *Node) differingFields() []FieldDiff {
 		}
 	}
 	var out []FieldDiff
-	for _, f := range n.AllFields() {
+	for _, f := range n.Fields() {
 		if f.Different {
 			out = append(out, f)
 		}
@@ -221,20 +217,10 @@ func (n *Node) differingFields() []FieldDiff {
 	return out
 }
 
-// DiffFields is every field of the pair when any field differs or the
-// pair is on one side only, and nil when all are equal: what a report
-// shows.
-func (n *Node) DiffFields() []FieldDiff {
-	if n.fieldsB != nil {
-		return n.AllFields()
-	}
-	return n.Fields
-}
-
 // keepFields stores the fields of a pair whose differing fields are all
 // systematic by reference, with what was found about them as bits.
 func (n *Node) keepFields(a, b []unpack.Field) {
-	fs := n.Fields
+	fs := n.fields
 	if len(fs) > 64 {
 		return
 	}
@@ -257,7 +243,7 @@ func (n *Node) keepFields(a, b []unpack.Field) {
 			return
 		}
 	}
-	n.Fields, n.fieldsA, n.fieldsB = nil, a, b
+	n.fields, n.fieldsA, n.fieldsB = nil, a, b
 	n.differ, n.placement, n.spelling = differ, placement, spelling
 }
 
@@ -301,7 +287,7 @@ func (n *Node) NameRespelled() bool {
 	if n.fieldsB != nil {
 		return n.differ&n.spelling != 0
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		if f.Different && f.Spelling {
 			return true
 		}
@@ -319,7 +305,7 @@ func (n *Node) Placed() bool {
 		// pair (n.Inner is empty).
 		return n.differ&n.placement != 0
 	}
-	for _, f := range n.Fields {
+	for _, f := range n.fields {
 		// An inner layer's own placement fields count at that layer.
 		if f.Different && f.Placement && (n.Inner == "" || !strings.HasPrefix(f.Name, n.Inner+" ")) {
 			return true

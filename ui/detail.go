@@ -95,36 +95,27 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 		}
 	}
 	wrap(s.paint(s.title, clean(n.Path())))
-	kind := strings.TrimSpace(n.Layer + " " + n.Type)
-	if n.Inner != "" {
-		kind += " holding " + n.Inner
-	}
-	wrap(s.paint(s.state[n.State], stateWord(n)) + " · " + clean(kind))
-	if r := n.Reason(); r != "" && n.State == diff.Modified {
-		wrap(s.paint(s.dim, clean(r)))
-	}
-	for _, c := range n.Causes {
-		wrap(s.paint(s.changed, "known cause: ") + clean(c.String()))
-	}
-	if n.ErrA != "" {
-		wrap(s.paint(s.unreadable, "A unreadable: ") + clean(n.ErrA))
-	}
-	if n.ErrB != "" {
-		wrap(s.paint(s.unreadable, "B unreadable: ") + clean(n.ErrB))
-	}
-	if n.ContentIdentical() {
-		wrap("content identical: everything unpacked from it as " + clean(n.InnerLayer()) + " is the same")
-	}
-	if n.LayoutOnly {
-		wrap("layout only: the bytes differ, but every entry unpacked from them is identical")
-	}
-	for _, note := range n.Notes {
-		wrap(s.paint(s.dim, "note: "+clean(note)))
+	for _, l := range sectionHead(n) {
+		switch l.kind {
+		case headState:
+			l.label = s.paint(s.state[n.State], l.label)
+		case headError:
+			l.label = s.paint(s.unreadable, l.label)
+		case headCause:
+			l.label = s.paint(s.changed, l.label)
+		case headNote:
+			l = headLine{text: s.paint(s.dim, l.String())}
+		}
+		wrap(l.String())
+		if r := n.Reason(); l.kind == headState && r != "" && n.State == diff.Modified {
+			// The pane has no overview beside it: what differs, in short.
+			wrap(s.paint(s.dim, clean(r)))
+		}
 	}
 	d.fields(n, true, "field", width, s)
 	if n.Order != nil {
 		add("")
-		add(s.paint(s.title, "order of entries differs"))
+		add(s.paint(s.title, orderHeader(n.Order)))
 		for i := 0; i < max(len(n.Order.A), len(n.Order.B)); i++ {
 			a, b := "", ""
 			if i < len(n.Order.A) {
@@ -143,11 +134,8 @@ func renderDetail(n *diff.Node, mode viewMode, sideBySide bool, width int, s sty
 	}
 	if c := n.Content; c != nil {
 		add("")
-		if c.SizeA != c.SizeB {
-			add(fmt.Sprintf("content: %d → %d bytes", c.SizeA, c.SizeB))
-		}
-		if c.Text != nil && c.Text.Reordered {
-			add("same lines, other order")
+		for _, l := range contentHead(c) {
+			add(l)
 		}
 		switch {
 		case c.Text != nil && mode == viewText && sideBySide:
@@ -182,9 +170,10 @@ func countBelow(n *diff.Node) int {
 
 // fields writes the metadata table rows whose Different is want, under a
 // heading; differing fields come before the content diff and identical
-// ones after it, so that what differs is on the first screen.
+// ones after it, so that what differs is on the first screen. The columns
+// fit the pane, and are the same for both tables.
 func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s styles) {
-	fields := n.AllFields()
+	fields := n.Fields()
 	var rows []diff.FieldDiff
 	for _, f := range fields {
 		if f.Different == want {
@@ -200,29 +189,24 @@ func (d *detail) fields(n *diff.Node, want bool, heading string, width int, s st
 	}
 	wName = min(wName, width/3)
 	col := max(6, (width-wName-6)/2)
-	d.lines = append(d.lines, "", s.paint(s.dim, "  "+padCells(heading, wName)+"  "+padCells("A", col)+"  B"))
-	val := func(v string, in bool) string {
-		if !in {
-			return "–"
-		}
-		return clean(v)
-	}
+	t := fieldTable{heading: heading, rows: rows, wName: wName, wA: col, wB: col, fit: true}
+	name, a, b := t.head()
+	d.lines = append(d.lines, "", s.paint(s.dim, "  "+t.join(name, a, b)))
 	for _, f := range rows {
-		mark, name := "  ", padCells(ansi.Truncate(clean(f.Name), wName, "…"), wName)
-		a := padCells(ansi.Truncate(val(f.A, f.InA), col, "…"), col)
-		b := ansi.Truncate(val(f.B, f.InB), col, "…")
+		mark := "  "
+		name, a, b := t.cells(f)
 		if f.Different {
 			mark = "≠ "
 			name, a, b = s.paint(s.changed, name), s.paint(s.del, a), s.paint(s.add, b)
 		}
-		d.lines = append(d.lines, mark+name+"  "+a+"  "+b)
+		d.lines = append(d.lines, mark+t.join(name, a, b))
 	}
 }
 
 func (d *detail) unified(t *diff.TextDiff, s styles) {
 	for _, h := range t.Hunks {
 		d.anchors = append(d.anchors, len(d.lines))
-		d.lines = append(d.lines, s.paint(s.hunk, fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.StartA, h.LenA), hunkRange(h.StartB, h.LenB))))
+		d.lines = append(d.lines, s.paint(s.hunk, hunkHeader(h)))
 		for _, l := range h.Lines {
 			text := string(l.Op) + expandTabs(cleanLine(l.Text))
 			switch l.Op {
@@ -234,12 +218,16 @@ func (d *detail) unified(t *diff.TextDiff, s styles) {
 			d.lines = append(d.lines, text)
 		}
 	}
-	d.omitted(t.OmittedLines, "diff lines")
+	d.textEnd(t)
 }
 
-func (d *detail) omitted(n int, what string) {
-	if n > 0 {
-		d.lines = append(d.lines, fmt.Sprintf("[%d more %s not shown]", n, what))
+// textEnd says what the hunks of a text diff leave unsaid: a line break
+// one side lacks, lines a limit left out.
+func (d *detail) textEnd(t *diff.TextDiff) {
+	for _, l := range []string{noNewline(t), omittedLines(t)} {
+		if l != "" {
+			d.lines = append(d.lines, l)
+		}
 	}
 }
 
@@ -259,7 +247,7 @@ func (d *detail) sideBySide(t *diff.TextDiff, width int, s styles) {
 	}
 	for _, h := range t.Hunks {
 		d.anchors = append(d.anchors, len(d.lines))
-		d.lines = append(d.lines, s.paint(s.hunk, fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.StartA, h.LenA), hunkRange(h.StartB, h.LenB))))
+		d.lines = append(d.lines, s.paint(s.hunk, hunkHeader(h)))
 		la, lb := h.StartA, h.StartB
 		for i := 0; i < len(h.Lines); {
 			if h.Lines[i].Op == ' ' {
@@ -298,13 +286,13 @@ func (d *detail) sideBySide(t *diff.TextDiff, width int, s styles) {
 			}
 		}
 	}
-	d.omitted(t.OmittedLines, "diff lines")
+	d.textEnd(t)
 }
 
 // hex shows the differing rows with context, side by side when there is
 // room and it is asked for, else A's row above B's.
 func (d *detail) hex(h *diff.HexDiff, width int, sideBySide bool, s styles) {
-	d.lines = append(d.lines, fmt.Sprintf("%s in %s, first at 0x%x", plural(h.DiffBytes, "differing byte"), plural(int64(h.Regions), "region"), h.FirstDiff))
+	d.lines = append(d.lines, hexHeader(h))
 	wide := sideBySide && width >= 8+2+48+3+48
 	for i, hk := range h.Hunks {
 		if i > 0 {
@@ -324,8 +312,8 @@ func (d *detail) hex(h *diff.HexDiff, width int, sideBySide bool, s styles) {
 			}
 		}
 	}
-	if h.OmittedRows > 0 {
-		d.lines = append(d.lines, fmt.Sprintf("[%d more differing rows not shown]", h.OmittedRows))
+	if l := omittedRows(h); l != "" {
+		d.lines = append(d.lines, l)
 	}
 }
 
@@ -353,9 +341,3 @@ func hexBytes(b, other []byte, st lipgloss.Style, s styles) string {
 }
 
 func expandTabs(s string) string { return strings.ReplaceAll(s, "\t", "    ") }
-
-// padCells pads s with spaces to w terminal cells: a wide character takes
-// two, an escape sequence none.
-func padCells(s string, w int) string {
-	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
-}

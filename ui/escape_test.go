@@ -123,7 +123,7 @@ func TestClean(t *testing.T) {
 func TestReportEscapes(t *testing.T) {
 	root, a, b := hostileTree(t)
 	var out bytes.Buffer
-	if err := WriteTextPlain(&out, a, b, root, DefaultReportOptions()); err != nil {
+	if err := WriteText(&out, a, b, root, DefaultReportOptions()); err != nil {
 		t.Fatal(err)
 	}
 	if c, ok := leak(out.String(), "\n\t"); ok {
@@ -226,7 +226,7 @@ func TestJSONUnchangedForOrdinaryNames(t *testing.T) {
 		root := compareImages(t, p[0], p[1], nil)
 		nonASCII := false
 		root.Walk(func(n *diff.Node) bool {
-			obj, err := json.Marshal(jsonNode{Path: n.Path(), Reason: n.Reason(), plainNode: plain(n)})
+			obj, err := json.Marshal(newJSONNode(n))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 
 	"isodiff/diff"
@@ -46,15 +47,10 @@ func DefaultReportOptions() ReportOptions {
 }
 
 // WriteText writes the text report of the tree to w. Colour is used only
-// when w is a terminal that takes it and NO_COLOR is not set.
+// when w is a terminal that takes it and NO_COLOR is not set: a file or a
+// buffer gets plain text.
 func WriteText(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
 	r := newReporter(lipgloss.NewRenderer(w), opt)
-	return r.write(w, a, b, root)
-}
-
-// WriteTextPlain writes the text report without colour, whatever w is.
-func WriteTextPlain(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
-	r := newReporter(lipgloss.NewRenderer(w, termenv.WithProfile(termenv.Ascii)), opt)
 	return r.write(w, a, b, root)
 }
 
@@ -197,7 +193,7 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 	walk(root, "")
 	width := 0
 	for _, l := range lines {
-		width = max(width, utf8.RuneCountInString(l.tree))
+		width = max(width, ansi.StringWidth(l.tree))
 	}
 	width = min(width, 60)
 	for i, l := range lines {
@@ -209,7 +205,7 @@ func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 			fmt.Fprintf(out, "%s\n", l.tree)
 			continue
 		}
-		pad := max(1, width-utf8.RuneCountInString(l.tree)+2)
+		pad := max(1, width-ansi.StringWidth(l.tree)+2)
 		fmt.Fprintf(out, "%s%s%s\n", l.tree, strings.Repeat(" ", pad), r.paint(r.state, l.reason))
 	}
 }
@@ -241,32 +237,12 @@ func reasonText(n *diff.Node) string {
 
 func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 	title := "── " + clean(n.Path()) + " "
-	fmt.Fprintf(out, "\n%s%s\n", r.paint(r.path, title), r.paint(r.dim, strings.Repeat("─", max(3, 78-utf8.RuneCountInString(title)))))
-	kind := strings.TrimSpace(n.Layer + " " + n.Type)
-	if n.Inner != "" {
-		kind += " holding " + n.Inner
-	}
-	fmt.Fprintf(out, "   %s · %s\n", stateWord(n), clean(kind))
-	if n.ErrA != "" && n.ErrA != n.ErrB {
-		fmt.Fprintf(out, "   A could not be read: %s\n", clean(n.ErrA))
-	}
-	if n.ErrB != "" && n.ErrA != n.ErrB {
-		fmt.Fprintf(out, "   B could not be read: %s\n", clean(n.ErrB))
-	}
-	if n.ErrA != "" && n.ErrA == n.ErrB {
-		fmt.Fprintf(out, "   neither side could be read: %s\n", clean(n.ErrA))
-	}
-	for _, c := range n.Causes {
-		fmt.Fprintf(out, "   %s %s\n", r.paint(r.state, "known cause:"), clean(c.String()))
-	}
-	if n.ContentIdentical() {
-		fmt.Fprintf(out, "   content identical: everything unpacked from it as %s is the same\n", clean(n.InnerLayer()))
-	}
-	if n.LayoutOnly {
-		fmt.Fprintf(out, "   layout only: the bytes differ, but every entry unpacked from them is identical\n")
-	}
-	for _, note := range n.Notes {
-		fmt.Fprintf(out, "   note: %s\n", clean(note))
+	fmt.Fprintf(out, "\n%s%s\n", r.paint(r.path, title), r.paint(r.dim, strings.Repeat("─", max(3, 78-ansi.StringWidth(title)))))
+	for _, l := range sectionHead(n) {
+		if l.kind == headCause {
+			l.label = r.paint(r.state, l.label)
+		}
+		fmt.Fprintf(out, "   %s\n", l)
 	}
 	r.fields(out, n)
 	if n.Order != nil {
@@ -292,21 +268,15 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 	if layer.Parent == nil {
 		prefix = ""
 	}
-	side := func(v string, in bool) string {
-		if !in {
-			return "–"
-		}
-		return clean(v)
-	}
 	var walk func(n *diff.Node)
 	walk = func(n *diff.Node) {
 		for _, c := range n.Children {
 			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
 				if count < r.opt.MaxListed {
 					var parts []string
-					for _, f := range c.DiffFields() {
-						if f.Different && (f.Placement || f.Spelling || f.Renamed) {
-							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), side(f.A, f.InA), side(f.B, f.InB)))
+					for _, f := range c.Changed() {
+						if f.Placement || f.Spelling || f.Renamed {
+							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), fieldValue(f, false), fieldValue(f, true)))
 						}
 					}
 					fmt.Fprintf(out, "     %s  %s\n", clean(strings.TrimPrefix(c.Path(), prefix)), strings.Join(parts, ", "))
@@ -327,66 +297,43 @@ func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
 // fields writes a table of the fields that differ, or of every field of an
 // entry present on one side only.
 func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
-	var rows []diff.FieldDiff
-	for _, f := range n.DiffFields() {
-		if f.Different || n.State == diff.Added || n.State == diff.Removed {
-			rows = append(rows, f)
-		}
+	oneSide := n.State == diff.Added || n.State == diff.Removed
+	rows := n.Changed()
+	if oneSide {
+		rows = n.Fields()
 	}
 	if len(rows) == 0 {
 		return
 	}
-	side := func(f diff.FieldDiff, b bool) string {
-		if b {
-			if !f.InB {
-				return "–"
-			}
-			return clean(f.B)
-		}
-		if !f.InA {
-			return "–"
-		}
-		return clean(f.A)
-	}
-	wName, wA := len("field"), len("A")
-	for _, f := range rows {
-		wName = max(wName, utf8.RuneCountInString(clean(f.Name)))
-		wA = max(wA, utf8.RuneCountInString(side(f, false)))
-	}
-	switch n.State {
-	case diff.Added:
+	t := newFieldTable("field", rows)
+	switch {
+	case oneSide:
 		for _, f := range rows {
-			fmt.Fprintf(out, "   %s  %s\n", pad(clean(f.Name), wName), side(f, true))
+			name, _, _ := t.cells(f)
+			fmt.Fprintf(out, "   %s  %s\n", name, fieldValue(f, n.State == diff.Added))
 		}
 		return
-	case diff.Removed:
-		for _, f := range rows {
-			fmt.Fprintf(out, "   %s  %s\n", pad(clean(f.Name), wName), side(f, false))
-		}
-		return
-	}
-	if wName+wA > 60 {
+	case t.wName+t.wA > 60:
 		for _, f := range rows {
 			fmt.Fprintf(out, "   %s\n     %s %s\n     %s %s\n", clean(f.Name),
-				r.paint(r.del, "A:"), r.paint(r.del, side(f, false)),
-				r.paint(r.add, "B:"), r.paint(r.add, side(f, true)))
+				r.paint(r.del, "A:"), r.paint(r.del, fieldValue(f, false)),
+				r.paint(r.add, "B:"), r.paint(r.add, fieldValue(f, true)))
 		}
 		return
 	}
-	fmt.Fprintf(out, "   %s  %s  %s\n", r.paint(r.dim, pad("field", wName)), r.paint(r.dim, pad("A", wA)), r.paint(r.dim, "B"))
+	name, a, b := t.head()
+	fmt.Fprintf(out, "   %s\n", t.join(r.paint(r.dim, name), r.paint(r.dim, a), r.paint(r.dim, b)))
 	for _, f := range rows {
-		fmt.Fprintf(out, "   %s  %s  %s\n", pad(clean(f.Name), wName), r.paint(r.del, pad(side(f, false), wA)), r.paint(r.add, side(f, true)))
+		name, a, b := t.cells(f)
+		fmt.Fprintf(out, "   %s\n", t.join(name, r.paint(r.del, a), r.paint(r.add, b)))
 	}
 }
 
 const maxOrderShown = 12
 
 func (r *reporter) order(out *bytes.Buffer, o *diff.OrderDiff) {
-	first := 0
-	for first < len(o.A) && first < len(o.B) && o.A[first] == o.B[first] {
-		first++
-	}
-	fmt.Fprintf(out, "   order differs from position %d:\n", first+1)
+	fmt.Fprintf(out, "   %s\n", orderHeader(o))
+	first := orderParts(o)
 	show := func(label string, names []string, st lipgloss.Style) {
 		end := min(len(names), first+maxOrderShown)
 		parts := make([]string, 0, end-first)
@@ -404,11 +351,8 @@ func (r *reporter) order(out *bytes.Buffer, o *diff.OrderDiff) {
 }
 
 func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
-	if c.SizeA != c.SizeB {
-		fmt.Fprintf(out, "   content: %d → %d bytes\n", c.SizeA, c.SizeB)
-	}
-	if c.Text != nil && c.Text.Reordered {
-		fmt.Fprintf(out, "   same lines, other order\n")
+	for _, l := range contentHead(c) {
+		fmt.Fprintf(out, "   %s\n", l)
 	}
 	switch {
 	case c.Text != nil:
@@ -420,7 +364,7 @@ func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
 
 func (r *reporter) text(out *bytes.Buffer, t *diff.TextDiff) {
 	for _, h := range t.Hunks {
-		fmt.Fprintf(out, "   %s\n", r.paint(r.hunk, fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.StartA, h.LenA), hunkRange(h.StartB, h.LenB))))
+		fmt.Fprintf(out, "   %s\n", r.paint(r.hunk, hunkHeader(h)))
 		for _, l := range h.Lines {
 			text := string(l.Op) + cleanLine(l.Text)
 			switch l.Op {
@@ -432,27 +376,15 @@ func (r *reporter) text(out *bytes.Buffer, t *diff.TextDiff) {
 			fmt.Fprintf(out, "   %s\n", text)
 		}
 	}
-	if t.NoNewlineA != t.NoNewlineB {
-		side := "A"
-		if t.NoNewlineB {
-			side = "B"
+	for _, l := range []string{noNewline(t), omittedLines(t)} {
+		if l != "" {
+			fmt.Fprintf(out, "   %s\n", l)
 		}
-		fmt.Fprintf(out, "   \\ no newline at end of %s\n", side)
 	}
-	if t.OmittedLines > 0 {
-		fmt.Fprintf(out, "   [%d more diff lines not shown; raise --max-diff-lines]\n", t.OmittedLines)
-	}
-}
-
-func hunkRange(start, n int) string {
-	if n == 1 {
-		return strconv.Itoa(start)
-	}
-	return fmt.Sprintf("%d,%d", start, n)
 }
 
 func (r *reporter) hex(out *bytes.Buffer, h *diff.HexDiff) {
-	fmt.Fprintf(out, "   %s in %s, first at offset 0x%x\n", plural(h.DiffBytes, "differing byte"), plural(int64(h.Regions), "region"), h.FirstDiff)
+	fmt.Fprintf(out, "   %s\n", hexHeader(h))
 	for i, hk := range h.Hunks {
 		if i > 0 {
 			fmt.Fprintf(out, "   %s\n", r.paint(r.dim, "⋯"))
@@ -476,8 +408,8 @@ func (r *reporter) hex(out *bytes.Buffer, h *diff.HexDiff) {
 			}
 		}
 	}
-	if h.OmittedRows > 0 {
-		fmt.Fprintf(out, "   [%d more differing rows not shown; raise --max-hex-bytes]\n", h.OmittedRows)
+	if l := omittedRows(h); l != "" {
+		fmt.Fprintf(out, "   %s\n", l)
 	}
 }
 
@@ -524,17 +456,6 @@ func (r *reporter) listing(out *bytes.Buffer, n *diff.Node) {
 	if count > r.opt.MaxListed {
 		fmt.Fprintf(out, "     [%d more entries not listed]\n", count-r.opt.MaxListed)
 	}
-}
-
-func plural(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func pad(s string, w int) string {
-	return s + strings.Repeat(" ", max(0, w-utf8.RuneCountInString(s)))
 }
 
 // Clean makes a string read from an image safe to print on one line of a

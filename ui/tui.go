@@ -692,7 +692,7 @@ func (m *Model) writeReport() tea.Cmd {
 		}
 		f, err := os.Create(name)
 		if err == nil {
-			err = WriteTextPlain(f, a, b, n, DefaultReportOptions())
+			err = WriteText(f, a, b, n, DefaultReportOptions())
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}

@@ -1,0 +1,228 @@
+package ui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"isodiff/diff"
+)
+
+// What the text report and the interactive view both say of a pair, in
+// the same words and the same layout: the lines that head a section, the
+// headers of text and hex hunks, what a limit left out, and the table of
+// fields. Everything here is plain text measured in terminal cells; each
+// presenter paints it its own way and decides where it goes.
+
+// headKind says what a line heading a section is, so that a presenter can
+// paint its label.
+type headKind int
+
+const (
+	headState headKind = iota // label: the state of the pair
+	headError                 // label: which side could not be read
+	headCause                 // label: "known cause:"
+	headInfo                  // no label
+	headNote                  // label: "note:"
+)
+
+// headLine is a line heading a section: a label and the rest, cleaned.
+type headLine struct {
+	kind        headKind
+	label, text string
+}
+
+func (l headLine) String() string {
+	if l.label == "" {
+		return l.text
+	}
+	return l.label + " " + l.text
+}
+
+// sectionHead is what a section says of a pair before its fields and
+// content: its state and kind, what could not be read, the known causes,
+// and the notes.
+func sectionHead(n *diff.Node) []headLine {
+	lines := []headLine{{headState, stateWord(n), "· " + clean(kindText(n))}}
+	switch {
+	case n.ErrA != "" && n.ErrA == n.ErrB:
+		lines = append(lines, headLine{headError, "neither side could be read:", clean(n.ErrA)})
+	default:
+		if n.ErrA != "" {
+			lines = append(lines, headLine{headError, "A could not be read:", clean(n.ErrA)})
+		}
+		if n.ErrB != "" {
+			lines = append(lines, headLine{headError, "B could not be read:", clean(n.ErrB)})
+		}
+	}
+	for _, c := range n.Causes {
+		lines = append(lines, headLine{headCause, "known cause:", clean(c.String())})
+	}
+	if n.ContentIdentical() {
+		lines = append(lines, headLine{headInfo, "", "content identical: everything unpacked from it as " + clean(n.InnerLayer()) + " is the same"})
+	}
+	if n.LayoutOnly {
+		lines = append(lines, headLine{headInfo, "", "layout only: the bytes differ, but every entry unpacked from them is identical"})
+	}
+	for _, note := range n.Notes {
+		lines = append(lines, headLine{headNote, "note:", clean(note)})
+	}
+	return lines
+}
+
+// kindText names what a pair is: its layer and type, and the layer its
+// content was unpacked as.
+func kindText(n *diff.Node) string {
+	kind := strings.TrimSpace(n.Layer + " " + n.Type)
+	if n.Inner != "" {
+		kind += " holding " + n.Inner
+	}
+	return kind
+}
+
+// contentHead is what is said of two differing contents before their diff.
+func contentHead(c *diff.Content) []string {
+	var lines []string
+	if c.SizeA != c.SizeB {
+		lines = append(lines, fmt.Sprintf("content: %d → %d bytes", c.SizeA, c.SizeB))
+	}
+	if c.Text != nil && c.Text.Reordered {
+		lines = append(lines, "same lines, other order")
+	}
+	return lines
+}
+
+// hunkHeader is the header of a hunk of a text diff, as in a unified diff.
+func hunkHeader(h diff.Hunk) string {
+	return fmt.Sprintf("@@ -%s +%s @@", hunkRange(h.StartA, h.LenA), hunkRange(h.StartB, h.LenB))
+}
+
+func hunkRange(start, n int) string {
+	if n == 1 {
+		return strconv.Itoa(start)
+	}
+	return fmt.Sprintf("%d,%d", start, n)
+}
+
+// noNewline says which side of a text diff lacks a line break at its end
+// when the other has one, or is empty.
+func noNewline(t *diff.TextDiff) string {
+	switch {
+	case t.NoNewlineA == t.NoNewlineB:
+		return ""
+	case t.NoNewlineA:
+		return `\ no newline at end of A`
+	}
+	return `\ no newline at end of B`
+}
+
+// hexHeader heads a hex diff.
+func hexHeader(h *diff.HexDiff) string {
+	return fmt.Sprintf("%s in %s, first at 0x%x", plural(h.DiffBytes, "differing byte"), plural(int64(h.Regions), "region"), h.FirstDiff)
+}
+
+// omitted says what a limit (the flag) left out of a diff, or is empty.
+func omitted(n int64, what, flag string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("[%d more %s not shown; raise %s]", n, what, flag)
+}
+
+func omittedLines(t *diff.TextDiff) string {
+	return omitted(int64(t.OmittedLines), "diff lines", "--max-diff-lines")
+}
+
+func omittedRows(h *diff.HexDiff) string {
+	return omitted(h.OmittedRows, "differing rows", "--max-hex-bytes")
+}
+
+// orderHeader heads an ordering difference: where the two orders part.
+func orderHeader(o *diff.OrderDiff) string {
+	return fmt.Sprintf("order differs from position %d:", orderParts(o)+1)
+}
+
+// orderParts is the index of the first name the two orders do not share.
+func orderParts(o *diff.OrderDiff) int {
+	first := 0
+	for first < len(o.A) && first < len(o.B) && o.A[first] == o.B[first] {
+		first++
+	}
+	return first
+}
+
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// fieldTable lays fields out in three columns, the name, A's value and
+// B's, two cells apart. Widths are terminal cells: a wide character takes
+// two, a combining one none, so columns line up whatever the names and
+// values hold.
+type fieldTable struct {
+	heading   string // over the names: "field", or "same" over equal fields
+	rows      []diff.FieldDiff
+	wName, wA int
+	// fit cuts every cell to its column with "…" (B's to wB) rather than
+	// letting a long value run on: for a pane of a given width.
+	fit bool
+	wB  int
+}
+
+// newFieldTable sizes the columns to their widest cells.
+func newFieldTable(heading string, rows []diff.FieldDiff) fieldTable {
+	t := fieldTable{heading: heading, rows: rows, wName: ansi.StringWidth(heading), wA: 1}
+	for _, f := range rows {
+		t.wName = max(t.wName, ansi.StringWidth(clean(f.Name)))
+		t.wA = max(t.wA, ansi.StringWidth(fieldValue(f, false)))
+	}
+	return t
+}
+
+// head is the cells of the heading row.
+func (t fieldTable) head() (name, a, b string) {
+	return t.cell(t.heading, t.wName), t.cell("A", t.wA), "B"
+}
+
+// cells are the cells of a field's row, the last one unpadded.
+func (t fieldTable) cells(f diff.FieldDiff) (name, a, b string) {
+	b = fieldValue(f, true)
+	if t.fit {
+		b = ansi.Truncate(b, t.wB, "…")
+	}
+	return t.cell(clean(f.Name), t.wName), t.cell(fieldValue(f, false), t.wA), b
+}
+
+func (t fieldTable) cell(s string, w int) string {
+	if t.fit {
+		s = ansi.Truncate(s, w, "…")
+	}
+	return padCells(s, w)
+}
+
+// join makes a row of a table's cells, painted or not.
+func (fieldTable) join(name, a, b string) string { return name + "  " + a + "  " + b }
+
+// fieldValue is a field's value on side B (b) or A, cleaned; "–" where
+// that side has no such field.
+func fieldValue(f diff.FieldDiff, b bool) string {
+	v, in := f.A, f.InA
+	if b {
+		v, in = f.B, f.InB
+	}
+	if !in {
+		return "–"
+	}
+	return clean(v)
+}
+
+// padCells pads s with spaces to w terminal cells: a wide character takes
+// two, an escape sequence none.
+func padCells(s string, w int) string {
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
