@@ -120,7 +120,7 @@ func CompareImages(name string, ia, ib Image, opt Options) *Node {
 	root := &Node{Name: name, Descended: true}
 	c.addTotals(a, b, false)
 	c.rawA, c.rawB = ia.Bytes, ib.Bytes
-	c.fill(root, a, b, scope{depth: 1, bootImages: bootImages(a, b)})
+	c.fill(root, a, b, scope{depth: 1})
 	return root
 }
 
@@ -164,8 +164,7 @@ type comparer struct {
 
 // scope is what the comparison of an entry knows of its layer.
 type scope struct {
-	depth      int             // layers deep, the outermost being 1
-	bootImages map[string]bool // paths of El Torito boot images in this layer
+	depth int // layers deep, the outermost being 1
 }
 
 // pair compares two entries, either of which may be nil, as a child of
@@ -219,17 +218,6 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	} else if !n.placedOnly(a, b) {
 		n.fields = fieldDiffs(a, b)
 		markSpelling(n)
-		if a.Type == unpack.TypeDir && b.Type == unpack.TypeDir {
-			// A directory's size is the size of its listing as encoded
-			// (ISO sectors, squashfs directory headers that follow inode
-			// numbering): it changes with what is in it, which is
-			// reported entry by entry, and with renumbering.
-			for i := range n.fields {
-				if n.fields[i].Name == "size" {
-					n.fields[i].Placement = true
-				}
-			}
-		}
 		n.keepFields(a.Fields, b.Fields)
 	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
@@ -261,8 +249,8 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	if n.State != Same {
 		fieldCauses(n)
-		if n.Content != nil && sc.bootImages[layerPath(n)] {
-			bootInfoTable(n)
+		if n.Content != nil && a != nil && b != nil {
+			patchCauses(n, a.Data, b.Data)
 		}
 	}
 }
@@ -329,15 +317,6 @@ func errText(u *unpack.Node) string {
 	return u.Err.Error()
 }
 
-// placementFields say where an entry lies or how it is numbered, in any
-// layer: ISO extents, El Torito load addresses, squashfs fragment slots,
-// FAT clusters, and inode numbers, which mksquashfs, xorriso and cpio
-// --reproducible hand out in the order they meet entries.
-var placementFields = map[string]bool{
-	"lba": true, "extents": true, "load RBA": true, "fragment": true,
-	"first cluster": true, "inode": true, "root inode": true,
-}
-
 // equalFields reports whether two field lists are the same, in order.
 func equalFields(a, b []unpack.Field) bool {
 	if len(a) != len(b) {
@@ -360,13 +339,12 @@ func (n *Node) placedOnly(a, b *unpack.Node) bool {
 	if len(fa) != len(fb) || len(fa) > 64 {
 		return false
 	}
-	dirs := a.Type == unpack.TypeDir && b.Type == unpack.TypeDir
 	var differ, placement uint64
 	for i := range fa {
 		if fa[i].Name != fb[i].Name {
 			return false
 		}
-		place := placementFields[fa[i].Name] || dirs && fa[i].Name == "size"
+		place := fa[i].Role.Is(unpack.Placement) || fb[i].Role.Is(unpack.Placement)
 		if fa[i].Value != fb[i].Value {
 			if !place {
 				return false
@@ -438,7 +416,7 @@ func fieldDiffs(a, b *unpack.Node) []FieldDiff {
 func mergeFields(a, b []unpack.Field) []FieldDiff {
 	out := make([]FieldDiff, len(a), max(len(a), len(b)))
 	for i, f := range a {
-		out[i] = FieldDiff{Name: f.Name, A: f.Value, InA: true}
+		out[i] = FieldDiff{Name: f.Name, A: f.Value, InA: true, Role: f.Role}
 	}
 	// Lists are short: a search beats a map. A name twice in A pairs
 	// with its last instance.
@@ -453,13 +431,16 @@ func mergeFields(a, b []unpack.Field) []FieldDiff {
 	for _, f := range b {
 		if i := find(f.Name); i >= 0 {
 			out[i].B, out[i].InB = f.Value, true
+			if out[i].Role == nil {
+				out[i].Role = f.Role
+			}
 			continue
 		}
-		out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true})
+		out = append(out, FieldDiff{Name: f.Name, B: f.Value, InB: true, Role: f.Role})
 	}
 	for i := range out {
 		f := &out[i]
-		f.Placement = placementFields[f.Name]
+		f.Placement = f.Role.Is(unpack.Placement)
 		f.Different = f.InA != f.InB || f.A != f.B
 	}
 	return out

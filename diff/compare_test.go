@@ -13,10 +13,13 @@ import (
 	"isodiff/unpack"
 )
 
+// testRoles are the roles the readers give these fields.
+var testRoles = map[string]*unpack.Role{"mtime": unpack.RoleTime, "lba": unpack.RolePlacement, "inode": unpack.RolePlacement}
+
 func file(name, content string, fields ...string) *unpack.Node {
 	n := &unpack.Node{Name: name, Type: unpack.TypeFile, Layer: "test", Data: io.NewSectionReader(strings.NewReader(content), 0, int64(len(content)))}
 	for i := 0; i+1 < len(fields); i += 2 {
-		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1]})
+		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1], Role: testRoles[fields[i]]})
 	}
 	return n
 }

@@ -58,7 +58,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.fields = append(n.Fields(), layerFields(fa.Name, ra, rb)...)
 	n.fieldsA, n.fieldsB = nil, nil
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
-	c.children(n, ra, rb, scope{depth: sc.depth + 1, bootImages: bootImages(ra, rb)})
+	c.children(n, ra, rb, scope{depth: sc.depth + 1})
 	n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the

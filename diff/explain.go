@@ -20,21 +20,16 @@ type Cause struct {
 	Detail string
 }
 
-// Known causes.
+// Known causes that the comparison itself finds. Readers name the others
+// through the roles of their fields (see unpack.Role).
 const (
-	CauseTimestamp     = "timestamp"
-	CauseGzipHeader    = "gzip header"
-	CauseLzopHeader    = "lzop header"
-	CauseOrder         = "order only"
-	CauseBootInfoTable = "El Torito boot-info-table"
-	CausePycHeader     = "pyc header"
-	CauseFATSerial     = "FAT serial"
-	CauseMkfsTime      = "squashfs mkfs_time"
-	CauseBuildID       = "ELF build-id"
-	CauseLayout        = "layout"
-	CauseGPTGUID       = "GPT GUID"
-	CauseNameStyle     = "name style"
-	CauseStoreHash     = "store path hash"
+	CauseTimestamp = "timestamp"
+	CauseOrder     = "order only"
+	CausePycHeader = "pyc header"
+	CauseBuildID   = "ELF build-id"
+	CauseLayout    = "layout"
+	CauseNameStyle = "name style"
+	CauseStoreHash = "store path hash"
 )
 
 func (c Cause) String() string {
@@ -44,51 +39,38 @@ func (c Cause) String() string {
 	return c.Label + ": " + c.Detail
 }
 
-// timeFields are the field names, in any layer, that hold a time.
-var timeFields = map[string]bool{
-	"mtime": true, "atime": true, "ctime": true, "creation time": true,
-	"record time": true, "creation date": true, "modification date": true,
-	"expiration date": true, "effective date": true, "access date": true,
-	"root directory time": true,
-}
-
-// lzopHeaderFields are the fields of an lzop header that describe the file
-// compressed rather than the compression.
-var lzopHeaderFields = map[string]bool{"flags": true, "mode": true, "mtime": true, "name": true}
-
-// fieldCauses labels the differing fields of n.
+// fieldCauses labels the differing fields of n by the known causes their
+// roles name (see unpack.Role). The fields of a wrapping layer's header
+// that differ make one cause, listing them.
 func fieldCauses(n *Node) {
-	var gzip, lzop []string
+	var headers []string                  // causes of Header roles, in order
+	headerFields := map[string][]string{} // their differing fields
+	// The stored fields, not Changed(): fields kept by reference (a pair
+	// that is only renumbered) differ in placement only, which no cause
+	// names, and building them for every such pair would cost.
 	for _, f := range n.fields {
-		if !f.Different || f.systematic() {
+		r := f.Role
+		if !f.Different || f.systematic() || r == nil || r.Cause == "" {
 			continue
 		}
-		name := f.Name
-		layer := ""
-		if n.Inner != "" && strings.HasPrefix(name, n.Inner+" ") {
-			layer, name = n.Inner, strings.TrimPrefix(name, n.Inner+" ")
-		}
 		switch {
-		case layer == "gzip" || (layer == "" && n.Layer == "gzip"):
-			gzip = append(gzip, name)
-		case (layer == "lzop" || (layer == "" && n.Layer == "lzop")) && lzopHeaderFields[name]:
-			// What lzop keeps of the file it compressed, as gzip does.
-			lzop = append(lzop, name)
-		case name == "mkfs time":
-			n.addCause(CauseMkfsTime, "")
-		case timeFields[name]:
-			n.addCause(CauseTimestamp, f.Name)
-		case name == "volume id" && strings.HasPrefix(layer+n.Layer, "fat"):
-			n.addCause(CauseFATSerial, "")
-		case strings.Contains(name, "GUID"):
-			n.addCause(CauseGPTGUID, f.Name)
+		case r.Kind == unpack.Header:
+			name := f.Name
+			if n.Inner != "" {
+				name = strings.TrimPrefix(name, n.Inner+" ")
+			}
+			if headerFields[r.Cause] == nil {
+				headers = append(headers, r.Cause)
+			}
+			headerFields[r.Cause] = append(headerFields[r.Cause], name)
+		case r.NamesField:
+			n.addCause(r.Cause, f.Name)
+		default:
+			n.addCause(r.Cause, "")
 		}
 	}
-	if len(gzip) > 0 {
-		n.addCause(CauseGzipHeader, strings.Join(gzip, ", "))
-	}
-	if len(lzop) > 0 {
-		n.addCause(CauseLzopHeader, strings.Join(lzop, ", "))
+	for _, h := range headers {
+		n.addCause(h, strings.Join(headerFields[h], ", "))
 	}
 	if n.Order != nil && !n.childrenDiffer() {
 		n.addCause(CauseOrder, "")
@@ -181,31 +163,24 @@ func buildIDDiffers(da, db unpack.Data, h *HexDiff) (only, differs bool) {
 	return only, true
 }
 
-// bootImages lists the files an El Torito catalog names as boot images,
-// on either side of a layer.
-func bootImages(a, b *unpack.Node) map[string]bool {
-	images := map[string]bool{}
-	for _, root := range []*unpack.Node{a, b} {
-		if root == nil {
+// patchCauses labels a content difference that lies wholly in a range an
+// image builder wrote from the layout (see unpack.Patched), on either side.
+func patchCauses(n *Node, da, db unpack.Data) {
+	c := n.Content
+	if c.Hex == nil || c.SizeA != c.SizeB {
+		return
+	}
+	for _, d := range []unpack.Data{da, db} {
+		p, ok := d.(unpack.Patched)
+		if !ok {
 			continue
 		}
-		if cat := root.Child("[El Torito boot catalog]"); cat != nil {
-			for _, e := range cat.Children {
-				if f, ok := e.Field("file"); ok {
-					images[f] = true
-				}
+		for _, patch := range p.Patches() {
+			if c.Hex.FirstDiff >= patch.Start && c.Hex.LastDiff < patch.End && patch.Role != nil {
+				n.addCause(patch.Role.Cause, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
+				return
 			}
 		}
-	}
-	return images
-}
-
-// bootInfoTable labels a boot image that differs only in bytes 8-63,
-// where mkisofs -boot-info-table writes the image's layout into it.
-func bootInfoTable(n *Node) {
-	c := n.Content
-	if c.Hex != nil && c.SizeA == c.SizeB && c.Hex.FirstDiff >= 8 && c.Hex.LastDiff < 64 {
-		n.addCause(CauseBootInfoTable, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
 	}
 }
 

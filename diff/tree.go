@@ -6,6 +6,7 @@
 package diff
 
 import (
+	"cmp"
 	"math/bits"
 	"sort"
 	"strings"
@@ -105,6 +106,9 @@ type FieldDiff struct {
 	// Renamed marks the "store path" field of a store path paired with its
 	// namesake under another hash, counted at the layer.
 	Renamed bool
+	// Role is what the field records, as its reader says (see
+	// unpack.Role); nil for a plain field.
+	Role *unpack.Role
 }
 
 // systematic reports whether a differing field is counted at its layer
@@ -158,7 +162,7 @@ func (n *Node) Fields() []FieldDiff {
 	case n.fieldsB == nil:
 		out := make([]FieldDiff, len(n.fieldsA))
 		for i, f := range n.fieldsA {
-			out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: placementFields[f.Name]}
+			out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: f.Role.Is(unpack.Placement), Role: f.Role}
 		}
 		return out
 	}
@@ -202,7 +206,7 @@ func (n *Node) Changed() []FieldDiff {
 			for i, f := range n.fieldsA {
 				if bit := uint64(1) << i; n.differ&bit != 0 {
 					out = append(out, FieldDiff{Name: f.Name, A: f.Value, B: n.fieldsB[i].Value, InA: true, InB: true,
-						Different: true, Placement: n.placement&bit != 0, Spelling: n.spelling&bit != 0})
+						Different: true, Placement: n.placement&bit != 0, Spelling: n.spelling&bit != 0, Role: cmp.Or(f.Role, n.fieldsB[i].Role)})
 				}
 			}
 			return out

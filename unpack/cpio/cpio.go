@@ -501,7 +501,13 @@ func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKin
 	if typ == unpack.TypeCharDevice || typ == unpack.TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
 		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
 	}
-	n.AddField("size", "%d", h.fileSize)
+	if typ == unpack.TypeDir {
+		// A directory's size, 0 for every archiver but one, is where
+		// file systems put its listing: placement, not content.
+		n.AddRoleField(unpack.RolePlacement, "size", "%d", h.fileSize)
+	} else {
+		n.AddField("size", "%d", h.fileSize)
+	}
 	n.AddRoleField(unpack.RoleTime, "mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
 	if h.kind != kind {
 		n.AddField("format", "%s", cpioKindNames[h.kind])

@@ -23,6 +23,9 @@ import (
 	"strings"
 )
 
+// catalogName is the boot catalog's node.
+const catalogName = "[El Torito boot catalog]"
+
 const (
 	layerElTorito = "El Torito"
 
@@ -53,7 +56,7 @@ const (
 // other entries are still returned.
 func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *unpack.Claims) *unpack.Node {
 	size = max(size, 0)
-	root := &unpack.Node{Name: "[El Torito boot catalog]", Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1, Positional: true}
+	root := &unpack.Node{Name: catalogName, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1, Positional: true}
 	defer root.Sort() // Order keeps the catalog order
 	if catalogLBA >= 0 && catalogLBA <= math.MaxInt64/catalogSectorSize {
 		root.Offset = catalogLBA * catalogSectorSize

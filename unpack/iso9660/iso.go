@@ -5,6 +5,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/partition"
+	"strings"
 )
 
 // OpenISO reads an ISO 9660 image: the system area (MBR, GPT), the volume
@@ -65,6 +66,9 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 	})
 	root.Layout = &claims
 	root.Sort()
+	if cat := root.Child(catalogName); cat != nil {
+		markBootImages(files, cat)
+	}
 	return root, nil
 }
 
@@ -81,4 +85,42 @@ func matchISO(_ []byte, r io.ReaderAt, size int64) bool {
 	var id [6]byte
 	n, _ := r.ReadAt(id[:], 16*2048)
 	return n == len(id) && bytes.Equal(id[1:], []byte("CD001"))
+}
+
+// roleBootInfoTable: mkisofs, xorriso and grub-mkrescue with
+// -boot-info-table write a no-emulation boot image's own block address,
+// the primary volume descriptor's, its length and a checksum into bytes
+// 8-63 of the image, so the file differs wherever the layout does.
+var roleBootInfoTable = &unpack.Role{Kind: unpack.Layout, Cause: "El Torito boot-info-table"}
+
+// bootImage is the content of a file the boot catalog names as a boot
+// image: patched where a boot-info-table goes.
+type bootImage struct{ unpack.Data }
+
+// Patches says where a boot-info-table goes.
+func (bootImage) Patches() []unpack.Patch {
+	return []unpack.Patch{{Range: unpack.Range{Start: 8, End: 64}, Role: roleBootInfoTable}}
+}
+
+// markBootImages marks the files of the tree below files (sorted) that
+// entries of the boot catalog cat name as boot images.
+func markBootImages(files, cat *unpack.Node) {
+	for _, e := range cat.Children {
+		path, ok := e.Field("file")
+		if !ok {
+			continue
+		}
+		n := files
+		for _, name := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+			if n = n.Child(name); n == nil {
+				break
+			}
+		}
+		if n == nil || n.Data == nil {
+			continue
+		}
+		if _, done := n.Data.(bootImage); !done {
+			n.Data = bootImage{n.Data}
+		}
+	}
 }
