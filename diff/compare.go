@@ -139,7 +139,7 @@ func (c *comparer) rootBytes(root *Node, da, db unpack.Data, a, b *unpack.Node) 
 		}
 		root.IOError = true
 	case !same:
-		var la, lb *unpack.Claims
+		var la, lb unpack.Layout
 		if a != nil {
 			la = a.Layout
 		}

@@ -76,7 +76,7 @@ const maxRegionNotes = 8
 // them does, and shows those bytes as a hex diff with each differing
 // region named by the structures the layer's reader says hold it: the
 // verdict must never be "identical" for bytes that differ.
-func (c *comparer) undecoded(n *Node, da, db unpack.Data, la, lb *unpack.Claims) {
+func (c *comparer) undecoded(n *Node, da, db unpack.Data, la, lb unpack.Layout) {
 	n.LayoutOnly = true
 	n.Content = &Content{SizeA: da.Size(), SizeB: db.Size(), Hex: hexDiff(viewOf(da), viewOf(db), c.opt)}
 	if la == nil && lb == nil {
@@ -133,8 +133,11 @@ func differingBytes(row HexRow) (first, last int64) {
 }
 
 // holders says what holds a region on each side.
-func holders(la, lb *unpack.Claims, r unpack.Range) string {
-	name := func(l *unpack.Claims) string {
+func holders(la, lb unpack.Layout, r unpack.Range) string {
+	name := func(l unpack.Layout) string {
+		if l == nil {
+			return "no structure the reader knows"
+		}
 		if hs := l.Holding(r); len(hs) > 0 {
 			return strings.Join(hs, ", ")
 		}

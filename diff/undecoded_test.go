@@ -8,6 +8,24 @@ import (
 	"isodiff/unpack"
 )
 
+// region and regions make an unpack.Layout as a reader's claims do.
+type region struct {
+	unpack.Range
+	what string
+}
+
+type regions []region
+
+func (rs regions) Holding(r unpack.Range) []string {
+	var out []string
+	for _, x := range rs {
+		if x.Start < r.End && r.Start < x.End {
+			out = append(out, x.what)
+		}
+	}
+	return out
+}
+
 // TestUndecodedRegions: bytes that differ while nothing decoded does are
 // shown, each region from its first to its last differing byte and named
 // by the claims of both sides.
@@ -17,16 +35,12 @@ func TestUndecodedRegions(t *testing.T) {
 	b[0x17] = 0x80          // one byte
 	b[0x40], b[0x52] = 1, 1 // a region over two rows
 	b[0xf0] = 1             // at the end, claimed by nothing
-	var la, lb unpack.Claims
-	for _, l := range []*unpack.Claims{&la, &lb} {
-		l.Add(0, 0x20, "header")
-		l.Add(0x20, 0x40, "records")
-	}
-	lb.Add(0x60, 0x10, "only in B")
+	la := regions{{unpack.Range{Start: 0, End: 0x20}, "header"}, {unpack.Range{Start: 0x20, End: 0x60}, "records"}}
+	lb := append(slices.Clone(la), region{unpack.Range{Start: 0x60, End: 0x70}, "only in B"})
 
 	n := &Node{}
 	c := &comparer{opt: DefaultOptions()}
-	c.undecoded(n, bytes.NewReader(a), bytes.NewReader(b), &la, &lb)
+	c.undecoded(n, bytes.NewReader(a), bytes.NewReader(b), la, lb)
 	if !n.LayoutOnly || n.Content == nil || n.Content.Hex == nil || n.Content.Hex.DiffBytes != 4 {
 		t.Fatalf("layout only %v, content %+v; want 4 differing bytes shown", n.LayoutOnly, n.Content)
 	}
@@ -38,7 +52,7 @@ func TestUndecodedRegions(t *testing.T) {
 	if !slices.Equal(n.Notes, want) {
 		t.Errorf("notes\n%q\nwant\n%q", n.Notes, want)
 	}
-	if got := holders(&la, &lb, unpack.Range{Start: 0x5f, End: 0x61}); got != "in A: records; in B: records, only in B" {
+	if got := holders(la, lb, unpack.Range{Start: 0x5f, End: 0x61}); got != "in A: records; in B: records, only in B" {
 		t.Errorf("holders of a region claimed differently: %q", got)
 	}
 

@@ -95,9 +95,10 @@ const (
 	// Identity: an identifier made up at build time (a volume serial, a
 	// GUID).
 	Identity
-	// Layout: bytes an image builder writes into a file from the image's
-	// layout (see Patched).
-	Layout
+	// Derived: computed from other bytes or from the image's layout (a
+	// checksum, the boot-info-table an image builder writes into a boot
+	// image, see Patched).
+	Derived
 )
 
 // Roles most formats use.
@@ -204,7 +205,14 @@ type Node struct {
 	// bytes of the layer's reader, so that bytes that differ while nothing
 	// decoded from them does can be named by what holds them ("Joliet
 	// directory /", "gzip deflate stream"). Nil where the reader keeps none.
-	Layout *Claims
+	Layout Layout
+}
+
+// Layout names the structures of a layer that hold given bytes of it.
+type Layout interface {
+	// Holding describes what holds the bytes of r, outermost first; nil
+	// when nothing does.
+	Holding(r Range) []string
 }
 
 // Field returns the value of the named field and whether it exists.

@@ -30,6 +30,7 @@ import (
 	"hash"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/trailing"
 )
@@ -65,7 +66,7 @@ type stream interface {
 // decode to the same bytes, which the comparison's raw-byte backstop
 // shows. The claims name each part, so that such a byte is named.
 type streamParts struct {
-	claims unpack.Claims
+	claims layout.Claims
 	extra  []*unpack.Node // records of bytes nothing decodes, children of the root
 }
 

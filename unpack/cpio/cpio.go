@@ -27,6 +27,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"isodiff/unpack/internal/trailing"
@@ -425,7 +426,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			Type:   unpack.TypeRecord,
 			Layer:  Layer,
 			Offset: 0,
-			Data:   unpack.NewMaskedData(r, size, un),
+			Data:   layout.NewMasked(r, size, un),
 		})
 	}
 	root.Layout = claims
@@ -638,8 +639,8 @@ func linkCpioHardLinks(members []cpioMember) {
 // bytes each, and a member's parts are named only when a difference in
 // them is reported, from its header read again.
 type cpioLayout struct {
-	claims unpack.Claims
-	namer  unpack.Namer
+	claims layout.Claims
+	namer  layout.Namer
 	r      io.ReaderAt
 	size   int64
 	starts []int64 // offsets of the members' headers, in order

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"isodiff/unpack/internal/trailing"
 	"slices"
@@ -289,7 +290,7 @@ func TestCpioOddHeaderFields(t *testing.T) {
 	if root.Err == nil || un == nil {
 		t.Fatalf("damaged trailer header: err %v, children %v", root.Err, testutil.ChildNames(root))
 	}
-	if r := un.Data.(*unpack.MaskedData).Ranges(); len(r) != 1 || r[0] != (unpack.Range{Start: int64(i), End: int64(len(cut))}) {
+	if r := un.Data.(*layout.Masked).Ranges(); len(r) != 1 || r[0] != (unpack.Range{Start: int64(i), End: int64(len(cut))}) {
 		t.Errorf("unclaimed %v, want [%d, %d)", r, i, len(cut))
 	}
 }

@@ -62,6 +62,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"math/bits"
@@ -291,7 +292,7 @@ type fatVolume struct {
 	size   int64
 	bs     *fatBoot
 	fat    []byte // the first FAT, as far as it is needed and lies in the image
-	claims unpack.Claims
+	claims layout.Claims
 
 	maxCluster uint32 // highest cluster number a chain may use
 	// owner[c] is the chain (index into chains, from 1) that cluster c
@@ -346,7 +347,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		Offset: 0,
 		// Claimed bytes read as zero: two volumes compare equal here
 		// exactly when their unclaimed bytes do, wherever they lie.
-		Data: unpack.NewMaskedData(r, size, v.claims.Unclaimed(size)),
+		Data: layout.NewMasked(r, size, v.claims.Unclaimed(size)),
 	})
 	root.Layout = &v.claims
 	root.Sort()

@@ -29,6 +29,7 @@ import (
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 )
 
@@ -85,7 +86,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
 	// Every byte is a segment's or zero padding that a field counts: the
 	// claims only name them.
-	var claims unpack.Claims
+	var claims layout.Claims
 	pr := readat.NewPeek(r, size)
 	pos := int64(0)
 	for pos < size {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"math"
 	"strings"
@@ -54,7 +55,7 @@ const (
 // It never fails as a whole: a catalog that cannot be read is a node with
 // Err, an entry whose image cannot be read is an entry with Err, and the
 // other entries are still returned.
-func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *unpack.Claims) *unpack.Node {
+func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *layout.Claims) *unpack.Node {
 	size = max(size, 0)
 	root := &unpack.Node{Name: catalogName, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1, Positional: true}
 	defer root.Sort() // Order keeps the catalog order
@@ -215,7 +216,7 @@ type catalog struct {
 	start  int64
 	buf    []byte // the sectors read so far; shorter when the image ends
 	ended  bool   // the image ended inside buf's last sector
-	claims *unpack.Claims
+	claims *layout.Claims
 }
 
 // errCatalogEnd says that catalogMaxSectors have been read.

@@ -2,7 +2,7 @@ package iso9660
 
 import (
 	"bytes"
-	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"testing"
 )
@@ -39,14 +39,14 @@ func FuzzBootCatalog(f *testing.F) {
 		if len(img) > catalogFuzzMaxInput {
 			return
 		}
-		var claims unpack.Claims
+		var claims layout.Claims
 		root := readBootCatalog(bytes.NewReader(img), int64(len(img)), lba, files, &claims)
 		testutil.CheckRecordInvariants(t, root, &claims, int64(len(img)))
 		if len(root.Children) > catalogMaxSectors*catalogSectorSize/catalogEntrySize {
 			t.Fatalf("%d entries", len(root.Children))
 		}
 		padded := append(bytes.Clone(img), bytes.Repeat([]byte{0xA5}, 4096)...)
-		again := readBootCatalog(bytes.NewReader(padded), int64(len(img)), lba, files, &unpack.Claims{})
+		again := readBootCatalog(bytes.NewReader(padded), int64(len(img)), lba, files, &layout.Claims{})
 		if a, b := testutil.DumpRecords(root), testutil.DumpRecords(again); a != b {
 			t.Fatalf("reading beyond size changed the result:\n%s\n---\n%s", a, b)
 		}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"strings"
 	"testing"
@@ -101,7 +101,7 @@ func testFiles(off int64) (string, int64, bool) {
 
 func TestBootCatalogXorriso(t *testing.T) {
 	img := catalogImage(xorrisoCatalog()...)
-	var claims unpack.Claims
+	var claims layout.Claims
 	root := readBootCatalog(bytes.NewReader(img), int64(len(img)), testCatalogLBA, testFiles, &claims)
 	want := `[El Torito boot catalog] [record El Torito @40960] positional
   . platform: 0x00 (x86 BIOS)
@@ -423,7 +423,7 @@ func TestBootCatalog(t *testing.T) {
 			if lba == 0 {
 				lba = testCatalogLBA
 			}
-			var claims unpack.Claims
+			var claims layout.Claims
 			root := readBootCatalog(bytes.NewReader(img), int64(len(img)), lba, testFiles, &claims)
 			testutil.CheckRecords(t, root, tt.want)
 			testutil.CheckRecordInvariants(t, root, &claims, int64(len(img)))
@@ -441,7 +441,7 @@ func TestBootCatalogBounded(t *testing.T) {
 	for off < len(img) {
 		off += copy(img[off:], sectionHeader(0x90, 0, 0, ""))
 	}
-	var claims unpack.Claims
+	var claims layout.Claims
 	root := readBootCatalog(bytes.NewReader(img), int64(len(img)), testCatalogLBA, testFiles, &claims)
 	testutil.CheckRecords(t, root, map[string]string{
 		":!err":      fmt.Sprintf("no final section header within %d sectors", catalogMaxSectors),

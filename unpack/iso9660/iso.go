@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/partition"
 	"strings"
 )
@@ -17,7 +18,7 @@ import (
 // It fails only when there is no primary volume descriptor to start from;
 // any other damage is recorded in the Err of the Node concerned.
 func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
-	var claims unpack.Claims
+	var claims layout.Claims
 	vds, vi, err := readVolumeDescriptors(r, size, &claims)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 		// Every claimed byte reads as zero here, so two images compare
 		// equal exactly when their unclaimed bytes do, wherever the
 		// structures around them lie.
-		Data: unpack.NewMaskedData(r, size, claims.Unclaimed(size)),
+		Data: layout.NewMasked(r, size, claims.Unclaimed(size)),
 	})
 	root.Layout = &claims
 	root.Sort()
@@ -91,7 +92,7 @@ func matchISO(_ []byte, r io.ReaderAt, size int64) bool {
 // -boot-info-table write a no-emulation boot image's own block address,
 // the primary volume descriptor's, its length and a checksum into bytes
 // 8-63 of the image, so the file differs wherever the layout does.
-var roleBootInfoTable = &unpack.Role{Kind: unpack.Layout, Cause: "El Torito boot-info-table"}
+var roleBootInfoTable = &unpack.Role{Kind: unpack.Derived, Cause: "El Torito boot-info-table"}
 
 // bootImage is the content of a file the boot catalog names as a boot
 // image: patched where a boot-info-table goes.

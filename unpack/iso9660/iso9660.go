@@ -24,6 +24,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"maps"
@@ -139,7 +140,7 @@ type treeWalker struct {
 	r        io.ReaderAt
 	size     int64
 	bs       int64
-	claims   *unpack.Claims
+	claims   *layout.Claims
 	names    naming
 	suspSkip int
 	nodes    *int        // entries made so far, shared by every walk of the image
@@ -172,7 +173,7 @@ func (b *readBudget) take(n int64) bool {
 	return true
 }
 
-func newTreeWalker(r io.ReaderAt, size int64, vi *volumeInfo, claims *unpack.Claims, names naming, nodes *int, budget *readBudget) *treeWalker {
+func newTreeWalker(r io.ReaderAt, size int64, vi *volumeInfo, claims *layout.Claims, names naming, nodes *int, budget *readBudget) *treeWalker {
 	tree := "ISO 9660"
 	if names == namesJoliet {
 		tree = "Joliet"
@@ -198,7 +199,7 @@ func newTreeWalker(r io.ReaderAt, size int64, vi *volumeInfo, claims *unpack.Cla
 //
 // Damage is recorded in the Err of the Node concerned and the walk goes on
 // elsewhere; err is non-nil only when vi is unusable.
-func readTrees(r io.ReaderAt, size int64, vi *volumeInfo, claims *unpack.Claims) (files, joliet, pathTables *unpack.Node, byExtent map[int64]extentFile, err error) {
+func readTrees(r io.ReaderAt, size int64, vi *volumeInfo, claims *layout.Claims) (files, joliet, pathTables *unpack.Node, byExtent map[int64]extentFile, err error) {
 	if vi == nil || vi.blockSize <= 0 {
 		return nil, nil, nil, nil, errors.New("iso9660: readTrees without volume information")
 	}
@@ -1087,7 +1088,7 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 
 // readPathTables reads every path table and checks it against the
 // directories found by walking the hierarchy (dirs by extent).
-func readPathTables(r io.ReaderAt, size int64, vi *volumeInfo, primary, joliet map[uint32]*dirMeta, claims *unpack.Claims) *unpack.Node {
+func readPathTables(r io.ReaderAt, size int64, vi *volumeInfo, primary, joliet map[uint32]*dirMeta, claims *layout.Claims) *unpack.Node {
 	top := &unpack.Node{Name: "[path tables]", Type: unpack.TypeRecord, Layer: isoLayer, Offset: -1}
 	for _, ref := range vi.pathTables {
 		dirs := primary
@@ -1111,7 +1112,7 @@ type pathRecord struct {
 	off    int64
 }
 
-func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uint32]*dirMeta, claims *unpack.Claims) *unpack.Node {
+func readPathTable(r io.ReaderAt, size, bs int64, ref pathTableRef, dirs map[uint32]*dirMeta, claims *layout.Claims) *unpack.Node {
 	start := ref.lba * bs
 	n := &unpack.Node{Name: ref.which, Type: unpack.TypeRecord, Layer: isoLayer, Offset: start}
 	n.AddField("location", "%d", ref.lba)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,7 +54,7 @@ func FuzzVolumeDescriptors(f *testing.F) {
 func FuzzDirectoryRecords(f *testing.F) {
 	for _, img := range fuzzSeedImages() {
 		r := bytes.NewReader(img)
-		var c unpack.Claims
+		var c layout.Claims
 		if _, vi, err := readVolumeDescriptors(r, int64(len(img)), &c); err == nil {
 			start := int64(vi.primaryRoot.lba) * vi.blockSize
 			if start < int64(len(img)) {
@@ -79,7 +80,7 @@ func FuzzDirectoryRecords(f *testing.F) {
 		// The parsers on their own.
 		recs, _, _, _ := parseDirRecords(data, rootLBA*isoSectorSize)
 		for _, rec := range recs {
-			es, _, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, rec.sysUse, rec.sysUseOff, rec.off, &unpack.Claims{}, nil, "fuzz")
+			es, _, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, rec.sysUse, rec.sysUseOff, rec.off, &layout.Claims{}, nil, "fuzz")
 			_ = parseRockRidge(es)
 		}
 		es, _, _ := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, data, rootLBA*isoSectorSize, rootLBA*isoSectorSize, nil, nil, "fuzz")
@@ -92,7 +93,7 @@ func FuzzDirectoryRecords(f *testing.F) {
 func checkISOReaders(t *testing.T, img []byte) {
 	r := bytes.NewReader(img)
 	size := int64(len(img))
-	var c unpack.Claims
+	var c layout.Claims
 	vds, vi, err := readVolumeDescriptors(r, size, &c)
 	if err != nil {
 		var fe *unpack.FormatError

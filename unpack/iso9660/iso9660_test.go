@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"reflect"
@@ -104,9 +105,9 @@ func buildRockRidgeImage() []byte {
 }
 
 // openTestTrees runs both stages over an image held in memory.
-func openTestTrees(t *testing.T, img []byte) (vds *unpack.Node, vi *volumeInfo, files, joliet, pt *unpack.Node, byExtent map[int64]extentFile, claims *unpack.Claims) {
+func openTestTrees(t *testing.T, img []byte) (vds *unpack.Node, vi *volumeInfo, files, joliet, pt *unpack.Node, byExtent map[int64]extentFile, claims *layout.Claims) {
 	t.Helper()
-	claims = &unpack.Claims{}
+	claims = &layout.Claims{}
 	r := bytes.NewReader(img)
 	vds, vi, err := readVolumeDescriptors(r, int64(len(img)), claims)
 	if err != nil {
@@ -457,7 +458,7 @@ func TestReadSUSP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var c unpack.Claims
+			var c layout.Claims
 			es, _, err := readSUSP(bytes.NewReader(img), int64(len(img)), isoSectorSize, tt.area, 0, 0, &c, nil, "x")
 			var sigs []string
 			for _, e := range es {

@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"fmt"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -529,7 +530,7 @@ func openISOFile(t *testing.T, path string) (*unpack.Node, *volumeInfo, *unpack.
 	}
 	t.Cleanup(func() { f.Close() })
 	st, _ := f.Stat()
-	var c unpack.Claims
+	var c layout.Claims
 	vds, vi, err := readVolumeDescriptors(f, st.Size(), &c)
 	if err != nil {
 		t.Fatalf("readVolumeDescriptors: %v", err)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ type suspEntry struct {
 // for: bytes after the last entry other than the one zero byte that makes
 // the record (which starts at recOff) of even length, PD entries, and CE or
 // ST entries that are not as a writer makes them.
-func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64, claims *unpack.Claims, budget *readBudget, what string) (entries []suspEntry, odd []unpack.Field, err error) {
+func readSUSP(r io.ReaderAt, size, bs int64, area []byte, areaOff, recOff int64, claims *layout.Claims, budget *readBudget, what string) (entries []suspEntry, odd []unpack.Field, err error) {
 	setErr := func(e error) {
 		if err == nil {
 			err = e

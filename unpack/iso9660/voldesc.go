@@ -7,6 +7,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ type pathTableRef struct {
 // "[volume descriptors]" with one child per descriptor. It fails only when
 // there is no usable primary descriptor; descriptor-level oddities are the
 // Err of that descriptor's child.
-func readVolumeDescriptors(r io.ReaderAt, size int64, claims *unpack.Claims) (*unpack.Node, *volumeInfo, error) {
+func readVolumeDescriptors(r io.ReaderAt, size int64, claims *layout.Claims) (*unpack.Node, *volumeInfo, error) {
 	top := &unpack.Node{Name: "[volume descriptors]", Type: unpack.TypeRecord, Layer: isoLayer, Offset: vdStart}
 	vi := &volumeInfo{bootCatalogLBA: -1}
 	var primaryErr error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"reflect"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestReadVolumeDescriptors(t *testing.T) {
 	b.at(16)[883] = 0xab // application use
 	b.at(16)[1500] = 7   // a reserved byte
 
-	var c unpack.Claims
+	var c layout.Claims
 	n, vi, err := readVolumeDescriptors(bytes.NewReader(b.img), int64(len(b.img)), &c)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestReadVolumeDescriptorsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			img := tt.img()
-			n, vi, err := readVolumeDescriptors(bytes.NewReader(img), int64(len(img)), &unpack.Claims{})
+			n, vi, err := readVolumeDescriptors(bytes.NewReader(img), int64(len(img)), &layout.Claims{})
 			if tt.wantErr == "" {
 				if err != nil || vi == nil {
 					t.Fatalf("err %v", err)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"isodiff/unpack/partition"
 	"os"
@@ -254,7 +255,7 @@ func compareWithXorriso(t *testing.T, path string, rep *xorrisoReport) {
 		t.Fatal(err)
 	}
 	size := int64(len(img))
-	var claims unpack.Claims
+	var claims layout.Claims
 	sys := partition.ReadSystemArea(bytes.NewReader(img), size, &claims)
 	testutil.CheckRecordInvariants(t, sys, &claims, size)
 	for _, n := range []*unpack.Node{sys, sys.Child("MBR"), sys.Child("GPT"), sys.Child("GPT backup")} {

@@ -2,7 +2,7 @@ package partition
 
 import (
 	"bytes"
-	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"testing"
 )
@@ -29,12 +29,12 @@ func FuzzSystemArea(f *testing.F) {
 		if len(img) > sysFuzzMaxInput {
 			return
 		}
-		var claims unpack.Claims
+		var claims layout.Claims
 		root := ReadSystemArea(bytes.NewReader(img), int64(len(img)), &claims)
 		testutil.CheckRecordInvariants(t, root, &claims, int64(len(img)))
 		// Deterministic, and independent of what lies past size.
 		padded := append(bytes.Clone(img), bytes.Repeat([]byte{0xA5}, 4096)...)
-		again := ReadSystemArea(bytes.NewReader(padded), int64(len(img)), &unpack.Claims{})
+		again := ReadSystemArea(bytes.NewReader(padded), int64(len(img)), &layout.Claims{})
 		if a, b := testutil.DumpRecords(root), testutil.DumpRecords(again); a != b {
 			t.Fatalf("reading beyond size changed the result:\n%s\n---\n%s", a, b)
 		}

@@ -35,6 +35,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"strings"
 	"unicode/utf16"
@@ -73,7 +74,7 @@ var gptSignature = []byte("EFI PART")
 // Only the structures are claimed (the 512-byte MBR, 92 bytes of each GPT
 // header, each entry array): everything else in the system area, the rest
 // of the header sectors included, is left to be compared as raw bytes.
-func ReadSystemArea(r io.ReaderAt, size int64, claims *unpack.Claims) *unpack.Node {
+func ReadSystemArea(r io.ReaderAt, size int64, claims *layout.Claims) *unpack.Node {
 	root := &unpack.Node{Name: "[system area]", Type: unpack.TypeRecord, Layer: layerSystemArea, Offset: 0}
 	size = max(size, 0)
 	// Every read below goes through sr so that nothing past size is
@@ -111,7 +112,7 @@ func ReadSystemArea(r io.ReaderAt, size int64, claims *unpack.Claims) *unpack.No
 }
 
 // readMBR describes the MBR in sector, which has the 55 AA signature.
-func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *unpack.Claims) *unpack.Node {
+func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *layout.Claims) *unpack.Node {
 	n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Layer: layerMBR, Offset: 0, Positional: true}
 	n.AddField("disk signature", "0x%08x", binary.LittleEndian.Uint32(sector[440:]))
 	// 0x5A5A here marks the disk copy-protected; xorriso writes zeros.
@@ -218,7 +219,7 @@ type gptHeader struct {
 // array. The header is returned when its signature is there, even when
 // other things are wrong with it, so that the backup can still be looked
 // for; the node records what is wrong.
-func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *unpack.Claims) (*unpack.Node, *gptHeader) {
+func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *layout.Claims) (*unpack.Node, *gptHeader) {
 	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: layerGPT, Offset: off, Positional: true}
 	sector := make([]byte, ss)
 	if err := bin.ReadFull(r, sector, off, layerGPT, "GPT header sector"); err != nil {
@@ -309,7 +310,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *unpa
 
 // readGPTEntries reads the entry array of h into children of n, as far as
 // it can be read.
-func readGPTEntries(r io.ReaderAt, size int64, n *unpack.Node, h *gptHeader, claims *unpack.Claims) {
+func readGPTEntries(r io.ReaderAt, size int64, n *unpack.Node, h *gptHeader, claims *layout.Claims) {
 	esize := int64(h.entrySize)
 	if esize < gptMinEntrySize {
 		n.AddErr(unpack.Errorf(layerGPT, h.off+84, "entry size %d is below the minimum of %d", esize, gptMinEntrySize))
@@ -391,7 +392,7 @@ func gptEntryNode(name string, e []byte, off int64) *unpack.Node {
 // readGPTBackup reads the backup header that the primary h points at. The
 // node is there whenever there is a primary, so that a missing or broken
 // backup shows as an error rather than as nothing.
-func readGPTBackup(r io.ReaderAt, size int64, h *gptHeader, claims *unpack.Claims) *unpack.Node {
+func readGPTBackup(r io.ReaderAt, size int64, h *gptHeader, claims *layout.Claims) *unpack.Node {
 	const name = "GPT backup"
 	lastLBA := uint64(size/h.ss) - 1
 	if size < h.ss || h.alternate > lastLBA {

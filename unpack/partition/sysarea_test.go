@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"strings"
 	"testing"
@@ -142,7 +143,7 @@ func hybridImage() []byte {
 
 func TestSystemAreaHybrid(t *testing.T) {
 	img := hybridImage()
-	var claims unpack.Claims
+	var claims layout.Claims
 	root := ReadSystemArea(bytes.NewReader(img), int64(len(img)), &claims)
 	want := `[system area] [record system area @0]
   GPT [record GPT @512] positional
@@ -519,7 +520,7 @@ func TestSystemAreaBroken(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			img := tt.change(hybridImage())
-			var claims unpack.Claims
+			var claims layout.Claims
 			root := ReadSystemArea(bytes.NewReader(img), int64(len(img)), &claims)
 			testutil.CheckRecords(t, root, tt.want)
 			testutil.CheckRecordInvariants(t, root, &claims, int64(len(img)))
@@ -578,7 +579,7 @@ func TestSystemAreaAgreesWithGoDiskfs(t *testing.T) {
 	if err := table.Write(f, int64(len(f.b))); err != nil {
 		t.Fatal(err)
 	}
-	var claims unpack.Claims
+	var claims layout.Claims
 	root := ReadSystemArea(bytes.NewReader(f.b), int64(len(f.b)), &claims)
 	testutil.CheckRecordInvariants(t, root, &claims, int64(len(f.b)))
 	for _, name := range []string{"MBR", "GPT", "GPT backup"} {
@@ -626,7 +627,7 @@ func TestSystemAreaAgreesWithGoDiskfs(t *testing.T) {
 
 	// And on the crafted hybrid MBR.
 	img := hybridImage()
-	root = ReadSystemArea(bytes.NewReader(img), int64(len(img)), &unpack.Claims{})
+	root = ReadSystemArea(bytes.NewReader(img), int64(len(img)), &layout.Claims{})
 	mt, err = mbr.Read(&diskfsMemFile{b: img}, 512, 512)
 	if err != nil {
 		t.Fatal(err)

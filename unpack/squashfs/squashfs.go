@@ -50,6 +50,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/bin"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"slices"
 	"sort"
@@ -1266,7 +1267,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 	if n := a.unread(); n != nil {
 		root.Children = append(root.Children, n)
 	}
-	var claims unpack.Claims
+	var claims layout.Claims
 	for _, c := range a.claims {
 		claims.Add(c.Start, c.Len(), c.what)
 	}
@@ -1278,7 +1279,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 		// Every claimed byte reads as zero here, so two images compare
 		// equal exactly when their unclaimed bytes do, wherever the
 		// structures around them lie.
-		Data: unpack.NewMaskedData(img.r, img.size, claims.Unclaimed(img.size)),
+		Data: layout.NewMasked(img.r, img.size, claims.Unclaimed(img.size)),
 	})
 	root.Layout = &claims
 }

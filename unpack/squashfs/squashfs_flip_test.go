@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/show"
 	"isodiff/unpack/internal/testutil"
 	"os"
@@ -510,7 +511,7 @@ func TestSquashfsAccountingQuiet(t *testing.T) {
 			if used == int64(len(img)) {
 				want = nil
 			}
-			if got := un.Data.(*unpack.MaskedData).Ranges(); !slices.Equal(got, want) {
+			if got := un.Data.(*layout.Masked).Ranges(); !slices.Equal(got, want) {
 				t.Errorf("unclaimed %v, want %v (the padding)", got, want)
 			}
 			sb := parseSqSuperblock(img)

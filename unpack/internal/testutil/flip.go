@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"os"
 	"regexp"
 	"slices"
@@ -79,8 +80,8 @@ func CurrentFlipPlan() FlipPlan {
 var sampledClaim = regexp.MustCompile(`^(data of member |segment \d+ )`)
 
 // holdsOnly reports whether every claim holding off matches re.
-func holdsOnly(layout *unpack.Claims, off int64, re *regexp.Regexp) bool {
-	held := layout.Holding(unpack.Range{Start: off, End: off + 1})
+func holdsOnly(l unpack.Layout, off int64, re *regexp.Regexp) bool {
+	held := l.Holding(unpack.Range{Start: off, End: off + 1})
 	if len(held) == 0 {
 		return false
 	}
@@ -135,9 +136,13 @@ func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
 	defer done()
 	if root.Layout == nil {
 		t.Errorf("%s: the layer root has no Layout", s.File)
-		root.Layout = &unpack.Claims{}
+		root.Layout = &layout.Claims{}
 	}
-	if un := root.Layout.Unclaimed(int64(len(orig))); len(un) > 0 && root.Child("[unclaimed bytes]") == nil {
+	claims, ok := root.Layout.(*layout.Claims)
+	if !ok {
+		t.Fatalf("%s: the layer root's Layout is a %T, not claims", s.File, root.Layout)
+	}
+	if un := claims.Unclaimed(int64(len(orig))); len(un) > 0 && root.Child("[unclaimed bytes]") == nil {
 		t.Errorf("%s: bytes %v are neither claimed nor in [unclaimed bytes]", s.File, un)
 	}
 	origContent := ChildData(t, root, "content")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"isodiff/unpack"
+	"isodiff/unpack/internal/layout"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,7 +127,7 @@ func CheckRecords(t *testing.T, root *unpack.Node, want map[string]string) {
 	}
 }
 
-func ClaimStrings(c *unpack.Claims) []string {
+func ClaimStrings(c *layout.Claims) []string {
 	var out []string
 	for r, what := range c.All() {
 		out = append(out, fmt.Sprintf("%d+%d %s", r.Start, r.Len(), what))
@@ -137,7 +138,7 @@ func ClaimStrings(c *unpack.Claims) []string {
 
 // checkRecordInvariants holds for any input: every Data readable within the
 // image, every claim within it, every error a FormatError.
-func CheckRecordInvariants(t *testing.T, root *unpack.Node, claims *unpack.Claims, size int64) {
+func CheckRecordInvariants(t *testing.T, root *unpack.Node, claims *layout.Claims, size int64) {
 	t.Helper()
 	var walk func(n *unpack.Node)
 	walk = func(n *unpack.Node) {

@@ -1,8 +1,12 @@
-package unpack
+// Package layout records which structure of a layer holds which bytes
+// (Claims, the unpack.Layout of the readers) and serves the bytes no
+// structure holds (Masked).
+package layout
 
 import (
 	"fmt"
 	"io"
+	"isodiff/unpack"
 	"iter"
 	"sort"
 )
@@ -15,7 +19,7 @@ type Claims struct {
 }
 
 type claim struct {
-	Range
+	unpack.Range
 	what  string
 	namer *Namer // names the claim on demand when set
 }
@@ -40,7 +44,7 @@ func (c *Claims) AddNamed(start, length int64, n *Namer) {
 		c.list[k].End = start + length
 		return
 	}
-	c.list = append(c.list, claim{Range: Range{start, start + length}, namer: n})
+	c.list = append(c.list, claim{Range: unpack.Range{Start: start, End: start + length}, namer: n})
 }
 
 // Add records that [start, start+length) belongs to what. Empty or negative
@@ -49,13 +53,13 @@ func (c *Claims) Add(start, length int64, what string) {
 	if length <= 0 || start < 0 {
 		return
 	}
-	c.list = append(c.list, claim{Range: Range{start, start + length}, what: what})
+	c.list = append(c.list, claim{Range: unpack.Range{Start: start, End: start + length}, what: what})
 }
 
 // All yields every claim in the order it was made, with its description
 // ("" for a claim named by a Namer).
-func (c *Claims) All() iter.Seq2[Range, string] {
-	return func(yield func(Range, string) bool) {
+func (c *Claims) All() iter.Seq2[unpack.Range, string] {
+	return func(yield func(unpack.Range, string) bool) {
 		for _, cl := range c.list {
 			if !yield(cl.Range, cl.what) {
 				return
@@ -74,7 +78,7 @@ func (c *Claims) Addf(start, length int64, format string, args ...any) {
 
 // Holding names the claims that overlap [r.Start, r.End), in the order
 // they were made, each name once: what holds those bytes.
-func (c *Claims) Holding(r Range) []string {
+func (c *Claims) Holding(r unpack.Range) []string {
 	if c == nil {
 		return nil
 	}
@@ -97,51 +101,51 @@ func (c *Claims) Holding(r Range) []string {
 }
 
 // Unclaimed returns the sorted ranges of [0, size) that no claim covers.
-func (c *Claims) Unclaimed(size int64) []Range {
-	rs := make([]Range, len(c.list))
+func (c *Claims) Unclaimed(size int64) []unpack.Range {
+	rs := make([]unpack.Range, len(c.list))
 	for i, cl := range c.list {
 		rs[i] = cl.Range
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
-	var out []Range
+	var out []unpack.Range
 	pos := int64(0)
 	for _, r := range rs {
 		if r.Start >= size {
 			break
 		}
 		if r.Start > pos {
-			out = append(out, Range{pos, r.Start})
+			out = append(out, unpack.Range{Start: pos, End: r.Start})
 		}
 		if r.End > pos {
 			pos = r.End
 		}
 	}
 	if pos < size {
-		out = append(out, Range{pos, size})
+		out = append(out, unpack.Range{Start: pos, End: size})
 	}
 	return out
 }
 
-// MaskedData is a view of a reader in which only the given ranges show
+// Masked is a view of a reader in which only the given ranges show
 // through; every other byte reads as zero. Offsets are those of the
 // underlying reader, so a difference found in it is reported where it is.
-type MaskedData struct {
+type Masked struct {
 	r      io.ReaderAt
 	size   int64
-	ranges []Range
+	ranges []unpack.Range
 }
 
-// NewMaskedData returns a view of r[0:size) showing only ranges, which must
+// NewMasked returns a view of r[0:size) showing only ranges, which must
 // be sorted and not overlap.
-func NewMaskedData(r io.ReaderAt, size int64, ranges []Range) *MaskedData {
-	return &MaskedData{r: r, size: size, ranges: ranges}
+func NewMasked(r io.ReaderAt, size int64, ranges []unpack.Range) *Masked {
+	return &Masked{r: r, size: size, ranges: ranges}
 }
 
-func (m *MaskedData) Size() int64     { return m.size }
-func (m *MaskedData) Ranges() []Range { return m.ranges }
+func (m *Masked) Size() int64            { return m.size }
+func (m *Masked) Ranges() []unpack.Range { return m.ranges }
 
 // ReadAt reads zeros outside the ranges and the underlying bytes inside.
-func (m *MaskedData) ReadAt(p []byte, off int64) (int, error) {
+func (m *Masked) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("masked read at negative offset %d", off)
 	}

@@ -1,7 +1,8 @@
-package unpack
+package layout
 
 import (
 	"fmt"
+	"isodiff/unpack"
 	"slices"
 	"testing"
 )
@@ -26,17 +27,17 @@ func TestClaimsNamed(t *testing.T) {
 	if calls != 0 {
 		t.Fatalf("names formatted before they were asked for: %d", calls)
 	}
-	if got := c.Holding(Range{100, 104}); !slices.Equal(got, []string{"record 6"}) {
+	if got := c.Holding(unpack.Range{Start: 100, End: 104}); !slices.Equal(got, []string{"record 6"}) {
 		t.Errorf("Holding(100-104) = %q", got)
 	}
-	if got := c.Holding(Range{8, 40}); !slices.Equal(got, []string{"header", "record 1"}) {
+	if got := c.Holding(unpack.Range{Start: 8, End: 40}); !slices.Equal(got, []string{"header", "record 1"}) {
 		t.Errorf("Holding(8-40) = %q", got)
 	}
-	if got := c.Unclaimed(20100); !slices.Equal(got, []Range{{16016, 20000}, {20016, 20100}}) {
+	if got := c.Unclaimed(20100); !slices.Equal(got, []unpack.Range{{Start: 16016, End: 20000}, {Start: 20016, End: 20100}}) {
 		t.Errorf("Unclaimed = %v", got)
 	}
 	var none *Claims
-	if got := none.Holding(Range{0, 1}); got != nil {
+	if got := none.Holding(unpack.Range{Start: 0, End: 1}); got != nil {
 		t.Errorf("nil Claims hold %q", got)
 	}
 }
