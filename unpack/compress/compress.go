@@ -1,3 +1,6 @@
+// Package compress reads compressed streams (gzip, xz, zstd, lz4 frame and
+// legacy, bzip2, lzma, lzop) as layers: the stream's header fields on the
+// root and the decompressed bytes as its one child, "content".
 package compress
 
 // Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2, lzma

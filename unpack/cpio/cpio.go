@@ -1,3 +1,5 @@
+// Package cpio reads cpio archives in the newc, crc and odc formats into a
+// tree of their members.
 package cpio
 
 // cpio archives in the three ASCII formats GNU cpio writes and the Linux
@@ -39,37 +41,37 @@ import (
 const (
 	Layer = "cpio"
 
-	cpioNewcHeader = 110
-	cpioODCHeader  = 76
-	// cpioMaxName bounds a member name (PATH_MAX is 4096).
-	cpioMaxName = 64 << 10
-	// cpioMaxMembers bounds the members of one archive.
+	newcHeader = 110
+	odcHeader  = 76
+	// maxName bounds a member name (PATH_MAX is 4096).
+	maxName = 64 << 10
+	// maxMembers2 bounds the members of one archive.
 	MaxMembers = 4_000_000
-	// cpioMaxLink bounds a symlink target read.
-	cpioMaxLink = 64 << 10
-	cpioTrailer = "TRAILER!!!"
+	// maxLink bounds a symlink target read.
+	maxLink     = 64 << 10
+	trailerName = "TRAILER!!!"
 )
 
-type cpioKind uint8
+type headerKind uint8
 
 const (
-	cpioNewc cpioKind = iota
+	cpioNewc headerKind = iota
 	cpioCRC
 	cpioODC
 )
 
-var cpioKindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
+var kindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
 
 // CpioFormat detects and opens cpio archives.
 var Format = unpack.Format{Name: Layer, Match: matchCpio, Open: Open}
 
 func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
 	_, ok := Magic(head)
-	return ok && len(head) >= cpioODCHeader
+	return ok && len(head) >= odcHeader
 }
 
 // cpioMagic names the format whose magic b starts with.
-func Magic(b []byte) (cpioKind, bool) {
+func Magic(b []byte) (headerKind, bool) {
 	if len(b) < 6 {
 		return 0, false
 	}
@@ -84,9 +86,9 @@ func Magic(b []byte) (cpioKind, bool) {
 	return 0, false
 }
 
-// cpioHeader is one member header.
-type cpioHeader struct {
-	kind                 cpioKind
+// memberHeader is one member header.
+type memberHeader struct {
+	kind                 headerKind
 	off                  int64 // of the header
 	hdrLen               int64
 	ino, mode, uid, gid  uint64
@@ -107,13 +109,13 @@ type cpioHeader struct {
 	namePad, dataPad     []byte // the padding after the name and after the data, when not all zero
 }
 
-func (h *cpioHeader) isTrailer() bool { return h.rawName == cpioTrailer }
+func (h *memberHeader) isTrailer() bool { return h.rawName == trailerName }
 
 // readCpioHeader parses the member header at off, its name, and checks
 // that its data lies within the input. Nothing is allocated from a size
 // field before it is checked against the input.
-func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
-	h := cpioHeader{off: off}
+func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
+	h := memberHeader{off: off}
 	b, err := pr.At(off, 6)
 	if err != nil {
 		return h, &unpack.FormatError{Layer: Layer, Offset: off, Msg: "member header cut by the end of input", Err: err}
@@ -123,9 +125,9 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 		return h, unpack.Errorf(Layer, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
 	}
 	h.kind = kind
-	hdrLen := cpioNewcHeader
+	hdrLen := newcHeader
 	if kind == cpioODC {
-		hdrLen = cpioODCHeader
+		hdrLen = odcHeader
 	}
 	h.hdrLen = int64(hdrLen)
 	b, err = pr.At(off, hdrLen)
@@ -185,8 +187,8 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (cpioHeader, error) {
 	if left := size - nameOff; nameSize > uint64(left) {
 		return h, unpack.Errorf(Layer, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
 	}
-	if nameSize > cpioMaxName {
-		return h, unpack.Errorf(Layer, off, "member header: name size %d (at most %d accepted)", nameSize, cpioMaxName)
+	if nameSize > maxName {
+		return h, unpack.Errorf(Layer, off, "member header: name size %d (at most %d accepted)", nameSize, maxName)
 	}
 	h.nameSize = int64(nameSize)
 	h.dataOff = nameOff + int64(nameSize)
@@ -267,7 +269,7 @@ func oldDevSplit(d uint64) (major, minor uint64) {
 	return (d >> 8) & 0xfff, (d & 0xff) | ((d >> 12) &^ 0xff)
 }
 
-// cpioArchiveEnd walks the member headers of the archive at off up to
+// archiveEnd walks the member headers of the archive at off up to
 // its trailer and returns the offset after the trailer and its padding.
 // It stops with an error at a damaged header, or after maxMembers.
 func ArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error) {
@@ -281,23 +283,23 @@ func ArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error)
 		}
 		off = h.next
 		if off >= size {
-			return off, unpack.Errorf(Layer, off, "no %s member before the end of input", cpioTrailer)
+			return off, unpack.Errorf(Layer, off, "no %s member before the end of input", trailerName)
 		}
 	}
 	return off, unpack.Errorf(Layer, off, "more than %d members", maxMembers)
 }
 
-// cpioTree builds the "/" tree as members arrive.
-type cpioTree struct {
+// memberTree builds the "/" tree as members arrive.
+type memberTree struct {
 	root  *unpack.Node
 	nodes map[string]*unpack.Node // by normalised path; the root is ""
 	used  map[*unpack.Node]map[string]int
 }
 
-func newCpioTree() *cpioTree {
+func newCpioTree() *memberTree {
 	root := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: Layer, Offset: -1}
 	root.AddField("implied", "yes")
-	return &cpioTree{root: root, nodes: map[string]*unpack.Node{"": root}, used: map[*unpack.Node]map[string]int{}}
+	return &memberTree{root: root, nodes: map[string]*unpack.Node{"": root}, used: map[*unpack.Node]map[string]int{}}
 }
 
 func isImplied(n *unpack.Node) bool {
@@ -307,7 +309,7 @@ func isImplied(n *unpack.Node) bool {
 
 // dir returns the directory at the path of comps, creating the missing
 // ones as implied directories.
-func (t *cpioTree) dir(comps []string) *unpack.Node {
+func (t *memberTree) dir(comps []string) *unpack.Node {
 	n := t.root
 	for i := range comps {
 		p := strings.Join(comps[:i+1], "/")
@@ -326,7 +328,7 @@ func (t *cpioTree) dir(comps []string) *unpack.Node {
 }
 
 // add appends c to parent, renaming it when the name is taken.
-func (t *cpioTree) add(parent, c *unpack.Node) {
+func (t *memberTree) add(parent, c *unpack.Node) {
 	u := t.used[parent]
 	if u == nil {
 		u = map[string]int{}
@@ -340,9 +342,9 @@ func (t *cpioTree) add(parent, c *unpack.Node) {
 	parent.Order = append(parent.Order, c.Name)
 }
 
-// cpioMember is a parsed member with its node, for the hard link pass.
-type cpioMember struct {
-	h    cpioHeader
+// archiveMember is a parsed member with its node, for the hard link pass.
+type archiveMember struct {
+	h    memberHeader
 	node *unpack.Node
 	path string
 }
@@ -362,12 +364,12 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		return nil, unpack.Errorf(Layer, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
 	}
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: Layer, Offset: 0}
-	root.AddField("format", "%s", cpioKindNames[kind])
+	root.AddField("format", "%s", kindNames[kind])
 	tree := newCpioTree()
 	pr := readat.NewPeek(r, size)
 	lay := newCpioLayout(r, size)
 	claims := &lay.claims
-	var members []cpioMember
+	var members []archiveMember
 	var trailer *unpack.Node
 	off := int64(0)
 	end := int64(-1)
@@ -381,7 +383,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			if h.named {
 				// The member is named: the error is its own, and the
 				// archive is not read past it.
-				cpioMemberNode(r, tree, &h, kind, err, lay)
+				memberNode(r, tree, &h, kind, err, lay)
 				root.Err = unpack.Errorf(Layer, off, "archive not read past the member at %d (%q)", off, h.rawName)
 			} else {
 				root.Err = err
@@ -390,15 +392,15 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		}
 		if h.isTrailer() {
 			trailer = &unpack.Node{Name: "[trailer]", Type: unpack.TypeRecord, Layer: Layer, Offset: h.off}
-			cpioHeaderFields(r, trailer, &h, kind, nil, "", lay)
+			headerFields(r, trailer, &h, kind, nil, "", lay)
 			end = h.next
 			break
 		}
-		n, path := cpioMemberNode(r, tree, &h, kind, nil, lay)
-		members = append(members, cpioMember{h: h, node: n, path: path})
+		n, path := memberNode(r, tree, &h, kind, nil, lay)
+		members = append(members, archiveMember{h: h, node: n, path: path})
 		off = h.next
 		if off >= size {
-			root.Err = unpack.Errorf(Layer, off, "no %s member before the end of input", cpioTrailer)
+			root.Err = unpack.Errorf(Layer, off, "no %s member before the end of input", trailerName)
 			break
 		}
 	}
@@ -434,10 +436,10 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	return root, nil
 }
 
-// cpioMemberNode makes the node of a member and puts it in the tree.
+// memberNode makes the node of a member and puts it in the tree.
 // When broken is set, the member's data cannot be read: it gets fields but
 // no data.
-func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, broken error, lay *cpioLayout) (*unpack.Node, string) {
+func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, broken error, lay *layoutNamer) (*unpack.Node, string) {
 	comps := show.PathComponents(h.rawName)
 	path := strings.Join(comps, "/")
 	typ := show.ModeType(uint32(h.mode))
@@ -477,14 +479,14 @@ func cpioMemberNode(r io.ReaderAt, t *cpioTree, h *cpioHeader, kind cpioKind, br
 	if h.rawName != path {
 		raw = h.rawName
 	}
-	cpioHeaderFields(r, n, h, kind, broken, raw, lay)
+	headerFields(r, n, h, kind, broken, raw, lay)
 	return n, path
 }
 
-// cpioHeaderFields gives n the fields and data of the member h, and
+// headerFields gives n the fields and data of the member h, and
 // claims the bytes they show. raw is the member's name where the tree
 // does not spell it, kind the archive's format.
-func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKind, broken error, raw string, lay *cpioLayout) {
+func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKind, broken error, raw string, lay *layoutNamer) {
 	typ := show.ModeType(uint32(h.mode))
 	if n.Type == unpack.TypeRecord {
 		// The trailer: its mode is no file's.
@@ -511,7 +513,7 @@ func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKin
 	}
 	n.AddRoleField(unpack.RoleTime, "mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
 	if h.kind != kind {
-		n.AddField("format", "%s", cpioKindNames[h.kind])
+		n.AddField("format", "%s", kindNames[h.kind])
 	}
 	lay.member(h.off)
 	lay.claim(h.off, h.dataOff-h.off) // header, name and the padding after it
@@ -524,8 +526,8 @@ func cpioHeaderFields(r io.ReaderAt, n *unpack.Node, h *cpioHeader, kind cpioKin
 		n.Data = data
 		n.Offset = h.dataOff
 	case typ == unpack.TypeSymlink:
-		if h.fileSize > cpioMaxLink {
-			n.Err = unpack.Errorf(Layer, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, cpioMaxLink)
+		if h.fileSize > maxLink {
+			n.Err = unpack.Errorf(Layer, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, maxLink)
 			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
@@ -598,7 +600,7 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 // linkCpioHardLinks marks hard links: members of one (dev, inode) with a
 // link count above 1. The data is stored with one of them (newc: the
 // last); the others, stored empty, get its data and a field naming it.
-func linkCpioHardLinks(members []cpioMember) {
+func linkCpioHardLinks(members []archiveMember) {
 	type key struct{ maj, min, ino uint64 }
 	groups := map[key][]int{}
 	for i, m := range members {
@@ -634,11 +636,11 @@ func linkCpioHardLinks(members []cpioMember) {
 	}
 }
 
-// cpioLayout claims the bytes of an archive's members through one Namer,
+// layoutNamer claims the bytes of an archive's members through one Namer,
 // keeping only where each member starts: a million members cost eight
 // bytes each, and a member's parts are named only when a difference in
 // them is reported, from its header read again.
-type cpioLayout struct {
+type layoutNamer struct {
 	claims layout.Claims
 	namer  layout.Namer
 	r      io.ReaderAt
@@ -646,20 +648,20 @@ type cpioLayout struct {
 	starts []int64 // offsets of the members' headers, in order
 }
 
-func newCpioLayout(r io.ReaderAt, size int64) *cpioLayout {
-	l := &cpioLayout{r: r, size: size}
+func newCpioLayout(r io.ReaderAt, size int64) *layoutNamer {
+	l := &layoutNamer{r: r, size: size}
 	l.namer.Name = l.name
 	return l
 }
 
 // member records a member whose header starts at off.
-func (l *cpioLayout) member(off int64) { l.starts = append(l.starts, off) }
+func (l *layoutNamer) member(off int64) { l.starts = append(l.starts, off) }
 
 // claim claims [off, off+n) for the member last recorded.
-func (l *cpioLayout) claim(off, n int64) { l.claims.AddNamed(off, n, &l.namer) }
+func (l *layoutNamer) claim(off, n int64) { l.claims.AddNamed(off, n, &l.namer) }
 
 // name names the part of a member that holds the byte at off.
-func (l *cpioLayout) name(off int64) string {
+func (l *layoutNamer) name(off int64) string {
 	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off }) - 1
 	if i < 0 {
 		return "cpio archive"

@@ -275,7 +275,7 @@ func TestCpioOddHeaderFields(t *testing.T) {
 
 	// A crc member in a newc archive.
 	mixed := bytes.Clone(b)
-	trailerAt := bytes.Index(mixed, []byte(cpioTrailer)) - cpioNewcHeader
+	trailerAt := bytes.Index(mixed, []byte(trailerName)) - newcHeader
 	copy(mixed[trailerAt:], "070702")
 	tr = openCpioBytes(t, mixed).Child("[trailer]")
 	testutil.WantField(t, tr, "format", "crc (070702)")

@@ -1,3 +1,5 @@
+// Package fat reads FAT12, FAT16 and FAT32 file systems, such as the EFI
+// system partition image of an installer ISO.
 package fat
 
 // FAT12, FAT16 and FAT32: the EFI system partition image of an installer
@@ -70,13 +72,13 @@ import (
 	"unicode/utf16"
 )
 
-const fatLayer = "fat"
+const layerName = "fat"
 
-// fatMaxDepth bounds directory nesting.
-const fatMaxDepth = 1024
+// maxDepth bounds directory nesting.
+const maxDepth = 1024
 
 // FATFormat detects and opens FAT12/16/32 file systems.
-var Format = unpack.Format{Name: fatLayer, Match: matchFAT, Open: func(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
+var Format = unpack.Format{Name: layerName, Match: matchFAT, Open: func(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	return Open(r, size, env)
 }}
 
@@ -92,17 +94,17 @@ const (
 
 // Directory entry attributes.
 const (
-	fatAttrReadOnly = 0x01
-	fatAttrHidden   = 0x02
-	fatAttrSystem   = 0x04
-	fatAttrVolumeID = 0x08
-	fatAttrDir      = 0x10
-	fatAttrArchive  = 0x20
-	fatAttrLongName = 0x0F // all four low bits: a VFAT long name entry
+	attrReadOnly = 0x01
+	attrHidden   = 0x02
+	attrSystem   = 0x04
+	attrVolumeID = 0x08
+	attrDir      = 0x10
+	attrArchive  = 0x20
+	attrLongName = 0x0F // all four low bits: a VFAT long name entry
 )
 
-// fatBoot is the boot sector of a FAT volume and the layout derived from it.
-type fatBoot struct {
+// bootSectorInfo is the boot sector of a FAT volume and the layout derived from it.
+type bootSectorInfo struct {
 	raw         []byte // the 512 bytes read
 	bps         int64  // bytes per sector
 	spc         int64  // sectors per cluster
@@ -112,12 +114,12 @@ type fatBoot struct {
 	totSec16    uint16
 	totSec32    uint32
 	media       byte
-	fatSz16     uint16
+	sz16        uint16
 	spt, heads  uint16
 	hidden      uint32
 
 	// FAT32 only.
-	fatSz32     uint32
+	sz32        uint32
 	extFlags    uint16
 	fsVersion   uint16
 	rootCluster uint32
@@ -149,20 +151,20 @@ type fatBoot struct {
 // parseFATBoot checks and decodes a boot sector. It is also the detection
 // check, so it checks everything a FAT boot sector must have and nothing
 // that needs more than these 512 bytes.
-func parseFATBoot(b []byte) (*fatBoot, error) {
+func parseFATBoot(b []byte) (*bootSectorInfo, error) {
 	if len(b) < 512 {
-		return nil, unpack.Errorf(fatLayer, 0, "boot sector: %d bytes, 512 needed", len(b))
+		return nil, unpack.Errorf(layerName, 0, "boot sector: %d bytes, 512 needed", len(b))
 	}
 	b = b[:512]
 	le16 := func(o int) uint16 { return binary.LittleEndian.Uint16(b[o:]) }
 	le32 := func(o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
 	if b[510] != 0x55 || b[511] != 0xAA {
-		return nil, unpack.Errorf(fatLayer, 510, "no boot sector signature 55 AA (found %02X %02X)", b[510], b[511])
+		return nil, unpack.Errorf(layerName, 510, "no boot sector signature 55 AA (found %02X %02X)", b[510], b[511])
 	}
 	if !(b[0] == 0xEB && b[2] == 0x90) && b[0] != 0xE9 {
-		return nil, unpack.Errorf(fatLayer, 0, "no jump instruction (EB xx 90 or E9 xx xx) at the start of the boot sector: % X", b[:3])
+		return nil, unpack.Errorf(layerName, 0, "no jump instruction (EB xx 90 or E9 xx xx) at the start of the boot sector: % X", b[:3])
 	}
-	bs := &fatBoot{
+	bs := &bootSectorInfo{
 		raw:         append([]byte(nil), b...),
 		bps:         int64(le16(11)),
 		spc:         int64(b[13]),
@@ -171,7 +173,7 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 		rootEntries: int64(le16(17)),
 		totSec16:    le16(19),
 		media:       b[21],
-		fatSz16:     le16(22),
+		sz16:        le16(22),
 		spt:         le16(24),
 		heads:       le16(26),
 		hidden:      le32(28),
@@ -180,42 +182,42 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 	switch bs.bps {
 	case 512, 1024, 2048, 4096:
 	default:
-		return nil, unpack.Errorf(fatLayer, 11, "bytes per sector %d (512, 1024, 2048 or 4096 expected)", bs.bps)
+		return nil, unpack.Errorf(layerName, 11, "bytes per sector %d (512, 1024, 2048 or 4096 expected)", bs.bps)
 	}
 	if bs.spc == 0 || bits.OnesCount64(uint64(bs.spc)) != 1 {
-		return nil, unpack.Errorf(fatLayer, 13, "sectors per cluster %d is not a power of two", bs.spc)
+		return nil, unpack.Errorf(layerName, 13, "sectors per cluster %d is not a power of two", bs.spc)
 	}
 	if bs.reserved < 1 {
-		return nil, unpack.Errorf(fatLayer, 14, "no reserved sector (the boot sector is one)")
+		return nil, unpack.Errorf(layerName, 14, "no reserved sector (the boot sector is one)")
 	}
 	if bs.nFATs != 1 && bs.nFATs != 2 {
-		return nil, unpack.Errorf(fatLayer, 16, "%d FATs (1 or 2 expected)", bs.nFATs)
+		return nil, unpack.Errorf(layerName, 16, "%d FATs (1 or 2 expected)", bs.nFATs)
 	}
 	if bs.media != 0xF0 && bs.media < 0xF8 {
-		return nil, unpack.Errorf(fatLayer, 21, "media byte 0x%02X (F0 or F8-FF expected)", bs.media)
+		return nil, unpack.Errorf(layerName, 21, "media byte 0x%02X (F0 or F8-FF expected)", bs.media)
 	}
 
-	fat32Layout := bs.rootEntries == 0 && bs.fatSz16 == 0
+	fat32Layout := bs.rootEntries == 0 && bs.sz16 == 0
 	if fat32Layout {
-		bs.fatSz32 = le32(36)
+		bs.sz32 = le32(36)
 		bs.extFlags = le16(40)
 		bs.fsVersion = le16(42)
 		bs.rootCluster = le32(44)
 		bs.fsInfo = le16(48)
 		bs.backupBoot = le16(50)
-		bs.fatSectors = int64(bs.fatSz32)
+		bs.fatSectors = int64(bs.sz32)
 		bs.ebpb = 64
-		if bs.fatSz32 == 0 {
-			return nil, unpack.Errorf(fatLayer, 36, "no FAT size (16-bit and 32-bit sectors per FAT are both 0)")
+		if bs.sz32 == 0 {
+			return nil, unpack.Errorf(layerName, 36, "no FAT size (16-bit and 32-bit sectors per FAT are both 0)")
 		}
 	} else {
-		if bs.fatSz16 == 0 {
-			return nil, unpack.Errorf(fatLayer, 22, "sectors per FAT is 0 with %d root directory entries", bs.rootEntries)
+		if bs.sz16 == 0 {
+			return nil, unpack.Errorf(layerName, 22, "sectors per FAT is 0 with %d root directory entries", bs.rootEntries)
 		}
 		if bs.rootEntries == 0 {
-			return nil, unpack.Errorf(fatLayer, 17, "no root directory entries with a 16-bit FAT size (%d sectors)", bs.fatSz16)
+			return nil, unpack.Errorf(layerName, 17, "no root directory entries with a 16-bit FAT size (%d sectors)", bs.sz16)
 		}
-		bs.fatSectors = int64(bs.fatSz16)
+		bs.fatSectors = int64(bs.sz16)
 		bs.ebpb = 36
 	}
 	bs.total = int64(bs.totSec16)
@@ -223,32 +225,32 @@ func parseFATBoot(b []byte) (*fatBoot, error) {
 		bs.total = int64(bs.totSec32)
 	}
 	if bs.total == 0 {
-		return nil, unpack.Errorf(fatLayer, 19, "total sectors is 0")
+		return nil, unpack.Errorf(layerName, 19, "total sectors is 0")
 	}
 	bs.rootSectors = (bs.rootEntries*32 + bs.bps - 1) / bs.bps
 	meta := bs.reserved + bs.nFATs*bs.fatSectors + bs.rootSectors
 	if bs.total <= meta {
-		return nil, unpack.Errorf(fatLayer, 19, "%d total sectors leave no data area after %d sectors of boot sector, FATs and root directory", bs.total, meta)
+		return nil, unpack.Errorf(layerName, 19, "%d total sectors leave no data area after %d sectors of boot sector, FATs and root directory", bs.total, meta)
 	}
 	bs.clusters = (bs.total - meta) / bs.spc
 	if bs.clusters < 1 {
-		return nil, unpack.Errorf(fatLayer, 13, "no data cluster: %d data sectors, %d sectors per cluster", bs.total-meta, bs.spc)
+		return nil, unpack.Errorf(layerName, 13, "no data cluster: %d data sectors, %d sectors per cluster", bs.total-meta, bs.spc)
 	}
 	switch {
 	case fat32Layout:
 		bs.bits = 32
 		if bs.clusters > 0x0FFFFFF5 {
-			return nil, unpack.Errorf(fatLayer, 32, "%d clusters: more than FAT32 can address", bs.clusters)
+			return nil, unpack.Errorf(layerName, 32, "%d clusters: more than FAT32 can address", bs.clusters)
 		}
 		if bs.rootCluster < 2 || int64(bs.rootCluster) > bs.clusters+1 {
-			return nil, unpack.Errorf(fatLayer, 44, "root directory cluster %d is no data cluster (2 to %d)", bs.rootCluster, bs.clusters+1)
+			return nil, unpack.Errorf(layerName, 44, "root directory cluster %d is no data cluster (2 to %d)", bs.rootCluster, bs.clusters+1)
 		}
 	case bs.clusters < 4085:
 		bs.bits = 12
 	case bs.clusters < 65525:
 		bs.bits = 16
 	default:
-		return nil, unpack.Errorf(fatLayer, 17, "%d clusters need FAT32, but the BPB has a fixed root directory and a 16-bit FAT size", bs.clusters)
+		return nil, unpack.Errorf(layerName, 17, "%d clusters need FAT32, but the BPB has a fixed root directory and a 16-bit FAT size", bs.clusters)
 	}
 	bs.clusterSize = bs.spc * bs.bps
 	bs.fatStart = bs.reserved * bs.bps
@@ -286,11 +288,11 @@ func matchFAT(head []byte, r io.ReaderAt, size int64) bool {
 	return n == 1 && m[0] == bs.media
 }
 
-// fatVolume is one FAT volume being read.
-type fatVolume struct {
+// volumeInfo is one FAT volume being read.
+type volumeInfo struct {
 	r      io.ReaderAt
 	size   int64
-	bs     *fatBoot
+	bs     *bootSectorInfo
 	fat    []byte // the first FAT, as far as it is needed and lies in the image
 	claims layout.Claims
 
@@ -312,22 +314,22 @@ type fatVolume struct {
 // damage is recorded in the Err of the Node concerned.
 func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 	head := make([]byte, 512)
-	if err := bin.ReadFull(r, head, 0, fatLayer, "boot sector"); err != nil {
+	if err := bin.ReadFull(r, head, 0, layerName, "boot sector"); err != nil {
 		return nil, err
 	}
 	bs, err := parseFATBoot(head)
 	if err != nil {
 		return nil, err
 	}
-	v := &fatVolume{r: r, size: size, bs: bs}
-	root := &unpack.Node{Type: unpack.TypeRecord, Layer: fatLayer, Offset: 0}
+	v := &volumeInfo{r: r, size: size, bs: bs}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerName, Offset: 0}
 	setErr := func(e error) {
 		if root.Err == nil {
 			root.Err = e
 		}
 	}
 	if end := bs.total * bs.bps; end > size {
-		setErr(unpack.Errorf(fatLayer, size, "image ends %d bytes before the end of the volume (%d sectors of %d bytes)", end-size, bs.total, bs.bps))
+		setErr(unpack.Errorf(layerName, size, "image ends %d bytes before the end of the volume (%d sectors of %d bytes)", end-size, bs.total, bs.bps))
 	}
 	v.claims.Add(0, 512, "boot sector")
 	v.claims.Add(bs.fatStart, bs.nFATs*bs.fatSectors*bs.bps, "FATs")
@@ -336,14 +338,14 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 	setErr(v.readFAT())
 	v.bootFields(root)
 
-	boot := &unpack.Node{Name: "boot code", Type: unpack.TypeRecord, Layer: fatLayer, Offset: int64(bs.bootStart),
+	boot := &unpack.Node{Name: "boot code", Type: unpack.TypeRecord, Layer: layerName, Offset: int64(bs.bootStart),
 		Data: bytes.NewReader(bs.raw[bs.bootStart:510])}
 	boot.AddField("jump", "% x", bs.raw[:3])
 	root.Children = append(root.Children, boot, v.readTree(root))
 	root.Children = append(root.Children, &unpack.Node{
 		Name:   "[unclaimed bytes]",
 		Type:   unpack.TypeRecord,
-		Layer:  fatLayer,
+		Layer:  layerName,
 		Offset: 0,
 		// Claimed bytes read as zero: two volumes compare equal here
 		// exactly when their unclaimed bytes do, wherever they lie.
@@ -355,14 +357,14 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 }
 
 // readFAT reads the first FAT and sets the cluster limits.
-func (v *fatVolume) readFAT() error {
+func (v *volumeInfo) readFAT() error {
 	bs := v.bs
 	var err error
 	v.maxCluster = uint32(bs.clusters + 1)
 	// Entries the FAT has room for; Linux likewise ignores clusters
 	// beyond them.
 	if room := bs.fatSectors * bs.bps * 8 / int64(bs.bits); room < bs.clusters+2 {
-		err = unpack.Errorf(fatLayer, bs.fatStart, "the FAT has entries for %d clusters, the data area %d: the rest cannot be used", room-2, bs.clusters)
+		err = unpack.Errorf(layerName, bs.fatStart, "the FAT has entries for %d clusters, the data area %d: the rest cannot be used", room-2, bs.clusters)
 		v.maxCluster = uint32(room - 1)
 	}
 	// Clusters with data in the image get an owner slot.
@@ -375,17 +377,17 @@ func (v *fatVolume) readFAT() error {
 	need := (int64(v.maxCluster)+1)*int64(bs.bits)/8 + 1
 	need = min(need, bs.fatSectors*bs.bps)
 	if need > maxFATRead {
-		err = unpack.Errorf(fatLayer, bs.fatStart, "a FAT of %d bytes: only the first %d read", need, maxFATRead)
+		err = unpack.Errorf(layerName, bs.fatStart, "a FAT of %d bytes: only the first %d read", need, maxFATRead)
 		need = maxFATRead
 	}
 	if bs.fatStart+need > v.size {
 		need = max(0, v.size-bs.fatStart)
 		if err == nil {
-			err = unpack.Errorf(fatLayer, v.size, "the FAT runs past the end of the image")
+			err = unpack.Errorf(layerName, v.size, "the FAT runs past the end of the image")
 		}
 	}
 	v.fat = make([]byte, need)
-	if rerr := bin.ReadFull(v.r, v.fat, bs.fatStart, fatLayer, "FAT"); rerr != nil {
+	if rerr := bin.ReadFull(v.r, v.fat, bs.fatStart, layerName, "FAT"); rerr != nil {
 		v.fat = nil
 		return rerr
 	}
@@ -393,12 +395,12 @@ func (v *fatVolume) readFAT() error {
 }
 
 // entryOffset is the byte offset of cluster c's FAT entry in the image.
-func (v *fatVolume) entryOffset(c uint32) int64 {
+func (v *volumeInfo) entryOffset(c uint32) int64 {
 	return v.bs.fatStart + int64(c)*int64(v.bs.bits)/8
 }
 
 // entry returns FAT[c], or false when the entry lies outside what was read.
-func (v *fatVolume) entry(c uint32) (uint32, bool) {
+func (v *volumeInfo) entry(c uint32) (uint32, bool) {
 	o := int64(c) * int64(v.bs.bits) / 8
 	switch v.bs.bits {
 	case 12:
@@ -424,7 +426,7 @@ func (v *fatVolume) entry(c uint32) (uint32, bool) {
 }
 
 // endMark is the smallest end-of-chain value; endMark-1 marks a bad cluster.
-func (v *fatVolume) endMark() uint32 {
+func (v *volumeInfo) endMark() uint32 {
 	switch v.bs.bits {
 	case 12:
 		return 0xFF8
@@ -435,7 +437,7 @@ func (v *fatVolume) endMark() uint32 {
 }
 
 // clusterOffset is the byte offset of cluster c's data.
-func (v *fatVolume) clusterOffset(c uint32) int64 {
+func (v *volumeInfo) clusterOffset(c uint32) int64 {
 	return v.bs.dataStart + (int64(c)-2)*v.bs.clusterSize
 }
 
@@ -445,8 +447,8 @@ type fatRun struct {
 	n     int64
 }
 
-// fatChain is what walkChain found.
-type fatChain struct {
+// clusterChain is what walkChain found.
+type clusterChain struct {
 	runs     []fatRun
 	clusters int64
 	// longer: the chain goes on past the clusters asked for, which
@@ -459,10 +461,10 @@ type fatChain struct {
 // walkChain follows the cluster chain that starts at first, for at most
 // want clusters (want < 0: to its end), on behalf of path. entryOff is the
 // byte offset of the directory entry naming first, for errors about it.
-func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff int64) fatChain {
-	var ch fatChain
+func (v *volumeInfo) walkChain(first uint32, want int64, path string, entryOff int64) clusterChain {
+	var ch clusterChain
 	if first < 2 || first > v.maxCluster {
-		ch.err = unpack.Errorf(fatLayer, entryOff, "first cluster %d is no data cluster (2 to %d)", first, v.maxCluster)
+		ch.err = unpack.Errorf(layerName, entryOff, "first cluster %d is no data cluster (2 to %d)", first, v.maxCluster)
 		return ch
 	}
 	v.chains = append(v.chains, path)
@@ -473,22 +475,22 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 		// entry of the cluster before.
 		at := entryOff
 		if ch.clusters > 0 {
-			at = v.entryOffset(fatLastCluster(ch.runs))
+			at = v.entryOffset(lastCluster(ch.runs))
 		}
 		if int64(c) >= int64(len(v.owner)) {
-			ch.err = unpack.Errorf(fatLayer, at, "cluster %d lies past the end of the image (its data would start at byte %d)", c, v.clusterOffset(c))
+			ch.err = unpack.Errorf(layerName, at, "cluster %d lies past the end of the image (its data would start at byte %d)", c, v.clusterOffset(c))
 			return ch
 		}
 		if o := v.owner[c]; o != 0 {
 			if o == id {
-				ch.err = unpack.Errorf(fatLayer, at, "cluster chain loops: FAT entry of cluster %d points back to cluster %d", fatLastCluster(ch.runs), c)
+				ch.err = unpack.Errorf(layerName, at, "cluster chain loops: FAT entry of cluster %d points back to cluster %d", lastCluster(ch.runs), c)
 			} else {
-				ch.err = unpack.Errorf(fatLayer, at, "cluster %d is also in the chain of %s", c, v.chains[o-1])
+				ch.err = unpack.Errorf(layerName, at, "cluster %d is also in the chain of %s", c, v.chains[o-1])
 			}
 			return ch
 		}
 		v.owner[c] = id
-		if n := len(ch.runs); n > 0 && fatLastCluster(ch.runs)+1 == c {
+		if n := len(ch.runs); n > 0 && lastCluster(ch.runs)+1 == c {
 			ch.runs[n-1].n++
 		} else {
 			ch.runs = append(ch.runs, fatRun{first: c, n: 1})
@@ -498,7 +500,7 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 		next, ok := v.entry(c)
 		at = v.entryOffset(c)
 		if !ok {
-			ch.err = unpack.Errorf(fatLayer, at, "FAT entry of cluster %d lies past the end of the FAT read", c)
+			ch.err = unpack.Errorf(layerName, at, "FAT entry of cluster %d lies past the end of the FAT read", c)
 			return ch
 		}
 		end := next >= v.endMark()
@@ -511,31 +513,31 @@ func (v *fatVolume) walkChain(first uint32, want int64, path string, entryOff in
 		switch {
 		case end:
 			if want >= 0 {
-				ch.err = unpack.Errorf(fatLayer, at, "cluster chain ends after %d clusters, the size needs %d: FAT entry of cluster %d marks the end", ch.clusters, want, c)
+				ch.err = unpack.Errorf(layerName, at, "cluster chain ends after %d clusters, the size needs %d: FAT entry of cluster %d marks the end", ch.clusters, want, c)
 			}
 			return ch
 		case next == v.endMark()-1:
-			ch.err = unpack.Errorf(fatLayer, at, "FAT entry of cluster %d marks it bad, within the chain", c)
+			ch.err = unpack.Errorf(layerName, at, "FAT entry of cluster %d marks it bad, within the chain", c)
 			return ch
 		case next == 0:
-			ch.err = unpack.Errorf(fatLayer, at, "FAT entry of cluster %d is free (0), within the chain", c)
+			ch.err = unpack.Errorf(layerName, at, "FAT entry of cluster %d is free (0), within the chain", c)
 			return ch
 		case next == 1 || next > v.maxCluster:
-			ch.err = unpack.Errorf(fatLayer, at, "FAT entry of cluster %d points to cluster %d, past the last cluster %d", c, next, v.maxCluster)
+			ch.err = unpack.Errorf(layerName, at, "FAT entry of cluster %d points to cluster %d, past the last cluster %d", c, next, v.maxCluster)
 			return ch
 		}
 		c = next
 	}
 }
 
-func fatLastCluster(runs []fatRun) uint32 {
+func lastCluster(runs []fatRun) uint32 {
 	r := runs[len(runs)-1]
 	return r.first + uint32(r.n) - 1
 }
 
 // sections maps runs to sections of the image, limited to length bytes in
 // all and to the end of the image.
-func (v *fatVolume) sections(runs []fatRun, length int64) []*io.SectionReader {
+func (v *volumeInfo) sections(runs []fatRun, length int64) []*io.SectionReader {
 	var out []*io.SectionReader
 	for _, r := range runs {
 		if length <= 0 {
@@ -550,9 +552,9 @@ func (v *fatVolume) sections(runs []fatRun, length int64) []*io.SectionReader {
 }
 
 // readTree reads the directory tree into "/".
-func (v *fatVolume) readTree(root *unpack.Node) *unpack.Node {
+func (v *volumeInfo) readTree(root *unpack.Node) *unpack.Node {
 	bs := v.bs
-	top := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: fatLayer, Offset: bs.rootStart}
+	top := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: layerName, Offset: bs.rootStart}
 	var buf []byte
 	var base func(i int64) int64 // byte offset of buf[i] in the image
 	if bs.bits == 32 {
@@ -564,11 +566,11 @@ func (v *fatVolume) readTree(root *unpack.Node) *unpack.Node {
 	} else {
 		length := bs.rootEntries * 32
 		if bs.rootStart+length > v.size {
-			top.Err = unpack.Errorf(fatLayer, bs.rootStart, "the root directory runs past the end of the image")
+			top.Err = unpack.Errorf(layerName, bs.rootStart, "the root directory runs past the end of the image")
 			length = max(0, v.size-bs.rootStart)
 		}
 		buf = make([]byte, length)
-		if err := bin.ReadFull(v.r, buf, bs.rootStart, fatLayer, "root directory"); err != nil {
+		if err := bin.ReadFull(v.r, buf, bs.rootStart, layerName, "root directory"); err != nil {
 			top.Err = err
 			buf = nil
 		}
@@ -577,20 +579,20 @@ func (v *fatVolume) readTree(root *unpack.Node) *unpack.Node {
 	d := parseFATDir(buf, base)
 	if d.label != nil {
 		root.AddField("root directory label", "%s", show.QuoteName(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
-		root.AddField("root directory label mtime", "%s", fatDateTime(d.label.raw))
+		root.AddField("root directory label mtime", "%s", dateTime(d.label.raw))
 	}
 	v.fillDir(top, d, "/", 0)
 	return top
 }
 
 // readDirChain reads a directory held in a cluster chain.
-func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]byte, func(int64) int64, error) {
+func (v *volumeInfo) readDirChain(first uint32, path string, entryOff int64) ([]byte, func(int64) int64, error) {
 	ch := v.walkChain(first, -1, path, entryOff)
 	err := ch.err
 	total := ch.clusters * v.bs.clusterSize
 	if total > maxFATDir {
 		if err == nil {
-			err = unpack.Errorf(fatLayer, v.clusterOffset(first), "directory of %d bytes: only the first %d read", total, maxFATDir)
+			err = unpack.Errorf(layerName, v.clusterOffset(first), "directory of %d bytes: only the first %d read", total, maxFATDir)
 		}
 		total = maxFATDir
 	}
@@ -610,7 +612,7 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 	buf := make([]byte, n)
 	pos := int64(0)
 	for k, s := range secs {
-		if rerr := bin.ReadFull(v.r, buf[pos:pos+s.Size()], starts[k], fatLayer, "directory "+path); rerr != nil {
+		if rerr := bin.ReadFull(v.r, buf[pos:pos+s.Size()], starts[k], layerName, "directory "+path); rerr != nil {
 			if err == nil {
 				err = rerr
 			}
@@ -620,7 +622,7 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 		pos += s.Size()
 	}
 	if int64(len(buf)) < total && err == nil {
-		err = unpack.Errorf(fatLayer, v.size, "directory %s runs past the end of the image", path)
+		err = unpack.Errorf(layerName, v.size, "directory %s runs past the end of the image", path)
 	}
 	base := func(i int64) int64 {
 		for k, e := range ends {
@@ -633,8 +635,8 @@ func (v *fatVolume) readDirChain(first uint32, path string, entryOff int64) ([]b
 	return buf, base, err
 }
 
-// fatEntry is one directory entry: a short entry and its long name.
-type fatEntry struct {
+// dirEntryInfo is one directory entry: a short entry and its long name.
+type dirEntryInfo struct {
 	off     int64  // byte offset of the short entry in the image
 	raw     []byte // the 32 bytes of the short entry
 	long    string // from the long name entries, if any matched
@@ -644,22 +646,22 @@ type fatEntry struct {
 	ignored string
 }
 
-func (e *fatEntry) attr() byte { return e.raw[11] }
+func (e *dirEntryInfo) attr() byte { return e.raw[11] }
 
-// fatDir is a parsed directory.
-type fatDir struct {
-	entries []fatEntry
-	label   *fatEntry
-	dot     *fatEntry
-	dotdot  *fatEntry
+// dirInfo is a parsed directory.
+type dirInfo struct {
+	entries []dirEntryInfo
+	label   *dirEntryInfo
+	dot     *dirEntryInfo
+	dotdot  *dirEntryInfo
 	deleted []string // short names of deleted entries, first byte shown as '?'
 	unused  int      // non-zero bytes after the end mark
 }
 
 // parseFATDir splits a directory into entries, joining long names to the
 // short entries they belong to. base gives the image offset of a byte of b.
-func parseFATDir(b []byte, base func(int64) int64) fatDir {
-	var d fatDir
+func parseFATDir(b []byte, base func(int64) int64) dirInfo {
+	var d dirInfo
 	var (
 		lfn      [20][]uint16 // name parts by sequence number - 1
 		lfnCount int          // parts expected, 0: none pending
@@ -690,7 +692,7 @@ func parseFATDir(b []byte, base func(int64) int64) fatDir {
 			}
 			break
 		}
-		if s[11]&0x3F == fatAttrLongName {
+		if s[11]&0x3F == attrLongName {
 			if s[0] == 0xE5 {
 				drop()
 				continue
@@ -711,12 +713,12 @@ func parseFATDir(b []byte, base func(int64) int64) fatDir {
 			lfnNext--
 			continue
 		}
-		e := fatEntry{off: base(int64(i)), raw: s}
+		e := dirEntryInfo{off: base(int64(i)), raw: s}
 		if s[0] == 0xE5 {
 			drop()
 			shown := append([]byte(nil), s...)
 			shown[0] = '?'
-			name, _ := fatShortName(shown)
+			name, _ := shortName(shown)
 			d.deleted = append(d.deleted, name)
 			continue
 		}
@@ -733,7 +735,7 @@ func parseFATDir(b []byte, base func(int64) int64) fatDir {
 			orphans = nil
 		}
 		switch {
-		case s[11]&fatAttrVolumeID != 0:
+		case s[11]&attrVolumeID != 0:
 			if d.label == nil {
 				d.label = &e
 			}
@@ -787,10 +789,10 @@ func lfnChecksum(name []byte) byte {
 	return sum
 }
 
-// fatShortName returns the 8.3 name as stored ("GRUB.CFG") and as shown
+// shortName returns the 8.3 name as stored ("GRUB.CFG") and as shown
 // when there is no long name: with the lower-case flags of byte 12 that
 // Windows NT and mtools set for names like "grub.cfg".
-func fatShortName(s []byte) (stored, shown string) {
+func shortName(s []byte) (stored, shown string) {
 	name := append([]byte(nil), s[:8]...)
 	if name[0] == 0x05 { // a first byte E5 is stored as 05
 		name[0] = 0xE5
@@ -799,10 +801,10 @@ func fatShortName(s []byte) (stored, shown string) {
 	ext := strings.TrimRight(decodeOEM(s[8:11]), " ")
 	sbase, sext := base, ext
 	if s[12]&0x08 != 0 {
-		sbase = fatASCIILower(base)
+		sbase = asciiLower(base)
 	}
 	if s[12]&0x10 != 0 {
-		sext = fatASCIILower(ext)
+		sext = asciiLower(ext)
 	}
 	if ext != "" {
 		return base + "." + ext, sbase + "." + sext
@@ -810,7 +812,7 @@ func fatShortName(s []byte) (stored, shown string) {
 	return base, sbase
 }
 
-func fatASCIILower(s string) string {
+func asciiLower(s string) string {
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
@@ -841,7 +843,7 @@ func decodeOEM(b []byte) string {
 
 // fillDir makes the children of n from the entries of d and reads the
 // directories below.
-func (v *fatVolume) fillDir(n *unpack.Node, d fatDir, path string, depth int) {
+func (v *volumeInfo) fillDir(n *unpack.Node, d dirInfo, path string, depth int) {
 	setErr := func(e error) {
 		if n.Err == nil {
 			n.Err = e
@@ -850,14 +852,14 @@ func (v *fatVolume) fillDir(n *unpack.Node, d fatDir, path string, depth int) {
 	if path != "/" {
 		for _, dot := range []struct {
 			name string
-			e    *fatEntry
+			e    *dirEntryInfo
 		}{{". entry", d.dot}, {".. entry", d.dotdot}} {
 			if dot.e == nil {
 				n.AddField(dot.name, "missing")
 				continue
 			}
-			n.AddField(dot.name, "cluster %d, %s, mtime %s, creation time %s, access date %s", fatFirstCluster(dot.e.raw, v.bs.bits),
-				fatAttributes(dot.e.attr()), fatDateTime(dot.e.raw), fatCreationTime(dot.e.raw), fatDate(binary.LittleEndian.Uint16(dot.e.raw[18:])))
+			n.AddField(dot.name, "cluster %d, %s, mtime %s, creation time %s, access date %s", firstCluster(dot.e.raw, v.bs.bits),
+				fatAttributes(dot.e.attr()), dateTime(dot.e.raw), creationTime(dot.e.raw), fatDate(binary.LittleEndian.Uint16(dot.e.raw[18:])))
 		}
 	}
 	if len(d.deleted) > 0 {
@@ -880,7 +882,7 @@ func (v *fatVolume) fillDir(n *unpack.Node, d fatDir, path string, depth int) {
 		if used[base] > 1 {
 			c.Name = fmt.Sprintf("%s (duplicate %d)", base, used[base])
 			if c.Err == nil {
-				c.Err = unpack.Errorf(fatLayer, e.off, "a second entry named %q in this directory", base)
+				c.Err = unpack.Errorf(layerName, e.off, "a second entry named %q in this directory", base)
 			}
 		}
 		n.Children = append(n.Children, c)
@@ -889,11 +891,11 @@ func (v *fatVolume) fillDir(n *unpack.Node, d fatDir, path string, depth int) {
 			continue
 		}
 		p := show.JoinPath(path, c.Name)
-		if depth+1 > fatMaxDepth {
-			setErr(unpack.Errorf(fatLayer, e.off, "directories nested deeper than %d", fatMaxDepth))
+		if depth+1 > maxDepth {
+			setErr(unpack.Errorf(layerName, e.off, "directories nested deeper than %d", maxDepth))
 			continue
 		}
-		first := fatFirstCluster(e.raw, v.bs.bits)
+		first := firstCluster(e.raw, v.bs.bits)
 		buf, base2, err := v.readDirChain(first, p, e.off)
 		if c.Err == nil {
 			c.Err = err
@@ -907,18 +909,18 @@ func (v *fatVolume) fillDir(n *unpack.Node, d fatDir, path string, depth int) {
 
 // entryNode makes the node of a directory entry; sub says it is a
 // directory to read.
-func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
+func (v *volumeInfo) entryNode(e dirEntryInfo, dirPath string) (*unpack.Node, bool) {
 	s := e.raw
-	stored, shown := fatShortName(s)
+	stored, shown := shortName(s)
 	name := shown
 	if e.hasLong {
 		name = e.long
 	}
-	n := &unpack.Node{Name: name, Layer: fatLayer, Type: unpack.TypeFile, Offset: -1}
+	n := &unpack.Node{Name: name, Layer: layerName, Type: unpack.TypeFile, Offset: -1}
 	if bad := show.BadName(name); bad != "" {
-		n.Err = unpack.Errorf(fatLayer, e.off, "entry name %q %s", name, bad)
+		n.Err = unpack.Errorf(layerName, e.off, "entry name %q %s", name, bad)
 	}
-	isDir := s[11]&fatAttrDir != 0
+	isDir := s[11]&attrDir != 0
 	if isDir {
 		n.Type = unpack.TypeDir
 	}
@@ -926,8 +928,8 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 	if e.hasLong && !strings.EqualFold(stored, e.long) {
 		n.AddField("short name", "%s", show.QuoteName(stored))
 	}
-	n.AddRoleField(unpack.RoleTime, "mtime", "%s", fatDateTime(s))
-	n.AddRoleField(unpack.RoleTime, "creation time", "%s", fatCreationTime(s))
+	n.AddRoleField(unpack.RoleTime, "mtime", "%s", dateTime(s))
+	n.AddRoleField(unpack.RoleTime, "creation time", "%s", creationTime(s))
 	n.AddRoleField(unpack.RoleTime, "access date", "%s", fatDate(binary.LittleEndian.Uint16(s[18:])))
 	size := int64(binary.LittleEndian.Uint32(s[28:]))
 	if isDir && size != 0 {
@@ -936,7 +938,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 	} else if !isDir {
 		n.AddField("size", "%d", size)
 	}
-	first := fatFirstCluster(s, v.bs.bits)
+	first := firstCluster(s, v.bs.bits)
 	n.AddRoleField(unpack.RolePlacement, "first cluster", "%d", first)
 	if e.ignored != "" {
 		n.AddField("ignored long name", "%s", show.QuoteName(e.ignored))
@@ -952,7 +954,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 			n.Err = err
 		}
 	}
-	var ch fatChain
+	var ch clusterChain
 	switch {
 	case size == 0 && first == 0:
 	case size == 0:
@@ -962,7 +964,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 		n.AddField("cluster chain", "%d clusters for an empty file", ch.clusters)
 		ch.runs = nil
 	case first == 0:
-		setErr(unpack.Errorf(fatLayer, e.off, "file of %d bytes without a first cluster", size))
+		setErr(unpack.Errorf(layerName, e.off, "file of %d bytes without a first cluster", size))
 	default:
 		want := (size + v.bs.clusterSize - 1) / v.bs.clusterSize
 		ch = v.walkChain(first, want, path, e.off)
@@ -979,7 +981,7 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 		got += sec.Size()
 	}
 	if got < size && ch.err == nil {
-		setErr(unpack.Errorf(fatLayer, v.size, "file %s runs past the end of the image", path))
+		setErr(unpack.Errorf(layerName, v.size, "file %s runs past the end of the image", path))
 	}
 	switch len(secs) {
 	case 0:
@@ -994,9 +996,9 @@ func (v *fatVolume) entryNode(e fatEntry, dirPath string) (*unpack.Node, bool) {
 	return n, false
 }
 
-// fatFirstCluster is the first cluster of an entry; the high 16 bits
+// firstCluster is the first cluster of an entry; the high 16 bits
 // (bytes 20-21) belong to it only in FAT32.
-func fatFirstCluster(s []byte, bits int) uint32 {
+func firstCluster(s []byte, bits int) uint32 {
 	c := uint32(binary.LittleEndian.Uint16(s[26:]))
 	if bits == 32 {
 		c |= uint32(binary.LittleEndian.Uint16(s[20:])) << 16
@@ -1016,35 +1018,35 @@ func fatAttributes(a byte) string {
 	return fmt.Sprintf("%s (0x%02x)", letters, a)
 }
 
-// fatDateTime is the write date and time of an entry (bytes 22-25): FAT
+// dateTime is the write date and time of an entry (bytes 22-25): FAT
 // local time, no zone, 2-second resolution.
-func fatDateTime(s []byte) string {
+func dateTime(s []byte) string {
 	t := binary.LittleEndian.Uint16(s[22:])
 	d := binary.LittleEndian.Uint16(s[24:])
-	return fatTimeString(d, t, 0)
+	return timeString(d, t, 0)
 }
 
-// fatCreationTime is the creation time (bytes 13-17): like the write time,
+// creationTime is the creation time (bytes 13-17): like the write time,
 // with a byte of 10 ms units (0-199) added.
-func fatCreationTime(s []byte) string {
+func creationTime(s []byte) string {
 	t := binary.LittleEndian.Uint16(s[14:])
 	d := binary.LittleEndian.Uint16(s[16:])
 	tenMS := int(s[13])
 	if tenMS > 199 {
 		return fmt.Sprintf("invalid (date 0x%04x time 0x%04x 10ms %d)", d, t, tenMS)
 	}
-	return fatTimeString(d, t, tenMS+1)
+	return timeString(d, t, tenMS+1)
 }
 
-// fatTimeString formats a FAT date and time. tenMS is 0 when the time has
+// timeString formats a FAT date and time. tenMS is 0 when the time has
 // no 10 ms part, else the 10 ms units + 1.
-func fatTimeString(d, t uint16, tenMS int) string {
+func timeString(d, t uint16, tenMS int) string {
 	if d == 0 && t == 0 && tenMS <= 1 {
 		return "unset"
 	}
 	year, month, day := 1980+int(d>>9), int(d>>5&0x0F), int(d&0x1F)
 	hour, minute, sec := int(t>>11), int(t>>5&0x3F), int(t&0x1F)*2
-	if !fatValidDate(year, month, day) || hour > 23 || minute > 59 || sec > 58 {
+	if !validDate(year, month, day) || hour > 23 || minute > 59 || sec > 58 {
 		return fmt.Sprintf("invalid (date 0x%04x time 0x%04x)", d, t)
 	}
 	s := fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d", year, month, day, hour, minute, sec+max(0, tenMS-1)/100)
@@ -1060,13 +1062,13 @@ func fatDate(d uint16) string {
 		return "unset"
 	}
 	year, month, day := 1980+int(d>>9), int(d>>5&0x0F), int(d&0x1F)
-	if !fatValidDate(year, month, day) {
+	if !validDate(year, month, day) {
 		return fmt.Sprintf("invalid (0x%04x)", d)
 	}
 	return fmt.Sprintf("%04d-%02d-%02d", year, month, day)
 }
 
-func fatValidDate(year, month, day int) bool {
+func validDate(year, month, day int) bool {
 	if month < 1 || month > 12 || day < 1 {
 		return false
 	}
@@ -1079,7 +1081,7 @@ func fatValidDate(year, month, day int) bool {
 
 // bootFields sets the layer root's fields from the boot sector, the FAT's
 // first two entries and, for FAT32, the FSInfo and backup boot sectors.
-func (v *fatVolume) bootFields(n *unpack.Node) {
+func (v *volumeInfo) bootFields(n *unpack.Node) {
 	bs := v.bs
 	n.AddField("FAT type", "FAT%d", bs.bits)
 	n.AddField("OEM name", "%s", show.QuoteName(decodeOEM(bs.raw[3:11])))
@@ -1135,7 +1137,7 @@ func (v *fatVolume) bootFields(n *unpack.Node) {
 }
 
 // compareFATs says whether the other FAT copies equal the first.
-func (v *fatVolume) compareFATs() string {
+func (v *volumeInfo) compareFATs() string {
 	bs := v.bs
 	length := bs.fatSectors * bs.bps
 	a := make([]byte, 64<<10)
@@ -1148,7 +1150,7 @@ func (v *fatVolume) compareFATs() string {
 			if int64(na) < n || int64(nb) < n {
 				return fmt.Sprintf("copy %d not compared: the image ends within the FATs", k+1)
 			}
-			if i := fatFirstDiff(a[:n], b[:n]); i >= 0 {
+			if i := firstDiff(a[:n], b[:n]); i >= 0 {
 				return fmt.Sprintf("copy %d differs from copy 1 first at byte %d of the FAT", k+1, pos+int64(i))
 			}
 		}
@@ -1156,7 +1158,7 @@ func (v *fatVolume) compareFATs() string {
 	return "identical"
 }
 
-func fatFirstDiff(a, b []byte) int {
+func firstDiff(a, b []byte) int {
 	for i := range a {
 		if a[i] != b[i] {
 			return i
@@ -1167,7 +1169,7 @@ func fatFirstDiff(a, b []byte) int {
 
 // fsInfoFields reads the FAT32 FSInfo sector: its free cluster count and
 // next free cluster hint change with every write.
-func (v *fatVolume) fsInfoFields(n *unpack.Node) {
+func (v *volumeInfo) fsInfoFields(n *unpack.Node) {
 	bs := v.bs
 	if bs.fsInfo == 0 || bs.fsInfo == 0xFFFF {
 		return
@@ -1178,7 +1180,7 @@ func (v *fatVolume) fsInfoFields(n *unpack.Node) {
 		return
 	}
 	b := make([]byte, 512)
-	if err := bin.ReadFull(v.r, b, off, fatLayer, "FSInfo sector"); err != nil {
+	if err := bin.ReadFull(v.r, b, off, layerName, "FSInfo sector"); err != nil {
 		n.AddField("FSInfo", "unreadable: %v", err)
 		return
 	}
@@ -1201,7 +1203,7 @@ func (v *fatVolume) fsInfoFields(n *unpack.Node) {
 }
 
 // backupBootField compares the FAT32 backup boot sector with sector 0.
-func (v *fatVolume) backupBootField(n *unpack.Node) {
+func (v *volumeInfo) backupBootField(n *unpack.Node) {
 	bs := v.bs
 	if bs.backupBoot == 0 || bs.backupBoot == 0xFFFF {
 		return
@@ -1212,11 +1214,11 @@ func (v *fatVolume) backupBootField(n *unpack.Node) {
 	switch {
 	case int64(bs.backupBoot) >= bs.reserved:
 		s = "not a reserved sector"
-	case bin.ReadFull(v.r, b, off, fatLayer, "backup boot sector") != nil:
+	case bin.ReadFull(v.r, b, off, layerName, "backup boot sector") != nil:
 		s = "past the end of the image"
 	default:
 		v.claims.Add(off, 512, "backup boot sector")
-		if i := fatFirstDiff(bs.raw, b); i >= 0 {
+		if i := firstDiff(bs.raw, b); i >= 0 {
 			s = fmt.Sprintf("differs from sector 0 first at byte %d", i)
 		} else {
 			s = "same as sector 0"

@@ -30,27 +30,27 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
 )
 
-// fatDiskfsStorage is the backend.Storage go-diskfs reads a filesystem
+// diskfsStorage is the backend.Storage go-diskfs reads a filesystem
 // from, over an io.ReaderAt: read-only (Writable fails), no OS file.
-type fatDiskfsStorage struct {
+type diskfsStorage struct {
 	r    io.ReaderAt
 	size int64
 	pos  int64
 }
 
-var _ backend.Storage = (*fatDiskfsStorage)(nil)
+var _ backend.Storage = (*diskfsStorage)(nil)
 
 var errFATStorageReadOnly = errors.New("read-only storage")
 
-func (s *fatDiskfsStorage) ReadAt(p []byte, off int64) (int, error) { return s.r.ReadAt(p, off) }
+func (s *diskfsStorage) ReadAt(p []byte, off int64) (int, error) { return s.r.ReadAt(p, off) }
 
-func (s *fatDiskfsStorage) Read(p []byte) (int, error) {
+func (s *diskfsStorage) Read(p []byte) (int, error) {
 	n, err := s.r.ReadAt(p, s.pos)
 	s.pos += int64(n)
 	return n, err
 }
 
-func (s *fatDiskfsStorage) Seek(off int64, whence int) (int64, error) {
+func (s *diskfsStorage) Seek(off int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:
@@ -67,31 +67,31 @@ func (s *fatDiskfsStorage) Seek(off int64, whence int) (int64, error) {
 	return off, nil
 }
 
-func (s *fatDiskfsStorage) Stat() (fs.FileInfo, error) { return fatStorageInfo{s.size}, nil }
-func (s *fatDiskfsStorage) Close() error               { return nil }
-func (s *fatDiskfsStorage) Sys() (*os.File, error)     { return nil, errFATStorageReadOnly }
-func (s *fatDiskfsStorage) Writable() (backend.WritableFile, error) {
+func (s *diskfsStorage) Stat() (fs.FileInfo, error) { return storageInfo{s.size}, nil }
+func (s *diskfsStorage) Close() error               { return nil }
+func (s *diskfsStorage) Sys() (*os.File, error)     { return nil, errFATStorageReadOnly }
+func (s *diskfsStorage) Writable() (backend.WritableFile, error) {
 	return nil, errFATStorageReadOnly
 }
-func (s *fatDiskfsStorage) Path() string { return "" }
+func (s *diskfsStorage) Path() string { return "" }
 
-type fatStorageInfo struct{ size int64 }
+type storageInfo struct{ size int64 }
 
-func (i fatStorageInfo) Name() string       { return "image" }
-func (i fatStorageInfo) Size() int64        { return i.size }
-func (i fatStorageInfo) Mode() fs.FileMode  { return 0o444 }
-func (i fatStorageInfo) ModTime() time.Time { return time.Time{} }
-func (i fatStorageInfo) IsDir() bool        { return false }
-func (i fatStorageInfo) Sys() any           { return nil }
+func (i storageInfo) Name() string       { return "image" }
+func (i storageInfo) Size() int64        { return i.size }
+func (i storageInfo) Mode() fs.FileMode  { return 0o444 }
+func (i storageInfo) ModTime() time.Time { return time.Time{} }
+func (i storageInfo) IsDir() bool        { return false }
+func (i storageInfo) Sys() any           { return nil }
 
-// fatFixtureDir is where fixtures/build-fat.sh puts the committed images.
-const fatFixtureDir = "../../fixtures/fat"
+// fixtureDir is where fixtures/build-fat.sh puts the committed images.
+const fixtureDir = "../../fixtures/fat"
 
 // fatImages are the committed fixture images, by base name.
 func fatImages(t testing.TB) []string {
-	imgs, _ := filepath.Glob(filepath.Join(fatFixtureDir, "*.img"))
+	imgs, _ := filepath.Glob(filepath.Join(fixtureDir, "*.img"))
 	if len(imgs) == 0 {
-		t.Skip("no fixtures in " + fatFixtureDir)
+		t.Skip("no fixtures in " + fixtureDir)
 	}
 	return imgs
 }
@@ -190,19 +190,19 @@ func fatErrs(root *unpack.Node) []string {
 	return out
 }
 
-var fatBrokenImages = map[string]bool{"loop.img": true, "pastend.img": true}
+var brokenImages = map[string]bool{"loop.img": true, "pastend.img": true}
 
 // TestFATFixtureSums checks the committed images against the sums
 // fixtures/build-fat.sh wrote (which its --check mode rebuilds).
 func TestFATFixtureSums(t *testing.T) {
 	fatImages(t)
-	sums, err := os.ReadFile(filepath.Join(fatFixtureDir, "SHA256SUMS"))
+	sums, err := os.ReadFile(filepath.Join(fixtureDir, "SHA256SUMS"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
 		sum, name, _ := strings.Cut(line, "  ")
-		b, err := os.ReadFile(filepath.Join(fatFixtureDir, name))
+		b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -213,8 +213,8 @@ func TestFATFixtureSums(t *testing.T) {
 	}
 }
 
-// fatToolEnv is the environment the tools run in, as in build-fat.sh.
-func fatToolEnv() []string {
+// toolEnv is the environment the tools run in, as in build-fat.sh.
+func toolEnv() []string {
 	return append(os.Environ(), "MTOOLSRC=/dev/null", "MTOOLS_SKIP_CHECK=1", "LC_ALL=C.UTF-8", "TZ=UTC")
 }
 
@@ -227,7 +227,7 @@ func fatTool(t *testing.T, dir string, name string, args ...string) (string, boo
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = fatToolEnv()
+	cmd.Env = toolEnv()
 	out, err := cmd.CombinedOutput()
 	rc := 0
 	var ee *exec.ExitError
@@ -247,7 +247,7 @@ func TestFATAgainstMtools(t *testing.T) {
 		name := filepath.Base(img)
 		t.Run(name, func(t *testing.T) {
 			root, _ := openFATFile(t, img)
-			if !fatBrokenImages[name] {
+			if !brokenImages[name] {
 				if errs := fatErrs(root); len(errs) > 0 {
 					t.Errorf("errors: %s", strings.Join(errs, "\n"))
 				}
@@ -292,7 +292,7 @@ func mcopyListing(t *testing.T, img string) (string, bool) {
 	}
 	dir := t.TempDir()
 	cmd := exec.Command("mcopy", "-s", "-n", "-m", "-i", img, "::/", dir+"/")
-	cmd.Env = fatToolEnv()
+	cmd.Env = toolEnv()
 	rc := 0
 	if err := cmd.Run(); err != nil {
 		var ee *exec.ExitError
@@ -387,15 +387,15 @@ func compareMinfo(t *testing.T, root *unpack.Node, out string) {
 	}
 	// minfo writes the reserved byte and the extended boot signature
 	// as hex without padding.
-	if got, w := f("boot sector flags"), kv["reserved"]; fatHexValue(got) != fatHexValue(w) {
+	if got, w := f("boot sector flags"), kv["reserved"]; hexValue(got) != hexValue(w) {
 		t.Errorf("boot sector flags %s, minfo reserved=%s", got, w)
 	}
-	if got, w := f("extended boot signature"), kv["dos4"]; fatHexValue(got) != fatHexValue(w) {
+	if got, w := f("extended boot signature"), kv["dos4"]; hexValue(got) != hexValue(w) {
 		t.Errorf("extended boot signature %s, minfo dos4=%s", got, w)
 	}
 }
 
-func fatHexValue(s string) uint64 {
+func hexValue(s string) uint64 {
 	v, _ := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 64)
 	return v
 }
@@ -575,9 +575,9 @@ func compareMcopy(t *testing.T, root *unpack.Node, out string) {
 	}
 }
 
-// fatBootSector is a valid FAT12 boot sector (4096 sectors of 512 bytes,
+// bootSector is a valid FAT12 boot sector (4096 sectors of 512 bytes,
 // 4 sectors per cluster, like a 2 MiB efi.img) to break field by field.
-func fatBootSector() []byte {
+func bootSector() []byte {
 	b := make([]byte, 512)
 	copy(b, []byte{0xEB, 0x3C, 0x90})
 	copy(b[3:], "mkfs.fat")
@@ -596,9 +596,9 @@ func fatBootSector() []byte {
 	return b
 }
 
-// fatVolumeImage is a boot sector followed by a FAT starting with the media
+// volumeImage is a boot sector followed by a FAT starting with the media
 // byte, padded to size bytes.
-func fatVolumeImage(boot []byte, size int) []byte {
+func volumeImage(boot []byte, size int) []byte {
 	img := make([]byte, size)
 	copy(img, boot)
 	fatStart := int(binary.LittleEndian.Uint16(boot[14:])) * int(binary.LittleEndian.Uint16(boot[11:]))
@@ -670,10 +670,10 @@ func TestFATMatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := fatBootSector()
+			b := bootSector()
 			tt.change(b)
 			bs, err := parseFATBoot(b)
-			img := fatVolumeImage(b, 64<<10)
+			img := volumeImage(b, 64<<10)
 			matched := matchFAT(img[:unpack.HeadSize], bytes.NewReader(img), int64(len(img)))
 			switch {
 			case tt.bits == 0 && (err == nil || matched):
@@ -685,7 +685,7 @@ func TestFATMatch(t *testing.T) {
 			}
 			if err != nil {
 				var fe *unpack.FormatError
-				if !errors.As(err, &fe) || fe.Layer != fatLayer {
+				if !errors.As(err, &fe) || fe.Layer != layerName {
 					t.Errorf("error %v is no FormatError of layer fat", err)
 				}
 			}
@@ -693,7 +693,7 @@ func TestFATMatch(t *testing.T) {
 	}
 
 	// The FAT must start with the media byte.
-	img := fatVolumeImage(fatBootSector(), 64<<10)
+	img := volumeImage(bootSector(), 64<<10)
 	img[512] = 0xF0
 	if matchFAT(img[:unpack.HeadSize], bytes.NewReader(img), int64(len(img))) {
 		t.Errorf("matched with FAT[0] 0xF0 and media 0xF8")
@@ -703,7 +703,7 @@ func TestFATMatch(t *testing.T) {
 // TestFATMatchRejectsISO: an isohybrid ISO's MBR ends in 55 AA too, and is
 // detected as an ISO (rank 10), but must not pass for FAT on its own.
 func TestFATMatchRejectsISO(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(fatISOFixtureDir, "base-a.iso"))
+	b, err := os.ReadFile(filepath.Join(isoFixtureDir, "base-a.iso"))
 	if err != nil {
 		t.Skip(err)
 	}
@@ -718,14 +718,14 @@ func TestFATMatchRejectsISO(t *testing.T) {
 	}
 	for _, img := range fatImages(t) {
 		b, _ := os.ReadFile(img)
-		if f, ok := unpack.Detect(bytes.NewReader(b), int64(len(b)), testFormats); !ok || f.Name != fatLayer {
+		if f, ok := unpack.Detect(bytes.NewReader(b), int64(len(b)), testFormats); !ok || f.Name != layerName {
 			t.Errorf("%s detected as %q, %v", filepath.Base(img), f.Name, ok)
 		}
 	}
 }
 
-// fatISOFixtureDir is where fixtures/build.sh puts the ISO images.
-const fatISOFixtureDir = "../../fixtures/iso"
+// isoFixtureDir is where fixtures/build.sh puts the ISO images.
+const isoFixtureDir = "../../fixtures/iso"
 
 func TestFATTimes(t *testing.T) {
 	entry := func(cd, ct uint16, tenMS byte, ad, md, mt uint16) []byte {
@@ -752,10 +752,10 @@ func TestFATTimes(t *testing.T) {
 		{entry(date(2001, 2, 29), tm(24, 0, 0), 200, date(2001, 13, 1), date(2001, 2, 29), tm(12, 60, 0)), "invalid (date 0x2a5d time 0x6780)", "invalid (date 0x2a5d time 0xc000 10ms 200)", "invalid (0x2ba1)"},
 	}
 	for _, tt := range tests {
-		if got := fatDateTime(tt.s); got != tt.mtime {
+		if got := dateTime(tt.s); got != tt.mtime {
 			t.Errorf("mtime %q, want %q", got, tt.mtime)
 		}
-		if got := fatCreationTime(tt.s); got != tt.creation {
+		if got := creationTime(tt.s); got != tt.creation {
 			t.Errorf("creation time %q, want %q", got, tt.creation)
 		}
 		if got := fatDate(binary.LittleEndian.Uint16(tt.s[18:])); got != tt.access {
@@ -770,8 +770,8 @@ func TestFATTimes(t *testing.T) {
 	}
 }
 
-// fatShortEntry is a 32-byte short directory entry.
-func fatShortEntry(name11 string, attr byte, cluster uint32, size uint32) []byte {
+// shortEntry is a 32-byte short directory entry.
+func shortEntry(name11 string, attr byte, cluster uint32, size uint32) []byte {
 	s := make([]byte, 32)
 	copy(s, name11)
 	s[11] = attr
@@ -781,9 +781,9 @@ func fatShortEntry(name11 string, attr byte, cluster uint32, size uint32) []byte
 	return s
 }
 
-// fatLongEntries are the VFAT entries of name for the short name name11, in
+// longEntries are the VFAT entries of name for the short name name11, in
 // on-disk order (last part first).
-func fatLongEntries(name, name11 string) []byte {
+func longEntries(name, name11 string) []byte {
 	u := utf16.Encode([]rune(name))
 	if len(u)%13 != 0 {
 		u = append(u, 0)
@@ -800,7 +800,7 @@ func fatLongEntries(name, name11 string) []byte {
 		if i == n {
 			s[0] |= 0x40
 		}
-		s[11], s[13] = fatAttrLongName, sum
+		s[11], s[13] = attrLongName, sum
 		part := u[(i-1)*13 : i*13]
 		k := 0
 		for _, r := range [][2]int{{1, 11}, {14, 26}, {28, 32}} {
@@ -821,19 +821,19 @@ func TestFATDirectoryEntries(t *testing.T) {
 			dir = append(dir, x...)
 		}
 	}
-	lower := fatShortEntry("GRUB    CFG", fatAttrArchive, 5, 10)
+	lower := shortEntry("GRUB    CFG", attrArchive, 5, 10)
 	lower[12] = 0x18
-	e5 := fatShortEntry("\x05BC     TXT", 0, 6, 1)
-	orphan := fatLongEntries("left over", "OTHER   TXT")
-	add(fatShortEntry("EFIBOOT    ", fatAttrVolumeID, 0, 0),
-		fatLongEntries("A long name of exactly 26!", "ALONGN~1   "), fatShortEntry("ALONGN~1   ", fatAttrArchive, 3, 1),
-		fatLongEntries("readme.TXT", "README  TXT"), fatShortEntry("README  TXT", fatAttrArchive, 4, 1),
+	e5 := shortEntry("\x05BC     TXT", 0, 6, 1)
+	orphan := longEntries("left over", "OTHER   TXT")
+	add(shortEntry("EFIBOOT    ", attrVolumeID, 0, 0),
+		longEntries("A long name of exactly 26!", "ALONGN~1   "), shortEntry("ALONGN~1   ", attrArchive, 3, 1),
+		longEntries("readme.TXT", "README  TXT"), shortEntry("README  TXT", attrArchive, 4, 1),
 		lower,
-		fatShortEntry("\xe5ELETED TXT", fatAttrArchive, 0, 0),
+		shortEntry("\xe5ELETED TXT", attrArchive, 0, 0),
 		e5,
-		orphan, fatShortEntry("PLAIN      ", fatAttrDir, 7, 0),
+		orphan, shortEntry("PLAIN      ", attrDir, 7, 0),
 		// A long name whose second part is missing.
-		fatLongEntries("thirteen char+more", "THIRTE~1   ")[:32], fatShortEntry("THIRTE~1   ", 0, 8, 1),
+		longEntries("thirteen char+more", "THIRTE~1   ")[:32], shortEntry("THIRTE~1   ", 0, 8, 1),
 	)
 	dir = append(dir, make([]byte, 64)...)
 	dir[len(dir)-10] = 1 // a stray byte after the end mark
@@ -862,7 +862,7 @@ func TestFATDirectoryEntries(t *testing.T) {
 	}
 	for i, w := range wants {
 		e := d.entries[i]
-		stored, shown := fatShortName(e.raw)
+		stored, shown := shortName(e.raw)
 		if e.long != w.long || stored != w.stored || shown != w.shown || e.ignored != w.ignored {
 			t.Errorf("entry %d: long %q stored %q shown %q ignored %q; want %+v", i, e.long, stored, shown, e.ignored, w)
 		}
@@ -876,10 +876,10 @@ func TestFATDirectoryEntries(t *testing.T) {
 	}
 }
 
-// fatDiffs lists how two volumes differ, as "path: what" lines: fields of
+// diffs lists how two volumes differ, as "path: what" lines: fields of
 // the root and of every entry, content, directory order, entries on one
 // side only, and the unclaimed bytes.
-func fatDiffs(t *testing.T, a, b *unpack.Node) []string {
+func diffs(t *testing.T, a, b *unpack.Node) []string {
 	type entry struct {
 		fields map[string]string
 		sum    string
@@ -945,7 +945,7 @@ func fatDiffs(t *testing.T, a, b *unpack.Node) []string {
 // base in what it was made to change, and the reader shows exactly that.
 func TestFATVariants(t *testing.T) {
 	fatImages(t)
-	base, _ := openFATFile(t, filepath.Join(fatFixtureDir, "nixos-a.img"))
+	base, _ := openFATFile(t, filepath.Join(fixtureDir, "nixos-a.img"))
 	want := map[string][]string{
 		"nixos-serial.img":  {"root: volume id"},
 		"nixos-grubcfg.img": {"/EFI/BOOT/grub.cfg: content", "/EFI/BOOT/grub.cfg: size"},
@@ -964,8 +964,8 @@ func TestFATVariants(t *testing.T) {
 	}
 	for _, name := range []string{"nixos-serial.img", "nixos-grubcfg.img", "nixos-order.img", "nixos-dirdates.img"} {
 		t.Run(name, func(t *testing.T) {
-			v, _ := openFATFile(t, filepath.Join(fatFixtureDir, name))
-			got := fatDiffs(t, base, v)
+			v, _ := openFATFile(t, filepath.Join(fixtureDir, name))
+			got := diffs(t, base, v)
 			if w := want[name]; !slices.Equal(got, w) {
 				t.Errorf("differences:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(w, "\n"))
 			}
@@ -992,8 +992,8 @@ func setFAT12(t *testing.T, img []byte, c, v uint32) int64 {
 	return bs.fatStart + int64(c)*3/2
 }
 
-// fatErrAt checks that n has a FormatError at off whose message contains msg.
-func fatErrAt(t *testing.T, n *unpack.Node, off int64, msg string) {
+// errAt checks that n has a FormatError at off whose message contains msg.
+func errAt(t *testing.T, n *unpack.Node, off int64, msg string) {
 	t.Helper()
 	if n == nil {
 		t.Fatalf("node not found")
@@ -1013,11 +1013,11 @@ func fatErrAt(t *testing.T, n *unpack.Node, off int64, msg string) {
 func TestFATBrokenChains(t *testing.T) {
 	fatImages(t)
 	t.Run("loop.img", func(t *testing.T) {
-		root, _ := openFATFile(t, filepath.Join(fatFixtureDir, "loop.img"))
+		root, _ := openFATFile(t, filepath.Join(fixtureDir, "loop.img"))
 		// LOOP.BIN is clusters 2-5; build-fat.sh set FAT[4] to 3. FAT[4]
 		// is at byte 512 + 4*3/2.
 		n := fatAt(root, "/LOOP.BIN")
-		fatErrAt(t, n, 518, "loops: FAT entry of cluster 4 points back to cluster 3")
+		errAt(t, n, 518, "loops: FAT entry of cluster 4 points back to cluster 3")
 		if n.Data == nil || n.Data.Size() != 3*512 {
 			t.Errorf("LOOP.BIN content: %v", n.Data)
 		}
@@ -1027,10 +1027,10 @@ func TestFATBrokenChains(t *testing.T) {
 		}
 	})
 	t.Run("pastend.img", func(t *testing.T) {
-		root, _ := openFATFile(t, filepath.Join(fatFixtureDir, "pastend.img"))
+		root, _ := openFATFile(t, filepath.Join(fixtureDir, "pastend.img"))
 		// PAST.BIN is clusters 3-6; FAT[4] was set to 0xF00.
 		n := fatAt(root, "/PAST.BIN")
-		fatErrAt(t, n, 518, "FAT entry of cluster 4 points to cluster 3840, past the last cluster 94")
+		errAt(t, n, 518, "FAT entry of cluster 4 points to cluster 3840, past the last cluster 94")
 		if n.Data == nil || n.Data.Size() != 2*512 {
 			t.Errorf("PAST.BIN content: %v", n.Data)
 		}
@@ -1039,7 +1039,7 @@ func TestFATBrokenChains(t *testing.T) {
 		}
 	})
 
-	orig, err := os.ReadFile(filepath.Join(fatFixtureDir, "nixos-a.img"))
+	orig, err := os.ReadFile(filepath.Join(fixtureDir, "nixos-a.img"))
 	if err != nil {
 		t.Skip(err)
 	}
@@ -1106,7 +1106,7 @@ func TestFATBrokenChains(t *testing.T) {
 					t.Errorf("cluster chain field %q", v)
 				}
 			} else {
-				fatErrAt(t, n, off, tt.msg)
+				errAt(t, n, off, tt.msg)
 			}
 			if tt.size >= 0 && (n.Data == nil || n.Data.Size() != tt.size) {
 				t.Errorf("content of %d bytes, want %d", n.Data.Size(), tt.size)
@@ -1139,7 +1139,7 @@ func TestFATBrokenChains(t *testing.T) {
 // ISO reader's Data for it, and checks it against mtools and go-diskfs
 // (which reads it at its offset in the ISO).
 func TestFATInISO(t *testing.T) {
-	isoPath := filepath.Join(fatISOFixtureDir, "base-a.iso")
+	isoPath := filepath.Join(isoFixtureDir, "base-a.iso")
 	f, err := os.Open(isoPath)
 	if err != nil {
 		t.Skip(err)
@@ -1155,7 +1155,7 @@ func TestFATInISO(t *testing.T) {
 		t.Fatalf("no /boot/efi.img in %s", isoPath)
 	}
 	format, ok := unpack.Detect(efi.Data, efi.Data.Size(), testFormats)
-	if !ok || format.Name != fatLayer {
+	if !ok || format.Name != layerName {
 		t.Fatalf("/boot/efi.img detected as %q", format.Name)
 	}
 	root := openFATTimeout(t, efi.Data, efi.Data.Size())
@@ -1190,13 +1190,13 @@ func TestFATInISO(t *testing.T) {
 		compareMcopy(t, root, out)
 	}
 	// go-diskfs on the ISO itself, at the extent of efi.img.
-	compareDiskfsFAT(t, root, &fatDiskfsStorage{r: f, size: st.Size()}, efi.Offset, efi.Data.Size())
+	compareDiskfsFAT(t, root, &diskfsStorage{r: f, size: st.Size()}, efi.Offset, efi.Data.Size())
 }
 
 // compareDiskfsFAT checks names (long names included), on-disk order,
 // sizes, mtimes and contents against go-diskfs reading the volume at
 // start in s.
-func compareDiskfsFAT(t *testing.T, root *unpack.Node, s *fatDiskfsStorage, start, size int64) {
+func compareDiskfsFAT(t *testing.T, root *unpack.Node, s *diskfsStorage, start, size int64) {
 	t.Helper()
 	var fsys interface {
 		ReadDir(string) ([]fs.DirEntry, error)
@@ -1289,12 +1289,12 @@ func compareDiskfsFAT(t *testing.T, root *unpack.Node, s *fatDiskfsStorage, star
 func TestFATAgainstDiskfs(t *testing.T) {
 	for _, img := range fatImages(t) {
 		name := filepath.Base(img)
-		if fatBrokenImages[name] {
+		if brokenImages[name] {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
 			root, b := openFATFile(t, img)
-			compareDiskfsFAT(t, root, &fatDiskfsStorage{r: bytes.NewReader(b), size: int64(len(b))}, 0, int64(len(b)))
+			compareDiskfsFAT(t, root, &diskfsStorage{r: bytes.NewReader(b), size: int64(len(b))}, 0, int64(len(b)))
 		})
 	}
 }
@@ -1307,7 +1307,7 @@ const maxFATFuzzInput = 128 << 10
 // keeps their boot sectors, FATs and directories) to Match and Open, and
 // reads every content it hands out: no panic, no hang, no read outside.
 func FuzzFAT(f *testing.F) {
-	imgs, _ := filepath.Glob(filepath.Join(fatFixtureDir, "*.img"))
+	imgs, _ := filepath.Glob(filepath.Join(fixtureDir, "*.img"))
 	for _, img := range imgs {
 		b, err := os.ReadFile(img)
 		if err != nil {
@@ -1315,7 +1315,7 @@ func FuzzFAT(f *testing.F) {
 		}
 		f.Add(b[:min(len(b), maxFATFuzzInput)])
 	}
-	f.Add(fatVolumeImage(fatBootSector(), 32<<10))
+	f.Add(volumeImage(bootSector(), 32<<10))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > maxFATFuzzInput {
 			return
@@ -1360,14 +1360,14 @@ func FuzzFAT(f *testing.F) {
 		// The directory parser on its own.
 		d := parseFATDir(data, func(i int64) int64 { return i })
 		for _, e := range d.entries {
-			fatShortName(e.raw)
+			shortName(e.raw)
 		}
 	})
 }
 
 // BenchmarkOpenFAT opens the NixOS-like image and reads every file.
 func BenchmarkOpenFAT(b *testing.B) {
-	img, err := os.ReadFile(filepath.Join(fatFixtureDir, "nixos-a.img"))
+	img, err := os.ReadFile(filepath.Join(fixtureDir, "nixos-a.img"))
 	if err != nil {
 		b.Skip(err)
 	}

@@ -1,3 +1,5 @@
+// Package initramfs splits a Linux initramfs image into its segments: cpio
+// archives and compressed streams, one after the other.
 package initramfs
 
 // A Linux initramfs image is a run of segments, which the kernel
@@ -35,13 +37,13 @@ import (
 
 const (
 	layerInitramfs = "initramfs"
-	// initramfsMaxSegments bounds the segments of one image.
-	initramfsMaxSegments = 4096
-	// initramfsMatchMembers bounds the member headers Match walks to find
+	// maxSegments bounds the segments of one image.
+	maxSegments = 4096
+	// matchMembers bounds the member headers Match walks to find
 	// the first trailer: a microcode archive has a handful.
-	initramfsMatchMembers = 100_000
-	// initramfsMatchZeros bounds the zero padding Match skips after it.
-	initramfsMatchZeros = 16 << 20
+	matchMembers = 100_000
+	// matchZeros bounds the zero padding Match skips after it.
+	matchZeros = 16 << 20
 )
 
 // InitramfsFormat detects and opens Linux initramfs images (cpio archives and compressed streams one after the other).
@@ -55,18 +57,18 @@ func MatchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
 		return false
 	}
 	pr := readat.NewPeek(r, size)
-	end, err := cpio.ArchiveEnd(pr, 0, size, initramfsMatchMembers)
+	end, err := cpio.ArchiveEnd(pr, 0, size, matchMembers)
 	if err != nil || end >= size {
 		return false
 	}
-	z := bin.ZeroRun(io.NewSectionReader(r, 0, min(size, end+initramfsMatchZeros)), end, min(size, end+initramfsMatchZeros))
-	return initramfsSegmentFormat(pr, end+z) != ""
+	z := bin.ZeroRun(io.NewSectionReader(r, 0, min(size, end+matchZeros)), end, min(size, end+matchZeros))
+	return segmentFormat(pr, end+z) != ""
 }
 
-// initramfsSegmentFormat names the segment starting at off by its magic,
+// segmentFormat names the segment starting at off by its magic,
 // as the kernel's decompress_method does, with the names of the layers
 // that unpack them; "" for none.
-func initramfsSegmentFormat(pr *readat.Peek, off int64) string {
+func segmentFormat(pr *readat.Peek, off int64) string {
 	b, _ := pr.At(off, 6)
 	if _, ok := cpio.Magic(b); ok {
 		return cpio.Layer
@@ -90,11 +92,11 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	pr := readat.NewPeek(r, size)
 	pos := int64(0)
 	for pos < size {
-		if len(root.Children) >= initramfsMaxSegments {
-			root.Err = unpack.Errorf(layerInitramfs, pos, "more than %d segments: the rest is not split", initramfsMaxSegments)
+		if len(root.Children) >= maxSegments {
+			root.Err = unpack.Errorf(layerInitramfs, pos, "more than %d segments: the rest is not split", maxSegments)
 			break
 		}
-		format := initramfsSegmentFormat(pr, pos)
+		format := segmentFormat(pr, pos)
 		seg := &unpack.Node{Name: fmt.Sprintf("segment %d", len(root.Children)+1), Type: unpack.TypeFile, Layer: layerInitramfs, Offset: pos}
 		end := size
 		switch format {

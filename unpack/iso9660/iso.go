@@ -1,3 +1,7 @@
+// Package iso9660 reads ISO 9660 images: the volume descriptors, the
+// directory tree with Rock Ridge and Joliet names, the path tables, the El
+// Torito boot catalog with its boot images, the system area (through
+// package partition) and every byte none of these accounts for.
 package iso9660
 
 import (

@@ -1,3 +1,5 @@
+// Package localdir reads a directory of the local file system as a tree
+// of Nodes, for comparing an unpacked tree with an image or another tree.
 package localdir
 
 import (

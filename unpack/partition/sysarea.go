@@ -1,3 +1,4 @@
+// Package partition reads the system area of an image: its MBR and GPT.
 package partition
 
 // The system area: the first 32 KiB of an ISO image, which ISO 9660 leaves

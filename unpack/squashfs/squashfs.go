@@ -1,3 +1,5 @@
+// Package squashfs reads squashfs 4.0 file systems, every compressor
+// included, comparing file contents as stored where it can.
 package squashfs
 
 // Squashfs 4.0, read-only, walked by inode.
@@ -61,28 +63,28 @@ import (
 	"time"
 )
 
-const squashfsLayer = "squashfs"
+const layerName = "squashfs"
 
 const (
-	sqMagic      = 0x73717368 // "hsqs"
-	sqSuperSize  = 96
-	sqMetaSize   = 8192
-	sqMetaUncomp = 0x8000
-	sqMaxBlocks  = 1 << 24 // data blocks of one file read (16 TiB at 1 MiB blocks)
-	sqMaxDepth   = 1024
+	magicBytes   = 0x73717368 // "hsqs"
+	superSize    = 96
+	metaSize     = 8192
+	metaUncomp   = 0x8000
+	maxBlocks    = 1 << 24 // data blocks of one file read (16 TiB at 1 MiB blocks)
+	maxDepth     = 1024
 	sqMaxEntries = 10_000_000
 	// Data blocks listed by all the file inodes of an image: 1 TiB of 16
 	// KiB blocks, 64 TiB of 1 MiB blocks; 256 MiB of block list.
-	sqMaxTotalBlocks = 1 << 26
+	maxTotalBlocks = 1 << 26
 	// Bits of inode numbers kept to notice hard links (8 MiB); larger
 	// numbers go to a map.
-	sqInoBits      = 1 << 26
-	sqMetaCacheLen = 1024    // decompressed metadata blocks kept while walking (8 MiB)
-	sqDataCache    = 8 << 20 // bytes of decompressed data blocks kept per image
+	inoBits      = 1 << 26
+	metaCacheLen = 1024    // decompressed metadata blocks kept while walking (8 MiB)
+	dataCache    = 8 << 20 // bytes of decompressed data blocks kept per image
 )
 
 // Superblock flags.
-var sqFlagNames = []bin.Flag[uint16]{
+var flagNames = []bin.Flag[uint16]{
 	{Bit: 0x0001, Name: "uncompressed inodes"},
 	{Bit: 0x0002, Name: "uncompressed data"},
 	{Bit: 0x0004, Name: "check"},
@@ -97,18 +99,18 @@ var sqFlagNames = []bin.Flag[uint16]{
 	{Bit: 0x0800, Name: "uncompressed ids"},
 }
 
-const sqFlagCompressorOptions = 0x0400
+const flagCompressorOptions = 0x0400
 
 // SquashfsFormat detects and opens squashfs 4.0 file systems.
-var Format = unpack.Format{Name: squashfsLayer, Match: matchSquashfs, Open: Open}
+var Format = unpack.Format{Name: layerName, Match: matchSquashfs, Open: Open}
 
 // matchSquashfs looks for the "hsqs" magic and major version 4.
 func matchSquashfs(head []byte, _ io.ReaderAt, _ int64) bool {
-	return len(head) >= sqSuperSize && binary.LittleEndian.Uint32(head) == sqMagic && binary.LittleEndian.Uint16(head[28:]) == 4
+	return len(head) >= superSize && binary.LittleEndian.Uint32(head) == magicBytes && binary.LittleEndian.Uint16(head[28:]) == 4
 }
 
-// sqSuperblock is the squashfs 4.0 superblock.
-type sqSuperblock struct {
+// superBlock is the squashfs 4.0 superblock.
+type superBlock struct {
 	inodeCount, mkfsTime, blockSize, fragCount uint32
 	compressor, blockLog, flags, idCount       uint16
 	major, minor                               uint16
@@ -117,9 +119,9 @@ type sqSuperblock struct {
 	fragTable, exportTable                     uint64
 }
 
-func parseSqSuperblock(b []byte) sqSuperblock {
+func parseSqSuperblock(b []byte) superBlock {
 	le := binary.LittleEndian
-	return sqSuperblock{
+	return superBlock{
 		inodeCount: le.Uint32(b[4:]), mkfsTime: le.Uint32(b[8:]), blockSize: le.Uint32(b[12:]), fragCount: le.Uint32(b[16:]),
 		compressor: le.Uint16(b[20:]), blockLog: le.Uint16(b[22:]), flags: le.Uint16(b[24:]), idCount: le.Uint16(b[26:]),
 		major: le.Uint16(b[28:]), minor: le.Uint16(b[30:]),
@@ -129,9 +131,9 @@ func parseSqSuperblock(b []byte) sqSuperblock {
 	}
 }
 
-// sqImage is what file Data needs of an open image; it is shared by every
+// imageInfo is what file Data needs of an open image; it is shared by every
 // file and safe for concurrent use once Open has returned.
-type sqImage struct {
+type imageInfo struct {
 	r         io.ReaderAt
 	size      int64
 	blockSize uint32
@@ -145,19 +147,19 @@ type sqImage struct {
 	// decompressed counts the blocks decompressed (for tests).
 	decompressed atomic.Int64
 	// tails indexes the tail ends of every fragment block (see
-	// squashfs_tails.go).
+	// tails.go).
 	tails tailIndex
 
 	// Used by Open only (one goroutine).
 	inodeTable, dirTable int64
 	meta                 *metaCache
 	metaBudget           int64
-	metaInfo             map[int64]sqMetaInfo // every metadata block decompressed, by header offset
+	metaInfo             map[int64]metaBlockInfo // every metadata block decompressed, by header offset
 }
 
-// sqMetaInfo is what the accounting needs of a metadata block once its
+// metaBlockInfo is what the accounting needs of a metadata block once its
 // bytes are gone from the cache.
-type sqMetaInfo struct {
+type metaBlockInfo struct {
 	n    int   // decompressed bytes
 	next int64 // where the next block's header is
 }
@@ -165,21 +167,21 @@ type sqMetaInfo struct {
 // OpenSquashfs reads a squashfs 4.0 image: the superblock as the root's
 // fields, the file tree under "/".
 func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
-	var sbb [sqSuperSize]byte
-	if err := bin.ReadFull(r, sbb[:], 0, squashfsLayer, "superblock"); err != nil {
+	var sbb [superSize]byte
+	if err := bin.ReadFull(r, sbb[:], 0, layerName, "superblock"); err != nil {
 		return nil, err
 	}
-	if binary.LittleEndian.Uint32(sbb[:]) != sqMagic {
-		return nil, unpack.Errorf(squashfsLayer, 0, "no squashfs magic (hsqs)")
+	if binary.LittleEndian.Uint32(sbb[:]) != magicBytes {
+		return nil, unpack.Errorf(layerName, 0, "no squashfs magic (hsqs)")
 	}
 	sb := parseSqSuperblock(sbb[:])
 	if sb.major != 4 || sb.minor != 0 {
-		return nil, unpack.Errorf(squashfsLayer, 28, "version %d.%d (only 4.0 is read)", sb.major, sb.minor)
+		return nil, unpack.Errorf(layerName, 28, "version %d.%d (only 4.0 is read)", sb.major, sb.minor)
 	}
 	if sb.blockSize < 4096 || sb.blockSize > 1<<20 || sb.blockSize&(sb.blockSize-1) != 0 {
-		return nil, unpack.Errorf(squashfsLayer, 12, "block size %d (a power of two from 4096 to 1048576)", sb.blockSize)
+		return nil, unpack.Errorf(layerName, 12, "block size %d (a power of two from 4096 to 1048576)", sb.blockSize)
 	}
-	root := &unpack.Node{Type: unpack.TypeRecord, Layer: squashfsLayer, Offset: 0}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerName, Offset: 0}
 	var problems []error
 	note := func(err error) {
 		if err != nil {
@@ -187,15 +189,15 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		}
 	}
 	if uint32(1)<<sb.blockLog != sb.blockSize {
-		note(unpack.Errorf(squashfsLayer, 22, "block log %d does not match block size %d", sb.blockLog, sb.blockSize))
+		note(unpack.Errorf(layerName, 22, "block log %d does not match block size %d", sb.blockLog, sb.blockSize))
 	}
 	if sb.bytesUsed > uint64(size) {
-		note(unpack.Errorf(squashfsLayer, 40, "bytes used %d, but the image has only %d bytes", sb.bytesUsed, size))
+		note(unpack.Errorf(layerName, 40, "bytes used %d, but the image has only %d bytes", sb.bytesUsed, size))
 	}
 
-	img := &sqImage{
-		r: r, size: size, blockSize: sb.blockSize, compName: sqCompressorName(sb.compressor),
-		cache: newBlockCache(sqDataCache, int(sb.blockSize)), meta: newMetaCache(sqMetaCacheLen), metaInfo: map[int64]sqMetaInfo{}, tails: tailIndex{},
+	img := &imageInfo{
+		r: r, size: size, blockSize: sb.blockSize, compName: compressorName(sb.compressor),
+		cache: newBlockCache(dataCache, int(sb.blockSize)), meta: newMetaCache(metaCacheLen), metaInfo: map[int64]metaBlockInfo{}, tails: tailIndex{},
 		inodeTable: int64(min(sb.inodeTable, 1<<62)), dirTable: int64(min(sb.dirTable, 1<<62)),
 		// Bytes of metadata decompressed while opening: a hostile image
 		// cannot make the walk decompress more than this.
@@ -205,7 +207,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 	img.dec, err = newSqDecompressor(sb.compressor, sb.blockSize)
 	note(err)
 
-	w := &sqWalker{
+	w := &treeWalker{
 		img: img, sb: sb,
 		maxEntries: int(min(sqMaxEntries, size+4096)),
 		visited:    map[uint64]bool{},
@@ -213,14 +215,14 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		timeStr:    map[uint32]string{},
 		modeStr:    map[uint32]string{},
 		linked:     map[uint32]bool{},
-		blocksLeft: sqMaxTotalBlocks,
+		blocksLeft: maxTotalBlocks,
 		xattrs:     map[uint32]*sqXattrSet{},
 	}
 	// About one span of decoded metadata per inode.
 	w.spans = make([]sqSpan, 0, min(int(sb.inodeCount), w.maxEntries)+64)
 	root.AddField("version", "%d.%d", sb.major, sb.minor)
 	root.AddField("compressor", "%s", img.compName)
-	if sb.flags&sqFlagCompressorOptions != 0 {
+	if sb.flags&flagCompressorOptions != 0 {
 		note(w.compressorOptions(root, sb.compressor))
 	}
 	root.AddField("block size", "%d", sb.blockSize)
@@ -238,18 +240,18 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		note(w.readXattrHeader())
 	}
 
-	tree := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: squashfsLayer, Offset: -1}
+	tree := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: layerName, Offset: -1}
 	root.Children = []*unpack.Node{tree}
 	rootIno, err := w.readInode(sb.rootRef)
 	switch {
 	case err != nil:
 		tree.Err = err
-	case rootIno.basicType() != sqBasicDir:
-		tree.Err = unpack.Errorf(squashfsLayer, rootIno.pos, "root inode is of type %d, not a directory", rootIno.typ)
+	case rootIno.basicType() != basicDir:
+		tree.Err = unpack.Errorf(layerName, rootIno.pos, "root inode is of type %d, not a directory", rootIno.typ)
 	default:
 		// The root's mode says whether this image stores the file type
 		// bits in the modes (mksquashfs does not): see oddInodeFields.
-		w.modeTypeStored = uint32(rootIno.perm)&sqModeTypeMask == sqFormatBits[sqBasicDir]
+		w.modeTypeStored = uint32(rootIno.perm)&modeTypeMask == formatBits[basicDir]
 		if w.modeTypeStored {
 			root.AddField("mode type bits", "stored")
 		}
@@ -272,7 +274,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 }
 
 func sqFlags(f uint16) string {
-	s, f := bin.NamedFlags(f, sqFlagNames)
+	s, f := bin.NamedFlags(f, flagNames)
 	if f != 0 {
 		s = append(s, fmt.Sprintf("unknown 0x%04x", f))
 	}
@@ -284,19 +286,19 @@ func sqFlags(f uint16) string {
 
 // compressorOptions reads the options metadata block that follows the
 // superblock and adds its fields.
-func (w *sqWalker) compressorOptions(n *unpack.Node, comp uint16) error {
+func (w *treeWalker) compressorOptions(n *unpack.Node, comp uint16) error {
 	img := w.img
-	c := img.cursor(sqSuperSize, 0)
+	c := img.cursor(superSize, 0)
 	need := map[uint16]int{sqGzip: 8, sqXz: 8, sqLz4: 8, sqZstd: 4, sqLzo: 8}[comp]
 	if need == 0 {
-		return unpack.Errorf(squashfsLayer, sqSuperSize, "compressor options flag set, but %s has no options", img.compName)
+		return unpack.Errorf(layerName, superSize, "compressor options flag set, but %s has no options", img.compName)
 	}
 	start := c.pos()
 	b, err := c.take(need)
 	if err != nil {
 		return err
 	}
-	w.use(sqStreamOptions, start, &c)
+	w.use(streamOptions, start, &c)
 	le := binary.LittleEndian
 	switch comp {
 	case sqGzip:
@@ -394,51 +396,51 @@ func (c *metaCache) add(off int64, mb *metaBlock) {
 }
 
 // metaBlockAt reads the metadata block whose header is at byte off.
-func (img *sqImage) metaBlockAt(off int64) (*metaBlock, error) {
+func (img *imageInfo) metaBlockAt(off int64) (*metaBlock, error) {
 	if mb := img.meta.get(off); mb != nil {
 		return mb, nil
 	}
 	if off < 0 || off+2 > img.size {
-		return nil, unpack.Errorf(squashfsLayer, off, "metadata block outside the image (%d bytes)", img.size)
+		return nil, unpack.Errorf(layerName, off, "metadata block outside the image (%d bytes)", img.size)
 	}
 	var h [2]byte
-	if err := bin.ReadFull(img.r, h[:], off, squashfsLayer, "metadata block header"); err != nil {
+	if err := bin.ReadFull(img.r, h[:], off, layerName, "metadata block header"); err != nil {
 		return nil, err
 	}
 	hdr := binary.LittleEndian.Uint16(h[:])
-	n := int64(hdr &^ sqMetaUncomp)
-	if n == 0 || n > sqMetaSize {
-		return nil, unpack.Errorf(squashfsLayer, off, "metadata block of %d stored bytes (1 to %d)", n, sqMetaSize)
+	n := int64(hdr &^ metaUncomp)
+	if n == 0 || n > metaSize {
+		return nil, unpack.Errorf(layerName, off, "metadata block of %d stored bytes (1 to %d)", n, metaSize)
 	}
 	if off+2+n > img.size {
-		return nil, unpack.Errorf(squashfsLayer, off, "metadata block of %d bytes runs past the end of the image", n)
+		return nil, unpack.Errorf(layerName, off, "metadata block of %d bytes runs past the end of the image", n)
 	}
-	if img.metaBudget < sqMetaSize {
-		return nil, unpack.Errorf(squashfsLayer, off, "the image makes the reader decompress too much metadata: not read")
+	if img.metaBudget < metaSize {
+		return nil, unpack.Errorf(layerName, off, "the image makes the reader decompress too much metadata: not read")
 	}
 	src := make([]byte, n)
-	if err := bin.ReadFull(img.r, src, off+2, squashfsLayer, "metadata block"); err != nil {
+	if err := bin.ReadFull(img.r, src, off+2, layerName, "metadata block"); err != nil {
 		return nil, err
 	}
 	mb := &metaBlock{data: src, next: off + 2 + n}
-	if hdr&sqMetaUncomp == 0 {
-		out, err := img.dec.decompress(make([]byte, 0, sqMetaSize), src)
+	if hdr&metaUncomp == 0 {
+		out, err := img.dec.decompress(make([]byte, 0, metaSize), src)
 		if err != nil {
-			return nil, &unpack.FormatError{Layer: squashfsLayer, Offset: off, Msg: fmt.Sprintf("decompressing a %d-byte %s metadata block", n, img.compName), Err: err}
+			return nil, &unpack.FormatError{Layer: layerName, Offset: off, Msg: fmt.Sprintf("decompressing a %d-byte %s metadata block", n, img.compName), Err: err}
 		}
 		mb.data = out
 	}
 	img.metaBudget -= int64(len(mb.data)) + n
 	img.meta.add(off, mb)
 	if img.metaInfo != nil {
-		img.metaInfo[off] = sqMetaInfo{len(mb.data), mb.next}
+		img.metaInfo[off] = metaBlockInfo{len(mb.data), mb.next}
 	}
 	return mb, nil
 }
 
 // sqCursor reads a stream of metadata blocks from a position.
 type sqCursor struct {
-	img      *sqImage
+	img      *imageInfo
 	blockPos int64 // byte offset of the current block's header
 	mb       *metaBlock
 	off      int
@@ -448,15 +450,15 @@ type sqCursor struct {
 
 // cursor starts at reference ref ((block offset from table) << 16 | offset
 // in the block) of the table at byte tableStart.
-func (img *sqImage) cursor(tableStart int64, ref uint64) sqCursor {
+func (img *imageInfo) cursor(tableStart int64, ref uint64) sqCursor {
 	c := sqCursor{img: img, blockPos: tableStart + int64(ref>>16), off: int(ref & 0xffff)}
 	if ref>>16 > 1<<46 {
-		c.err = unpack.Errorf(squashfsLayer, tableStart, "metadata reference 0x%x beyond any image", ref)
+		c.err = unpack.Errorf(layerName, tableStart, "metadata reference 0x%x beyond any image", ref)
 		return c
 	}
 	c.mb, c.err = img.metaBlockAt(c.blockPos)
 	if c.err == nil && c.off > len(c.mb.data) {
-		c.err = unpack.Errorf(squashfsLayer, c.blockPos, "offset %d in a metadata block of %d bytes", c.off, len(c.mb.data))
+		c.err = unpack.Errorf(layerName, c.blockPos, "offset %d in a metadata block of %d bytes", c.off, len(c.mb.data))
 	}
 	return c
 }
@@ -501,10 +503,10 @@ func (c *sqCursor) take(n int) ([]byte, error) {
 	return out, nil
 }
 
-// sqWalker builds the file tree.
-type sqWalker struct {
-	img        *sqImage
-	sb         sqSuperblock
+// treeWalker builds the file tree.
+type treeWalker struct {
+	img        *imageInfo
+	sb         superBlock
 	ids        []uint32
 	entries    int
 	maxEntries int
@@ -512,11 +514,11 @@ type sqWalker struct {
 	files      map[uint64]*fileContent // by inode reference: hard links share Data
 	timeStr    map[uint32]string
 	modeStr    map[uint32]string
-	nonDirs    []sqNumbered // every entry but directories, with its inode number
-	inoSeen    []uint64     // bit set of the inode numbers of nonDirs
+	nonDirs    []numbered // every entry but directories, with its inode number
+	inoSeen    []uint64   // bit set of the inode numbers of nonDirs
 	inoSeenBig map[uint32]bool
 	linked     map[uint32]bool // inode numbers of more than one entry
-	ino        sqInode         // scratch for readInode
+	ino        inodeRecord     // scratch for readInode
 	blocksLeft int64
 	idStr      []string
 	fragBlocks map[uint32][]byte // fragment table metadata blocks, decoded
@@ -529,26 +531,26 @@ type sqWalker struct {
 	spans          []sqSpan         // decompressed metadata bytes decoded
 	lastBlock      [sqStreams]int64 // the last block of each stream decoded
 	dataRuns       []unpack.Range   // stored bytes of each file's blocks
-	dirs           []sqDirPlace     // where each directory's listing is
+	dirs           []dirPlace       // where each directory's listing is
 	refs           []uint64         // inode references by number - 1, for the export table
 	idUsed         []bool
 	idBlocks       []int64 // the id table's metadata blocks
 	xattrUsed      map[uint32]bool
 	modeTypeStored bool // the image stores the file type bits in modes
-	holeStarts     []sqHoleStart
+	holeStarts     []holeStart
 }
 
-// sqHoleStart is a file of holes only and the start its inode gives.
-type sqHoleStart struct {
+// holeStart is a file of holes only and the start its inode gives.
+type holeStart struct {
 	n     *unpack.Node
 	start int64
 }
 
-func (w *sqWalker) entriesLeft() int { return w.maxEntries - w.entries }
+func (w *treeWalker) entriesLeft() int { return w.maxEntries - w.entries }
 
 // readIDs reads the uid/gid table: blocks of up to 2048 ids, each block
 // as long as the ids it holds (more would be bytes no field shows).
-func (w *sqWalker) readIDs() ([]uint32, error) {
+func (w *treeWalker) readIDs() ([]uint32, error) {
 	n := int(w.sb.idCount)
 	ids := make([]uint32, 0, n)
 	for blk := 0; len(ids) < n; blk++ {
@@ -564,7 +566,7 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 		w.idBlocks = append(w.idBlocks, at)
 		k := min(n-len(ids), 2048)
 		if len(mb.data) < 4*k {
-			return ids, unpack.Errorf(squashfsLayer, at, "id table block %d holds %d bytes, %d ids (%d bytes) expected", blk, len(mb.data), k, 4*k)
+			return ids, unpack.Errorf(layerName, at, "id table block %d holds %d bytes, %d ids (%d bytes) expected", blk, len(mb.data), k, 4*k)
 		}
 		w.spans = append(w.spans, sqSpan{sqPos{at, 0}, sqPos{at, 4 * k}})
 		for i := 0; i < k; i++ {
@@ -579,21 +581,21 @@ func (w *sqWalker) readIDs() ([]uint32, error) {
 	return ids, nil
 }
 
-func (w *sqWalker) u64At(off int64, what string) (uint64, error) {
+func (w *treeWalker) u64At(off int64, what string) (uint64, error) {
 	if off < 0 || off > w.img.size {
-		return 0, unpack.Errorf(squashfsLayer, off, "%s outside the image", what)
+		return 0, unpack.Errorf(layerName, off, "%s outside the image", what)
 	}
 	var b [8]byte
-	if err := bin.ReadFull(w.img.r, b[:], off, squashfsLayer, what); err != nil {
+	if err := bin.ReadFull(w.img.r, b[:], off, layerName, what); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // fragment finds fragment entry idx: the stored fragment block.
-func (w *sqWalker) fragment(idx uint32) (storedBlock, error) {
+func (w *treeWalker) fragment(idx uint32) (storedBlock, error) {
 	if idx >= w.sb.fragCount {
-		return storedBlock{}, unpack.Errorf(squashfsLayer, 16, "fragment %d, but the image has %d", idx, w.sb.fragCount)
+		return storedBlock{}, unpack.Errorf(layerName, 16, "fragment %d, but the image has %d", idx, w.sb.fragCount)
 	}
 	blk := idx / 512
 	data, ok := w.fragBlocks[blk]
@@ -614,22 +616,22 @@ func (w *sqWalker) fragment(idx uint32) (storedBlock, error) {
 	}
 	at := int(idx%512) * 16
 	if at+16 > len(data) {
-		return storedBlock{}, unpack.Errorf(squashfsLayer, int64(w.sb.fragTable), "fragment %d is past the end of its table block", idx)
+		return storedBlock{}, unpack.Errorf(layerName, int64(w.sb.fragTable), "fragment %d is past the end of its table block", idx)
 	}
 	start := binary.LittleEndian.Uint64(data[at:])
 	sz := binary.LittleEndian.Uint32(data[at+8:])
-	b := storedBlock{Start: int64(min(start, 1<<62)), DiskSize: sz &^ sqBlockUncompressed, Compressed: sz&sqBlockUncompressed == 0}
+	b := storedBlock{Start: int64(min(start, 1<<62)), DiskSize: sz &^ blockUncompressed, Compressed: sz&blockUncompressed == 0}
 	if b.DiskSize == 0 || b.DiskSize > w.img.blockSize || b.Start+int64(b.DiskSize) > w.img.size {
-		return b, unpack.Errorf(squashfsLayer, b.Start, "fragment %d: a block of %d bytes at %d does not fit", idx, b.DiskSize, b.Start)
+		return b, unpack.Errorf(layerName, b.Start, "fragment %d: a block of %d bytes at %d does not fit", idx, b.DiskSize, b.Start)
 	}
 	return b, nil
 }
 
 // readDir reads the listing of directory inode dir into n and descends.
 // parent is the inode number the directory's parent field should hold.
-func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint64) {
-	if depth > sqMaxDepth {
-		n.Err = unpack.Errorf(squashfsLayer, dir.pos, "directories nested deeper than %d", sqMaxDepth)
+func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent uint64) {
+	if depth > maxDepth {
+		n.Err = unpack.Errorf(layerName, dir.pos, "directories nested deeper than %d", maxDepth)
 		return
 	}
 	if uint64(dir.parent) != parent {
@@ -639,7 +641,7 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 	entries, headers, err := w.readListing(dir, n)
 	if err != nil {
 		n.Err = err
-	} else if dir.extended && !sqLongDir(dir, len(entries), headers) {
+	} else if dir.extended && !longDir(dir, len(entries), headers) {
 		// mksquashfs uses the extended form only where the basic one
 		// cannot say everything (or for a large listing): the form is
 		// otherwise a bit no other field shows.
@@ -654,9 +656,9 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 	var seen map[string]bool
 	for i, e := range entries {
 		c := &nodes[i]
-		*c = unpack.Node{Name: e.name, Layer: squashfsLayer, Offset: -1}
+		*c = unpack.Node{Name: e.name, Layer: layerName, Offset: -1}
 		if bad := show.BadName(e.name); bad != "" {
-			c.Err = unpack.Errorf(squashfsLayer, e.pos, "entry name %q %s", e.name, bad)
+			c.Err = unpack.Errorf(layerName, e.pos, "entry name %q %s", e.name, bad)
 			c.Name = strconv.Quote(e.name)
 		}
 		if seen == nil && i > 0 && c.Name <= n.Order[i-1] {
@@ -671,7 +673,7 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 				for k := 2; seen[c.Name]; k++ {
 					c.Name = fmt.Sprintf("%s (duplicate %d)", base, k)
 				}
-				c.Err = unpack.Errorf(squashfsLayer, e.pos, "a second entry named %q in this directory", base)
+				c.Err = unpack.Errorf(layerName, e.pos, "a second entry named %q in this directory", base)
 			}
 			seen[c.Name] = true
 		}
@@ -680,10 +682,10 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 
 		if e.typ < 1 || e.typ > 7 {
 			c.Type = unpack.TypeFile
-			c.AddErr(unpack.Errorf(squashfsLayer, e.pos, "directory entry of type %d", e.typ))
+			c.AddErr(unpack.Errorf(layerName, e.pos, "directory entry of type %d", e.typ))
 			continue
 		}
-		c.Type = show.ModeType(sqFormatBits[e.typ])
+		c.Type = show.ModeType(formatBits[e.typ])
 		in, err := w.readInode(e.ref)
 		if err != nil {
 			c.AddErr(err)
@@ -692,20 +694,20 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 			}
 		}
 		if in.basicType() != e.typ {
-			c.AddErr(unpack.Errorf(squashfsLayer, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
+			c.AddErr(unpack.Errorf(layerName, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
 			continue
 		}
 		if in.number != e.number {
-			c.AddErr(unpack.Errorf(squashfsLayer, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
+			c.AddErr(unpack.Errorf(layerName, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
 		}
 		w.describe(c, in)
-		if in.basicType() != sqBasicDir {
+		if in.basicType() != basicDir {
 			w.noteNonDir(c, in.number)
 			continue
 		}
 		if err == nil {
 			if w.visited[in.ref] {
-				c.AddErr(unpack.Errorf(squashfsLayer, in.pos, "directory inode %d is already in the tree: not read again", in.number))
+				c.AddErr(unpack.Errorf(layerName, in.pos, "directory inode %d is already in the tree: not read again", in.number))
 				continue
 			}
 			w.visited[in.ref] = true
@@ -717,10 +719,10 @@ func (w *sqWalker) readDir(n *unpack.Node, dir *sqInode, depth int, parent uint6
 
 // noteNonDir records a non-directory entry and whether its inode number
 // was seen before (then it is a hard link).
-func (w *sqWalker) noteNonDir(n *unpack.Node, number uint32) {
-	w.nonDirs = append(w.nonDirs, sqNumbered{n, number})
+func (w *treeWalker) noteNonDir(n *unpack.Node, number uint32) {
+	w.nonDirs = append(w.nonDirs, numbered{n, number})
 	seen := false
-	if number < sqInoBits {
+	if number < inoBits {
 		word := int(number / 64)
 		if word >= len(w.inoSeen) {
 			w.inoSeen = append(w.inoSeen, make([]uint64, word+1-len(w.inoSeen)+len(w.inoSeen)/2)...)
@@ -740,13 +742,13 @@ func (w *sqWalker) noteNonDir(n *unpack.Node, number uint32) {
 	}
 }
 
-type sqNumbered struct {
+type numbered struct {
 	n      *unpack.Node
 	number uint32
 }
 
 // describe sets the fields (and Data) of n from its inode.
-func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
+func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 	mode := in.mode()
 	n.Type = show.ModeType(mode)
 	f := make([]unpack.Field, 0, 9)
@@ -758,29 +760,29 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 	f = append(f, unpack.Field{Name: "mode", Value: ms}, unpack.Field{Name: "uid", Value: w.id(n, in.uidIdx)}, unpack.Field{Name: "gid", Value: w.id(n, in.gidIdx)},
 		unpack.Field{Name: "nlink", Value: strconv.FormatUint(uint64(in.nlink), 10)}, unpack.Field{Name: "inode", Value: strconv.FormatUint(uint64(in.number), 10), Role: unpack.RolePlacement})
 	switch in.basicType() {
-	case sqBasicBlock, sqBasicChar:
+	case basicBlock, basicChar:
 		major := (in.rdev >> 8) & 0xfff
 		minor := (in.rdev & 0xff) | ((in.rdev >> 12) & 0xfff00)
 		f = append(f, unpack.Field{Name: "rdev", Value: fmt.Sprintf("%d,%d", major, minor)})
-	case sqBasicDir:
+	case basicDir:
 		// A directory's size is its listing's: where its entries fall.
 		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(uint64(in.dirSize), 10), Role: unpack.RolePlacement})
-	case sqBasicFile:
+	case basicFile:
 		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(in.fileSize, 10)})
-	case sqBasicSymlink:
+	case basicSymlink:
 		f = append(f, unpack.Field{Name: "size", Value: strconv.Itoa(len(in.target))})
 	}
 	f = append(f, unpack.Field{Name: "mtime", Value: w.time(in.mtime), Role: unpack.RoleTime})
-	if in.basicType() == sqBasicSymlink {
+	if in.basicType() == basicSymlink {
 		f = append(f, unpack.Field{Name: "link target", Value: show.QuoteName(string(in.target))})
 	}
-	if in.basicType() == sqBasicFile {
+	if in.basicType() == basicFile {
 		nb := len(in.blockSizes)
 		if in.shared != nil {
 			nb = len(in.shared.blocks)
 		}
 		f = append(f, unpack.Field{Name: "blocks", Value: strconv.Itoa(nb)})
-		if in.fragIdx != sqNoFragment {
+		if in.fragIdx != noFragment {
 			f = append(f, unpack.Field{Name: "fragment", Value: "index " + strconv.FormatUint(uint64(in.fragIdx), 10) + ", offset " + strconv.FormatUint(uint64(in.fragOffset), 10), Role: unpack.RolePlacement})
 		}
 		if in.sparse != 0 {
@@ -793,12 +795,12 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 	} else {
 		n.Fields = append(n.Fields, f...)
 	}
-	if in.xattr != sqNoXattr {
+	if in.xattr != noXattr {
 		xs := w.xattrSet(in.xattr)
 		n.Fields = append(n.Fields, xs.fields...)
 		n.AddErr(xs.err)
 	}
-	if in.basicType() == sqBasicFile && (in.shared != nil || len(in.blockSizes) == int(w.blockCount(in))) {
+	if in.basicType() == basicFile && (in.shared != nil || len(in.blockSizes) == int(w.blockCount(in))) {
 		d, err := w.fileData(in)
 		n.AddErr(err)
 		if d != nil {
@@ -812,7 +814,7 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 			if n.Offset < 0 && len(d.blocks) > 0 {
 				// Only holes: the start is where mksquashfs was writing,
 				// read by nothing; checked against the data area.
-				w.holeStarts = append(w.holeStarts, sqHoleStart{n, int64(min(in.blocksStart, 1<<62))})
+				w.holeStarts = append(w.holeStarts, holeStart{n, int64(min(in.blocksStart, 1<<62))})
 			}
 		}
 	}
@@ -821,20 +823,20 @@ func (w *sqWalker) describe(n *unpack.Node, in *sqInode) {
 // oddInodeFields adds a field for each inode bit that the usual fields do
 // not show and mksquashfs always writes the same way: present only in an
 // odd image, so that such a bit still shows when it differs.
-func (w *sqWalker) oddInodeFields(f []unpack.Field, in *sqInode) []unpack.Field {
+func (w *treeWalker) oddInodeFields(f []unpack.Field, in *inodeRecord) []unpack.Field {
 	w.noteRef(in)
 	want := uint32(0)
 	if w.modeTypeStored {
-		want = sqFormatBits[in.basicType()]
+		want = formatBits[in.basicType()]
 	}
-	if tb := uint32(in.perm) & sqModeTypeMask; tb != want {
+	if tb := uint32(in.perm) & modeTypeMask; tb != want {
 		f = append(f, unpack.Field{Name: "mode type bits", Value: fmt.Sprintf("0%06o", tb)})
 	}
-	if in.extended && in.basicType() != sqBasicDir && !sqLongNeeded(in) {
+	if in.extended && in.basicType() != basicDir && !longNeeded(in) {
 		f = append(f, unpack.Field{Name: "inode form", Value: "extended"})
 	}
-	if in.basicType() == sqBasicFile {
-		if in.fragIdx == sqNoFragment && in.fragOffset != 0 {
+	if in.basicType() == basicFile {
+		if in.fragIdx == noFragment && in.fragOffset != 0 {
 			f = append(f, unpack.Field{Name: "fragment offset", Value: strconv.FormatUint(uint64(in.fragOffset), 10)})
 		}
 		// A file without blocks has no use for its start (mksquashfs
@@ -846,16 +848,16 @@ func (w *sqWalker) oddInodeFields(f []unpack.Field, in *sqInode) []unpack.Field 
 	return f
 }
 
-func (w *sqWalker) id(n *unpack.Node, idx uint16) string {
+func (w *treeWalker) id(n *unpack.Node, idx uint16) string {
 	if int(idx) < len(w.idStr) {
 		w.idUsed[idx] = true
 		return w.idStr[idx]
 	}
-	n.AddErr(unpack.Errorf(squashfsLayer, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
+	n.AddErr(unpack.Errorf(layerName, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
 	return fmt.Sprintf("index %d (no such id)", idx)
 }
 
-func (w *sqWalker) time(t uint32) string {
+func (w *treeWalker) time(t uint32) string {
 	s, ok := w.timeStr[t]
 	if !ok {
 		s = time.Unix(int64(t), 0).UTC().Format(time.RFC3339)
@@ -868,23 +870,23 @@ func (w *sqWalker) time(t uint32) string {
 
 // fileData makes the Data of a regular file inode, shared by the entries
 // that name the same inode.
-func (w *sqWalker) fileData(in *sqInode) (*fileContent, error) {
+func (w *treeWalker) fileData(in *inodeRecord) (*fileContent, error) {
 	if in.shared != nil {
 		return in.shared, nil
 	}
 	if in.fileSize > 1<<62 {
-		return nil, unpack.Errorf(squashfsLayer, in.pos, "inode %d: file size %d", in.number, in.fileSize)
+		return nil, unpack.Errorf(layerName, in.pos, "inode %d: file size %d", in.number, in.fileSize)
 	}
 	d := &fileContent{img: w.img, size: int64(in.fileSize), blocks: make([]storedBlock, len(in.blockSizes))}
 	pos := int64(min(in.blocksStart, 1<<62))
 	var err error
 	for i, s := range in.blockSizes {
-		disk := s &^ sqBlockUncompressed
-		b := storedBlock{Start: pos, DiskSize: disk, Compressed: s&sqBlockUncompressed == 0 && disk != 0, Sparse: disk == 0}
-		if s&^(sqBlockUncompressed|(sqBlockUncompressed-1)) != 0 || disk > w.img.blockSize {
+		disk := s &^ blockUncompressed
+		b := storedBlock{Start: pos, DiskSize: disk, Compressed: s&blockUncompressed == 0 && disk != 0, Sparse: disk == 0}
+		if s&^(blockUncompressed|(blockUncompressed-1)) != 0 || disk > w.img.blockSize {
 			b.Sparse, b.Compressed = false, false
 			if err == nil {
-				err = unpack.Errorf(squashfsLayer, in.pos, "inode %d: block %d has stored size word 0x%x", in.number, i, s)
+				err = unpack.Errorf(layerName, in.pos, "inode %d: block %d has stored size word 0x%x", in.number, i, s)
 			}
 		}
 		d.blocks[i] = b
@@ -894,9 +896,9 @@ func (w *sqWalker) fileData(in *sqInode) (*fileContent, error) {
 		w.addDataRun(unpack.Range{Start: start, End: pos})
 	}
 	if pos > w.img.size && err == nil {
-		err = unpack.Errorf(squashfsLayer, int64(min(in.blocksStart, 1<<62)), "inode %d: data blocks run to byte %d, past the end of the image", in.number, pos)
+		err = unpack.Errorf(layerName, int64(min(in.blocksStart, 1<<62)), "inode %d: data blocks run to byte %d, past the end of the image", in.number, pos)
 	}
-	if in.fragIdx != sqNoFragment {
+	if in.fragIdx != noFragment {
 		tail := in.fileSize % uint64(w.img.blockSize)
 		blk, ferr := w.fragment(in.fragIdx)
 		if ferr != nil && err == nil {
@@ -907,7 +909,7 @@ func (w *sqWalker) fileData(in *sqInode) (*fileContent, error) {
 			w.img.tails.add(d.frag)
 		}
 		if tail == 0 && err == nil {
-			err = unpack.Errorf(squashfsLayer, in.pos, "inode %d: a fragment for a file whose size is a multiple of the block size", in.number)
+			err = unpack.Errorf(layerName, in.pos, "inode %d: a fragment for a file whose size is a multiple of the block size", in.number)
 		}
 	}
 	// Kept for the other names of a hard link, and for any large block
@@ -923,7 +925,7 @@ func (w *sqWalker) fileData(in *sqInode) (*fileContent, error) {
 // with another entry the field "hard link of": the first path in sorted
 // order with that inode (none on the first itself). Paths are built only
 // when some inode has several names (never in a -no-hardlinks nix store).
-func (w *sqWalker) markHardLinks(tree *unpack.Node) {
+func (w *treeWalker) markHardLinks(tree *unpack.Node) {
 	if len(w.linked) == 0 {
 		return
 	}
@@ -977,14 +979,14 @@ func (w *sqWalker) markHardLinks(tree *unpack.Node) {
 
 // Metadata streams whose decoded bytes are recorded.
 const (
-	sqStreamOptions = iota
-	sqStreamInode
-	sqStreamDir
-	sqStreamXattr
+	streamOptions = iota
+	streamInode
+	streamDir
+	streamXattr
 	sqStreams
 )
 
-var sqStreamNames = [sqStreams]string{"compressor options", "inode table", "directory table", "xattr table"}
+var streamNames = [sqStreams]string{"compressor options", "inode table", "directory table", "xattr table"}
 
 // sqPos is a place in the metadata: the byte offset of a block's header in
 // the image and an offset in the block's decompressed bytes.
@@ -1003,8 +1005,8 @@ func cmpSqPos(a, b sqPos) int {
 // sqSpan is a run of decompressed metadata bytes the reader decoded.
 type sqSpan struct{ from, to sqPos }
 
-// sqDirPlace is where a directory inode and its listing are.
-type sqDirPlace struct {
+// dirPlace is where a directory inode and its listing are.
+type dirPlace struct {
 	inode, start, end sqPos
 	n                 *unpack.Node
 	block             uint32
@@ -1012,7 +1014,7 @@ type sqDirPlace struct {
 }
 
 // use records that the bytes from from to the cursor's place were decoded.
-func (w *sqWalker) use(stream int, from sqPos, c *sqCursor) {
+func (w *treeWalker) use(stream int, from sqPos, c *sqCursor) {
 	to := c.pos()
 	if cmpSqPos(to, from) <= 0 {
 		return
@@ -1028,7 +1030,7 @@ func (w *sqWalker) use(stream int, from sqPos, c *sqCursor) {
 // addDataRun records the stored bytes of one file's blocks. Runs are
 // merged only once sorted: a file sharing another's blocks (mksquashfs
 // stores duplicates once) must be seen to have exactly the same run.
-func (w *sqWalker) addDataRun(r unpack.Range) {
+func (w *treeWalker) addDataRun(r unpack.Range) {
 	w.dataRuns = append(w.dataRuns, r)
 }
 
@@ -1040,7 +1042,7 @@ type sqClaim struct {
 
 // sqAccount is the state of the accounting of one image.
 type sqAccount struct {
-	w      *sqWalker
+	w      *treeWalker
 	claims []sqClaim
 	blocks []sqPos // metadata blocks whose bytes must all be decoded (off: length)
 	layout []string
@@ -1082,7 +1084,7 @@ func (a *sqAccount) metaBlock(at int64, what string) *metaBlock {
 // calls each for every entry. It returns the number of pointers.
 func (a *sqAccount) tableBlocks(name string, at uint64, count uint64, entrySize int, cur *int64, each func(i uint64, b []byte)) int64 {
 	w := a.w
-	perBlock := uint64(sqMetaSize / entrySize)
+	perBlock := uint64(metaSize / entrySize)
 	nBlocks := (count + perBlock - 1) / perBlock
 	done := uint64(0)
 	for k := uint64(0); k < nBlocks; k++ {
@@ -1101,7 +1103,7 @@ func (a *sqAccount) tableBlocks(name string, at uint64, count uint64, entrySize 
 		n := min(perBlock, count-done)
 		need := int(n) * entrySize
 		if len(mb.data) < need {
-			a.note(unpack.Errorf(squashfsLayer, int64(ptr), "%s of %d bytes, %d entries (%d bytes) expected", what, len(mb.data), n, need))
+			a.note(unpack.Errorf(layerName, int64(ptr), "%s of %d bytes, %d entries (%d bytes) expected", what, len(mb.data), n, need))
 			break
 		}
 		w.spans = append(w.spans, sqSpan{sqPos{int64(ptr), 0}, sqPos{int64(ptr), need}})
@@ -1130,7 +1132,7 @@ func (a *sqAccount) chain(stream int, start int64) int64 {
 	}
 	// One claim for the whole stream: its blocks follow one another.
 	at := start
-	defer func() { a.claim(start, at, sqStreamNames[stream]) }()
+	defer func() { a.claim(start, at, streamNames[stream]) }()
 	for {
 		// The walk has seen most blocks: what it learnt of them is
 		// enough, without decompressing them again.
@@ -1140,7 +1142,7 @@ func (a *sqAccount) chain(stream int, start int64) int64 {
 			if mb == nil {
 				return at
 			}
-			info = sqMetaInfo{len(mb.data), mb.next}
+			info = metaBlockInfo{len(mb.data), mb.next}
 		} else {
 			a.blocks = append(a.blocks, sqPos{at, info.n})
 		}
@@ -1155,15 +1157,15 @@ func (a *sqAccount) chain(stream int, start int64) int64 {
 // account claims the structures of the image, checks what the walk has not
 // (see above), and adds "[unread metadata]" (only when some metadata byte
 // was not decoded) and "[unclaimed bytes]" to root.
-func (w *sqWalker) account(root *unpack.Node, note func(error)) {
+func (w *treeWalker) account(root *unpack.Node, note func(error)) {
 	img, sb := w.img, w.sb
 	a := &sqAccount{w: w, note: note}
-	a.claim(0, sqSuperSize, "superblock")
-	dataStart := int64(sqSuperSize)
-	if sb.flags&sqFlagCompressorOptions != 0 {
-		if info, ok := img.metaInfo[sqSuperSize]; ok {
-			a.claim(sqSuperSize, info.next, "compressor options")
-			a.blocks = append(a.blocks, sqPos{sqSuperSize, info.n})
+	a.claim(0, superSize, "superblock")
+	dataStart := int64(superSize)
+	if sb.flags&flagCompressorOptions != 0 {
+		if info, ok := img.metaInfo[superSize]; ok {
+			a.claim(superSize, info.next, "compressor options")
+			a.blocks = append(a.blocks, sqPos{superSize, info.n})
 			dataStart = info.next
 		}
 	}
@@ -1171,9 +1173,9 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 
 	// mksquashfs writes the data, then the inode, directory, fragment,
 	// export, id and xattr tables, each right after the previous one.
-	inodeEnd := a.chain(sqStreamInode, img.inodeTable)
+	inodeEnd := a.chain(streamInode, img.inodeTable)
 	a.expect("directory table", sb.dirTable, inodeEnd)
-	cur := a.chain(sqStreamDir, img.dirTable)
+	cur := a.chain(streamDir, img.dirTable)
 
 	type frag struct {
 		start, size int64
@@ -1182,9 +1184,9 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 	if sb.fragCount > 0 {
 		n := a.tableBlocks("fragment table", sb.fragTable, uint64(sb.fragCount), 16, &cur, func(i uint64, b []byte) {
 			if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
-				note(unpack.Errorf(squashfsLayer, int64(min(sb.fragTable, 1<<62)), "fragment %d: unused field 0x%x, not 0", i, unused))
+				note(unpack.Errorf(layerName, int64(min(sb.fragTable, 1<<62)), "fragment %d: unused field 0x%x, not 0", i, unused))
 			}
-			frags = append(frags, frag{int64(min(binary.LittleEndian.Uint64(b), 1<<62)), int64(binary.LittleEndian.Uint32(b[8:]) &^ sqBlockUncompressed)})
+			frags = append(frags, frag{int64(min(binary.LittleEndian.Uint64(b), 1<<62)), int64(binary.LittleEndian.Uint32(b[8:]) &^ blockUncompressed)})
 		})
 		a.index("fragment table", sb.fragTable, n, &cur)
 	} else {
@@ -1208,7 +1210,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 			if i < uint64(len(refs)) && refs[i] != ^uint64(0) {
 				want = fmt.Sprintf("the tree's is at 0x%x", refs[i])
 			}
-			note(unpack.Errorf(squashfsLayer, int64(min(sb.exportTable, 1<<62)), "export table: inode %d at reference 0x%x, but %s", i+1, ref, want))
+			note(unpack.Errorf(layerName, int64(min(sb.exportTable, 1<<62)), "export table: inode %d at reference 0x%x, but %s", i+1, ref, want))
 		})
 		a.index("export table", sb.exportTable, n, &cur)
 	}
@@ -1226,14 +1228,14 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 
 	if sb.xattrTable != ^uint64(0) && w.xattrPtrs != 0 {
 		a.expect("xattr key/value table", uint64(w.xattrStart), cur)
-		if end := a.chain(sqStreamXattr, w.xattrStart); end > w.xattrStart {
+		if end := a.chain(streamXattr, w.xattrStart); end > w.xattrStart {
 			cur = end
 		}
 		unused := 0
 		n := a.tableBlocks("xattr id table", uint64(w.xattrPtrs), uint64(w.xattrIDs), 16, &cur, func(i uint64, b []byte) {
 			if !w.xattrUsed[uint32(i)] {
 				if unused++; unused == 1 {
-					note(unpack.Errorf(squashfsLayer, w.xattrPtrs-16, "xattr id %d (pairs at 0x%x, %d pairs, %d bytes) is used by no inode", i, binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])))
+					note(unpack.Errorf(layerName, w.xattrPtrs-16, "xattr id %d (pairs at 0x%x, %d pairs, %d bytes) is used by no inode", i, binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])))
 				}
 			}
 		})
@@ -1251,7 +1253,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 	}
 	for i, f := range frags {
 		if ft := img.tails[f.start]; ft == nil {
-			note(unpack.Errorf(squashfsLayer, f.start, "fragment %d (%d bytes at %d) holds no file's tail", i, f.size, f.start))
+			note(unpack.Errorf(layerName, f.start, "fragment %d (%d bytes at %d) holds no file's tail", i, f.size, f.start))
 		}
 		data = append(data, sqClaim{unpack.Range{Start: f.start, End: f.start + f.size}, fmt.Sprintf("fragment block %d", i)})
 	}
@@ -1274,7 +1276,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 	root.Children = append(root.Children, &unpack.Node{
 		Name:   "[unclaimed bytes]",
 		Type:   unpack.TypeRecord,
-		Layer:  squashfsLayer,
+		Layer:  layerName,
 		Offset: 0,
 		// Every claimed byte reads as zero here, so two images compare
 		// equal exactly when their unclaimed bytes do, wherever the
@@ -1288,7 +1290,7 @@ func (w *sqWalker) account(root *unpack.Node, note func(error)) {
 // another from its start, and, for a block stored uncompressed, end at
 // its end; a compressed block is checked when decompressed (see
 // fragmentBlock), against the end recorded here.
-func (w *sqWalker) checkTails(note func(error)) {
+func (w *treeWalker) checkTails(note func(error)) {
 	starts := make([]int64, 0, len(w.img.tails))
 	for s := range w.img.tails {
 		starts = append(starts, s)
@@ -1299,7 +1301,7 @@ func (w *sqWalker) checkTails(note func(error)) {
 		end := uint32(0)
 		for _, t := range ft.tails {
 			if t.offset != end {
-				note(unpack.Errorf(squashfsLayer, s, "fragment block at %d: bytes %d to %d hold no file's tail, or two tails", s, min(end, t.offset), max(end, t.offset)))
+				note(unpack.Errorf(layerName, s, "fragment block at %d: bytes %d to %d hold no file's tail, or two tails", s, min(end, t.offset), max(end, t.offset)))
 				end = 0
 				break
 			}
@@ -1307,7 +1309,7 @@ func (w *sqWalker) checkTails(note func(error)) {
 		}
 		ft.end = end
 		if end != 0 && !ft.block.Compressed && end != ft.block.DiskSize {
-			note(unpack.Errorf(squashfsLayer, s, "fragment block at %d: %d bytes, the tails in it end at %d", s, ft.block.DiskSize, end))
+			note(unpack.Errorf(layerName, s, "fragment block at %d: %d bytes, the tails in it end at %d", s, ft.block.DiskSize, end))
 		}
 	}
 }
@@ -1315,7 +1317,7 @@ func (w *sqWalker) checkTails(note func(error)) {
 // noteRef records the reference of inode number n at n-1, for the export
 // table (whose entries are the same). Numbers past the inode count have
 // no entry there.
-func (w *sqWalker) noteRef(in *sqInode) {
+func (w *treeWalker) noteRef(in *inodeRecord) {
 	if w.sb.exportTable == ^uint64(0) {
 		return
 	}
@@ -1333,7 +1335,7 @@ func (w *sqWalker) noteRef(in *sqInode) {
 // checkIDs shows the id table as a field when the uids and gids shown do
 // not say all of it: an id no inode uses, or the same id twice (then
 // which index an inode uses would not show).
-func (w *sqWalker) checkIDs(root *unpack.Node) {
+func (w *treeWalker) checkIDs(root *unpack.Node) {
 	if len(w.idUsed) != len(w.ids) {
 		return // the table could not be read: an error says so
 	}
@@ -1352,7 +1354,7 @@ func (w *sqWalker) checkIDs(root *unpack.Node) {
 
 // checkXattrSets reports two xattr ids with the same pairs (mksquashfs
 // stores each set once), since which of them an inode uses would not show.
-func (w *sqWalker) checkXattrSets(note func(error)) {
+func (w *treeWalker) checkXattrSets(note func(error)) {
 	ids := make([]uint32, 0, len(w.xattrs))
 	for id := range w.xattrs {
 		ids = append(ids, id)
@@ -1366,7 +1368,7 @@ func (w *sqWalker) checkXattrSets(note func(error)) {
 			b.WriteString(strconv.Quote(f.Value))
 		}
 		if other, ok := seen[b.String()]; ok {
-			note(unpack.Errorf(squashfsLayer, w.xattrPtrs, "xattr ids %d and %d hold the same pairs", other, id))
+			note(unpack.Errorf(layerName, w.xattrPtrs, "xattr ids %d and %d hold the same pairs", other, id))
 			return
 		}
 		seen[b.String()] = id
@@ -1396,7 +1398,7 @@ func (a *sqAccount) dataClaims(data []sqClaim, start int64) int64 {
 		}
 		if d.Start < end && !reported {
 			reported = true
-			a.note(unpack.Errorf(squashfsLayer, d.Start, "%s at %d to %d overlap what comes before, up to %d", d.what, d.Start, d.End, end))
+			a.note(unpack.Errorf(layerName, d.Start, "%s at %d to %d overlap what comes before, up to %d", d.what, d.Start, d.End, end))
 		}
 		end = max(end, d.End)
 		if d.what != "data blocks" {
@@ -1417,7 +1419,7 @@ func (a *sqAccount) dataClaims(data []sqClaim, start int64) int64 {
 // checkHoleStarts shows the start of a file of holes only ("blocks start")
 // when it is not a place where mksquashfs could have been writing: the
 // start or end of some stored blocks, or of the data area.
-func (w *sqWalker) checkHoleStarts(data []sqClaim, dataStart int64) {
+func (w *treeWalker) checkHoleStarts(data []sqClaim, dataStart int64) {
 	if len(w.holeStarts) == 0 {
 		return
 	}
@@ -1440,7 +1442,7 @@ func (a *sqAccount) checkOverlaps() {
 	end, what := int64(0), ""
 	for _, c := range cl {
 		if c.Start < end && !(isDataClaim(c.what) && isDataClaim(what)) {
-			a.note(unpack.Errorf(squashfsLayer, c.Start, "%s at %d overlaps %s", c.what, c.Start, what))
+			a.note(unpack.Errorf(layerName, c.Start, "%s at %d overlaps %s", c.what, c.Start, what))
 			return
 		}
 		if c.End > end {
@@ -1455,7 +1457,7 @@ func isDataClaim(what string) bool {
 
 // samePlace says whether two places in the metadata are the same byte: the
 // end of a block is the start of the next.
-func (img *sqImage) samePlace(p, q sqPos) bool {
+func (img *imageInfo) samePlace(p, q sqPos) bool {
 	norm := func(p sqPos) sqPos {
 		if info, ok := img.metaInfo[p.block]; ok && p.off == info.n {
 			return sqPos{info.next, 0}
@@ -1469,8 +1471,8 @@ func (img *sqImage) samePlace(p, q sqPos) bool {
 // previous directory's (in inode table order) ends, the first at the start
 // of the directory table: mksquashfs writes a listing and then its inode.
 // An empty listing's place is otherwise read by nothing.
-func (w *sqWalker) checkDirPlaces() {
-	slices.SortFunc(w.dirs, func(x, y sqDirPlace) int { return cmpSqPos(x.inode, y.inode) })
+func (w *treeWalker) checkDirPlaces() {
+	slices.SortFunc(w.dirs, func(x, y dirPlace) int { return cmpSqPos(x.inode, y.inode) })
 	want := sqPos{w.img.dirTable, 0}
 	for _, d := range w.dirs {
 		if !w.img.samePlace(d.start, want) {
@@ -1515,11 +1517,11 @@ func (a *sqAccount) unread() *unpack.Node {
 	return out
 }
 
-func (w *sqWalker) unreadRun(out *unpack.Node, block int64, from, to int) *unpack.Node {
+func (w *treeWalker) unreadRun(out *unpack.Node, block int64, from, to int) *unpack.Node {
 	if out == nil {
-		out = &unpack.Node{Name: "[unread metadata]", Type: unpack.TypeRecord, Layer: squashfsLayer, Offset: -1}
+		out = &unpack.Node{Name: "[unread metadata]", Type: unpack.TypeRecord, Layer: layerName, Offset: -1}
 	}
-	n := &unpack.Node{Name: fmt.Sprintf("block at %d, bytes %d to %d", block, from, to), Type: unpack.TypeRecord, Layer: squashfsLayer, Offset: block}
+	n := &unpack.Node{Name: fmt.Sprintf("block at %d, bytes %d to %d", block, from, to), Type: unpack.TypeRecord, Layer: layerName, Offset: block}
 	if mb, err := w.img.metaBlockAt(block); err != nil {
 		n.Err = err
 	} else if to <= len(mb.data) {

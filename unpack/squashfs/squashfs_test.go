@@ -27,14 +27,14 @@ import (
 	uxz "github.com/ulikunitz/xz"
 )
 
-const sqFixtureDir = "../../fixtures/squashfs"
+const fixtureDir = "../../fixtures/squashfs"
 
-// sqTreeImages are the fixtures made from the one source tree (whose
+// treeImages are the fixtures made from the one source tree (whose
 // reference files are tree.*), by compressor.
-var sqTreeImages = []string{"gzip", "lzma", "lzo", "xz", "xz-bcj", "lz4", "zstd", "uncompressed"}
+var treeImages = []string{"gzip", "lzma", "lzo", "xz", "xz-bcj", "lz4", "zstd", "uncompressed"}
 
-// sqRef names the reference files of a fixture image.
-func sqRef(image string) string {
+// inodeRef names the reference files of a fixture image.
+func inodeRef(image string) string {
 	switch image {
 	case "store", "large", "tails-a", "tails-b":
 		return image
@@ -46,7 +46,7 @@ func sqRef(image string) string {
 
 func openSqFixture(t testing.TB, name string) (*unpack.Node, []byte) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sqFixtureDir, name+".sqfs"))
+	b, err := os.ReadFile(filepath.Join(fixtureDir, name+".sqfs"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,17 +57,17 @@ func openSqFixture(t testing.TB, name string) (*unpack.Node, []byte) {
 	return root, b
 }
 
-// sqEntry is one line of `unsquashfs -lln`, or the same made from a Node.
-type sqEntry struct {
+// dirListingEntry is one line of `unsquashfs -lln`, or the same made from a Node.
+type dirListingEntry struct {
 	perm, owner, size, date, target string
 }
 
 var llnLine = regexp.MustCompile(`^(\S{10}) (\d+/\d+) +(\d+,\s*\d+|\d+) (\d{4}-\d\d-\d\d \d\d:\d\d) squashfs-root(.*)$`)
 
 // parseLLN parses `unsquashfs -lln` output (run with TZ=UTC) by path.
-func parseLLN(t *testing.T, text string) map[string]sqEntry {
+func parseLLN(t *testing.T, text string) map[string]dirListingEntry {
 	t.Helper()
-	out := map[string]sqEntry{}
+	out := map[string]dirListingEntry{}
 	sc := bufio.NewScanner(strings.NewReader(text))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -83,7 +83,7 @@ func parseLLN(t *testing.T, text string) map[string]sqEntry {
 			path = "/"
 		}
 		size := regexp.MustCompile(`,\s+`).ReplaceAllString(m[3], ",")
-		out[path] = sqEntry{m[1], m[2], size, m[4], target}
+		out[path] = dirListingEntry{m[1], m[2], size, m[4], target}
 	}
 	return out
 }
@@ -92,9 +92,9 @@ func parseLLN(t *testing.T, text string) map[string]sqEntry {
 // as unsquashfs 4.5.1 shows them: (dev >> 8, dev & 0xff) of the stored
 // number, which is wrong for minors above 255 (our rdev field decodes them
 // as the kernel does).
-func listSquashfs(t *testing.T, tree *unpack.Node) map[string]sqEntry {
+func listSquashfs(t *testing.T, tree *unpack.Node) map[string]dirListingEntry {
 	t.Helper()
-	out := map[string]sqEntry{}
+	out := map[string]dirListingEntry{}
 	add := func(n *unpack.Node, path string) {
 		f := func(name string) string {
 			v, ok := n.Field(name)
@@ -107,7 +107,7 @@ func listSquashfs(t *testing.T, tree *unpack.Node) map[string]sqEntry {
 		if err != nil {
 			t.Errorf("%s: mtime %v", path, err)
 		}
-		e := sqEntry{perm: f("mode")[:10], owner: f("uid") + "/" + f("gid"), size: f("size"), date: mt.UTC().Format("2006-01-02 15:04")}
+		e := dirListingEntry{perm: f("mode")[:10], owner: f("uid") + "/" + f("gid"), size: f("size"), date: mt.UTC().Format("2006-01-02 15:04")}
 		if n.Type == unpack.TypeFifo || n.Type == unpack.TypeSocket {
 			e.size = "0" // unsquashfs shows 0; we have no size field for them
 		}
@@ -129,7 +129,7 @@ func listSquashfs(t *testing.T, tree *unpack.Node) map[string]sqEntry {
 
 func readRef(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sqFixtureDir, name))
+	b, err := os.ReadFile(filepath.Join(fixtureDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func nodeErrors(tree *unpack.Node) []string {
 // sha256 of every file (-d), and every xattr (getfattr on the extracted
 // tree).
 func TestSquashfsFixtures(t *testing.T) {
-	for _, name := range append(append([]string{}, sqTreeImages...), "order-a", "order-b", "tails-a", "tails-b", "store", "large") {
+	for _, name := range append(append([]string{}, treeImages...), "order-a", "order-b", "tails-a", "tails-b", "store", "large") {
 		t.Run(name, func(t *testing.T) {
 			root, _ := openSqFixture(t, name)
 			if root.Err != nil {
@@ -187,7 +187,7 @@ func TestSquashfsFixtures(t *testing.T) {
 			for _, e := range nodeErrors(tree) {
 				t.Errorf("node error: %s", e)
 			}
-			ref := sqRef(name)
+			ref := inodeRef(name)
 			want := parseLLN(t, readRef(t, ref+".lln.txt"))
 			got := listSquashfs(t, tree)
 			compareListings(t, got, want)
@@ -220,14 +220,14 @@ func TestSquashfsFixtures(t *testing.T) {
 				t.Errorf("%d files, unsquashfs extracted %d", nfiles, len(files))
 			}
 
-			if xref, err := os.ReadFile(filepath.Join(sqFixtureDir, ref+".xattrs.txt")); err == nil {
+			if xref, err := os.ReadFile(filepath.Join(fixtureDir, ref+".xattrs.txt")); err == nil {
 				compareXattrs(t, tree, string(xref))
 			}
 		})
 	}
 }
 
-func compareListings(t *testing.T, got, want map[string]sqEntry) {
+func compareListings(t *testing.T, got, want map[string]dirListingEntry) {
 	t.Helper()
 	var paths []string
 	for p := range want {
@@ -345,7 +345,7 @@ func TestSquashfsSuperblockFields(t *testing.T) {
 
 // TestSquashfsEntries checks what the tools do not show.
 func TestSquashfsEntries(t *testing.T) {
-	for _, name := range sqTreeImages {
+	for _, name := range treeImages {
 		t.Run(name, func(t *testing.T) {
 			root, _ := openSqFixture(t, name)
 			tree := root.Child("/")
@@ -488,12 +488,12 @@ func TestSquashfsEntries(t *testing.T) {
 // fixture really has one.
 func TestSquashfsIndexChecked(t *testing.T) {
 	_, b := openSqFixture(t, "gzip")
-	img := &sqImage{r: bytes.NewReader(b), size: int64(len(b)), meta: newMetaCache(16), metaBudget: 1 << 30}
+	img := &imageInfo{r: bytes.NewReader(b), size: int64(len(b)), meta: newMetaCache(16), metaBudget: 1 << 30}
 	sb := parseSqSuperblock(b)
 	img.inodeTable, img.dirTable = int64(sb.inodeTable), int64(sb.dirTable)
 	img.dec, _ = newSqDecompressor(sb.compressor, sb.blockSize)
 	img.blockSize = sb.blockSize
-	w := &sqWalker{img: img, sb: sb, maxEntries: 1 << 20}
+	w := &treeWalker{img: img, sb: sb, maxEntries: 1 << 20}
 	root, err := w.readInode(sb.rootRef)
 	if err != nil {
 		t.Fatal(err)
@@ -510,7 +510,7 @@ func TestSquashfsIndexChecked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if in.typ != sqExtDir || len(in.indexes) == 0 {
+		if in.typ != extDir || len(in.indexes) == 0 {
 			t.Fatalf("/wide: inode type %d with %d index entries", in.typ, len(in.indexes))
 		}
 		// Break one index entry: the listing is still read, and the
@@ -816,10 +816,10 @@ func TestSquashfsDecompressors(t *testing.T) {
 		for _, src := range [][]byte{nil, {0}, bytes.Repeat([]byte{0xff}, 100), []byte("hsqs garbage block")} {
 			out, err := d.decompress(make([]byte, 0, 64), src)
 			if err == nil && len(out) > 0 {
-				t.Logf("%s: garbage %x decoded to %d bytes", sqCompressorName(id), src, len(out))
+				t.Logf("%s: garbage %x decoded to %d bytes", compressorName(id), src, len(out))
 			}
 			if cap(out) > 64 && len(out) > 64 {
-				t.Errorf("%s: %d bytes out of a 64-byte buffer", sqCompressorName(id), len(out))
+				t.Errorf("%s: %d bytes out of a 64-byte buffer", compressorName(id), len(out))
 			}
 		}
 	}
@@ -911,7 +911,7 @@ func TestSquashfsGoDiskfs(t *testing.T) {
 	for _, name := range []string{"gzip", "zstd", "store"} {
 		t.Run(name, func(t *testing.T) {
 			root, _ := openSqFixture(t, name)
-			f, err := os.Open(filepath.Join(sqFixtureDir, name+".sqfs"))
+			f, err := os.Open(filepath.Join(fixtureDir, name+".sqfs"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -1091,17 +1091,17 @@ func BenchmarkSquashfsReadAll(b *testing.B) {
 // uncompressed directory table block and an id table, built by hand so
 // that each damage is exactly what the case says.
 
-type sqCraftEntry struct {
+type craftEntry struct {
 	name   string
 	inoOff uint16 // offset of the inode in the inode table block
 	number uint32
 	typ    uint16
 }
 
-// sqCraft builds an image whose root directory (inode 2) lists entries;
+// craft builds an image whose root directory (inode 2) lists entries;
 // a regular empty file (inode 1) is at inode offset 0, the root at 32.
 // listingExtra is added to the listing size the root inode claims.
-func sqCraft(entries []sqCraftEntry, listingExtra int, headerCount int) []byte {
+func craft(entries []craftEntry, listingExtra int, headerCount int) []byte {
 	le := binary.LittleEndian
 	var listing []byte
 	if len(entries) > 0 {
@@ -1129,20 +1129,20 @@ func sqCraft(entries []sqCraftEntry, listingExtra int, headerCount int) []byte {
 		return le.AppendUint32(b, number)
 	}
 	var inodes []byte
-	inodes = common(inodes, sqBasicFile, 0o644, 1)
+	inodes = common(inodes, basicFile, 0o644, 1)
 	inodes = le.AppendUint32(inodes, 0)          // blocks start
 	inodes = le.AppendUint32(inodes, 0xffffffff) // no fragment
 	inodes = le.AppendUint32(inodes, 0)
 	inodes = le.AppendUint32(inodes, 0) // size
-	inodes = common(inodes, sqBasicDir, 0o755, 2)
+	inodes = common(inodes, basicDir, 0o755, 2)
 	inodes = le.AppendUint32(inodes, 0) // directory table block
 	inodes = le.AppendUint32(inodes, 2) // nlink
 	inodes = le.AppendUint16(inodes, uint16(len(listing)+3+listingExtra))
 	inodes = le.AppendUint16(inodes, 0) // offset in block
 	inodes = le.AppendUint32(inodes, 3) // parent
 
-	meta := func(b []byte) []byte { return append(le.AppendUint16(nil, uint16(len(b))|sqMetaUncomp), b...) }
-	img := make([]byte, sqSuperSize)
+	meta := func(b []byte) []byte { return append(le.AppendUint16(nil, uint16(len(b))|metaUncomp), b...) }
+	img := make([]byte, superSize)
 	inodeTable := len(img)
 	img = append(img, meta(inodes)...)
 	dirTable := len(img)
@@ -1151,8 +1151,8 @@ func sqCraft(entries []sqCraftEntry, listingExtra int, headerCount int) []byte {
 	img = append(img, meta(le.AppendUint32(nil, 0))...)
 	idTable := len(img)
 	img = le.AppendUint64(img, uint64(idBlock))
-	sb := img[:sqSuperSize]
-	le.PutUint32(sb[0:], sqMagic)
+	sb := img[:superSize]
+	le.PutUint32(sb[0:], magicBytes)
 	le.PutUint32(sb[4:], 2)     // inode count
 	le.PutUint32(sb[12:], 4096) // block size
 	le.PutUint16(sb[20:], sqGzip)
@@ -1172,35 +1172,35 @@ func sqCraft(entries []sqCraftEntry, listingExtra int, headerCount int) []byte {
 }
 
 func TestSquashfsCrafted(t *testing.T) {
-	file := func(name string) sqCraftEntry { return sqCraftEntry{name, 0, 1, sqBasicFile} }
+	file := func(name string) craftEntry { return craftEntry{name, 0, 1, basicFile} }
 	for _, c := range []struct {
 		name      string
-		entries   []sqCraftEntry
+		entries   []craftEntry
 		extra     int
 		hdrCount  int
 		rootErr   string   // in the Err of "/"
 		childErrs []string // in the Err of the children, by sorted name
 		names     []string
 	}{
-		{name: "one file", entries: []sqCraftEntry{file("a")}, names: []string{"a"}, childErrs: []string{""}},
+		{name: "one file", entries: []craftEntry{file("a")}, names: []string{"a"}, childErrs: []string{""}},
 		{name: "empty root", names: nil},
-		{name: "hard links", entries: []sqCraftEntry{file("a"), file("b")}, names: []string{"a", "b"}, childErrs: []string{"", ""}},
-		{name: "type mismatch", entries: []sqCraftEntry{{"a", 0, 1, sqBasicSymlink}}, names: []string{"a"}, childErrs: []string{"entry says type 3"}},
-		{name: "bad entry type", entries: []sqCraftEntry{{"a", 0, 1, 9}}, names: []string{"a"}, childErrs: []string{"directory entry of type 9"}},
-		{name: "number mismatch", entries: []sqCraftEntry{{"a", 0, 7, sqBasicFile}}, names: []string{"a"}, childErrs: []string{"entry says inode number 7"}},
-		{name: "duplicate", entries: []sqCraftEntry{file("a"), file("a")}, names: []string{"a", "a (duplicate 2)"}, childErrs: []string{"", "a second entry named"}},
-		{name: "unsorted duplicate", entries: []sqCraftEntry{file("b"), file("a"), file("b")}, names: []string{"a", "b", "b (duplicate 2)"}, childErrs: []string{"", "", "a second entry"}},
-		{name: "slash in name", entries: []sqCraftEntry{file("x/y")}, names: []string{`"x/y"`}, childErrs: []string{"contains a slash"}},
-		{name: "dot name", entries: []sqCraftEntry{file("..")}, names: []string{`".."`}, childErrs: []string{"path element"}},
-		{name: "loop", entries: []sqCraftEntry{{"self", 32, 2, sqBasicDir}}, names: []string{"self"}, childErrs: []string{"already in the tree"}},
-		{name: "inode past block", entries: []sqCraftEntry{{"a", 4000, 1, sqBasicFile}}, names: []string{"a"}, childErrs: []string{"offset 4000 in a metadata block"}},
-		{name: "listing too long", entries: []sqCraftEntry{file("a")}, extra: 40, names: []string{"a"}, childErrs: []string{""}, rootErr: "metadata block"},
-		{name: "listing a little long", entries: []sqCraftEntry{file("a")}, extra: 5, names: []string{"a"}, childErrs: []string{""}, rootErr: "too few for a header"},
-		{name: "header count", entries: []sqCraftEntry{file("a")}, hdrCount: 300, names: nil, rootErr: "a header of 300 entries"},
-		{name: "header count beyond listing", entries: []sqCraftEntry{file("a")}, hdrCount: 2, names: []string{"a"}, childErrs: []string{""}, rootErr: "listing ends inside an entry"},
+		{name: "hard links", entries: []craftEntry{file("a"), file("b")}, names: []string{"a", "b"}, childErrs: []string{"", ""}},
+		{name: "type mismatch", entries: []craftEntry{{"a", 0, 1, basicSymlink}}, names: []string{"a"}, childErrs: []string{"entry says type 3"}},
+		{name: "bad entry type", entries: []craftEntry{{"a", 0, 1, 9}}, names: []string{"a"}, childErrs: []string{"directory entry of type 9"}},
+		{name: "number mismatch", entries: []craftEntry{{"a", 0, 7, basicFile}}, names: []string{"a"}, childErrs: []string{"entry says inode number 7"}},
+		{name: "duplicate", entries: []craftEntry{file("a"), file("a")}, names: []string{"a", "a (duplicate 2)"}, childErrs: []string{"", "a second entry named"}},
+		{name: "unsorted duplicate", entries: []craftEntry{file("b"), file("a"), file("b")}, names: []string{"a", "b", "b (duplicate 2)"}, childErrs: []string{"", "", "a second entry"}},
+		{name: "slash in name", entries: []craftEntry{file("x/y")}, names: []string{`"x/y"`}, childErrs: []string{"contains a slash"}},
+		{name: "dot name", entries: []craftEntry{file("..")}, names: []string{`".."`}, childErrs: []string{"path element"}},
+		{name: "loop", entries: []craftEntry{{"self", 32, 2, basicDir}}, names: []string{"self"}, childErrs: []string{"already in the tree"}},
+		{name: "inode past block", entries: []craftEntry{{"a", 4000, 1, basicFile}}, names: []string{"a"}, childErrs: []string{"offset 4000 in a metadata block"}},
+		{name: "listing too long", entries: []craftEntry{file("a")}, extra: 40, names: []string{"a"}, childErrs: []string{""}, rootErr: "metadata block"},
+		{name: "listing a little long", entries: []craftEntry{file("a")}, extra: 5, names: []string{"a"}, childErrs: []string{""}, rootErr: "too few for a header"},
+		{name: "header count", entries: []craftEntry{file("a")}, hdrCount: 300, names: nil, rootErr: "a header of 300 entries"},
+		{name: "header count beyond listing", entries: []craftEntry{file("a")}, hdrCount: 2, names: []string{"a"}, childErrs: []string{""}, rootErr: "listing ends inside an entry"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			img := sqCraft(c.entries, c.extra, c.hdrCount)
+			img := craft(c.entries, c.extra, c.hdrCount)
 			root, err := Open(bytes.NewReader(img), int64(len(img)), nil)
 			if err != nil {
 				t.Fatal(err)
@@ -1234,7 +1234,7 @@ func TestSquashfsCrafted(t *testing.T) {
 		})
 	}
 	// Hard links by inode number: the second name says which is first.
-	img := sqCraft([]sqCraftEntry{file("b"), file("a")}, 0, 0)
+	img := craft([]craftEntry{file("b"), file("a")}, 0, 0)
 	root, _ := Open(bytes.NewReader(img), int64(len(img)), nil)
 	if v, _ := root.Child("/").Child("b").Field("hard link of"); v != "/a" {
 		t.Errorf("hard link of = %q", v)
@@ -1256,9 +1256,9 @@ func TestBlockCachePinning(t *testing.T) {
 		}
 		return buf
 	}
-	e1 := c.add(sqBlockKey{start: 1}, fill(1))
-	e2 := c.add(sqBlockKey{start: 2}, fill(2)) // evicts e1, which is pinned
-	if c.get(sqBlockKey{start: 1}) != nil {
+	e1 := c.add(blockKey{start: 1}, fill(1))
+	e2 := c.add(blockKey{start: 2}, fill(2)) // evicts e1, which is pinned
+	if c.get(blockKey{start: 1}) != nil {
 		t.Fatal("evicted block still cached")
 	}
 	if len(c.free) != 0 {
@@ -1272,7 +1272,7 @@ func TestBlockCachePinning(t *testing.T) {
 	if len(c.free) != 1 || e1.data != nil {
 		t.Fatalf("released evicted block: %d free buffers, data kept %v", len(c.free), e1.data != nil)
 	}
-	if got := c.get(sqBlockKey{start: 2}); got != e2 || got.refs != 2 {
+	if got := c.get(blockKey{start: 2}); got != e2 || got.refs != 2 {
 		t.Fatal("cached block not found pinned")
 	}
 	c.release(e2)

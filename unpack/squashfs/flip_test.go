@@ -34,13 +34,13 @@ import (
 // TestSquashfsBitFlips); the compressed images of the source tree, whose
 // structure uncompressed.sqfs has too, with an eighth of the budget.
 
-// sqFlipImages are the fixtures flipped: every compressor, the store, the
+// flipImages are the fixtures flipped: every compressor, the store, the
 // sparse 5 GiB file, and fragment-heavy tails.
-var sqFlipImages = []string{"gzip", "zstd", "xz", "uncompressed", "store", "lz4", "lzo", "lzma", "xz-bcj", "large", "tails-a"}
+var flipImages = []string{"gzip", "zstd", "xz", "uncompressed", "store", "lz4", "lzo", "lzma", "xz-bcj", "large", "tails-a"}
 
-// sqCompressedTree are the images of the source tree whose metadata is
+// compressedTree are the images of the source tree whose metadata is
 // compressed.
-var sqCompressedTree = map[string]bool{"gzip": true, "zstd": true, "xz": true, "lz4": true, "lzo": true, "lzma": true, "xz-bcj": true}
+var compressedTree = map[string]bool{"gzip": true, "zstd": true, "xz": true, "lz4": true, "lzo": true, "lzma": true, "xz-bcj": true}
 
 // sqStored is a metadata or data block as stored: bytes [start, end) are its
 // content, compressed unless raw.
@@ -50,22 +50,22 @@ type sqStored struct {
 	max        int // largest decompressed size
 }
 
-// sqFlipPlan lists the bit positions to flip in one image and the stored
+// flipPlan lists the bit positions to flip in one image and the stored
 // blocks that hold them.
-type sqFlipPlan struct {
+type flipPlan struct {
 	bits   []int64 // bit index: byte*8 + bit
 	blocks []sqStored
 }
 
 // planSqFlips finds the structures of an image from its superblock alone
 // (not with the reader under test), and the data blocks from the tree.
-func planSqFlips(t *testing.T, img []byte, tree *unpack.Node, budget int64) sqFlipPlan {
+func planSqFlips(t *testing.T, img []byte, tree *unpack.Node, budget int64) flipPlan {
 	t.Helper()
 	sb := parseSqSuperblock(img)
 	le := binary.LittleEndian
 	size := int64(len(img))
 	end := min(int64(sb.bytesUsed), size)
-	var plan sqFlipPlan
+	var plan flipPlan
 	// One bit of each byte, a different one from byte to byte.
 	oneBit := func(from, to, stride int64) {
 		for p := from; p < min(to, size); p += stride {
@@ -111,12 +111,12 @@ func planSqFlips(t *testing.T, img []byte, tree *unpack.Node, budget int64) sqFl
 		}
 	}
 	blocksOf := func(entries, size int) int { return (entries*size + 8191) / 8192 }
-	everyBit(0, sqSuperSize)
-	metaStart := int64(sqSuperSize)
-	if sb.flags&sqFlagCompressorOptions != 0 {
-		n := int64(le.Uint16(img[sqSuperSize:]) &^ sqMetaUncomp)
-		plan.blocks = append(plan.blocks, sqStored{sqSuperSize + 2, sqSuperSize + 2 + n, le.Uint16(img[sqSuperSize:])&sqMetaUncomp != 0, sqMetaSize})
-		everyBit(sqSuperSize, sqSuperSize+2+n)
+	everyBit(0, superSize)
+	metaStart := int64(superSize)
+	if sb.flags&flagCompressorOptions != 0 {
+		n := int64(le.Uint16(img[superSize:]) &^ metaUncomp)
+		plan.blocks = append(plan.blocks, sqStored{superSize + 2, superSize + 2 + n, le.Uint16(img[superSize:])&metaUncomp != 0, metaSize})
+		everyBit(superSize, superSize+2+n)
 		metaStart += 2 + n
 	}
 	if sb.fragCount > 0 {
@@ -141,13 +141,13 @@ func planSqFlips(t *testing.T, img []byte, tree *unpack.Node, budget int64) sqFl
 		for p >= 0 && p+2 <= end && !stops[p] && !seen[p] {
 			seen[p] = true
 			h := le.Uint16(img[p:])
-			n := int64(h &^ sqMetaUncomp)
-			plan.blocks = append(plan.blocks, sqStored{p + 2, p + 2 + n, h&sqMetaUncomp != 0, sqMetaSize})
+			n := int64(h &^ metaUncomp)
+			plan.blocks = append(plan.blocks, sqStored{p + 2, p + 2 + n, h&metaUncomp != 0, metaSize})
 			p += 2 + n
 		}
 	}
 	for _, p := range pointed {
-		n := int64(le.Uint16(img[p:]) &^ sqMetaUncomp)
+		n := int64(le.Uint16(img[p:]) &^ metaUncomp)
 		everyBit(p, p+2+n)
 	}
 	// The rest of the tables, the padding and the data area.
@@ -197,7 +197,7 @@ func planSqFlips(t *testing.T, img []byte, tree *unpack.Node, budget int64) sqFl
 
 // sameDecompressed reports whether the flip at byte pos lies in a compressed
 // block that decompresses to the same bytes before and after.
-func (p *sqFlipPlan) sameDecompressed(orig, flipped []byte, pos int64, comp uint16, blockSize uint32) bool {
+func (p *flipPlan) sameDecompressed(orig, flipped []byte, pos int64, comp uint16, blockSize uint32) bool {
 	dec, err := newSqDecompressor(comp, blockSize)
 	if err != nil {
 		return false
@@ -213,10 +213,10 @@ func (p *sqFlipPlan) sameDecompressed(orig, flipped []byte, pos int64, comp uint
 	return false
 }
 
-// sqTreeDiff says where two unpacked trees first differ, "" if nowhere.
+// treeDiff says where two unpacked trees first differ, "" if nowhere.
 // flip is the flipped byte: a squashfs file stored identically outside it
 // is not read.
-func sqTreeDiff(a, b *unpack.Node, path string, flip int64) string {
+func treeDiff(a, b *unpack.Node, path string, flip int64) string {
 	switch {
 	case a.Name != b.Name:
 		return fmt.Sprintf("%s: name %q, %q", path, a.Name, b.Name)
@@ -243,20 +243,20 @@ func sqTreeDiff(a, b *unpack.Node, path string, flip int64) string {
 			return path + ": order"
 		}
 	}
-	if s := sqDataDiff(a.Data, b.Data, flip); s != "" {
+	if s := dataDiff(a.Data, b.Data, flip); s != "" {
 		return path + ": " + s
 	}
 	for i := range a.Children {
-		if s := sqTreeDiff(a.Children[i], b.Children[i], show.JoinPath(path, a.Children[i].Name), flip); s != "" {
+		if s := treeDiff(a.Children[i], b.Children[i], show.JoinPath(path, a.Children[i].Name), flip); s != "" {
 			return s
 		}
 	}
 	return ""
 }
 
-// sqDataDiff compares two Data, "" when they hold the same bytes and read
+// dataDiff compares two Data, "" when they hold the same bytes and read
 // with the same errors.
-func sqDataDiff(a, b unpack.Data, flip int64) string {
+func dataDiff(a, b unpack.Data, flip int64) string {
 	if (a == nil) != (b == nil) {
 		return "data on one side only"
 	}
@@ -271,15 +271,15 @@ func sqDataDiff(a, b unpack.Data, flip int64) string {
 	from, to := int64(0), a.Size()
 	if sa, ok := a.(*fileContent); ok {
 		if sb, ok := b.(*fileContent); ok {
-			if sqSameLayout(sa, sb) {
+			if sameLayout(sa, sb) {
 				// Stored alike: only the block holding the flip can differ.
-				r, ok := sqStoredAt(sa, flip)
+				r, ok := storedAt(sa, flip)
 				if !ok {
 					return ""
 				}
 				from, to = r.Start, r.End
 			}
-			skip = sqCommonHoles(sa, sb)
+			skip = commonHoles(sa, sb)
 		}
 	}
 	const chunk = 1 << 20
@@ -313,8 +313,8 @@ func sqDataDiff(a, b unpack.Data, flip int64) string {
 	return ""
 }
 
-// sqSameLayout: the same blocks at the same places, the same tail.
-func sqSameLayout(a, b *fileContent) bool {
+// sameLayout: the same blocks at the same places, the same tail.
+func sameLayout(a, b *fileContent) bool {
 	ba, fa := a.Blocks()
 	bb, fb := b.Blocks()
 	if len(ba) != len(bb) || (fa == nil) != (fb == nil) || (fa != nil && *fa != *fb) {
@@ -328,9 +328,9 @@ func sqSameLayout(a, b *fileContent) bool {
 	return true
 }
 
-// sqStoredAt returns the file bytes stored in the block that holds byte
+// storedAt returns the file bytes stored in the block that holds byte
 // pos of the image, if one of d's blocks (or its fragment block) does.
-func sqStoredAt(d *fileContent, pos int64) (unpack.Range, bool) {
+func storedAt(d *fileContent, pos int64) (unpack.Range, bool) {
 	blocks, frag := d.Blocks()
 	bs := int64(d.img.blockSize)
 	for i, b := range blocks {
@@ -344,8 +344,8 @@ func sqStoredAt(d *fileContent, pos int64) (unpack.Range, bool) {
 	return unpack.Range{}, false
 }
 
-// sqCommonHoles are the file ranges that are holes in both files.
-func sqCommonHoles(a, b *fileContent) []unpack.Range {
+// commonHoles are the file ranges that are holes in both files.
+func commonHoles(a, b *fileContent) []unpack.Range {
 	holes := func(d *fileContent) map[int]bool {
 		m := map[int]bool{}
 		blocks, _ := d.Blocks()
@@ -391,14 +391,14 @@ func TestSquashfsBitFlips(t *testing.T) {
 	} else if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 		budget = n
 	}
-	images := sqFlipImages
+	images := flipImages
 	if testutil.RaceEnabled && budget == 128 {
 		images = []string{"gzip", "uncompressed", "store"}
 	}
 	var total, totalInvisible, totalExempt int
 	for _, name := range images {
 		t.Run(name, func(t *testing.T) {
-			orig, err := os.ReadFile(filepath.Join(sqFixtureDir, name+".sqfs"))
+			orig, err := os.ReadFile(filepath.Join(fixtureDir, name+".sqfs"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -410,7 +410,7 @@ func TestSquashfsBitFlips(t *testing.T) {
 				t.Fatalf("errors in the committed image: %v", s)
 			}
 			b := budget
-			if b > 0 && sqCompressedTree[name] {
+			if b > 0 && compressedTree[name] {
 				// The same tree as uncompressed.sqfs, whose tables are
 				// flipped in full: here the compressed bytes matter.
 				b /= 8
@@ -434,7 +434,7 @@ func TestSquashfsBitFlips(t *testing.T) {
 						pos := bit / 8
 						work[pos] ^= 1 << (bit % 8)
 						tree, err := Open(bytes.NewReader(work), int64(len(work)), nil)
-						same := err == nil && sqTreeDiff(origTree, tree, "", pos) == ""
+						same := err == nil && treeDiff(origTree, tree, "", pos) == ""
 						r := result{bit: bit}
 						if same {
 							if plan.sameDecompressed(orig, work, pos, sb.compressor, sb.blockSize) {
@@ -474,22 +474,22 @@ func TestSquashfsBitFlips(t *testing.T) {
 	t.Logf("in all: %d flips, %d invisible, %d exempt", total, totalInvisible, totalExempt)
 }
 
-// sqOddFields are the fields present only when an image holds something
+// oddFields are the fields present only when an image holds something
 // mksquashfs never writes.
-var sqOddFields = []string{"table layout", "id table", "mode type bits", "inode form", "parent inode", "listing at", "fragment offset", "blocks start"}
+var oddFields = []string{"table layout", "id table", "mode type bits", "inode form", "parent inode", "listing at", "fragment offset", "blocks start"}
 
 // TestSquashfsAccountingQuiet: the committed images, made by mksquashfs,
 // have none of the fields that show odd bits, nothing unread, and no byte
 // unclaimed but the padding after the tables; the claims name what holds
 // each part.
 func TestSquashfsAccountingQuiet(t *testing.T) {
-	names := append(append([]string{}, sqTreeImages...), "order-a", "order-b", "tails-a", "tails-b", "store", "large")
+	names := append(append([]string{}, treeImages...), "order-a", "order-b", "tails-a", "tails-b", "store", "large")
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			root, img := openSqFixture(t, name)
 			var visit func(n *unpack.Node, path string)
 			visit = func(n *unpack.Node, path string) {
-				for _, f := range sqOddFields {
+				for _, f := range oddFields {
 					if v, ok := n.Field(f); ok {
 						t.Errorf("%s: %s: %s", path, f, v)
 					}
@@ -548,7 +548,7 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	}
 
 	// The file type bits of a mode, which the inode type overrides.
-	entries := sqRootListing(t, orig, sb)
+	entries := rootListing(t, orig, sb)
 	found := false
 	for _, e := range entries {
 		if e.name != "README.txt" {
@@ -575,7 +575,7 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	// The padding after the tables.
 	b = bytes.Clone(orig)
 	b[len(b)-1] ^= 1
-	if sqDataDiff(open(orig).Child("[unclaimed bytes]").Data, open(b).Child("[unclaimed bytes]").Data, -1) == "" {
+	if dataDiff(open(orig).Child("[unclaimed bytes]").Data, open(b).Child("[unclaimed bytes]").Data, -1) == "" {
 		t.Error("a flip in the padding does not show in [unclaimed bytes]")
 	}
 	if got := open(orig).Layout.Holding(unpack.Range{Start: int64(sb.bytesUsed), End: int64(sb.bytesUsed) + 1}); len(got) != 0 {
@@ -583,14 +583,14 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	}
 }
 
-// sqRootListing reads the root directory's entries of an image the way
+// rootListing reads the root directory's entries of an image the way
 // the reader does, for tests that poke at one entry's inode bytes.
-func sqRootListing(t *testing.T, orig []byte, sb sqSuperblock) []sqDirEntry {
+func rootListing(t *testing.T, orig []byte, sb superBlock) []dirEntry {
 	t.Helper()
-	img := &sqImage{r: bytes.NewReader(orig), size: int64(len(orig)), meta: newMetaCache(16), metaBudget: 1 << 30, blockSize: sb.blockSize}
+	img := &imageInfo{r: bytes.NewReader(orig), size: int64(len(orig)), meta: newMetaCache(16), metaBudget: 1 << 30, blockSize: sb.blockSize}
 	img.inodeTable, img.dirTable = int64(sb.inodeTable), int64(sb.dirTable)
 	img.dec, _ = newSqDecompressor(sb.compressor, sb.blockSize)
-	w := &sqWalker{img: img, sb: sb, maxEntries: 1 << 20}
+	w := &treeWalker{img: img, sb: sb, maxEntries: 1 << 20}
 	rootIno, err := w.readInode(sb.rootRef)
 	if err != nil {
 		t.Fatal(err)

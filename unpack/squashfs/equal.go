@@ -17,7 +17,7 @@ var comparePool = sync.Pool{New: func() any { return new([2][storedCompareChunk]
 // them: same compressor and block size, the same block list (sizes and
 // flags), byte-identical stored blocks, and the same tail-end bytes (by
 // their place in byte-identical fragment blocks, or by a keyed 128-bit
-// hash of the decompressed tails, see squashfs_tails.go). It decompresses
+// hash of the decompressed tails, see tails.go). It decompresses
 // nothing but fragment blocks, each at most once per image however many
 // files are compared. False means "not proven": the caller
 // compares the decompressed bytes, since different stored bytes may still
@@ -75,7 +75,7 @@ func (d *fileContent) SameStored(other unpack.Data) (bool, error) {
 	}
 	// Elsewhere: compare the hashes of the tails, which decompresses each
 	// fragment block once whatever the order of the comparisons (see
-	// squashfs_tails.go). Unequal or unknown hashes prove nothing: the
+	// tails.go). Unequal or unknown hashes prove nothing: the
 	// caller compares the decompressed bytes.
 	ha, okA := d.img.tailHash(fa)
 	hb, okB := o.img.tailHash(fb)
@@ -84,7 +84,7 @@ func (d *fileContent) SameStored(other unpack.Data) (bool, error) {
 
 // fragPair names a fragment block of one image and one of another.
 type fragPair struct {
-	image                 *sqImage
+	image                 *imageInfo
 	startHere, startThere int64
 }
 

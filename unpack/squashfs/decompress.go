@@ -33,10 +33,10 @@ const (
 	sqZstd = 6
 )
 
-var sqCompressorNames = map[uint16]string{sqGzip: "gzip", sqLzma: "lzma", sqLzo: "lzo", sqXz: "xz", sqLz4: "lz4", sqZstd: "zstd"}
+var compressorNames = map[uint16]string{sqGzip: "gzip", sqLzma: "lzma", sqLzo: "lzo", sqXz: "xz", sqLz4: "lz4", sqZstd: "zstd"}
 
-func sqCompressorName(id uint16) string {
-	if s, ok := sqCompressorNames[id]; ok {
+func compressorName(id uint16) string {
+	if s, ok := compressorNames[id]; ok {
 		return s
 	}
 	return fmt.Sprintf("unknown (%d)", id)
@@ -60,26 +60,26 @@ func newSqDecompressor(id uint16, blockSize uint32) (sqDecompressor, error) {
 	case sqGzip:
 		return &sqZlib{}, nil
 	case sqLzma:
-		return sqLzmaAlone{}, nil
+		return lzmaAlone{}, nil
 	case sqLzo:
-		return sqLzoBlock{}, nil
+		return lzoBlock{}, nil
 	case sqXz:
-		return &sqXzBlock{dictMax: max(blockSize, 1<<16)}, nil
+		return &xzBlock{dictMax: max(blockSize, 1<<16)}, nil
 	case sqLz4:
-		return sqLz4Block{}, nil
+		return lz4Block{}, nil
 	case sqZstd:
 		d, err := sharedZstd()
 		if err != nil {
 			return nil, err
 		}
-		return sqZstdBlock{d}, nil
+		return zstdBlock{d}, nil
 	}
-	return sqNoDecompressor{id}, fmt.Errorf("unknown compressor id %d", id)
+	return noDecompressor{id}, fmt.Errorf("unknown compressor id %d", id)
 }
 
-type sqNoDecompressor struct{ id uint16 }
+type noDecompressor struct{ id uint16 }
 
-func (d sqNoDecompressor) decompress(dst, src []byte) ([]byte, error) {
+func (d noDecompressor) decompress(dst, src []byte) ([]byte, error) {
 	return nil, fmt.Errorf("compressed block, but compressor id %d is unknown", d.id)
 }
 
@@ -131,15 +131,15 @@ func (d *sqZlib) decompress(dst, src []byte) ([]byte, error) {
 	return out, err
 }
 
-// sqXzBlock uses github.com/xi2/xz, which implements the BCJ filters
+// xzBlock uses github.com/xi2/xz, which implements the BCJ filters
 // (x86, ARM, ...) that mksquashfs -Xbcj adds; github.com/ulikunitz/xz
 // rejects such streams ("filter ... not supported").
-type sqXzBlock struct {
+type xzBlock struct {
 	dictMax uint32
 	pool    sync.Pool
 }
 
-func (d *sqXzBlock) decompress(dst, src []byte) ([]byte, error) {
+func (d *xzBlock) decompress(dst, src []byte) ([]byte, error) {
 	br := bytes.NewReader(src)
 	var zr *xz.Reader
 	if v := d.pool.Get(); v != nil {
@@ -161,11 +161,11 @@ func (d *sqXzBlock) decompress(dst, src []byte) ([]byte, error) {
 	return out, err
 }
 
-// sqLzmaAlone: the legacy .lzma format (13-byte header: properties,
+// lzmaAlone: the legacy .lzma format (13-byte header: properties,
 // dictionary size, uncompressed size), as mksquashfs -comp lzma writes it.
-type sqLzmaAlone struct{}
+type lzmaAlone struct{}
 
-func (sqLzmaAlone) decompress(dst, src []byte) ([]byte, error) {
+func (lzmaAlone) decompress(dst, src []byte) ([]byte, error) {
 	if len(src) < lzma.HeaderLen {
 		return nil, fmt.Errorf("lzma block of %d bytes, shorter than its header", len(src))
 	}
@@ -187,11 +187,11 @@ func (sqLzmaAlone) decompress(dst, src []byte) ([]byte, error) {
 	return readAllCapped(dst, zr)
 }
 
-// sqLzoBlock: raw lzo1x blocks (any of the lzo1x algorithms decode with
+// lzoBlock: raw lzo1x blocks (any of the lzo1x algorithms decode with
 // the lzo1x decompressor).
-type sqLzoBlock struct{}
+type lzoBlock struct{}
 
-func (sqLzoBlock) decompress(dst, src []byte) ([]byte, error) {
+func (lzoBlock) decompress(dst, src []byte) ([]byte, error) {
 	buf := dst[:cap(dst)]
 	n, err := lzo.Decompress(src, buf)
 	if err != nil {
@@ -200,10 +200,10 @@ func (sqLzoBlock) decompress(dst, src []byte) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// sqLz4Block: squashfs stores raw lz4 blocks, not lz4 frames.
-type sqLz4Block struct{}
+// lz4Block: squashfs stores raw lz4 blocks, not lz4 frames.
+type lz4Block struct{}
 
-func (sqLz4Block) decompress(dst, src []byte) ([]byte, error) {
+func (lz4Block) decompress(dst, src []byte) ([]byte, error) {
 	buf := dst[:cap(dst)]
 	n, err := lz4.UncompressBlock(src, buf)
 	if err != nil {
@@ -212,10 +212,10 @@ func (sqLz4Block) decompress(dst, src []byte) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// sqZstdBlock: one zstd frame per block, decoded by a decoder shared by
+// zstdBlock: one zstd frame per block, decoded by a decoder shared by
 // every image (DecodeAll is safe for concurrent use and keeps its own pool
 // of block decoders), never a new decoder per block.
-type sqZstdBlock struct{ d *zstd.Decoder }
+type zstdBlock struct{ d *zstd.Decoder }
 
 // sharedZstd is the process-wide zstd decoder. The window limit is the
 // largest squashfs block (1 MiB) with room to spare; DecodeAllCapLimit
@@ -227,7 +227,7 @@ var sharedZstd = sync.OnceValues(func() (*zstd.Decoder, error) {
 		zstd.WithDecodeAllCapLimit(true))
 })
 
-func (d sqZstdBlock) decompress(dst, src []byte) ([]byte, error) {
+func (d zstdBlock) decompress(dst, src []byte) ([]byte, error) {
 	out, err := d.d.DecodeAll(src, dst[:0])
 	if err != nil {
 		return nil, fmt.Errorf("zstd: %w", err)

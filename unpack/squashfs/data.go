@@ -36,7 +36,7 @@ type fragmentRef struct {
 // decompressed when read, through a cache shared by every file of the image;
 // nothing is read at open time.
 type fileContent struct {
-	img    *sqImage
+	img    *imageInfo
 	size   int64
 	blocks []storedBlock
 	frag   *fragmentRef
@@ -86,14 +86,14 @@ func (d *fileContent) ReadAt(p []byte, off int64) (int, error) {
 		} else if d.frag != nil && bi == int64(len(d.blocks)) {
 			chunk, pin, err = d.img.fragmentTail(d.frag)
 		} else {
-			err = unpack.Errorf(squashfsLayer, -1, "file of %d bytes has no block or fragment for byte %d", d.size, off)
+			err = unpack.Errorf(layerName, -1, "file of %d bytes has no block or fragment for byte %d", d.size, off)
 		}
 		if err != nil {
 			return n, err
 		}
 		if within >= int64(len(chunk)) {
 			d.img.cache.release(pin)
-			return n, unpack.Errorf(squashfsLayer, -1, "block %d of the file decompresses to %d bytes, too few to hold byte %d", bi, len(chunk), off)
+			return n, unpack.Errorf(layerName, -1, "block %d of the file decompresses to %d bytes, too few to hold byte %d", bi, len(chunk), off)
 		}
 		k := copy(p[n:], chunk[within:min(int64(len(chunk)), within+d.size-off)])
 		d.img.cache.release(pin)
@@ -113,16 +113,16 @@ var zeroBlock = make([]byte, 1<<20)
 // pinned in the cache until released. For a block stored uncompressed it
 // reads the needed part straight into dst (from byte within of the block)
 // and returns nil, nil, nil.
-func (img *sqImage) dataBlock(b storedBlock, want int, dst []byte, within int64) ([]byte, *blockEntry, error) {
+func (img *imageInfo) dataBlock(b storedBlock, want int, dst []byte, within int64) ([]byte, *blockEntry, error) {
 	if b.Sparse {
 		return zeroBlock[:want], nil, nil
 	}
 	if !b.Compressed {
 		if int64(b.DiskSize) != int64(want) {
-			return nil, nil, unpack.Errorf(squashfsLayer, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
+			return nil, nil, unpack.Errorf(layerName, b.Start, "uncompressed block of %d bytes where %d are needed", b.DiskSize, want)
 		}
 		k := min(int64(len(dst)), int64(want)-within)
-		if err := bin.ReadFull(img.r, dst[:k], b.Start+within, squashfsLayer, "data block"); err != nil {
+		if err := bin.ReadFull(img.r, dst[:k], b.Start+within, layerName, "data block"); err != nil {
 			return nil, nil, err
 		}
 		return nil, nil, nil
@@ -133,14 +133,14 @@ func (img *sqImage) dataBlock(b storedBlock, want int, dst []byte, within int64)
 	}
 	if len(e.data) != want {
 		img.cache.release(e)
-		return nil, nil, unpack.Errorf(squashfsLayer, b.Start, "data block decompresses to %d bytes, %d expected", len(e.data), want)
+		return nil, nil, unpack.Errorf(layerName, b.Start, "data block decompresses to %d bytes, %d expected", len(e.data), want)
 	}
 	return e.data, e, nil
 }
 
 // fragmentTail returns the tail end held in a fragment block, pinned in
 // the cache until released.
-func (img *sqImage) fragmentTail(f *fragmentRef) ([]byte, *blockEntry, error) {
+func (img *imageInfo) fragmentTail(f *fragmentRef) ([]byte, *blockEntry, error) {
 	e, err := img.fragmentBlock(f.Block)
 	if err != nil {
 		return nil, nil, err
@@ -148,14 +148,14 @@ func (img *sqImage) fragmentTail(f *fragmentRef) ([]byte, *blockEntry, error) {
 	end := int64(f.Offset) + int64(f.Length)
 	if end > int64(len(e.data)) {
 		img.cache.release(e)
-		return nil, nil, unpack.Errorf(squashfsLayer, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
+		return nil, nil, unpack.Errorf(layerName, f.Block.Start, "fragment %d holds %d bytes, a tail end of %d bytes at offset %d does not fit", f.Index, len(e.data), f.Length, f.Offset)
 	}
 	return e.data[f.Offset:end], e, nil
 }
 
 // fragmentBlock returns a whole fragment block, stored compressed or not,
 // pinned in the cache.
-func (img *sqImage) fragmentBlock(b storedBlock) (*blockEntry, error) {
+func (img *imageInfo) fragmentBlock(b storedBlock) (*blockEntry, error) {
 	if !b.Compressed {
 		return img.cachedRaw(b)
 	}
@@ -165,24 +165,24 @@ func (img *sqImage) fragmentBlock(b storedBlock) (*blockEntry, error) {
 	}
 	if ft := img.tails[b.Start]; ft != nil && ft.end != 0 && int(ft.end) != len(e.data) {
 		img.cache.release(e)
-		return nil, unpack.Errorf(squashfsLayer, b.Start, "fragment block decompresses to %d bytes, but the tails in it end at %d", len(e.data), ft.end)
+		return nil, unpack.Errorf(layerName, b.Start, "fragment block decompresses to %d bytes, but the tails in it end at %d", len(e.data), ft.end)
 	}
 	return e, nil
 }
 
 // cachedBlock reads and decompresses a stored block through the cache,
 // and returns it pinned.
-func (img *sqImage) cachedBlock(b storedBlock) (*blockEntry, error) {
-	key := sqBlockKey{b.Start, b.DiskSize, b.Compressed}
+func (img *imageInfo) cachedBlock(b storedBlock) (*blockEntry, error) {
+	key := blockKey{b.Start, b.DiskSize, b.Compressed}
 	if e := img.cache.get(key); e != nil {
 		return e, nil
 	}
 	if b.DiskSize > img.blockSize+1024 || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
-		return nil, unpack.Errorf(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
+		return nil, unpack.Errorf(layerName, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
 	src := getScratch(int(b.DiskSize))
 	defer putScratch(src)
-	if err := bin.ReadFull(img.r, src, b.Start, squashfsLayer, "data block"); err != nil {
+	if err := bin.ReadFull(img.r, src, b.Start, layerName, "data block"); err != nil {
 		return nil, err
 	}
 	buf := img.cache.buffer()
@@ -190,23 +190,23 @@ func (img *sqImage) cachedBlock(b storedBlock) (*blockEntry, error) {
 	out, err := img.dec.decompress(buf, src)
 	if err != nil {
 		img.cache.recycle(buf)
-		return nil, &unpack.FormatError{Layer: squashfsLayer, Offset: b.Start, Msg: fmt.Sprintf("decompressing a %d-byte %s block", b.DiskSize, img.compName), Err: err}
+		return nil, &unpack.FormatError{Layer: layerName, Offset: b.Start, Msg: fmt.Sprintf("decompressing a %d-byte %s block", b.DiskSize, img.compName), Err: err}
 	}
 	return img.cache.add(key, out), nil
 }
 
 // cachedRaw reads a block stored uncompressed (a fragment block: read
 // whole once, then shared by the files whose tails it holds), pinned.
-func (img *sqImage) cachedRaw(b storedBlock) (*blockEntry, error) {
-	key := sqBlockKey{b.Start, b.DiskSize, false}
+func (img *imageInfo) cachedRaw(b storedBlock) (*blockEntry, error) {
+	key := blockKey{b.Start, b.DiskSize, false}
 	if e := img.cache.get(key); e != nil {
 		return e, nil
 	}
 	if b.DiskSize > img.blockSize || b.Start < 0 || b.Start+int64(b.DiskSize) > img.size {
-		return nil, unpack.Errorf(squashfsLayer, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
+		return nil, unpack.Errorf(layerName, b.Start, "stored block of %d bytes does not fit in the image (or exceeds the block size)", b.DiskSize)
 	}
 	out := img.cache.buffer()[:b.DiskSize]
-	if err := bin.ReadFull(img.r, out, b.Start, squashfsLayer, "fragment block"); err != nil {
+	if err := bin.ReadFull(img.r, out, b.Start, layerName, "fragment block"); err != nil {
 		img.cache.recycle(out)
 		return nil, err
 	}
@@ -229,9 +229,9 @@ func putScratch(b []byte) {
 	scratchPool.Put(&b)
 }
 
-// sqBlockKey names a stored block: the same start with another size is
+// blockKey names a stored block: the same start with another size is
 // another block (only in a damaged image).
-type sqBlockKey struct {
+type blockKey struct {
 	start      int64
 	diskSize   uint32
 	compressed bool
@@ -250,23 +250,23 @@ type blockCache struct {
 	bufSize int        // capacity of every buffer (the image's block size)
 	free    [][]byte   // evicted, unpinned buffers
 	order   *list.List // front: most recent; values *blockEntry
-	items   map[sqBlockKey]*list.Element
+	items   map[blockKey]*list.Element
 }
 
 // blockEntry is a cached block; refs counts the readers pinning it.
 type blockEntry struct {
-	key     sqBlockKey
+	key     blockKey
 	data    []byte
 	refs    int
 	evicted bool
 }
 
 func newBlockCache(maxBytes, bufSize int) *blockCache {
-	return &blockCache{max: maxBytes, bufSize: bufSize, order: list.New(), items: map[sqBlockKey]*list.Element{}}
+	return &blockCache{max: maxBytes, bufSize: bufSize, order: list.New(), items: map[blockKey]*list.Element{}}
 }
 
 // get returns the cached block pinned, or nil.
-func (c *blockCache) get(k sqBlockKey) *blockEntry {
+func (c *blockCache) get(k blockKey) *blockEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {
@@ -307,7 +307,7 @@ func (c *blockCache) reuse(b []byte) {
 
 // add caches data under k and returns the entry pinned; if another reader
 // added k meanwhile, data is recycled and that entry returned.
-func (c *blockCache) add(k sqBlockKey, data []byte) *blockEntry {
+func (c *blockCache) add(k blockKey, data []byte) *blockEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[k]; ok {

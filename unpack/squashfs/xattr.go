@@ -18,13 +18,13 @@ import (
 // reference to where size and bytes are, shared by equal values).
 
 const (
-	sqXattrOutOfLine = 0x100
-	sqMaxXattrs      = 1 << 16   // pairs of one id
-	sqMaxXattrValue  = 1 << 20   // bytes of one value (Linux: 64 KiB)
-	sqXattrIDsPerBlk = 8192 / 16 // id entries per metadata block
+	xattrOutOfLine = 0x100
+	maxXattrs      = 1 << 16   // pairs of one id
+	maxXattrValue  = 1 << 20   // bytes of one value (Linux: 64 KiB)
+	xattrIDsPerBlk = 8192 / 16 // id entries per metadata block
 )
 
-var sqXattrPrefixes = []string{"user.", "trusted.", "security."}
+var xattrPrefixes = []string{"user.", "trusted.", "security."}
 
 // sqXattrSet is the decoded xattrs of one xattr id: one field per pair,
 // sorted by name.
@@ -33,26 +33,26 @@ type sqXattrSet struct {
 	err    error
 }
 
-func (w *sqWalker) readXattrHeader() error {
+func (w *treeWalker) readXattrHeader() error {
 	off := int64(min(w.sb.xattrTable, 1<<62))
 	if off+16 > w.img.size {
-		return unpack.Errorf(squashfsLayer, off, "xattr id table outside the image")
+		return unpack.Errorf(layerName, off, "xattr id table outside the image")
 	}
 	var b [16]byte
-	if err := bin.ReadFull(w.img.r, b[:], off, squashfsLayer, "xattr id table"); err != nil {
+	if err := bin.ReadFull(w.img.r, b[:], off, layerName, "xattr id table"); err != nil {
 		return err
 	}
 	w.xattrStart = int64(min(binary.LittleEndian.Uint64(b[:]), 1<<62))
 	w.xattrIDs = binary.LittleEndian.Uint32(b[8:])
 	w.xattrPtrs = off + 16
 	if unused := binary.LittleEndian.Uint32(b[12:]); unused != 0 {
-		return unpack.Errorf(squashfsLayer, off+12, "xattr id table header: unused field 0x%x, not 0", unused)
+		return unpack.Errorf(layerName, off+12, "xattr id table header: unused field 0x%x, not 0", unused)
 	}
 	return nil
 }
 
 // xattrSet decodes (once) the xattrs of id.
-func (w *sqWalker) xattrSet(id uint32) *sqXattrSet {
+func (w *treeWalker) xattrSet(id uint32) *sqXattrSet {
 	if w.xattrUsed == nil {
 		w.xattrUsed = map[uint32]bool{}
 	}
@@ -69,11 +69,11 @@ func (w *sqWalker) xattrSet(id uint32) *sqXattrSet {
 	return xs
 }
 
-func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
+func (w *treeWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 	if w.xattrPtrs == 0 || id >= w.xattrIDs {
-		return nil, unpack.Errorf(squashfsLayer, int64(min(w.sb.xattrTable, 1<<62)), "xattr id %d, but the image has %d", id, w.xattrIDs)
+		return nil, unpack.Errorf(layerName, int64(min(w.sb.xattrTable, 1<<62)), "xattr id %d, but the image has %d", id, w.xattrIDs)
 	}
-	ptr, err := w.u64At(w.xattrPtrs+int64(id/sqXattrIDsPerBlk)*8, "xattr id table pointer")
+	ptr, err := w.u64At(w.xattrPtrs+int64(id/xattrIDsPerBlk)*8, "xattr id table pointer")
 	if err != nil {
 		return nil, err
 	}
@@ -81,19 +81,19 @@ func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 	if err != nil {
 		return nil, err
 	}
-	at := int(id%sqXattrIDsPerBlk) * 16
+	at := int(id%xattrIDsPerBlk) * 16
 	if at+16 > len(mb.data) {
-		return nil, unpack.Errorf(squashfsLayer, int64(ptr), "xattr id %d is past the end of its table block", id)
+		return nil, unpack.Errorf(layerName, int64(ptr), "xattr id %d is past the end of its table block", id)
 	}
 	ref := binary.LittleEndian.Uint64(mb.data[at:])
 	count := binary.LittleEndian.Uint32(mb.data[at+8:])
 	total := binary.LittleEndian.Uint32(mb.data[at+12:])
-	if count > sqMaxXattrs {
-		return nil, unpack.Errorf(squashfsLayer, int64(ptr), "xattr id %d has %d pairs", id, count)
+	if count > maxXattrs {
+		return nil, unpack.Errorf(layerName, int64(ptr), "xattr id %d has %d pairs", id, count)
 	}
 	c := w.img.cursor(w.xattrStart, ref)
 	start := c.pos()
-	defer w.use(sqStreamXattr, start, &c)
+	defer w.use(streamXattr, start, &c)
 	var fields []unpack.Field
 	var bad error // a pair that could be read but is odd: reported, the rest still read
 	// The id's size is that of its names (with their prefixes), each
@@ -106,18 +106,18 @@ func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 		}
 		typ := binary.LittleEndian.Uint16(kb)
 		nameLen := int(binary.LittleEndian.Uint16(kb[2:]))
-		if typ&^(sqXattrOutOfLine|0xff) != 0 {
-			setFirst(&bad, unpack.Errorf(squashfsLayer, c.blockPos, "xattr of type 0x%04x (unknown bits)", typ))
+		if typ&^(xattrOutOfLine|0xff) != 0 {
+			setFirst(&bad, unpack.Errorf(layerName, c.blockPos, "xattr of type 0x%04x (unknown bits)", typ))
 		}
 		nb, err := c.take(nameLen)
 		if err != nil {
 			return fields, err
 		}
 		name := string(nb)
-		if prefix := int(typ & 0xff); prefix < len(sqXattrPrefixes) {
-			name = sqXattrPrefixes[prefix] + name
+		if prefix := int(typ & 0xff); prefix < len(xattrPrefixes) {
+			name = xattrPrefixes[prefix] + name
 		} else {
-			setFirst(&bad, unpack.Errorf(squashfsLayer, c.blockPos, "xattr %q of unknown prefix type %d", name, prefix))
+			setFirst(&bad, unpack.Errorf(layerName, c.blockPos, "xattr %q of unknown prefix type %d", name, prefix))
 			name = "prefix" + strconv.Itoa(prefix) + "." + name
 		}
 		vb, err := c.take(4)
@@ -126,9 +126,9 @@ func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 		}
 		vlen := binary.LittleEndian.Uint32(vb)
 		var value []byte
-		if typ&sqXattrOutOfLine != 0 {
+		if typ&xattrOutOfLine != 0 {
 			if vlen != 8 {
-				return fields, unpack.Errorf(squashfsLayer, c.blockPos, "out-of-line xattr %q with a reference of %d bytes", name, vlen)
+				return fields, unpack.Errorf(layerName, c.blockPos, "out-of-line xattr %q with a reference of %d bytes", name, vlen)
 			}
 			rb, err := c.take(8)
 			if err != nil {
@@ -137,13 +137,13 @@ func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 			vc := w.img.cursor(w.xattrStart, binary.LittleEndian.Uint64(rb))
 			vstart := vc.pos()
 			value, err = readXattrValue(&vc)
-			w.use(sqStreamXattr, vstart, &vc)
+			w.use(streamXattr, vstart, &vc)
 			if err != nil {
 				return fields, err
 			}
 		} else {
-			if vlen > sqMaxXattrValue {
-				return fields, unpack.Errorf(squashfsLayer, c.blockPos, "xattr %q value of %d bytes", name, vlen)
+			if vlen > maxXattrValue {
+				return fields, unpack.Errorf(layerName, c.blockPos, "xattr %q value of %d bytes", name, vlen)
 			}
 			if value, err = c.take(int(vlen)); err != nil {
 				return fields, err
@@ -153,7 +153,7 @@ func (w *sqWalker) readXattrs(id uint32) ([]unpack.Field, error) {
 		fields = append(fields, unpack.Field{Name: "xattr " + show.QuoteName(name), Value: show.QuoteName(string(value))})
 	}
 	if size != uint64(total) {
-		setFirst(&bad, unpack.Errorf(squashfsLayer, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))
+		setFirst(&bad, unpack.Errorf(layerName, int64(ptr), "xattr id %d: its pairs take %d bytes, its entry says %d", id, size, total))
 	}
 	return fields, bad
 }
@@ -164,8 +164,8 @@ func readXattrValue(c *sqCursor) ([]byte, error) {
 		return nil, err
 	}
 	n := binary.LittleEndian.Uint32(vb)
-	if n > sqMaxXattrValue {
-		return nil, unpack.Errorf(squashfsLayer, c.blockPos, "xattr value of %d bytes", n)
+	if n > maxXattrValue {
+		return nil, unpack.Errorf(layerName, c.blockPos, "xattr value of %d bytes", n)
 	}
 	return c.take(int(n))
 }

@@ -21,9 +21,9 @@ func openSquashfsFixture(t *testing.T, name string) (*unpack.Node, []byte) {
 	return root, img
 }
 
-// squashfsFilesOf opens a fixture and maps path to content of every
+// filesOf opens a fixture and maps path to content of every
 // regular file.
-func squashfsFilesOf(t *testing.T, name string) map[string]*fileContent {
+func filesOf(t *testing.T, name string) map[string]*fileContent {
 	t.Helper()
 	root, _ := openSquashfsFixture(t, name)
 	out := map[string]*fileContent{}
@@ -44,7 +44,7 @@ func squashfsFiles(n *unpack.Node, path string, out map[string]*fileContent) {
 func TestSameStored(t *testing.T) {
 	// Two separate opens of one image: every file proven equal from its
 	// stored bytes.
-	fa, fb := squashfsFilesOf(t, "zstd.sqfs"), squashfsFilesOf(t, "zstd.sqfs")
+	fa, fb := filesOf(t, "zstd.sqfs"), filesOf(t, "zstd.sqfs")
 	if len(fa) == 0 {
 		t.Fatal("no files")
 	}
@@ -56,7 +56,7 @@ func TestSameStored(t *testing.T) {
 	}
 	// The same content in another block order: SameStored may not prove
 	// it, but must never claim equality where the bytes differ.
-	ga, gb := squashfsFilesOf(t, "order-a.sqfs"), squashfsFilesOf(t, "order-b.sqfs")
+	ga, gb := filesOf(t, "order-a.sqfs"), filesOf(t, "order-b.sqfs")
 	for p, d := range ga {
 		e, ok := gb[p]
 		if !ok {
@@ -97,14 +97,14 @@ func TestSameStored(t *testing.T) {
 // hashes of their tails, and each fragment block is decompressed at most
 // once per image however many of its tails are compared.
 func TestSameStoredMovedTails(t *testing.T) {
-	ga, gb := squashfsFilesOf(t, "tails-a.sqfs"), squashfsFilesOf(t, "tails-b.sqfs")
+	ga, gb := filesOf(t, "tails-a.sqfs"), filesOf(t, "tails-b.sqfs")
 	type pair struct {
 		path string
 		a, b *fileContent
 		same bool
 	}
 	var moved []pair
-	blocks := map[*sqImage]map[int64]bool{}
+	blocks := map[*imageInfo]map[int64]bool{}
 	for p, d := range ga {
 		e := gb[p]
 		if e == nil || d.frag == nil || e.frag == nil || d.frag.Offset == e.frag.Offset && d.frag.Block == e.frag.Block {

@@ -89,7 +89,7 @@ func (x tailIndex) seal() {
 // its fragment block the first time one is asked for. ok is false when
 // the tail is unknown to the index or its block cannot be read (the
 // caller's own read then says why).
-func (img *sqImage) tailHash(f *fragmentRef) (h tailHash, ok bool) {
+func (img *imageInfo) tailHash(f *fragmentRef) (h tailHash, ok bool) {
 	ft := img.tails[f.Block.Start]
 	if ft == nil || ft.block != f.Block {
 		return h, false

@@ -8,46 +8,46 @@ import (
 
 // Inode types (squashfs 4.0). The extended variant of a basic type t is t+7.
 const (
-	sqBasicDir     = 1
-	sqBasicFile    = 2
-	sqBasicSymlink = 3
-	sqBasicBlock   = 4
-	sqBasicChar    = 5
-	sqBasicFifo    = 6
-	sqBasicSocket  = 7
-	sqExtDir       = 8
-	sqExtFile      = 9
-	sqExtSymlink   = 10
-	sqExtBlock     = 11
-	sqExtChar      = 12
-	sqExtFifo      = 13
-	sqExtSocket    = 14
+	basicDir     = 1
+	basicFile    = 2
+	basicSymlink = 3
+	basicBlock   = 4
+	basicChar    = 5
+	basicFifo    = 6
+	basicSocket  = 7
+	extDir       = 8
+	extFile      = 9
+	extSymlink   = 10
+	extBlock     = 11
+	extChar      = 12
+	extFifo      = 13
+	extSocket    = 14
 )
 
 const (
-	sqNoFragment = 0xffffffff
-	sqNoXattr    = 0xffffffff
+	noFragment = 0xffffffff
+	noXattr    = 0xffffffff
 	// A data block size word: bit 24 set means stored uncompressed.
-	sqBlockUncompressed = 1 << 24
-	sqMaxTarget         = 64 << 10 // longest symlink target read (Linux: PATH_MAX 4096)
+	blockUncompressed = 1 << 24
+	maxTarget         = 64 << 10 // longest symlink target read (Linux: PATH_MAX 4096)
 )
 
-// sqModeTypeMask is the file type part of st_mode (S_IFMT).
-const sqModeTypeMask = 0o170000
+// modeTypeMask is the file type part of st_mode (S_IFMT).
+const modeTypeMask = 0o170000
 
-// sqFormatBits maps a basic inode type to the file type bits of st_mode.
-var sqFormatBits = [8]uint32{
-	sqBasicDir:     0o040000,
-	sqBasicFile:    0o100000,
-	sqBasicSymlink: 0o120000,
-	sqBasicBlock:   0o060000,
-	sqBasicChar:    0o020000,
-	sqBasicFifo:    0o010000,
-	sqBasicSocket:  0o140000,
+// formatBits maps a basic inode type to the file type bits of st_mode.
+var formatBits = [8]uint32{
+	basicDir:     0o040000,
+	basicFile:    0o100000,
+	basicSymlink: 0o120000,
+	basicBlock:   0o060000,
+	basicChar:    0o020000,
+	basicFifo:    0o010000,
+	basicSocket:  0o140000,
 }
 
-// sqInode is one decoded inode. Which fields are set depends on the type.
-type sqInode struct {
+// inodeRecord is one decoded inode. Which fields are set depends on the type.
+type inodeRecord struct {
 	ref      uint64 // inode reference: table block << 16 | offset
 	pos      int64  // byte offset of the metadata block holding its start
 	typ      uint16
@@ -65,7 +65,7 @@ type sqInode struct {
 	dirOffset uint16
 	dirSize   uint32 // listing size + 3
 	parent    uint32
-	indexes   []sqDirIndex
+	indexes   []dirIndex
 
 	// regular files
 	blocksStart uint64
@@ -83,37 +83,37 @@ type sqInode struct {
 	rdev uint32
 }
 
-// sqDirIndex is one entry of an extended directory's index: the byte
+// dirIndex is one entry of an extended directory's index: the byte
 // offset in the listing of a directory header, the metadata block (relative
 // to the directory table) it lies in, and the first name after it.
-type sqDirIndex struct {
+type dirIndex struct {
 	index uint32
 	start uint32
 	name  string
 }
 
 // basicType is the type with the extended variants folded onto the basic.
-func (in *sqInode) basicType() uint16 {
+func (in *inodeRecord) basicType() uint16 {
 	if in.typ > 7 {
 		return in.typ - 7
 	}
 	return in.typ
 }
 
-func (in *sqInode) mode() uint32 {
-	return sqFormatBits[in.basicType()] | uint32(in.perm&0o7777)
+func (in *inodeRecord) mode() uint32 {
+	return formatBits[in.basicType()] | uint32(in.perm&0o7777)
 }
 
 // readInode decodes the inode at reference ref of the inode table.
-func (w *sqWalker) readInode(ref uint64) (*sqInode, error) {
+func (w *treeWalker) readInode(ref uint64) (*inodeRecord, error) {
 	c := w.img.cursor(w.img.inodeTable, ref)
 	start := c.pos()
 	in, err := w.decodeInode(&c, ref)
-	w.use(sqStreamInode, start, &c)
+	w.use(streamInode, start, &c)
 	return in, err
 }
 
-func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
+func (w *treeWalker) decodeInode(c *sqCursor, ref uint64) (*inodeRecord, error) {
 	hdr, err := c.take(16)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 	// One inode is decoded at a time: the walker's scratch, whose slices
 	// are reused (what must outlive the next call is copied out).
 	in := &w.ino
-	*in = sqInode{
+	*in = inodeRecord{
 		indexes:    in.indexes[:0],
 		blockSizes: in.blockSizes[:0],
 		target:     in.target[:0],
@@ -133,11 +133,11 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		gidIdx:     binary.LittleEndian.Uint16(hdr[6:]),
 		mtime:      binary.LittleEndian.Uint32(hdr[8:]),
 		number:     binary.LittleEndian.Uint32(hdr[12:]),
-		xattr:      sqNoXattr,
+		xattr:      noXattr,
 		nlink:      1,
 	}
-	bad := func(format string, args ...any) (*sqInode, error) {
-		return in, unpack.Errorf(squashfsLayer, in.pos, "inode %d (reference 0x%x): %s", in.number, ref, fmt.Sprintf(format, args...))
+	bad := func(format string, args ...any) (*inodeRecord, error) {
+		return in, unpack.Errorf(layerName, in.pos, "inode %d (reference 0x%x): %s", in.number, ref, fmt.Sprintf(format, args...))
 	}
 	if in.typ < 1 || in.typ > 14 {
 		return bad("unknown inode type %d", in.typ)
@@ -145,7 +145,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 	in.extended = in.typ > 7
 	u32 := func(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
 	switch in.typ {
-	case sqBasicDir:
+	case basicDir:
 		b, err := c.take(16)
 		if err != nil {
 			return in, err
@@ -154,7 +154,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		in.dirSize = uint32(binary.LittleEndian.Uint16(b[8:]))
 		in.dirOffset = binary.LittleEndian.Uint16(b[10:])
 		in.parent = u32(b, 12)
-	case sqExtDir:
+	case extDir:
 		b, err := c.take(24)
 		if err != nil {
 			return in, err
@@ -168,7 +168,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 			if err != nil {
 				return in, err
 			}
-			idx := sqDirIndex{index: u32(ib, 0), start: u32(ib, 4)}
+			idx := dirIndex{index: u32(ib, 0), start: u32(ib, 4)}
 			nameLen := int(u32(ib, 8)) + 1
 			if nameLen > 256 || nameLen <= 0 {
 				return bad("directory index %d: name of %d bytes", i, nameLen)
@@ -180,7 +180,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 			idx.name = string(name)
 			in.indexes = append(in.indexes, idx)
 		}
-	case sqBasicFile:
+	case basicFile:
 		b, err := c.take(16)
 		if err != nil {
 			return in, err
@@ -189,7 +189,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		in.fragIdx, in.fragOffset = u32(b, 4), u32(b, 8)
 		in.fileSize = uint64(u32(b, 12))
 		return in, w.readBlockList(c, in)
-	case sqExtFile:
+	case extFile:
 		b, err := c.take(40)
 		if err != nil {
 			return in, err
@@ -199,29 +199,29 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		in.sparse = binary.LittleEndian.Uint64(b[16:])
 		in.nlink, in.fragIdx, in.fragOffset, in.xattr = u32(b, 24), u32(b, 28), u32(b, 32), u32(b, 36)
 		return in, w.readBlockList(c, in)
-	case sqBasicSymlink, sqExtSymlink:
+	case basicSymlink, extSymlink:
 		b, err := c.take(8)
 		if err != nil {
 			return in, err
 		}
 		in.nlink = u32(b, 0)
 		n := u32(b, 4)
-		if n > sqMaxTarget {
-			return bad("symlink target of %d bytes (at most %d read)", n, sqMaxTarget)
+		if n > maxTarget {
+			return bad("symlink target of %d bytes (at most %d read)", n, maxTarget)
 		}
 		t, err := c.take(int(n))
 		if err != nil {
 			return in, err
 		}
 		in.target = append(in.target, t...)
-		if in.typ == sqExtSymlink {
+		if in.typ == extSymlink {
 			x, err := c.take(4)
 			if err != nil {
 				return in, err
 			}
 			in.xattr = u32(x, 0)
 		}
-	case sqBasicBlock, sqBasicChar, sqExtBlock, sqExtChar:
+	case basicBlock, basicChar, extBlock, extChar:
 		n := 8
 		if in.extended {
 			n = 12
@@ -234,7 +234,7 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 		if in.extended {
 			in.xattr = u32(b, 8)
 		}
-	case sqBasicFifo, sqBasicSocket, sqExtFifo, sqExtSocket:
+	case basicFifo, basicSocket, extFifo, extSocket:
 		n := 4
 		if in.extended {
 			n = 8
@@ -251,48 +251,48 @@ func (w *sqWalker) decodeInode(c *sqCursor, ref uint64) (*sqInode, error) {
 	return in, nil
 }
 
-// sqLongDir says whether mksquashfs would write directory inode dir,
+// longDir says whether mksquashfs would write directory inode dir,
 // whose listing has entries in headers, in the extended form: when the
 // basic form cannot hold it (an index, an xattr, a size past 16 bits) or
 // the listing is large (257 entries, or names and entries of 8 KiB).
-func sqLongDir(dir *sqInode, entries, headers int) bool {
+func longDir(dir *inodeRecord, entries, headers int) bool {
 	listing := int64(dir.dirSize) - 3
-	return len(dir.indexes) > 0 || dir.xattr != sqNoXattr || dir.dirSize > 0xffff ||
-		entries >= 257 || listing-12*int64(headers) >= sqMetaSize
+	return len(dir.indexes) > 0 || dir.xattr != noXattr || dir.dirSize > 0xffff ||
+		entries >= 257 || listing-12*int64(headers) >= metaSize
 }
 
-// sqLongNeeded says whether a non-directory inode needs the extended form
+// longNeeded says whether a non-directory inode needs the extended form
 // (mksquashfs uses it only then).
-func sqLongNeeded(in *sqInode) bool {
-	if in.basicType() == sqBasicFile {
-		return in.nlink != 1 || in.fileSize > 0xffffffff || in.blocksStart > 0xffffffff || in.sparse != 0 || in.xattr != sqNoXattr
+func longNeeded(in *inodeRecord) bool {
+	if in.basicType() == basicFile {
+		return in.nlink != 1 || in.fileSize > 0xffffffff || in.blocksStart > 0xffffffff || in.sparse != 0 || in.xattr != noXattr
 	}
-	return in.xattr != sqNoXattr
+	return in.xattr != noXattr
 }
 
 // blockCount is the number of full data blocks of a file: every block when
 // the tail is not in a fragment, else all but the tail.
-func (w *sqWalker) blockCount(in *sqInode) uint64 {
+func (w *treeWalker) blockCount(in *inodeRecord) uint64 {
 	bs := uint64(w.img.blockSize)
-	if in.fragIdx == sqNoFragment {
+	if in.fragIdx == noFragment {
 		return (in.fileSize + bs - 1) / bs
 	}
 	return in.fileSize / bs
 }
 
 // readBlockList reads the block size list that follows a file inode.
-func (w *sqWalker) readBlockList(c *sqCursor, in *sqInode) error {
+func (w *treeWalker) readBlockList(c *sqCursor, in *inodeRecord) error {
 	if d := w.files[in.ref]; d != nil {
 		// Already read (another name of a hard link).
 		in.shared = d
 		return nil
 	}
 	n := w.blockCount(in)
-	if n > sqMaxBlocks {
-		return unpack.Errorf(squashfsLayer, in.pos, "inode %d: a file of %d bytes would have %d blocks (at most %d read)", in.number, in.fileSize, n, sqMaxBlocks)
+	if n > maxBlocks {
+		return unpack.Errorf(layerName, in.pos, "inode %d: a file of %d bytes would have %d blocks (at most %d read)", in.number, in.fileSize, n, maxBlocks)
 	}
 	if int64(n) > w.blocksLeft {
-		return unpack.Errorf(squashfsLayer, in.pos, "inode %d: the image has more than %d data blocks in all: not read", in.number, sqMaxTotalBlocks)
+		return unpack.Errorf(layerName, in.pos, "inode %d: the image has more than %d data blocks in all: not read", in.number, maxTotalBlocks)
 	}
 	w.blocksLeft -= int64(n)
 	for left := int(n); left > 0; {
@@ -309,8 +309,8 @@ func (w *sqWalker) readBlockList(c *sqCursor, in *sqInode) error {
 	return nil
 }
 
-// sqDirEntry is one entry of a directory listing.
-type sqDirEntry struct {
+// dirEntry is one entry of a directory listing.
+type dirEntry struct {
 	name   string
 	typ    uint16 // basic inode type
 	ref    uint64 // inode reference
@@ -322,9 +322,9 @@ type sqDirEntry struct {
 // 256 entries sharing an inode table block and a base inode number.
 // It returns the number of headers too, and records where the listing
 // lies for the accounting (n is the directory's Node).
-func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEntry, nHeaders int, err error) {
+func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node) (entries []dirEntry, nHeaders int, err error) {
 	if dir.dirSize < 3 {
-		return nil, 0, unpack.Errorf(squashfsLayer, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
+		return nil, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
 	}
 	size := int64(dir.dirSize) - 3
 	listStart := sqPos{w.img.dirTable + int64(dir.dirBlock), int(dir.dirOffset)}
@@ -342,18 +342,18 @@ func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEnt
 		end := listStart
 		if size > 0 {
 			end = c.pos()
-			w.use(sqStreamDir, listStart, &c)
+			w.use(streamDir, listStart, &c)
 		}
 		nHeaders = len(headers)
 		if err == nil {
 			inode := sqPos{w.img.inodeTable + int64(dir.ref>>16), int(dir.ref & 0xffff)}
-			w.dirs = append(w.dirs, sqDirPlace{inode: inode, start: listStart, end: end, n: n, block: dir.dirBlock, offset: dir.dirOffset})
+			w.dirs = append(w.dirs, dirPlace{inode: inode, start: listStart, end: end, n: n, block: dir.dirBlock, offset: dir.dirOffset})
 		}
 	}()
 	read := int64(0)
 	for read < size {
 		if size-read < 12 {
-			return entries, 0, unpack.Errorf(squashfsLayer, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
+			return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
 		}
 		if err := c.normalize(); err != nil {
 			return entries, 0, err
@@ -369,11 +369,11 @@ func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEnt
 		start := binary.LittleEndian.Uint32(h[4:])
 		base := binary.LittleEndian.Uint32(h[8:])
 		if count > 256 {
-			return entries, 0, unpack.Errorf(squashfsLayer, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
+			return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
 		}
 		for i := int64(0); i < count; i++ {
 			if size-read < 8 {
-				return entries, 0, unpack.Errorf(squashfsLayer, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
+				return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
 			}
 			pos := c.blockPos
 			e, err := c.take(8)
@@ -386,14 +386,14 @@ func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEnt
 			nameLen := int64(binary.LittleEndian.Uint16(e[6:])) + 1
 			read += 8
 			if nameLen > 256 || nameLen > size-read {
-				return entries, 0, unpack.Errorf(squashfsLayer, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
+				return entries, 0, unpack.Errorf(layerName, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
 			}
 			name, err := c.take(int(nameLen))
 			if err != nil {
 				return entries, 0, err
 			}
 			read += nameLen
-			entries = append(entries, sqDirEntry{
+			entries = append(entries, dirEntry{
 				name:   string(name),
 				typ:    typ,
 				ref:    uint64(start)<<16 | uint64(off),
@@ -404,7 +404,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEnt
 				headers = append(headers, header{hdrAt, hdrBlock, string(name)})
 			}
 			if len(entries) > w.entriesLeft() {
-				return entries, 0, unpack.Errorf(squashfsLayer, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
+				return entries, 0, unpack.Errorf(layerName, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
 			}
 		}
 	}
@@ -419,7 +419,7 @@ func (w *sqWalker) readListing(dir *sqInode, n *unpack.Node) (entries []sqDirEnt
 		// mksquashfs stores the offset of the header relative to the
 		// listing start (the index field) and the header's block.
 		if hi >= len(headers) || headers[hi].at != int64(ix.index) || headers[hi].block != ix.start || headers[hi].first != ix.name {
-			return entries, 0, unpack.Errorf(squashfsLayer, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
+			return entries, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
 		}
 	}
 	return entries, 0, nil

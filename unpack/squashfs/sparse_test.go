@@ -210,7 +210,7 @@ func TestSquashfsHoleOnlyFile(t *testing.T) {
 	// Its inode, in uncompressed metadata: the start is right after the
 	// 16-byte common header.
 	sb := parseSqSuperblock(orig)
-	entries := sqRootListing(t, orig, sb)
+	entries := rootListing(t, orig, sb)
 	for _, e := range entries {
 		if e.name != "zeros.bin" {
 			continue
