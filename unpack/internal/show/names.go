@@ -40,23 +40,9 @@ func JoinPath(dir, name string) string {
 // "-rwsr-xr-x (04755)".
 func Mode(mode uint32) string {
 	var b [10]byte
-	switch mode & 0o170000 {
-	case 0o040000:
-		b[0] = 'd'
-	case 0o120000:
-		b[0] = 'l'
-	case 0o020000:
-		b[0] = 'c'
-	case 0o060000:
-		b[0] = 'b'
-	case 0o010000:
-		b[0] = 'p'
-	case 0o140000:
-		b[0] = 's'
-	case 0o100000:
-		b[0] = '-'
-	default:
-		b[0] = '?'
+	b[0] = '?'
+	if t, ok := fileTypeOf(uint64(mode)); ok {
+		b[0] = t.letter
 	}
 	const rwx = "rwxrwxrwx"
 	for i := 0; i < 9; i++ {
@@ -132,28 +118,42 @@ func PathComponents(raw string) []string {
 // KnownFileType reports whether the file type bits of a mode are those of
 // a known type; Mode shows any other as "?".
 func KnownFileType(t uint64) bool {
-	switch t {
-	case 0o040000, 0o120000, 0o020000, 0o060000, 0o010000, 0o140000, 0o100000:
-		return true
-	}
-	return false
+	_, ok := fileTypeOf(t)
+	return ok
 }
 
 // ModeType is the node type of a POSIX file mode.
 func ModeType(mode uint32) unpack.Type {
-	switch mode & 0o170000 {
-	case 0o040000:
-		return unpack.TypeDir
-	case 0o120000:
-		return unpack.TypeSymlink
-	case 0o020000:
-		return unpack.TypeCharDevice
-	case 0o060000:
-		return unpack.TypeBlockDevice
-	case 0o010000:
-		return unpack.TypeFifo
-	case 0o140000:
-		return unpack.TypeSocket
+	if t, ok := fileTypeOf(uint64(mode)); ok {
+		return t.typ
 	}
 	return unpack.TypeFile
+}
+
+// fileType is a POSIX file type (the S_IFMT bits of a mode), with the
+// letter ls shows for it and the type of Node.
+type fileType struct {
+	bits   uint64
+	letter byte
+	typ    unpack.Type
+}
+
+var fileTypes = [...]fileType{
+	{0o100000, '-', unpack.TypeFile},
+	{0o040000, 'd', unpack.TypeDir},
+	{0o120000, 'l', unpack.TypeSymlink},
+	{0o020000, 'c', unpack.TypeCharDevice},
+	{0o060000, 'b', unpack.TypeBlockDevice},
+	{0o010000, 'p', unpack.TypeFifo},
+	{0o140000, 's', unpack.TypeSocket},
+}
+
+// fileTypeOf finds the file type of a mode's S_IFMT bits.
+func fileTypeOf(mode uint64) (t fileType, ok bool) {
+	for _, t := range fileTypes {
+		if mode&0o170000 == t.bits {
+			return t, true
+		}
+	}
+	return t, false
 }
