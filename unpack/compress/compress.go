@@ -291,7 +291,9 @@ type walkedFrame interface {
 type frameSpan struct {
 	off, end  int64 // end: where the walk stopped when err is set
 	skippable bool
-	err       error // the framing is broken here (a truncated or impossible block)
+	skipID    byte   // a skippable frame's magic nibble
+	skipSize  uint32 // a skippable frame's size field
+	err       error  // the framing is broken here (a truncated or impossible block)
 	parts     []framePart
 	headerLen int64 // the frame header's bytes, magic included
 	restAt    int64 // where the blocks past maxNamedParts start, or 0
@@ -309,6 +311,29 @@ func (f *frameSpan) bounds() (int64, int64) { return f.off, f.end }
 func (f *frameSpan) isSkippable() bool      { return f.skippable }
 func (f *frameSpan) walkErr() error         { return f.err }
 func (f *frameSpan) span() *frameSpan       { return f }
+
+// walkSkippable walks the skippable frame whose magic, b, starts at f.off:
+// zstd and lz4 share the format (magic 0x184D2A50-5F, a 4-byte size, that
+// many bytes nothing decodes).
+func (f *frameSpan) walkSkippable(pr *readat.Peek, layer string, b []byte, size int64) {
+	off := f.off
+	f.skippable, f.skipID = true, b[0]&0x0f
+	b, err := pr.At(off+4, 4)
+	if err != nil {
+		f.end = size
+		f.err = unpack.Errorf(layer, off+4, "skippable frame: size cut by the end of input")
+		return
+	}
+	f.skipSize = binary.LittleEndian.Uint32(b)
+	f.end = off + 8 + int64(f.skipSize)
+	if f.end > size {
+		f.err = unpack.Errorf(layer, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
+		f.end = size
+	}
+	f.headerLen = 8
+	f.addPart(off, 8, "header")
+	f.addPart(off+8, f.end-off-8, "content")
+}
 
 // addPart records a part of the frame.
 func (f *frameSpan) addPart(off, n int64, format string, args ...any) {

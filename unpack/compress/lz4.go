@@ -72,7 +72,6 @@ func matchLz4Legacy(head []byte, _ io.ReaderAt, _ int64) bool {
 // lz4Frame is a frame as walked.
 type lz4Frame struct {
 	frameSpan       // end: after the content checksum
-	skipSize        uint32
 	blockMax        int
 	independent     bool
 	blockChecksum   bool
@@ -97,20 +96,7 @@ func walkLz4Frame(pr *readat.Peek, off, size int64) (f lz4Frame, ok bool) {
 		return f, true
 	}
 	if isSkippableMagic(b) {
-		f.skippable = true
-		b, err = pr.At(off+4, 4)
-		if err != nil {
-			return fail(off+4, "skippable frame: size cut by the end of input")
-		}
-		f.skipSize = binary.LittleEndian.Uint32(b)
-		f.end = off + 8 + int64(f.skipSize)
-		f.headerLen = 8
-		f.addPart(off, 8, "header")
-		if f.end > size {
-			f.addPart(off+8, size-off-8, "content")
-			return fail(off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
-		}
-		f.addPart(off+8, f.end-off-8, "content")
+		f.walkSkippable(pr, layerLz4, b, size)
 		return f, true
 	}
 	if binary.LittleEndian.Uint32(b) != lz4FrameMagic {

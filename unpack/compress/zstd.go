@@ -78,8 +78,6 @@ func matchAfterSkippable(head []byte, r io.ReaderAt, size int64, magic []byte) b
 // zstdFrame is a frame as walked.
 type zstdFrame struct {
 	frameSpan   // end: after the checksum
-	skipID      byte
-	skipSize    uint32
 	windowSize  uint64
 	single      bool
 	unusedBit   bool
@@ -100,22 +98,7 @@ func walkZstdFrame(pr *readat.Peek, off, size int64) (f zstdFrame, ok bool) {
 		return f, false
 	}
 	if isSkippableMagic(b) {
-		f.skippable, f.skipID = true, b[0]&0x0f
-		b, err = pr.At(off+4, 4)
-		if err != nil {
-			f.end = size
-			f.err = unpack.Errorf(layerZstd, off+4, "skippable frame: size cut by the end of input")
-			return f, true
-		}
-		f.skipSize = binary.LittleEndian.Uint32(b)
-		f.end = off + 8 + int64(f.skipSize)
-		if f.end > size {
-			f.err = unpack.Errorf(layerZstd, off+4, "skippable frame of %d bytes: only %d before the end of input", f.skipSize, size-off-8)
-			f.end = size
-		}
-		f.headerLen = 8
-		f.addPart(off, 8, "header")
-		f.addPart(off+8, f.end-off-8, "content")
+		f.walkSkippable(pr, layerZstd, b, size)
 		return f, true
 	}
 	if binary.LittleEndian.Uint32(b) != zstdMagic {
