@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +107,24 @@ func TestUnknownFormats(t *testing.T) {
 		out, errs, status := runIsodiff(t, tc.a, tc.b)
 		if status != tc.status || errs != "" || !strings.Contains(out, tc.report) {
 			t.Errorf("%s %s: status %d (want %d), stderr %q, report lacks %q:\n%s", tc.a, tc.b, status, tc.status, errs, tc.report, out)
+		}
+	}
+}
+
+// TestStopped: a run whose context ends, as main's does on SIGINT or
+// SIGTERM, writes no report, says why on one line, and exits with the
+// status for a comparison that could not be made.
+func TestStopped(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupt signal received"))
+	for _, tc := range []struct {
+		flags  []string
+		status int
+	}{{nil, exitTrouble}, {[]string{"--bisect"}, exitSkipBisect}, {[]string{"--json", "-"}, exitTrouble}} {
+		var out, errs bytes.Buffer
+		status := run(ctx, append(tc.flags, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-pyc.iso"), &out, &errs)
+		if status != tc.status || out.Len() != 0 || errs.String() != "isodiff: stopped: interrupt signal received\n" {
+			t.Errorf("%q: status %d, stdout %q, stderr %q", tc.flags, status, out.String(), errs.String())
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -60,7 +61,7 @@ func FuzzPipeline(f *testing.F) {
 				panic("no answer in 60 s")
 			}
 		}()
-		status := run([]string{"--text", "-", "--max-spooled", "67108864", pa, pb}, &out, &errs)
+		status := run(context.Background(), []string{"--text", "-", "--max-spooled", "67108864", pa, pb}, &out, &errs)
 		same := bytes.Equal(images[i], b)
 		switch {
 		case same && status != 0:

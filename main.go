@@ -2,18 +2,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"syscall"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -103,9 +106,9 @@ Inputs of no format isodiff unpacks are compared as bytes (or as text).
 
 Exit status: 0 identical (byte for byte), 1 different, 2 the comparison
 could not be made (an input missing or unreadable, an I/O error, a
-temporary directory that cannot be written). With
---bisect: 0 good, 1 bad, 125 skip, 255 usage error, as git bisect run reads
-them.
+temporary directory that cannot be written, an interrupt or SIGTERM
+before the end). With --bisect: 0 good, 1 bad, 125 skip, 255 usage
+error, as git bisect run reads them.
 
 Examples:
   isodiff a.iso b.iso                      report on standard output
@@ -135,10 +138,17 @@ type config struct {
 
 func main() {
 	boundMemory()
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// An interrupt or a termination stops the comparison where it is, and
+	// isodiff says so, instead of dying in the middle of a report or with
+	// the terminal in full-screen mode.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	status := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(status)
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run runs the command; ctx stops the comparison.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, a, b, err := parseFlags(args, stdout)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -160,7 +170,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "isodiff: %v\n", err)
 		return exitTrouble
 	}
-	status := compare(cfg, a, b, stdout, stderr)
+	status := compare(ctx, cfg, a, b, stdout, stderr)
 	if err := stop(); err != nil {
 		fmt.Fprintf(stderr, "isodiff: %v\n", err)
 	}
@@ -445,8 +455,9 @@ type comparison struct {
 	errs []error // why nothing could be compared, one per line
 }
 
-// runComparison opens both inputs in parallel and compares them.
-func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *comparison {
+// runComparison opens both inputs in parallel and compares them, until
+// ctx is done.
+func runComparison(ctx context.Context, cfg *config, pathA, pathB string, env *unpack.Env) *comparison {
 	c := &comparison{
 		a: &input{label: "A", path: pathA, env: env},
 		b: &input{label: "B", path: pathB, env: env},
@@ -466,7 +477,7 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 	if cfg.opt.DifferencesOnly && !c.a.isDir && c.a.size == c.b.size {
 		// Equal bytes are equal content: nothing to unpack. (The
 		// interactive view unpacks them all the same, to be browsed.)
-		same, err := diff.SameBytes(c.a.bytes(), c.b.bytes())
+		same, err := diff.SameBytes(ctx, c.a.bytes(), c.b.bytes())
 		if err != nil {
 			c.errs = append(c.errs, fmt.Errorf("reading the inputs: %w", err))
 			return c
@@ -485,9 +496,14 @@ func runComparison(cfg *config, pathA, pathB string, env *unpack.Env) *compariso
 		// sides are of different formats.
 		c.a.tree, c.b.tree = c.a.asFile(), c.b.asFile()
 	}
-	c.root = diff.CompareImages(name,
+	root, err := diff.CompareImages(ctx, name,
 		diff.Image{Tree: c.a.tree, Bytes: c.a.bytes()},
 		diff.Image{Tree: c.b.tree, Bytes: c.b.bytes()}, cfg.opt)
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return c
+	}
+	c.root = root
 	return c
 }
 
@@ -523,7 +539,7 @@ func (c *comparison) inputs() (ui.Input, ui.Input) {
 		ui.Input{Path: c.b.path, Size: c.b.size, IsDir: c.b.isDir}
 }
 
-func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
+func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	// Decompressed streams are spooled to unlinked temporary files, which
 	// vanish however the process ends; Close releases them.
 	env := &unpack.Env{TempDir: os.TempDir(), MaxDecompressed: cfg.maxDecompressed, MaxSpooled: cfg.maxSpooled}
@@ -543,12 +559,12 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 	// identical entries too.
 	cfg.opt.DifferencesOnly = !cfg.interactive
 	if cfg.interactive {
-		return interactive(cfg, pathA, pathB, env, stderr)
+		return interactive(ctx, cfg, pathA, pathB, env, stderr)
 	}
-	c := runComparison(cfg, pathA, pathB, env)
+	c := runComparison(ctx, cfg, pathA, pathB, env)
 	defer c.close()
 	writeHeapProfile(cfg, stderr)
-	if spoolLimit(env, stderr) {
+	if interrupted(ctx, stderr) || spoolLimit(env, stderr) {
 		return exitTrouble
 	}
 	if len(c.errs) > 0 {
@@ -582,6 +598,16 @@ func compare(cfg *config, pathA, pathB string, stdout, stderr io.Writer) int {
 		return exitDifferent
 	}
 	return exitSame
+}
+
+// interrupted reports, on one line, a run stopped by a signal (ctx done):
+// the comparison is incomplete, and nothing of it is shown.
+func interrupted(ctx context.Context, stderr io.Writer) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	fmt.Fprintf(stderr, "isodiff: stopped: %v\n", context.Cause(ctx))
+	return true
 }
 
 // spoolLimit reports, on one line, a comparison that needed more temporary
@@ -626,16 +652,22 @@ func joinErr(a, b string) string {
 }
 
 // interactive runs the comparison behind the terminal UI, which shows the
-// tree as it fills in.
-func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Writer) int {
+// tree as it fills in; quitting the UI stops the comparison, and ctx
+// being done stops both.
+func interactive(ctx context.Context, cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Writer) int {
 	// Nothing may write over the screen: not the standard logger, not a
 	// library's logrus.
 	log.SetOutput(io.Discard)
 	logrus.SetOutput(io.Discard)
 
 	memoryHeadroom.Store(13)
-	model := startInteractive(cfg, pathA, pathB, env, nil)
-	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
+	model, stop := startInteractive(ctx, cfg, pathA, pathB, env, nil)
+	// However the view ends, the comparison ends with it.
+	defer stop()
+	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx)).Run()
+	if interrupted(ctx, stderr) {
+		return exitTrouble
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "isodiff: terminal: %v\n", err)
 		return exitTrouble
@@ -653,8 +685,10 @@ func interactive(cfg *config, pathA, pathB string, env *unpack.Env, stderr io.Wr
 }
 
 // startInteractive starts the comparison in the background and returns
-// the UI that watches it (r: the renderer, nil for the terminal's).
-func startInteractive(cfg *config, pathA, pathB string, env *unpack.Env, r *lipgloss.Renderer) ui.Model {
+// the UI that watches it (r: the renderer, nil for the terminal's), which
+// stops the comparison when it quits, as stop does.
+func startInteractive(ctx context.Context, cfg *config, pathA, pathB string, env *unpack.Env, r *lipgloss.Renderer) (m ui.Model, stop context.CancelFunc) {
+	ctx, stop = context.WithCancel(ctx)
 	feed := &ui.Feed{}
 	progress := &diff.Progress{}
 	opt := cfg.opt
@@ -667,7 +701,7 @@ func startInteractive(cfg *config, pathA, pathB string, env *unpack.Env, r *lipg
 
 	results := make(chan ui.Result, 1)
 	go func() {
-		c := runComparison(&run, pathA, pathB, env)
+		c := runComparison(ctx, &run, pathA, pathB, env)
 		results <- ui.Result{Root: c.root, Err: errors.Join(c.errs...)}
 	}()
 	describe := func(path string) ui.Input {
@@ -679,8 +713,8 @@ func startInteractive(cfg *config, pathA, pathB string, env *unpack.Env, r *lipg
 	}
 	return ui.NewModel(ui.Session{
 		A: describe(pathA), B: describe(pathB),
-		Feed: feed, Progress: progress, Result: results,
-	}, r)
+		Feed: feed, Progress: progress, Result: results, Cancel: stop,
+	}, r), stop
 }
 
 // writeTo runs write on standard output for "-", else on a new file.

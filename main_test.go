@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"io"
@@ -60,7 +61,7 @@ func fixture(t *testing.T, name string) string {
 func runIsodiff(t *testing.T, args ...string) (stdout, stderr string, status int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	status = run(args, &out, &errb)
+	status = run(context.Background(), args, &out, &errb)
 	return out.String(), errb.String(), status
 }
 
@@ -319,7 +320,8 @@ func interactiveModel(t *testing.T, a, b string, w, h int) *teatest.TestModel {
 	}
 	env := &unpack.Env{TempDir: t.TempDir()}
 	t.Cleanup(func() { env.Close() })
-	m := startInteractive(cfg, pa, pb, env, lipgloss.NewRenderer(io.Discard, termenv.WithProfile(termenv.Ascii)))
+	m, stop := startInteractive(context.Background(), cfg, pa, pb, env, lipgloss.NewRenderer(io.Discard, termenv.WithProfile(termenv.Ascii)))
+	t.Cleanup(stop)
 	return teatest.NewTestModel(t, m, teatest.WithInitialTermSize(w, h))
 }
 
@@ -434,7 +436,7 @@ func compareFilesWith(t *testing.T, a, b string, set func(*diff.Options)) *diff.
 	env := &unpack.Env{TempDir: t.TempDir()}
 	defer env.Close()
 	cfg.opt.Env = env
-	c := runComparison(cfg, pa, pb, env)
+	c := runComparison(context.Background(), cfg, pa, pb, env)
 	defer c.close()
 	if len(c.errs) > 0 {
 		t.Fatal(c.errs)

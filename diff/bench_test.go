@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -56,7 +57,7 @@ func benchText(b *testing.B, a, c string) {
 	b.SetBytes(int64(len(a) + len(c)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if textDiff(a, c, DefaultOptions()) == nil {
+		if textDiff(context.Background(), a, c, DefaultOptions()) == nil {
 			b.Fatal("no text diff")
 		}
 	}
@@ -78,7 +79,7 @@ func BenchmarkHexDiff(b *testing.B) {
 	b.SetBytes(int64(len(a) + len(c)))
 	b.ReportAllocs()
 	for b.Loop() {
-		hexDiff(viewOf(data(a)), viewOf(data(c)), opt)
+		hexDiff(context.Background(), viewOf(data(a)), viewOf(data(c)), opt)
 	}
 }
 
@@ -90,7 +91,7 @@ func BenchmarkEqualData(b *testing.B) {
 	b.SetBytes(int64(len(a) + len(c)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if same, _ := equalData(data(a), data(c), nil); !same {
+		if same, _ := equalData(context.Background(), data(a), data(c), nil); !same {
 			b.Fatal("differ")
 		}
 	}
@@ -120,7 +121,7 @@ func BenchmarkCompareTree(b *testing.B) {
 	a, c := mk(false), mk(true)
 	b.ReportAllocs()
 	for b.Loop() {
-		if root := Compare("x", a, c, DefaultOptions()); root.Count().Modified != 1 {
+		if root := compare(b, "x", a, c, DefaultOptions()); root.Count().Modified != 1 {
 			b.Fatal(root.Count())
 		}
 	}

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -47,7 +48,8 @@ type Options struct {
 	// Progress, when set, is updated as the comparison goes.
 	Progress *Progress
 	// OnDone, when set, is called with every pair as soon as it and all
-	// below it are final (see fill). It may be called from several
+	// below it are final (see fill), never with one cut short by the end
+	// of the comparison's context. It may be called from several
 	// goroutines at once.
 	OnDone func(*Node)
 	// DifferencesOnly keeps only what differs: identical pairs are left
@@ -81,9 +83,10 @@ func DefaultOptions() Options {
 }
 
 // Compare builds the comparison tree of two unpacked layers. The root is
-// named name (usually the base name of input A).
-func Compare(name string, a, b *unpack.Node, opt Options) *Node {
-	return CompareImages(name, Image{Tree: a}, Image{Tree: b}, opt)
+// named name (usually the base name of input A). It stops as soon as ctx
+// is done, and then returns ctx's error and no tree.
+func Compare(ctx context.Context, name string, a, b *unpack.Node, opt Options) (*Node, error) {
+	return CompareImages(ctx, name, Image{Tree: a}, Image{Tree: b}, opt)
 }
 
 // Image is one input of a comparison: its unpacked tree and, when it is
@@ -95,18 +98,18 @@ type Image struct {
 
 // SameBytes reports whether two contents hold the same bytes, comparing
 // mapped inputs where they lie; an error says which side could not be
-// read.
-func SameBytes(a, b unpack.Data) (bool, error) {
-	return equalData(a, b, nil)
+// read, or is ctx's when it is done first.
+func SameBytes(ctx context.Context, a, b unpack.Data) (bool, error) {
+	return equalData(ctx, a, b, nil)
 }
 
 // CompareImages builds the comparison tree of two inputs. Where both
 // inputs' bytes are given, bytes that differ while nothing unpacked from
 // them does are shown as they are: the tree differs exactly when the bytes
-// do.
-func CompareImages(name string, ia, ib Image, opt Options) *Node {
+// do. Like Compare, it stops as soon as ctx is done.
+func CompareImages(ctx context.Context, name string, ia, ib Image, opt Options) (*Node, error) {
 	a, b := ia.Tree, ib.Tree
-	c := comparer{opt: opt, env: opt.Env}
+	c := comparer{ctx: ctx, opt: opt, env: opt.Env}
 	if c.env == nil {
 		c.env = &unpack.Env{}
 	}
@@ -121,13 +124,17 @@ func CompareImages(name string, ia, ib Image, opt Options) *Node {
 	c.addTotals(a, b, false)
 	c.rawA, c.rawB = ia.Bytes, ib.Bytes
 	c.fill(root, a, b, scope{depth: 1})
-	return root
+	if err := ctx.Err(); err != nil {
+		// What was compared before is cut short here and there: no tree.
+		return nil, err
+	}
+	return root, nil
 }
 
 // rootBytes compares the bytes of two inputs in which nothing unpacked
 // differs.
 func (c *comparer) rootBytes(root *Node, da, db unpack.Data, a, b *unpack.Node) {
-	same, err := equalData(da, db, nil)
+	same, err := equalData(c.ctx, da, db, nil)
 	var re *readError
 	switch {
 	case errors.As(err, &re):
@@ -152,6 +159,9 @@ func (c *comparer) rootBytes(root *Node, da, db unpack.Data, a, b *unpack.Node) 
 }
 
 type comparer struct {
+	// ctx stops the comparison: every loop over entries or bytes checks
+	// it, and what is left unfinished is not handed to Options.OnDone.
+	ctx context.Context
 	opt Options
 	env *unpack.Env
 	// rawA and rawB are the inputs' bytes, when each is one file.
@@ -181,6 +191,9 @@ func (c *comparer) pair(parent *Node, name string, a, b *unpack.Node, sc scope) 
 // and then n is handed to Options.OnDone.
 func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	n.OffsetA, n.OffsetB = -1, -1
+	if c.stopped() {
+		return
+	}
 	defer c.done(n, a, b)
 	defer func() {
 		// A bug in a reader or here must not take the whole comparison
@@ -231,6 +244,9 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	c.content(n, a, b, sc)
 	c.children(n, a, b, sc)
+	if c.stopped() {
+		return
+	}
 	if n.Descended && n.Parent == nil {
 		n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	}
@@ -280,8 +296,15 @@ func countEntries(u *unpack.Node) int64 {
 	return n
 }
 
-// done counts a finished pair and hands it to the observer.
+// stopped reports whether the comparison is to stop.
+func (c *comparer) stopped() bool { return c.ctx.Err() != nil }
+
+// done counts a finished pair and hands it to the observer; a pair cut
+// short by the end of the comparison is not finished.
 func (c *comparer) done(n *Node, a, b *unpack.Node) {
+	if c.stopped() {
+		return
+	}
 	if p := c.opt.Progress; p != nil {
 		if a != nil {
 			p.EntriesA.Add(1)
@@ -302,6 +325,9 @@ func (c *comparer) done(n *Node, a, b *unpack.Node) {
 func (c *comparer) oneSide(n *Node, u *unpack.Node, s State, sc scope) {
 	n.Children = make([]*Node, 0, len(u.Children))
 	for _, ch := range u.Children {
+		if c.stopped() {
+			return
+		}
 		if s == Added {
 			n.Children = append(n.Children, c.pair(n, ch.Name, nil, ch, sc))
 		} else {
@@ -469,7 +495,10 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 		da, db = io.NewSectionReader(da, 0, m), io.NewSectionReader(db, 0, m)
 		n.Notes = append(n.Notes, fmt.Sprintf("content compared up to byte %d, where the shorter side could not be read further", m))
 	}
-	same, err := equalData(da, db, c.opt.Progress)
+	same, err := equalData(c.ctx, da, db, c.opt.Progress)
+	if c.stopped() {
+		return
+	}
 	var re *readError
 	if errors.As(err, &re) {
 		// The bytes could not be read: the entry is unreadable on that
@@ -534,6 +563,10 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	var wg sync.WaitGroup
 	started := false
 	for k, p := range pairs {
+		if c.stopped() {
+			// The slots left empty are never read: the tree is dropped.
+			break
+		}
 		fill := func() {
 			ch := &Node{Name: p.name, Parent: n, renamedFrom: p.renamedFrom}
 			c.fill(ch, p.a, p.b, sc)
@@ -558,6 +591,9 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		<-c.workers
 		wg.Wait()
 		c.workers <- struct{}{}
+	}
+	if c.stopped() {
+		return
 	}
 	if a.Order != nil && b.Order != nil {
 		n.Order = orderDiff(a.Order, b.Order)
@@ -681,6 +717,9 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 	}
 	n.Order = order
 	for _, ch := range a.Children {
+		if c.stopped() {
+			break
+		}
 		n.Children = append(n.Children, c.pair(n, ch.Name, ch, ch, sc))
 	}
 	return true

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +23,16 @@ func file(name, content string, fields ...string) *unpack.Node {
 		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1], Role: testRoles[fields[i]]})
 	}
 	return n
+}
+
+// compare is Compare of a comparison that runs to its end.
+func compare(t testing.TB, name string, a, b *unpack.Node, opt Options) *Node {
+	t.Helper()
+	root, err := Compare(context.Background(), name, a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 func dir(name string, kids ...*unpack.Node) *unpack.Node {
@@ -48,7 +59,7 @@ func TestCompareStates(t *testing.T) {
 		file("new", "n"),
 		&unpack.Node{Name: "retyped", Type: unpack.TypeSymlink},
 	))
-	root := Compare("a.img", a, b, DefaultOptions())
+	root := compare(t, "a.img", a, b, DefaultOptions())
 	want := map[string]State{
 		"a.img :: /same":    Same,
 		"a.img :: /text":    Modified,
@@ -87,7 +98,7 @@ func TestCompareIdentical(t *testing.T) {
 	mk := func() *unpack.Node {
 		return dir("", dir("/", file("f", "hello\n", "mtime", "1"), dir("d", file("g", "\x00\x01"))))
 	}
-	root := Compare("a", mk(), mk(), DefaultOptions())
+	root := compare(t, "a", mk(), mk(), DefaultOptions())
 	if root.Differs() || root.Count().Total() != 0 {
 		t.Fatalf("identical trees differ: %+v", root.Count())
 	}
@@ -106,7 +117,7 @@ func TestTextDiffHunks(t *testing.T) {
 		}
 		b.WriteString(line)
 	}
-	td := textDiff(a.String(), b.String(), DefaultOptions())
+	td := textDiff(context.Background(), a.String(), b.String(), DefaultOptions())
 	if len(td.Hunks) != 2 {
 		t.Fatalf("want 2 hunks, got %d: %+v", len(td.Hunks), td.Hunks)
 	}
@@ -128,7 +139,7 @@ func TestTextDiffLimit(t *testing.T) {
 	b := strings.Repeat("b\n", 100)
 	opt := DefaultOptions()
 	opt.MaxDiffLines = 10
-	td := textDiff(a, b, opt)
+	td := textDiff(context.Background(), a, b, opt)
 	shown := 0
 	for _, h := range td.Hunks {
 		shown += len(h.Lines)
@@ -150,7 +161,7 @@ func TestHexDiff(t *testing.T) {
 	b[2000] ^= 0xff
 	b[2001] ^= 0xff
 	b = append(b, 0xaa, 0xbb) // two more bytes
-	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), DefaultOptions())
+	hd := hexDiff(context.Background(), viewOf(data(a)), viewOf(data(b)), DefaultOptions())
 	if hd.DiffBytes != 8 || hd.Regions != 3 || hd.FirstDiff != 8 {
 		t.Fatalf("diff bytes %d regions %d first %#x", hd.DiffBytes, hd.Regions, hd.FirstDiff)
 	}
@@ -176,7 +187,7 @@ func TestHexDiffLimit(t *testing.T) {
 	}
 	opt := DefaultOptions()
 	opt.MaxHexBytes = 64
-	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), opt)
+	hd := hexDiff(context.Background(), viewOf(data(a)), viewOf(data(b)), opt)
 	if hd.DiffBytes != 1<<16 || hd.Regions != 1 || hd.OmittedRows != (1<<12)-4 {
 		t.Errorf("bytes %d regions %d omitted %d", hd.DiffBytes, hd.Regions, hd.OmittedRows)
 	}
@@ -211,15 +222,15 @@ func TestMaskedData(t *testing.T) {
 	a[500], b[700] = 0, 0
 	ma := masked{bytes.NewReader(a), []unpack.Range{{Start: 500, End: 501}}}
 	mb := masked{bytes.NewReader(b), []unpack.Range{{Start: 700, End: 701}}}
-	if same, err := equalData(ma, mb, nil); !same || err != nil {
+	if same, err := equalData(context.Background(), ma, mb, nil); !same || err != nil {
 		t.Fatalf("zero unclaimed bytes compare unequal: %v", err)
 	}
 	b[700] = 9
-	same, _ := equalData(ma, mb, nil)
+	same, _ := equalData(context.Background(), ma, mb, nil)
 	if same {
 		t.Fatal("nonzero unclaimed byte not seen")
 	}
-	hd := hexDiff(viewOf(ma), viewOf(mb), DefaultOptions())
+	hd := hexDiff(context.Background(), viewOf(ma), viewOf(mb), DefaultOptions())
 	if hd.DiffBytes != 1 || hd.FirstDiff != 700 {
 		t.Errorf("diff bytes %d first %#x", hd.DiffBytes, hd.FirstDiff)
 	}
@@ -241,7 +252,7 @@ func TestPositionalPermutation(t *testing.T) {
 		}
 		return n
 	}
-	root := Compare("x", table("0x17", "0xef"), table("0xef", "0x17"), DefaultOptions())
+	root := compare(t, "x", table("0x17", "0xef"), table("0xef", "0x17"), DefaultOptions())
 	if root.State != Modified || root.Order == nil || root.Reason() != "order only" {
 		t.Fatalf("state %v order %+v reason %q", root.State, root.Order, root.Reason())
 	}
@@ -254,7 +265,7 @@ func TestPositionalPermutation(t *testing.T) {
 		}
 	}
 	// A real change is paired by slot.
-	root = Compare("x", table("0x17", "0xef"), table("0x17", "0x83"), DefaultOptions())
+	root = compare(t, "x", table("0x17", "0xef"), table("0x17", "0x83"), DefaultOptions())
 	if root.Order != nil || root.Child("partition 2").State != Modified {
 		t.Errorf("changed slot not paired: %+v", root.Order)
 	}
@@ -264,7 +275,7 @@ func TestDirectoryOrderOnly(t *testing.T) {
 	a := dir("d", file("x", "1"), file("y", "2"))
 	b := dir("d", file("x", "1"), file("y", "2"))
 	b.Order = []string{"y", "x"}
-	root := Compare("d", a, b, DefaultOptions())
+	root := compare(t, "d", a, b, DefaultOptions())
 	if root.Reason() != "order only" {
 		t.Errorf("reason %q", root.Reason())
 	}
@@ -291,7 +302,7 @@ func TestHexDiffAcrossChunks(t *testing.T) {
 	b = b[:size-3] // B is shorter: the last bytes of A are past B's end
 	opt := DefaultOptions()
 	opt.MaxHexBytes = 1 << 20
-	hd := hexDiff(viewOf(data(a)), viewOf(data(b)), opt)
+	hd := hexDiff(context.Background(), viewOf(data(a)), viewOf(data(b)), opt)
 
 	rows := (size + rowSize - 1) / rowSize
 	differs := func(row int) bool {
@@ -357,7 +368,7 @@ func TestTextDiffManyLines(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "line %d\n", i)
 	}
-	td := textDiff(a.String(), b.String(), DefaultOptions())
+	td := textDiff(context.Background(), a.String(), b.String(), DefaultOptions())
 	if td == nil || td.Added != 1 || td.Removed != 1 || len(td.Hunks) != 1 || td.Hunks[0].StartA != 58998 {
 		t.Fatalf("%+v", td)
 	}
@@ -378,13 +389,13 @@ func (f failingData) ReadAt([]byte, int64) (int, error) {
 func TestReadError(t *testing.T) {
 	a := &unpack.Node{Name: "f", Type: unpack.TypeFile, Data: failingData{100}}
 	b := file("f", strings.Repeat("x", 100))
-	root := Compare("x", a, b, DefaultOptions())
+	root := compare(t, "x", a, b, DefaultOptions())
 	if root.Content != nil || !root.IOError || !strings.Contains(root.ErrA, "input/output error") || root.ErrB != "" {
 		t.Errorf("content %+v ioerror %v errA %q errB %q", root.Content, root.IOError, root.ErrA, root.ErrB)
 	}
 	// The input's own damage is not an I/O error.
 	damaged := &unpack.Node{Name: "f", Type: unpack.TypeFile, Data: damagedData{100}}
-	root = Compare("x", damaged, b, DefaultOptions())
+	root = compare(t, "x", damaged, b, DefaultOptions())
 	if root.IOError || root.ErrA == "" {
 		t.Errorf("damaged: ioerror %v errA %q", root.IOError, root.ErrA)
 	}
@@ -405,10 +416,10 @@ func TestTextDiffRewrite(t *testing.T) {
 		fmt.Fprintf(&a, "old line %d\n", i)
 		fmt.Fprintf(&b, "new line %d\n", i)
 	}
-	if td := textDiff(a.String(), b.String(), DefaultOptions()); td != nil {
+	if td := textDiff(context.Background(), a.String(), b.String(), DefaultOptions()); td != nil {
 		t.Fatalf("a 60,000-line rewrite was diffed as text")
 	}
-	n := Compare("x", file("f", a.String()), file("f", b.String()), DefaultOptions())
+	n := compare(t, "x", file("f", a.String()), file("f", b.String()), DefaultOptions())
 	if n.Content == nil || n.Content.Hex == nil {
 		t.Fatalf("content %+v", n.Content)
 	}
@@ -420,7 +431,7 @@ func TestRenamedStorePaths(t *testing.T) {
 	const h1, h2, h3 = "0123456789abcdfghijklmnpqrsvwxyz", "zyxwvsrqpnmlkjihgfdcba9876543210", "00000000000000000000000000000000"
 	a := dir("", dir("/", dir(h1+"-python3", file("bin", "same")), dir(h3+"-glibc", file("libc", "same")), dir(h1+"-lone", file("x", "1"))))
 	b := dir("", dir("/", dir(h2+"-python3", file("bin", "same")), dir(h3+"-glibc", file("libc", "same")), dir(h2+"-lone", file("x", "2")), dir(h3+"-new", file("y", "1"))))
-	root := Compare("x", a, b, DefaultOptions())
+	root := compare(t, "x", a, b, DefaultOptions())
 	files := root.Child("/")
 	if files.Renamed != 0 {
 		t.Errorf("renames counted below the layer root: %d", files.Renamed)

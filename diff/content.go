@@ -3,6 +3,7 @@ package diff
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -122,8 +123,8 @@ func (e *readError) Error() string {
 func (e *readError) Unwrap() error { return e.err }
 
 // equalData reports whether two contents hold the same bytes: sizes first,
-// then the bytes, chunk by chunk.
-func equalData(da, db unpack.Data, p *Progress) (bool, error) {
+// then the bytes, chunk by chunk, until ctx is done.
+func equalData(ctx context.Context, da, db unpack.Data, p *Progress) (bool, error) {
 	// Two files stored identically (squashfs blocks) are equal without
 	// decompressing a single data block.
 	if sa, ok := da.(unpack.StoredEqualer); ok {
@@ -146,6 +147,9 @@ func equalData(da, db unpack.Data, p *Progress) (bool, error) {
 	// Holes of a sparse file on both sides are zeros on both sides.
 	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), da, db, 0) {
 		for off := sp.Start; off < sp.End; off += chunkSize {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			n := min(int64(chunkSize), sp.End-off)
 			if off+n <= a.size && off+n <= b.size {
 				// Mapped inputs are compared where they lie.
@@ -190,12 +194,12 @@ func (c *comparer) explainContent(da, db unpack.Data) *Content {
 	}
 	if ta, ok := c.readText(da); ok {
 		if tb, ok := c.readText(db); ok {
-			if ct.Text = textDiff(ta, tb, c.opt); ct.Text != nil {
+			if ct.Text = textDiff(c.ctx, ta, tb, c.opt); ct.Text != nil {
 				return ct
 			}
 		}
 	}
-	ct.Hex = hexDiff(viewOf(da), viewOf(db), c.opt)
+	ct.Hex = hexDiff(c.ctx, viewOf(da), viewOf(db), c.opt)
 	return ct
 }
 

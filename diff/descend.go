@@ -59,6 +59,9 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.fieldsA, n.fieldsB = nil, nil
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1})
+	if c.stopped() {
+		return true
+	}
 	n.Moved, n.Respelled, n.Renamed = countSystematic(n)
 	if !n.OwnDifferences() && !n.childrenDiffer() {
 		// The bytes differ, yet no entry, field or order does: the
@@ -78,7 +81,7 @@ const maxRegionNotes = 8
 // verdict must never be "identical" for bytes that differ.
 func (c *comparer) undecoded(n *Node, da, db unpack.Data, la, lb unpack.Layout) {
 	n.LayoutOnly = true
-	n.Content = &Content{SizeA: da.Size(), SizeB: db.Size(), Hex: hexDiff(viewOf(da), viewOf(db), c.opt)}
+	n.Content = &Content{SizeA: da.Size(), SizeB: db.Size(), Hex: hexDiff(c.ctx, viewOf(da), viewOf(db), c.opt)}
 	if la == nil && lb == nil {
 		return
 	}

@@ -34,7 +34,7 @@ func TestPycHeaderCause(t *testing.T) {
 		{"both", pyc(2, 600), "pyc header: mtime, source size"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			root := Compare("x", file("a.pyc", string(pyc(1, 500))), file("a.pyc", string(tc.b)), DefaultOptions())
+			root := compare(t, "x", file("a.pyc", string(pyc(1, 500))), file("a.pyc", string(tc.b)), DefaultOptions())
 			if got := causes(root); len(got) != 1 || got[0] != tc.want {
 				t.Errorf("causes %q, want %q", got, tc.want)
 			}
@@ -43,7 +43,7 @@ func TestPycHeaderCause(t *testing.T) {
 	// A change past the header is not a header difference.
 	b := pyc(1, 500)
 	b[40] ^= 1
-	root := Compare("x", file("a.pyc", string(pyc(1, 500))), file("a.pyc", string(b)), DefaultOptions())
+	root := compare(t, "x", file("a.pyc", string(pyc(1, 500))), file("a.pyc", string(b)), DefaultOptions())
 	if len(root.Causes) != 0 {
 		t.Errorf("causes %v for a body change", causes(root))
 	}
@@ -64,12 +64,12 @@ func TestBuildIDCause(t *testing.T) {
 	}
 	changed := bytes.Clone(orig)
 	changed[s.Offset+s.Size-1] ^= 0xff // last byte of the build-id
-	root := Compare("x", file("true", string(orig)), file("true", string(changed)), DefaultOptions())
+	root := compare(t, "x", file("true", string(orig)), file("true", string(changed)), DefaultOptions())
 	if got := causes(root); len(got) != 1 || got[0] != "ELF build-id: the build-id note differs, and nothing else" {
 		t.Errorf("causes %q", got)
 	}
 	changed[len(changed)-1] ^= 0xff
-	root = Compare("x", file("true", string(orig)), file("true", string(changed)), DefaultOptions())
+	root = compare(t, "x", file("true", string(orig)), file("true", string(changed)), DefaultOptions())
 	if got := causes(root); len(got) != 1 || got[0] != "ELF build-id: the build-id note differs" {
 		t.Errorf("causes %q", got)
 	}
@@ -78,7 +78,7 @@ func TestBuildIDCause(t *testing.T) {
 func TestFieldCauses(t *testing.T) {
 	a := dir("", file("f", "x", "mtime", "1", "lba", "5", "mode", "0444"), file("g", "y", "lba", "6"))
 	b := dir("", file("f", "x", "mtime", "2", "lba", "6", "mode", "0444"), file("g", "y", "lba", "7"))
-	root := Compare("x", a, b, DefaultOptions())
+	root := compare(t, "x", a, b, DefaultOptions())
 	if got := causes(root.Child("f")); len(got) != 1 || got[0] != "timestamp: mtime" {
 		t.Errorf("f: causes %q", got)
 	}

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 
 	"isodiff/unpack"
 )
@@ -37,8 +38,9 @@ type HexRow struct {
 const rowSize = 16
 
 // hexDiff scans both sides once, chunk by chunk, and keeps the differing
-// rows up to MaxHexBytes, each with ContextRows of context around it.
-func hexDiff(a, b view, opt Options) *HexDiff {
+// rows up to MaxHexBytes, each with ContextRows of context around it. It
+// stops where it is when ctx is done.
+func hexDiff(ctx context.Context, a, b view, opt Options) *HexDiff {
 	hd := &HexDiff{FirstDiff: -1}
 	maxRows := int64((opt.MaxHexBytes + rowSize - 1) / rowSize) // a row at least, when any
 	var kept int64
@@ -62,6 +64,9 @@ func hexDiff(a, b view, opt Options) *HexDiff {
 	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), a.r, b.r, int64(opt.ContextRows+1)*rowSize) {
 		start := sp.Start &^ (rowSize - 1)
 		for off := start; off < sp.End; off += chunkSize {
+			if ctx.Err() != nil {
+				return hd
+			}
 			n := min(int64(chunkSize), sp.End-off)
 			n = (n + rowSize - 1) &^ (rowSize - 1)
 			na, errA := a.read(bufA[:n], off)

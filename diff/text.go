@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"math/bits"
 	"sort"
 	"strings"
@@ -82,25 +83,30 @@ const (
 	gapWorkBase = 1 << 16
 )
 
+// checkSteps are the steps between two looks at whether the comparison is
+// to stop: about a millisecond of work.
+const checkSteps = 1 << 18
+
 // textWorkLimit is the step budget of a diff of n lines in all.
 func textWorkLimit(n int) int { return textWorkBase + textWorkPerLine*n }
 
 // textDiff diffs two texts line by line; it returns nil for texts too
-// large or too different to be read as a diff.
-func textDiff(a, b string, opt Options) *TextDiff {
-	td, _ := textDiffWork(a, b, opt)
+// large or too different to be read as a diff. Once ctx is done it
+// finishes at once with a diff that is no use but to be dropped.
+func textDiff(ctx context.Context, a, b string, opt Options) *TextDiff {
+	td, _ := textDiffWork(ctx, a, b, opt)
 	return td
 }
 
 // textDiffWork is textDiff that also returns the steps it spent.
-func textDiffWork(a, b string, opt Options) (*TextDiff, int) {
+func textDiffWork(ctx context.Context, a, b string, opt Options) (*TextDiff, int) {
 	if strings.Count(a, "\n")+strings.Count(b, "\n") > maxTextLines {
 		return nil, 0
 	}
 	la, lb := splitLines(a), splitLines(b)
 	noNLA := a != "" && !strings.HasSuffix(a, "\n")
 	noNLB := b != "" && !strings.HasSuffix(b, "\n")
-	d := newDiffer(la, lb, noNLA, noNLB)
+	d := newDiffer(ctx, la, lb, noNLA, noNLB)
 	minEdits, sameOrder := d.minEdits()
 	if minEdits > maxTextEdits {
 		return nil, 0
@@ -119,7 +125,7 @@ func textDiffWork(a, b string, opt Options) (*TextDiff, int) {
 		return la[o.i]
 	}
 	ops := d.ops
-	ctx := opt.ContextLines
+	around := opt.ContextLines
 	budget := opt.MaxDiffLines
 	lineA, lineB := 1, 1 // line numbers of ops[i] on each side
 	for i := 0; i < len(ops); {
@@ -129,9 +135,9 @@ func textDiffWork(a, b string, opt Options) (*TextDiff, int) {
 			lineB++
 			continue
 		}
-		// A hunk starts ctx lines before this change and runs until a
-		// stretch of more than 2*ctx unchanged lines.
-		start := max(0, i-ctx)
+		// A hunk starts with the context lines before this change and
+		// runs until a stretch of more than twice as many unchanged lines.
+		start := max(0, i-around)
 		lineA -= i - start
 		lineB -= i - start
 		h := Hunk{StartA: lineA, StartB: lineB}
@@ -145,8 +151,8 @@ func textDiffWork(a, b string, opt Options) (*TextDiff, int) {
 			for run < len(ops) && ops[run].op == ' ' {
 				run++
 			}
-			if run == len(ops) || run-end > 2*ctx {
-				end = min(end+ctx, len(ops))
+			if run == len(ops) || run-end > 2*around {
+				end = min(end+around, len(ops))
 				break
 			}
 			end = run
@@ -209,6 +215,9 @@ type differ struct {
 	work, used int // steps left and spent
 	ops        []lineOp
 
+	ctx       context.Context
+	nextCheck int // d.used at which to look at ctx again
+
 	v          []int32 // Myers's furthest points, reused
 	cntA, cntB []int32 // per rune, for anchors; zero between uses
 	posB       []int32
@@ -224,8 +233,9 @@ func lineRune(id int) rune {
 	return rune(id)
 }
 
-func newDiffer(la, lb []string, noNLA, noNLB bool) *differ {
+func newDiffer(ctx context.Context, la, lb []string, noNLA, noNLB bool) *differ {
 	d := &differ{
+		ctx: ctx, nextCheck: checkSteps,
 		a: make([]rune, len(la)), b: make([]rune, len(lb)),
 		baseA: make([]int32, len(la)), baseB: make([]int32, len(lb)),
 	}
@@ -297,6 +307,21 @@ func (d *differ) minEdits() (int, bool) {
 func (d *differ) charge(steps int) {
 	d.work -= steps
 	d.used += steps
+	if d.used >= d.nextCheck {
+		d.nextCheck = d.used + checkSteps
+		d.stop()
+	}
+}
+
+// stop reports whether the comparison is to stop, and then spends what is
+// left of the budget, so that the rest of the diff is written at once as
+// lines removed and added: a diff the caller drops.
+func (d *differ) stop() bool {
+	if d.ctx.Err() == nil {
+		return false
+	}
+	d.work = min(d.work, 0)
+	return true
 }
 
 // run diffs the whole texts into d.ops. A diff that fits half the budget
@@ -451,11 +476,18 @@ func (d *differ) myers(x, y []rune, limit int) (int, bool) {
 	}
 	v := d.v[:2*off+1]
 	v[off+1] = 0
-	steps := 0
+	steps, check := 0, checkSteps
 	// As in go-diff: diagonals whose furthest point has run off the
 	// right or the bottom of the edit graph are not walked again.
 	kstart, kend := 0, 0
 	for e := 0; e <= maxD; e++ {
+		if steps >= check {
+			check = steps + checkSteps
+			if d.stop() {
+				d.charge(steps)
+				return 0, false
+			}
+		}
 		for k := -e + kstart; k <= e-kend; k += 2 {
 			i := off + k
 			x1 := int(v[i+1])

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -102,7 +103,7 @@ func checkWork(t *testing.T, name string, n, used int) {
 func TestTextDiffReversed(t *testing.T) {
 	for _, n := range []int{60000, 240000} {
 		a, b := reversedLines(n)
-		td, used := textDiffWork(a, b, wholeDiff())
+		td, used := textDiffWork(context.Background(), a, b, wholeDiff())
 		name := fmt.Sprintf("%d lines", n)
 		checkDiff(t, name, a, b, td)
 		checkWork(t, name, 2*n, used)
@@ -123,7 +124,7 @@ func TestTextDiffShuffled(t *testing.T) {
 	a := strings.Join(lines, "\n") + "\n"
 	r.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
 	b := strings.Join(lines, "\n") + "\n"
-	td, used := textDiffWork(a, b, wholeDiff())
+	td, used := textDiffWork(context.Background(), a, b, wholeDiff())
 	checkDiff(t, "shuffled", a, b, td)
 	checkWork(t, "shuffled", 400000, used)
 	if !td.Reordered || td.Added != td.Removed || td.Added == 0 {
@@ -209,7 +210,7 @@ func TestTextDiffRandomEdits(t *testing.T) {
 			b += "\n"
 		}
 		name := fmt.Sprintf("seed %d, %d edits", seed, edits)
-		td, used := textDiffWork(a, b, wholeDiff())
+		td, used := textDiffWork(context.Background(), a, b, wholeDiff())
 		checkDiff(t, name, a, b, td)
 		checkWork(t, name, len(la)+len(lb), used)
 		if edits < 5 {
@@ -264,7 +265,7 @@ func TestTextDiffSmall(t *testing.T) {
 			continue
 		}
 		name := fmt.Sprintf("case %d: %q %q", i, a, b)
-		td := textDiff(a, b, opt)
+		td := textDiff(context.Background(), a, b, opt)
 		checkDiff(t, name, a, b, td)
 		var got []Line
 		for _, h := range td.Hunks {
@@ -315,7 +316,7 @@ func TestTextDiffBudgetSpent(t *testing.T) {
 		if r.IntN(4) == 0 {
 			r.Shuffle(len(lb), func(i, j int) { lb[i], lb[j] = lb[j], lb[i] })
 		}
-		d := newDiffer(la, lb, false, len(lb) > 0 && r.IntN(2) == 0)
+		d := newDiffer(context.Background(), la, lb, false, len(lb) > 0 && r.IntN(2) == 0)
 		d.work = []int{0, 10, 100, 1000, 10000}[i%5]
 		d.run()
 		if out, ok := applyOps(d); !ok || !slices.Equal(out, d.b) {
@@ -352,7 +353,7 @@ func TestMyersLength(t *testing.T) {
 		}
 		return s
 	}
-	d := &differ{work: 1 << 40}
+	d := &differ{work: 1 << 40, ctx: context.Background()}
 	for range 5000 {
 		x, y := gen(), gen()
 		got, ok := d.myers(x, y, 1<<30)
@@ -405,7 +406,7 @@ func TestTextDiffDuplicates(t *testing.T) {
 		{"other side empty", alternate(1000, "a", "b"), "", 1000, false},
 		{"only a line break", "x", "x\n", 2, false},
 	} {
-		td, used := textDiffWork(c.a, c.b, wholeDiff())
+		td, used := textDiffWork(context.Background(), c.a, c.b, wholeDiff())
 		checkDiff(t, c.name, c.a, c.b, td)
 		checkWork(t, c.name, strings.Count(c.a+c.b, "\n"), used)
 		if c.edits >= 0 && td.Added+td.Removed != c.edits {
@@ -426,7 +427,7 @@ func TestTextDiffInterleaved(t *testing.T) {
 		fmt.Fprintf(&a, "kept %d\n", i)
 		fmt.Fprintf(&b, "kept %d\nadded %d\n", i, i)
 	}
-	td, used := textDiffWork(a.String(), b.String(), wholeDiff())
+	td, used := textDiffWork(context.Background(), a.String(), b.String(), wholeDiff())
 	checkDiff(t, "interleaved", a.String(), b.String(), td)
 	checkWork(t, "interleaved", 60000, used)
 	if td.Added != 20000 || td.Removed != 0 {
@@ -437,7 +438,7 @@ func TestTextDiffInterleaved(t *testing.T) {
 		fmt.Fprintf(&a, "kept %d\nold %d\n", i, i)
 		fmt.Fprintf(&c, "kept %d\nnew %d\n", i, i)
 	}
-	td, used = textDiffWork(a.String(), c.String(), wholeDiff())
+	td, used = textDiffWork(context.Background(), a.String(), c.String(), wholeDiff())
 	checkDiff(t, "alternately replaced", a.String(), c.String(), td)
 	checkWork(t, "alternately replaced", 36000, used)
 	if td.Added != 9000 || td.Removed != 9000 {
@@ -458,7 +459,7 @@ func TestTextDiffReordered(t *testing.T) {
 		{"a\nb\nc\n", "c\na\nd\n", false},
 		{"a\na\nb\n", "a\nb\nb\n", false},
 	} {
-		if td := textDiff(c.a, c.b, DefaultOptions()); td == nil || td.Reordered != c.want {
+		if td := textDiff(context.Background(), c.a, c.b, DefaultOptions()); td == nil || td.Reordered != c.want {
 			t.Errorf("%q %q: %+v", c.a, c.b, td)
 		}
 	}

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestUndecodedRegions(t *testing.T) {
 	lb := append(slices.Clone(la), region{unpack.Range{Start: 0x60, End: 0x70}, "only in B"})
 
 	n := &Node{}
-	c := &comparer{opt: DefaultOptions()}
+	c := &comparer{ctx: context.Background(), opt: DefaultOptions()}
 	c.undecoded(n, bytes.NewReader(a), bytes.NewReader(b), la, lb)
 	if !n.LayoutOnly || n.Content == nil || n.Content.Hex == nil || n.Content.Hex.DiffBytes != 4 {
 		t.Fatalf("layout only %v, content %+v; want 4 differing bytes shown", n.LayoutOnly, n.Content)

@@ -89,7 +89,7 @@ func hostileTree(t *testing.T) (root *diff.Node, a, b Input) {
 		}
 		return n
 	}
-	root = diff.Compare("a\x1b[5mdir", open(dirA), open(dirB), diff.DefaultOptions())
+	root = compare(t, "a\x1b[5mdir", open(dirA), open(dirB), diff.DefaultOptions())
 	n := root.Child("/").Child(nameOSC)
 	if n == nil {
 		t.Fatal("no entry named with escape sequences")

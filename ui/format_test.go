@@ -33,7 +33,7 @@ func wideTree(t *testing.T) *diff.Node {
 			file("データ", side, values...),
 		}}
 	}
-	root := diff.Compare("ａｂ.img", tree("@a", "値", "cafe\u0301", "1"), tree("@b", "値段です", "café au lait", "22"), diff.DefaultOptions())
+	root := compare(t, "ａｂ.img", tree("@a", "値", "cafe\u0301", "1"), tree("@b", "値段です", "café au lait", "22"), diff.DefaultOptions())
 	if root.Child("データ") == nil || len(root.Child("データ").Changed()) != 3 {
 		t.Fatal("the fields do not differ")
 	}

@@ -1,13 +1,47 @@
 package ui
 
 import (
+	"context"
+	"io"
 	"path"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"isodiff/diff"
 )
+
+// Session is what the UI watches: a comparison running elsewhere.
+type Session struct {
+	A, B     Input
+	Feed     *Feed
+	Progress *diff.Progress
+	// Result delivers the finished tree, or the error that stopped the
+	// comparison before anything could be compared; it is read once.
+	Result <-chan Result
+	// Cancel stops the comparison: the view calls it as it quits, so that
+	// no work goes on for a view that is gone. Nil when there is nothing
+	// to stop.
+	Cancel context.CancelFunc
+	// Output receives the OSC 52 clipboard sequence; nil for stdout.
+	Output io.Writer
+	// Now is the clock; nil for time.Now (tests fix it).
+	Now func() time.Time
+}
+
+// Result ends a comparison.
+type Result struct {
+	Root *diff.Node
+	Err  error
+}
+
+// stop stops the comparison, if it still runs.
+func (s Session) stop() {
+	if s.Cancel != nil {
+		s.Cancel()
+	}
+}
 
 // Feed carries finished pairs from the comparison, which runs elsewhere,
 // to the UI, which takes them in batches.

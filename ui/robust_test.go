@@ -49,7 +49,7 @@ func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 	if feed != nil {
 		opt.OnDone = feed.Done
 	}
-	return diff.Compare(filepath.Base(a), open(a), open(b), opt)
+	return compare(t, filepath.Base(a), open(a), open(b), opt)
 }
 
 // finishedOn is a model after the whole comparison of root, with colour

@@ -3,7 +3,6 @@ package ui
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,26 +18,6 @@ import (
 
 	"isodiff/diff"
 )
-
-// Session is what the UI watches: a comparison running elsewhere.
-type Session struct {
-	A, B     Input
-	Feed     *Feed
-	Progress *diff.Progress
-	// Result delivers the finished tree, or the error that stopped the
-	// comparison before anything could be compared; it is read once.
-	Result <-chan Result
-	// Output receives the OSC 52 clipboard sequence; nil for stdout.
-	Output io.Writer
-	// Now is the clock; nil for time.Now (tests fix it).
-	Now func() time.Time
-}
-
-// Result ends a comparison.
-type Result struct {
-	Root *diff.Node
-	Err  error
-}
 
 type pane int
 
@@ -196,7 +175,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.Err != nil {
 			m.err = msg.Err
 			m.status = 2
-			return m, tea.Quit
+			return m.quit()
 		}
 		m.ingest()
 		m.root = msg.Root
@@ -434,7 +413,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.showHelp {
 		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
-			return m, tea.Quit
+			return m.quit()
 		}
 		m.showHelp = false
 		return m, nil
@@ -445,7 +424,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	prev := m.selected()
 	switch {
 	case key.Matches(msg, k.Quit):
-		return m, tea.Quit
+		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.showHelp = true
 		return m, nil
@@ -527,6 +506,12 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.renderSelected()
 	}
 	return m, nil
+}
+
+// quit ends the view, and the comparison with it.
+func (m Model) quit() (tea.Model, tea.Cmd) {
+	m.s.stop()
+	return m, tea.Quit
 }
 
 func (m *Model) toParent(l *liveNode) {

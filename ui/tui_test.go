@@ -2,7 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
 	"isodiff/diff"
@@ -48,7 +52,17 @@ func compareFixtures(t *testing.T, a, b string, feed *Feed, tweak func([]byte) [
 		opt.OnDone = feed.Done
 	}
 	opt.Progress = progress
-	return diff.Compare(a, open(a, nil), open(b, tweak), opt)
+	return compare(t, a, open(a, nil), open(b, tweak), opt)
+}
+
+// compare is diff.Compare run to its end.
+func compare(t testing.TB, name string, a, b *unpack.Node, opt diff.Options) *diff.Node {
+	t.Helper()
+	root, err := diff.Compare(context.Background(), name, a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -190,5 +204,59 @@ func TestExitStatusOfModel(t *testing.T) {
 	m = newTestModel("a", "b", &Feed{}, &diff.Progress{}, make(chan Result), 80, 24)
 	if m.ExitStatus() != 2 {
 		t.Errorf("quit before anything was compared: status %d", m.ExitStatus())
+	}
+}
+
+// zeroReader reads as zeros everywhere.
+type zeroReader struct{}
+
+func (zeroReader) ReadAt(p []byte, _ int64) (int, error) { clear(p); return len(p), nil }
+
+// TestQuitStopsComparison: quitting the view while the comparison goes on
+// stops the comparison at once, rather than leaving it to run for a view
+// that is gone.
+func TestQuitStopsComparison(t *testing.T) {
+	// A terabyte of zeros on each side: hours of comparing.
+	tree := func() *unpack.Node {
+		return &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: "test", Offset: -1, Children: []*unpack.Node{
+			{Name: "big", Type: unpack.TypeFile, Layer: "test", Offset: -1, Data: io.NewSectionReader(zeroReader{}, 0, 1<<40)},
+		}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	feed, progress, results := &Feed{}, &diff.Progress{}, make(chan Result, 1)
+	type end struct {
+		at  time.Time
+		err error
+	}
+	ended := make(chan end, 1)
+	go func() {
+		opt := diff.DefaultOptions()
+		opt.OnDone, opt.Progress = feed.Done, progress
+		root, err := diff.Compare(ctx, "big", tree(), tree(), opt)
+		ended <- end{time.Now(), err}
+		results <- Result{Root: root, Err: err}
+	}()
+	m := NewModel(Session{
+		A: Input{Path: "a"}, B: Input{Path: "b"}, Feed: feed, Progress: progress,
+		Result: results, Cancel: cancel, Now: func() time.Time { return epoch },
+	}, lipgloss.NewRenderer(&bytes.Buffer{}, termenv.WithProfile(termenv.Ascii)))
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte("comparing")) },
+		teatest.WithDuration(5*time.Second))
+	for progress.BytesA.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	quit := time.Now()
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+	select {
+	case e := <-ended:
+		t.Logf("the comparison returned %v after q", e.at.Sub(quit).Round(time.Millisecond))
+		if !errors.Is(e.err, context.Canceled) {
+			t.Errorf("the comparison ended with %v, want context.Canceled", e.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the comparison goes on 5 s after the view quit (%d bytes compared)", progress.BytesA.Load())
 	}
 }
