@@ -44,8 +44,8 @@ func (c *Content) Summary() string {
 
 const chunkSize = 1 << 20
 
-// bufferPool holds pairs of chunk buffers: comparing tens of thousands of
-// files must not allocate two fresh megabytes for each.
+// bufferPool holds pairs of chunk buffers for hex diffs, which read both
+// sides a chunk at a time (equality is unpack.EqualAt's, with its own).
 var bufferPool = sync.Pool{New: func() any { return new([2][chunkSize]byte) }}
 
 func getBuffers() *[2][chunkSize]byte  { return bufferPool.Get().(*[2][chunkSize]byte) }
@@ -71,6 +71,14 @@ func viewOf(d unpack.Data) view {
 		}
 	}
 	return v
+}
+
+// ReadAt reads as read does, counting the zeros past the end as read.
+func (v view) ReadAt(p []byte, off int64) (int, error) {
+	if _, err := v.read(p, off); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // read fills p from off, zero past the end; n is the count of real bytes.
@@ -141,9 +149,6 @@ func equalData(ctx context.Context, da, db unpack.Data, p *Progress) (bool, erro
 	if !masked && a.size != b.size {
 		return false, nil
 	}
-	bufs := getBuffers()
-	defer putBuffers(bufs)
-	bufA, bufB := bufs[0][:], bufs[1][:]
 	// Holes of a sparse file on both sides are zeros on both sides.
 	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), da, db, 0) {
 		for off := sp.Start; off < sp.End; off += chunkSize {
@@ -151,30 +156,25 @@ func equalData(ctx context.Context, da, db unpack.Data, p *Progress) (bool, erro
 				return false, err
 			}
 			n := min(int64(chunkSize), sp.End-off)
+			// Within both sizes the readers themselves, which may be
+			// mapped files compared where they lie; past one side's end
+			// (masked data of two sizes) the views, zero there.
+			var ra, rb io.ReaderAt = a, b
 			if off+n <= a.size && off+n <= b.size {
-				// Mapped inputs are compared where they lie.
-				if same, ok := unpack.SameBytes(a.r, off, b.r, off, n); ok {
-					if p != nil {
-						p.BytesA.Add(n)
-						p.BytesB.Add(n)
-					}
-					if !same {
-						return false, nil
-					}
-					continue
-				}
+				ra, rb = a.r, b.r
 			}
-			if _, err := a.read(bufA[:n], off); err != nil {
-				return false, &readError{side: "A", off: off, err: err}
+			same, err := unpack.EqualAt(ra, off, rb, off, n)
+			if re, ok := err.(*unpack.ReadError); ok {
+				return false, &readError{side: [2]string{"A", "B"}[re.Side], off: re.Off, err: re.Err}
 			}
-			if _, err := b.read(bufB[:n], off); err != nil {
-				return false, &readError{side: "B", off: off, err: err}
+			if err != nil {
+				return false, err
 			}
 			if p != nil {
 				p.BytesA.Add(n)
 				p.BytesB.Add(n)
 			}
-			if !bytes.Equal(bufA[:n], bufB[:n]) {
+			if !same {
 				return false, nil
 			}
 		}

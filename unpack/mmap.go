@@ -3,9 +3,11 @@ package unpack
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -132,4 +134,56 @@ func SameBytes(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64) 
 		done += k
 	}
 	return true, true
+}
+
+// compareChunk is how much EqualAt reads of each side at a time.
+const compareChunk = 1 << 20
+
+// comparePool holds pairs of chunk buffers: comparing tens of thousands of
+// files must not allocate two fresh megabytes for each.
+var comparePool = sync.Pool{New: func() any { return new([2][compareChunk]byte) }}
+
+// ReadError is a read that failed on one side of a comparison.
+type ReadError struct {
+	Side int   // 0 for the first reader, 1 for the second
+	Off  int64 // where the failed read started
+	Err  error // io.ErrUnexpectedEOF for a read that ended early unexplained
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("reading at byte %d: %v", e.Off, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// EqualAt reports whether the n bytes at offA of ra and at offB of rb are
+// the same: compared in place where both are mapped files (SameBytes),
+// else read a chunk at a time into pooled buffers. A read that fails or
+// ends early is a *ReadError, never "equal".
+func EqualAt(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB, n int64) (bool, error) {
+	if same, ok := SameBytes(ra, offA, rb, offB, n); ok {
+		return same, nil
+	}
+	bufs := comparePool.Get().(*[2][compareChunk]byte)
+	defer comparePool.Put(bufs)
+	for done := int64(0); done < n; {
+		k := min(compareChunk, n-done)
+		for side, r := range [2]io.ReaderAt{ra, rb} {
+			off := offA + done
+			if side == 1 {
+				off = offB + done
+			}
+			if m, err := r.ReadAt(bufs[side][:k], off); int64(m) < k {
+				if err == nil || err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return false, &ReadError{Side: side, Off: off, Err: err}
+			}
+		}
+		if !bytes.Equal(bufs[0][:k], bufs[1][:k]) {
+			return false, nil
+		}
+		done += k
+	}
+	return true, nil
 }

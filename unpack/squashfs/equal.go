@@ -1,16 +1,10 @@
 package squashfs
 
 import (
-	"bytes"
+	"errors"
 	"io"
 	"isodiff/unpack"
-	"sync"
 )
-
-// storedCompareChunk is how much stored data SameStored reads at a time.
-const storedCompareChunk = 64 << 10
-
-var comparePool = sync.Pool{New: func() any { return new([2][storedCompareChunk]byte) }}
 
 // SameStored reports whether d and o are proven to hold the same bytes by
 // how they are stored, reading compressed blocks without decompressing
@@ -37,14 +31,11 @@ func (d *fileContent) SameStored(other unpack.Data) (bool, error) {
 			return false, nil
 		}
 	}
-	bufs := comparePool.Get().(*[2][storedCompareChunk]byte)
-	defer comparePool.Put(bufs)
-	bufA, bufB := bufs[0][:], bufs[1][:]
 	for i, b := range d.blocks {
 		if b.Sparse {
 			continue
 		}
-		same, err := sameRange(d.img.r, b.Start, o.img.r, o.blocks[i].Start, int64(b.DiskSize), bufA, bufB)
+		same, err := sameRange(d.img.r, b.Start, o.img.r, o.blocks[i].Start, int64(b.DiskSize))
 		if err != nil || !same {
 			return false, err
 		}
@@ -62,7 +53,7 @@ func (d *fileContent) SameStored(other unpack.Data) (bool, error) {
 		key := fragPair{o.img, fa.Block.Start, fb.Block.Start}
 		same, known := d.img.sameFrag.Load(key)
 		if !known {
-			s, err := sameRange(d.img.r, fa.Block.Start, o.img.r, fb.Block.Start, int64(fa.Block.DiskSize), bufA, bufB)
+			s, err := sameRange(d.img.r, fa.Block.Start, o.img.r, fb.Block.Start, int64(fa.Block.DiskSize))
 			if err != nil {
 				return false, err
 			}
@@ -88,31 +79,14 @@ type fragPair struct {
 	startHere, startThere int64
 }
 
-// sameRange compares n bytes of two readers chunk by chunk.
-func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64, bufA, bufB []byte) (bool, error) {
-	if same, ok := unpack.SameBytes(ra, offA, rb, offB, n); ok {
-		return same, nil
+// sameRange compares n stored bytes of two images. A read that ends early
+// proves nothing: the caller's comparison of the decompressed bytes will
+// say why.
+func sameRange(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB int64, n int64) (bool, error) {
+	same, err := unpack.EqualAt(ra, offA, rb, offB, n)
+	var re *unpack.ReadError
+	if errors.As(err, &re) && (re.Err == io.ErrUnexpectedEOF || re.Err == io.EOF) {
+		return false, nil
 	}
-	for done := int64(0); done < n; {
-		k := min(int64(len(bufA)), n-done)
-		// A short read is never "equal": stale bytes must not be compared.
-		if m, err := ra.ReadAt(bufA[:k], offA+done); int64(m) < k {
-			return false, shortRead(err)
-		}
-		if m, err := rb.ReadAt(bufB[:k], offB+done); int64(m) < k {
-			return false, shortRead(err)
-		}
-		if !bytes.Equal(bufA[:k], bufB[:k]) {
-			return false, nil
-		}
-		done += k
-	}
-	return true, nil
-}
-
-func shortRead(err error) error {
-	if err == nil || err == io.EOF {
-		return nil // not proven equal; the full comparison will say why
-	}
-	return err
+	return same, err
 }
