@@ -104,10 +104,10 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 		}
 	case errors.Is(err, unpack.ErrTooLarge):
 		content.Err = &unpack.FormatError{Layer: layer, Offset: s.pos(),
-			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", DataSize(data)), Err: err}
+			Msg: fmt.Sprintf("decompressed stream cut after %d bytes (the decoder had read the input up to here)", dataSize(data)), Err: err}
 		// The fields were read as far as the decoder went, not to the
 		// end of the stream.
-		root.Err = unpack.Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", DataSize(data))
+		root.Err = unpack.Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
 	case errors.As(err, &fe):
 		content.Err = err
 	case data == nil:
@@ -127,7 +127,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 	return root, nil
 }
 
-func DataSize(d unpack.Data) int64 {
+func dataSize(d unpack.Data) int64 {
 	if d == nil {
 		return 0
 	}

@@ -39,13 +39,13 @@ import (
 )
 
 const (
-	Layer = "cpio"
+	layerName = "cpio"
 
 	newcHeader = 110
 	odcHeader  = 76
 	// maxName bounds a member name (PATH_MAX is 4096).
 	maxName = 64 << 10
-	// maxMembers2 bounds the members of one archive.
+	// MaxMembers bounds the members of one archive.
 	MaxMembers = 4_000_000
 	// maxLink bounds a symlink target read.
 	maxLink     = 64 << 10
@@ -63,15 +63,15 @@ const (
 var kindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
 
 // CpioFormat detects and opens cpio archives.
-var Format = unpack.Format{Name: Layer, Match: matchCpio, Open: Open}
+var Format = unpack.Format{Name: layerName, Match: matchCpio, Open: Open}
 
 func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
-	_, ok := Magic(head)
+	_, ok := magicKind(head)
 	return ok && len(head) >= odcHeader
 }
 
-// cpioMagic names the format whose magic b starts with.
-func Magic(b []byte) (headerKind, bool) {
+// magicKind names the format whose magic b starts with.
+func magicKind(b []byte) (headerKind, bool) {
 	if len(b) < 6 {
 		return 0, false
 	}
@@ -118,11 +118,11 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	h := memberHeader{off: off}
 	b, err := pr.At(off, 6)
 	if err != nil {
-		return h, &unpack.FormatError{Layer: Layer, Offset: off, Msg: "member header cut by the end of input", Err: err}
+		return h, &unpack.FormatError{Layer: layerName, Offset: off, Msg: "member header cut by the end of input", Err: err}
 	}
-	kind, ok := Magic(b)
+	kind, ok := magicKind(b)
 	if !ok {
-		return h, unpack.Errorf(Layer, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
+		return h, unpack.Errorf(layerName, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
 	}
 	h.kind = kind
 	hdrLen := newcHeader
@@ -132,7 +132,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	h.hdrLen = int64(hdrLen)
 	b, err = pr.At(off, hdrLen)
 	if err != nil {
-		return h, &unpack.FormatError{Layer: Layer, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
+		return h, &unpack.FormatError{Layer: layerName, Offset: off, Msg: fmt.Sprintf("member header: %d of %d bytes before the end of input", len(b), hdrLen), Err: err}
 	}
 	var nameSize uint64
 	var bad string
@@ -178,17 +178,17 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 		h.mtime, h.fileSize = int64(mtime), int64(fsize)
 	}
 	if bad != "" {
-		return h, unpack.Errorf(Layer, off, "member header: %s", bad)
+		return h, unpack.Errorf(layerName, off, "member header: %s", bad)
 	}
 	nameOff := off + int64(hdrLen)
 	if nameSize == 0 {
-		return h, unpack.Errorf(Layer, off, "member header: name size 0 (the name's NUL counts)")
+		return h, unpack.Errorf(layerName, off, "member header: name size 0 (the name's NUL counts)")
 	}
 	if left := size - nameOff; nameSize > uint64(left) {
-		return h, unpack.Errorf(Layer, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
+		return h, unpack.Errorf(layerName, off, "member header: name size %d beyond the end of input (%d bytes left)", nameSize, left)
 	}
 	if nameSize > maxName {
-		return h, unpack.Errorf(Layer, off, "member header: name size %d (at most %d accepted)", nameSize, maxName)
+		return h, unpack.Errorf(layerName, off, "member header: name size %d (at most %d accepted)", nameSize, maxName)
 	}
 	h.nameSize = int64(nameSize)
 	h.dataOff = nameOff + int64(nameSize)
@@ -197,7 +197,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	}
 	nb, err := pr.At(nameOff, int(h.dataOff-nameOff))
 	if err != nil {
-		return h, &unpack.FormatError{Layer: Layer, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
+		return h, &unpack.FormatError{Layer: layerName, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
 	}
 	name := nb[:nameSize]
 	if i := bytes.IndexByte(name, 0); i < 0 {
@@ -213,7 +213,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	h.namePad = appendNonZero(nil, nb[nameSize:])
 	h.named = true
 	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
-		return h, unpack.Errorf(Layer, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
+		return h, unpack.Errorf(layerName, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
 	}
 	h.next = h.dataOff + h.fileSize
 	if kind != cpioODC {
@@ -283,10 +283,10 @@ func ArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error)
 		}
 		off = h.next
 		if off >= size {
-			return off, unpack.Errorf(Layer, off, "no %s member before the end of input", trailerName)
+			return off, unpack.Errorf(layerName, off, "no %s member before the end of input", trailerName)
 		}
 	}
-	return off, unpack.Errorf(Layer, off, "more than %d members", maxMembers)
+	return off, unpack.Errorf(layerName, off, "more than %d members", maxMembers)
 }
 
 // memberTree builds the "/" tree as members arrive.
@@ -297,7 +297,7 @@ type memberTree struct {
 }
 
 func newCpioTree() *memberTree {
-	root := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: Layer, Offset: -1}
+	root := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: layerName, Offset: -1}
 	root.AddField("implied", "yes")
 	return &memberTree{root: root, nodes: map[string]*unpack.Node{"": root}, used: map[*unpack.Node]map[string]int{}}
 }
@@ -315,12 +315,12 @@ func (t *memberTree) dir(comps []string) *unpack.Node {
 		p := strings.Join(comps[:i+1], "/")
 		c := t.nodes[p]
 		if c == nil {
-			c = &unpack.Node{Name: comps[i], Type: unpack.TypeDir, Layer: Layer, Offset: -1}
+			c = &unpack.Node{Name: comps[i], Type: unpack.TypeDir, Layer: layerName, Offset: -1}
 			c.AddField("implied", "yes")
 			t.add(n, c)
 			t.nodes[p] = c
 		} else if c.Type != unpack.TypeDir && c.Err == nil {
-			c.Err = unpack.Errorf(Layer, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
+			c.Err = unpack.Errorf(layerName, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
 		}
 		n = c
 	}
@@ -357,13 +357,13 @@ type archiveMember struct {
 func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var magic [6]byte
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
-		return nil, unpack.Errorf(Layer, 0, "input of %d bytes is no cpio archive", size)
+		return nil, unpack.Errorf(layerName, 0, "input of %d bytes is no cpio archive", size)
 	}
-	kind, ok := Magic(magic[:])
+	kind, ok := magicKind(magic[:])
 	if !ok {
-		return nil, unpack.Errorf(Layer, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
+		return nil, unpack.Errorf(layerName, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
 	}
-	root := &unpack.Node{Type: unpack.TypeRecord, Layer: Layer, Offset: 0}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerName, Offset: 0}
 	root.AddField("format", "%s", kindNames[kind])
 	tree := newCpioTree()
 	pr := readat.NewPeek(r, size)
@@ -375,7 +375,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	end := int64(-1)
 	for {
 		if len(members) >= MaxMembers {
-			root.Err = unpack.Errorf(Layer, off, "more than %d members: the rest is not read", MaxMembers)
+			root.Err = unpack.Errorf(layerName, off, "more than %d members: the rest is not read", MaxMembers)
 			break
 		}
 		h, err := readCpioHeader(pr, off, size)
@@ -384,14 +384,14 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 				// The member is named: the error is its own, and the
 				// archive is not read past it.
 				memberNode(r, tree, &h, kind, err, lay)
-				root.Err = unpack.Errorf(Layer, off, "archive not read past the member at %d (%q)", off, h.rawName)
+				root.Err = unpack.Errorf(layerName, off, "archive not read past the member at %d (%q)", off, h.rawName)
 			} else {
 				root.Err = err
 			}
 			break
 		}
 		if h.isTrailer() {
-			trailer = &unpack.Node{Name: "[trailer]", Type: unpack.TypeRecord, Layer: Layer, Offset: h.off}
+			trailer = &unpack.Node{Name: "[trailer]", Type: unpack.TypeRecord, Layer: layerName, Offset: h.off}
 			headerFields(r, trailer, &h, kind, nil, "", lay)
 			end = h.next
 			break
@@ -400,7 +400,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		members = append(members, archiveMember{h: h, node: n, path: path})
 		off = h.next
 		if off >= size {
-			root.Err = unpack.Errorf(Layer, off, "no %s member before the end of input", trailerName)
+			root.Err = unpack.Errorf(layerName, off, "no %s member before the end of input", trailerName)
 			break
 		}
 	}
@@ -408,7 +408,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	root.AddField("members", "%d", len(members))
 	if end >= 0 {
 		root.AddField("archive size", "%d", end)
-		trailing.Add(root, Layer, r, end, size)
+		trailing.Add(root, layerName, r, end, size)
 		if _, zeros := root.Field("padding"); zeros {
 			claims.Add(end, size-end, "zero padding after the trailer")
 		} else {
@@ -426,7 +426,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		root.Children = append(root.Children, &unpack.Node{
 			Name:   "[unclaimed bytes]",
 			Type:   unpack.TypeRecord,
-			Layer:  Layer,
+			Layer:  layerName,
 			Offset: 0,
 			Data:   layout.NewMasked(r, size, un),
 		})
@@ -448,8 +448,8 @@ func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, 
 		// "." (or "/"): the root directory's own metadata.
 		n = t.root
 		if !isImplied(n) {
-			dup := &unpack.Node{Name: ". (duplicate)", Type: typ, Layer: Layer}
-			dup.Err = unpack.Errorf(Layer, h.off, "a second member for the root directory (%q)", h.rawName)
+			dup := &unpack.Node{Name: ". (duplicate)", Type: typ, Layer: layerName}
+			dup.Err = unpack.Errorf(layerName, h.off, "a second member for the root directory (%q)", h.rawName)
 			t.add(t.root, dup)
 			n = dup
 		}
@@ -462,12 +462,12 @@ func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, 
 			n = c
 			n.Fields = nil
 		} else {
-			n = &unpack.Node{Name: name, Type: typ, Layer: Layer}
+			n = &unpack.Node{Name: name, Type: typ, Layer: layerName}
 			t.add(parent, n)
 			if c == nil {
 				t.nodes[path] = n
 			} else {
-				n.Err = unpack.Errorf(Layer, h.off, "a second member named %q", path)
+				n.Err = unpack.Errorf(layerName, h.off, "a second member named %q", path)
 			}
 		}
 	}
@@ -527,11 +527,11 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 		n.Offset = h.dataOff
 	case typ == unpack.TypeSymlink:
 		if h.fileSize > maxLink {
-			n.Err = unpack.Errorf(Layer, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, maxLink)
+			n.Err = unpack.Errorf(layerName, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, maxLink)
 			shown = false
 		} else {
 			b := make([]byte, h.fileSize)
-			if err := bin.ReadFull(r, b, h.dataOff, Layer, "symlink target"); err != nil {
+			if err := bin.ReadFull(r, b, h.dataOff, layerName, "symlink target"); err != nil {
 				n.Err = err
 			}
 			n.AddField("link target", "%s", b)
@@ -554,7 +554,7 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
 				n.Err = err
 			} else if uint64(sum) != h.check {
-				n.Err = unpack.Errorf(Layer, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
+				n.Err = unpack.Errorf(layerName, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
 			}
 		}
 	}
@@ -572,11 +572,11 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 	}
 	switch {
 	case broken != nil && h.nameErr != "":
-		n.Err = &unpack.FormatError{Layer: Layer, Offset: h.off, Msg: h.nameErr, Err: broken}
+		n.Err = &unpack.FormatError{Layer: layerName, Offset: h.off, Msg: h.nameErr, Err: broken}
 	case broken != nil:
 		n.Err = broken
 	case h.nameErr != "" && n.Err == nil:
-		n.Err = unpack.Errorf(Layer, h.off, "%s", h.nameErr)
+		n.Err = unpack.Errorf(layerName, h.off, "%s", h.nameErr)
 	}
 }
 
@@ -586,7 +586,7 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 	buf := make([]byte, min(n, 64<<10))
 	for done := int64(0); done < n; {
 		k := min(int64(len(buf)), n-done)
-		if err := bin.ReadFull(r, buf[:k], off+done, Layer, "member data"); err != nil {
+		if err := bin.ReadFull(r, buf[:k], off+done, layerName, "member data"); err != nil {
 			return 0, err
 		}
 		for _, c := range buf[:k] {
@@ -682,4 +682,11 @@ func (l *layoutNamer) name(off int64) string {
 		return "data of member " + what
 	}
 	return "padding after the data of member " + what
+}
+
+// HasMagic reports whether b starts with the magic of a cpio archive
+// format this package reads.
+func HasMagic(b []byte) bool {
+	_, ok := magicKind(b)
+	return ok
 }

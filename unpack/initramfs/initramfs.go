@@ -47,13 +47,13 @@ const (
 )
 
 // InitramfsFormat detects and opens Linux initramfs images (cpio archives and compressed streams one after the other).
-var Format = unpack.Format{Name: layerInitramfs, Match: MatchInitramfs, Open: Open}
+var Format = unpack.Format{Name: layerInitramfs, Match: matchInitramfs, Open: Open}
 
 // matchInitramfs: a cpio archive at 0 and, after its trailer and any zero
 // padding, another cpio archive or a compressed stream. A single archive
 // is plain cpio.
-func MatchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
-	if _, ok := cpio.Magic(head); !ok {
+func matchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
+	if !cpio.HasMagic(head) {
 		return false
 	}
 	pr := readat.NewPeek(r, size)
@@ -70,8 +70,8 @@ func MatchInitramfs(head []byte, r io.ReaderAt, size int64) bool {
 // that unpack them; "" for none.
 func segmentFormat(pr *readat.Peek, off int64) string {
 	b, _ := pr.At(off, 6)
-	if _, ok := cpio.Magic(b); ok {
-		return cpio.Layer
+	if cpio.HasMagic(b) {
+		return cpio.Format.Name
 	}
 	return compress.SniffStream(b)
 }
@@ -82,7 +82,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if n, _ := r.ReadAt(magic[:], 0); n < 6 {
 		return nil, unpack.Errorf(layerInitramfs, 0, "input of %d bytes is no initramfs", size)
 	}
-	if _, ok := cpio.Magic(magic[:]); !ok {
+	if !cpio.HasMagic(magic[:]) {
 		return nil, unpack.Errorf(layerInitramfs, 0, "no cpio archive at the start")
 	}
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
@@ -100,7 +100,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		seg := &unpack.Node{Name: fmt.Sprintf("segment %d", len(root.Children)+1), Type: unpack.TypeFile, Layer: layerInitramfs, Offset: pos}
 		end := size
 		switch format {
-		case cpio.Layer:
+		case cpio.Format.Name:
 			e, err := cpio.ArchiveEnd(pr, pos, size, cpio.MaxMembers)
 			if err == nil {
 				end = e
