@@ -22,93 +22,14 @@ import (
 // type, fields, data, order, error or children), or isodiff would call two
 // different images identical.
 
-// isoSnap is a Node as it was before a flip, with its Data read out (the
-// image under it is about to change).
-type isoSnap struct {
-	name, layer, alias, err string
-	typ                     unpack.Type
-	positional              bool
-	fields                  []unpack.Field
-	order                   []string
-	hasData                 bool
-	data                    []byte
-	children                []*isoSnap
-}
-
-func snapISOTree(t *testing.T, n *unpack.Node) *isoSnap {
-	t.Helper()
-	s := &isoSnap{name: n.Name, layer: n.Layer, alias: n.Alias, typ: n.Type, positional: n.Positional,
-		fields: append([]unpack.Field(nil), n.Fields...), order: append([]string(nil), n.Order...)}
-	if n.Err != nil {
-		s.err = n.Err.Error()
+// sameUnlessAliased compares the data of two nodes, but not of a Node
+// aliasing another of the same layer when both sides name the same one,
+// as the comparison does not.
+func sameUnlessAliased(a, b *unpack.Node) string {
+	if a.Alias != "" && a.Alias == b.Alias {
+		return ""
 	}
-	if n.Data != nil {
-		s.hasData = true
-		s.data = make([]byte, n.Data.Size())
-		if k, err := n.Data.ReadAt(s.data, 0); k != len(s.data) {
-			t.Fatalf("%s: reading %d bytes of data: %d read, %v", n.Name, len(s.data), k, err)
-		}
-	}
-	for _, c := range n.Children {
-		s.children = append(s.children, snapISOTree(t, c))
-	}
-	return s
-}
-
-// isoTreeDiff says where n differs from s ("" when it does not), comparing
-// what the comparison compares: names, types, fields, data, order, errors
-// and children. The data of a Node aliasing another of the same layer is
-// not compared when both sides name the same one, as diff does not.
-func isoTreeDiff(s *isoSnap, n *unpack.Node, path string, buf *[]byte) string {
-	path += "/" + n.Name
-	switch {
-	case s.name != n.Name:
-		return fmt.Sprintf("%s: name %q", path, s.name)
-	case s.typ != n.Type || s.layer != n.Layer || s.positional != n.Positional || s.alias != n.Alias:
-		return path + ": type, layer, positional or alias"
-	case len(s.fields) != len(n.Fields):
-		return path + ": fields"
-	}
-	for i, f := range s.fields {
-		if n.Fields[i] != f {
-			return fmt.Sprintf("%s: field %s %q, now %s %q", path, f.Name, f.Value, n.Fields[i].Name, n.Fields[i].Value)
-		}
-	}
-	if e := testutil.ErrString(n.Err); e != s.err {
-		return fmt.Sprintf("%s: error %q", path, e)
-	}
-	if len(s.order) != len(n.Order) {
-		return path + ": order"
-	}
-	for i := range s.order {
-		if s.order[i] != n.Order[i] {
-			return path + ": order"
-		}
-	}
-	if s.hasData != (n.Data != nil) {
-		return path + ": data present"
-	}
-	if n.Data != nil && !(n.Alias != "" && n.Alias == s.alias) {
-		if n.Data.Size() != int64(len(s.data)) {
-			return path + ": data size"
-		}
-		if cap(*buf) < len(s.data) {
-			*buf = make([]byte, len(s.data))
-		}
-		b := (*buf)[:len(s.data)]
-		if k, _ := n.Data.ReadAt(b, 0); k != len(b) || !bytes.Equal(b, s.data) {
-			return path + ": data"
-		}
-	}
-	if len(s.children) != len(n.Children) {
-		return path + ": children"
-	}
-	for i, c := range s.children {
-		if d := isoTreeDiff(c, n.Children[i], path, buf); d != "" {
-			return d
-		}
-	}
-	return ""
+	return testutil.ReadDiff(a.Data, b.Data)
 }
 
 // isoFlip is one bit of an image: byte off, bit 0-7.
@@ -257,7 +178,6 @@ func flipISO(t *testing.T, img []byte, plan *isoFlipPlan) []isoFlip {
 	if err != nil {
 		t.Fatalf("OpenISO: %v", err)
 	}
-	snap := snapISOTree(t, orig)
 	workers := runtime.GOMAXPROCS(0)
 	visible := make([]bool, len(plan.flips))
 	var wg sync.WaitGroup
@@ -266,12 +186,11 @@ func flipISO(t *testing.T, img []byte, plan *isoFlipPlan) []isoFlip {
 		go func() {
 			defer wg.Done()
 			own := bytes.Clone(img)
-			var buf []byte
 			for i := w; i < len(plan.flips); i += workers {
 				f := plan.flips[i]
 				own[f.off] ^= 1 << f.bit
 				got, err := Open(bytes.NewReader(own), size)
-				visible[i] = err != nil || isoTreeDiff(snap, got, "", &buf) != ""
+				visible[i] = err != nil || testutil.TreeDiff(orig, got, sameUnlessAliased) != ""
 				own[f.off] ^= 1 << f.bit
 			}
 		}()

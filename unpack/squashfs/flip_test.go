@@ -213,47 +213,6 @@ func (p *flipPlan) sameDecompressed(orig, flipped []byte, pos int64, comp uint16
 	return false
 }
 
-// treeDiff says where two unpacked trees first differ, "" if nowhere.
-// flip is the flipped byte: a squashfs file stored identically outside it
-// is not read.
-func treeDiff(a, b *unpack.Node, path string, flip int64) string {
-	switch {
-	case a.Name != b.Name:
-		return fmt.Sprintf("%s: name %q, %q", path, a.Name, b.Name)
-	case a.Type != b.Type:
-		return fmt.Sprintf("%s: type %v, %v", path, a.Type, b.Type)
-	case a.Positional != b.Positional || a.Alias != b.Alias:
-		return path + ": positional or alias"
-	case testutil.ErrString(a.Err) != testutil.ErrString(b.Err):
-		return fmt.Sprintf("%s: error %q, %q", path, testutil.ErrString(a.Err), testutil.ErrString(b.Err))
-	case len(a.Fields) != len(b.Fields):
-		return fmt.Sprintf("%s: %d fields, %d", path, len(a.Fields), len(b.Fields))
-	case len(a.Order) != len(b.Order):
-		return path + ": order"
-	case len(a.Children) != len(b.Children):
-		return fmt.Sprintf("%s: %d children, %d", path, len(a.Children), len(b.Children))
-	}
-	for i := range a.Fields {
-		if a.Fields[i] != b.Fields[i] {
-			return fmt.Sprintf("%s: field %v, %v", path, a.Fields[i], b.Fields[i])
-		}
-	}
-	for i := range a.Order {
-		if a.Order[i] != b.Order[i] {
-			return path + ": order"
-		}
-	}
-	if s := dataDiff(a.Data, b.Data, flip); s != "" {
-		return path + ": " + s
-	}
-	for i := range a.Children {
-		if s := treeDiff(a.Children[i], b.Children[i], show.JoinPath(path, a.Children[i].Name), flip); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 // dataDiff compares two Data, "" when they hold the same bytes and read
 // with the same errors.
 func dataDiff(a, b unpack.Data, flip int64) string {
@@ -434,7 +393,7 @@ func TestSquashfsBitFlips(t *testing.T) {
 						pos := bit / 8
 						work[pos] ^= 1 << (bit % 8)
 						tree, err := Open(bytes.NewReader(work), int64(len(work)), nil)
-						same := err == nil && treeDiff(origTree, tree, "", pos) == ""
+						same := err == nil && testutil.TreeDiff(origTree, tree, func(a, b *unpack.Node) string { return dataDiff(a.Data, b.Data, pos) }) == ""
 						r := result{bit: bit}
 						if same {
 							if plan.sameDecompressed(orig, work, pos, sb.compressor, sb.blockSize) {

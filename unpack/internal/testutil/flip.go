@@ -12,37 +12,72 @@ import (
 	"testing"
 )
 
-// TreeDiff compares everything a comparison sees of two trees (names,
-// types, fields, data read in full, order, errors, children) and
-// describes the first difference, "" when there is none.
-func TreeDiff(t testing.TB, a, b *unpack.Node) string {
-	t.Helper()
-	switch {
-	case a == nil || b == nil:
+// TreeDiff says where two unpacked trees first differ, "" when nowhere,
+// by what a comparison sees of them: names, types, layers, positional and
+// alias marks, fields, order, errors, children, and data. sameData
+// compares the data of two nodes that both have some ("" when the same);
+// nil reads both in full.
+func TreeDiff(a, b *unpack.Node, sameData func(a, b *unpack.Node) string) string {
+	return treeDiff(a, b, "", sameData)
+}
+
+func treeDiff(a, b *unpack.Node, path string, sameData func(a, b *unpack.Node) string) string {
+	if a == nil || b == nil {
 		if a != b {
-			return "one tree is missing"
+			return path + ": one tree is missing"
 		}
 		return ""
-	case a.Name != b.Name || a.Type != b.Type || a.Positional != b.Positional || a.Alias != b.Alias:
-		return fmt.Sprintf("node %q (%s) ≠ %q (%s)", a.Name, a.Type, b.Name, b.Type)
-	case !slices.Equal(a.Fields, b.Fields):
-		return fmt.Sprintf("%s: fields %q ≠ %q", a.Name, a.Fields, b.Fields)
-	case !slices.Equal(a.Order, b.Order):
-		return fmt.Sprintf("%s: order %q ≠ %q", a.Name, a.Order, b.Order)
-	case (a.Err == nil) != (b.Err == nil) || (a.Err != nil && a.Err.Error() != b.Err.Error()):
-		return fmt.Sprintf("%s: error %v ≠ %v", a.Name, a.Err, b.Err)
-	case (a.Data == nil) != (b.Data == nil):
-		return fmt.Sprintf("%s: data on one side only", a.Name)
-	case len(a.Children) != len(b.Children):
-		return fmt.Sprintf("%s: %d children ≠ %d", a.Name, len(a.Children), len(b.Children))
 	}
-	if a.Data != nil && !bytes.Equal(DataBytes(t, a.Data), DataBytes(t, b.Data)) {
-		return fmt.Sprintf("%s: data differs", a.Name)
+	path += "/" + a.Name
+	switch {
+	case a.Name != b.Name:
+		return fmt.Sprintf("%s: name %q ≠ %q", path, a.Name, b.Name)
+	case a.Type != b.Type || a.Layer != b.Layer || a.Positional != b.Positional || a.Alias != b.Alias:
+		return fmt.Sprintf("%s: type, layer, positional or alias: %s %s %v %q ≠ %s %s %v %q", path,
+			a.Type, a.Layer, a.Positional, a.Alias, b.Type, b.Layer, b.Positional, b.Alias)
+	case !slices.Equal(a.Fields, b.Fields):
+		return fmt.Sprintf("%s: fields %q ≠ %q", path, a.Fields, b.Fields)
+	case !slices.Equal(a.Order, b.Order):
+		return fmt.Sprintf("%s: order %q ≠ %q", path, a.Order, b.Order)
+	case ErrString(a.Err) != ErrString(b.Err):
+		return fmt.Sprintf("%s: error %q ≠ %q", path, ErrString(a.Err), ErrString(b.Err))
+	case (a.Data == nil) != (b.Data == nil):
+		return path + ": data on one side only"
+	case len(a.Children) != len(b.Children):
+		return fmt.Sprintf("%s: %d children ≠ %d", path, len(a.Children), len(b.Children))
+	}
+	if a.Data != nil {
+		d := ""
+		if sameData != nil {
+			d = sameData(a, b)
+		} else {
+			d = ReadDiff(a.Data, b.Data)
+		}
+		if d != "" {
+			return path + ": " + d
+		}
 	}
 	for i := range a.Children {
-		if d := TreeDiff(t, a.Children[i], b.Children[i]); d != "" {
-			return a.Name + "/" + d
+		if d := treeDiff(a.Children[i], b.Children[i], path, sameData); d != "" {
+			return d
 		}
+	}
+	return ""
+}
+
+// ReadDiff reads two Data in full: "" when they hold the same bytes.
+func ReadDiff(a, b unpack.Data) string {
+	if a.Size() != b.Size() {
+		return fmt.Sprintf("data size %d ≠ %d", a.Size(), b.Size())
+	}
+	ba, bb := make([]byte, a.Size()), make([]byte, b.Size())
+	ka, errA := a.ReadAt(ba, 0)
+	kb, errB := b.ReadAt(bb, 0)
+	switch {
+	case ka != len(ba) || kb != len(bb):
+		return fmt.Sprintf("data read %d of %d (%v), %d of %d (%v)", ka, len(ba), errA, kb, len(bb), errB)
+	case !bytes.Equal(ba, bb):
+		return "data differs"
 	}
 	return ""
 }
@@ -171,7 +206,7 @@ func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
 			b[off] ^= 1 << bit
 			n, err, done := s.openEnv(b, dir)
 			c.Flips++
-			if err == nil && TreeDiff(t, root, n) == "" {
+			if err == nil && TreeDiff(root, n, nil) == "" {
 				c.Invisible++
 				// The backstop covers a change of compressed data that
 				// decodes, without error, to the same bytes.
