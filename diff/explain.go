@@ -124,6 +124,7 @@ func contentCauses(n *Node, da, db unpack.Data) {
 			parts = append(parts, "source size")
 		}
 		n.addCause(CausePycHeader, strings.Join(parts, ", "))
+		n.contentExplained = true
 		n.Notes = append(n.Notes, pycHeader(headA)+" → "+pycHeader(headB))
 	}
 	if bytes.HasPrefix(headA[:], []byte("\x7fELF")) && bytes.HasPrefix(headB[:], []byte("\x7fELF")) {
@@ -131,6 +132,7 @@ func contentCauses(n *Node, da, db unpack.Data) {
 			detail := "the build-id note differs"
 			if only {
 				detail += ", and nothing else"
+				n.contentExplained = true
 			}
 			n.addCause(CauseBuildID, detail)
 		}
@@ -178,6 +180,7 @@ func patchCauses(n *Node, da, db unpack.Data) {
 		for _, patch := range p.Patches() {
 			if c.Hex.FirstDiff >= patch.Start && c.Hex.LastDiff < patch.End && patch.Role != nil {
 				n.addCause(patch.Role.Cause, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
+				n.contentExplained = true
 				return
 			}
 		}

@@ -66,6 +66,9 @@ type Node struct {
 	// dropped counts the identical children left out of Children (see
 	// Options.DifferencesOnly).
 	dropped int
+	// contentExplained says a known cause accounts for every byte of the
+	// content difference (a pyc header, a boot-info-table).
+	contentExplained bool
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
 	Content     *Content   // set when the bytes differ

@@ -105,6 +105,9 @@ const (
 var (
 	RolePlacement = &Role{Kind: Placement}
 	RoleTime      = &Role{Kind: Time, Cause: "timestamp", NamesField: true}
+	// RoleDerived: a size or count that sums up what a layer holds, which
+	// follows from the differences in it.
+	RoleDerived = &Role{Kind: Derived}
 )
 
 // Is reports whether r is of kind k; a nil Role is of no kind.

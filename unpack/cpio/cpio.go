@@ -405,9 +405,9 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		}
 	}
 	linkCpioHardLinks(members)
-	root.AddField("members", "%d", len(members))
+	root.AddRoleField(unpack.RoleDerived, "members", "%d", len(members))
 	if end >= 0 {
-		root.AddField("archive size", "%d", end)
+		root.AddRoleField(unpack.RoleDerived, "archive size", "%d", end)
 		trailing.Add(root, layerName, r, end, size)
 		if _, zeros := root.Field("padding"); zeros {
 			claims.Add(end, size-end, "zero padding after the trailer")

@@ -28,8 +28,8 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 		return nil, err
 	}
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: "iso9660", Offset: 0}
-	root.AddField("image size", "%d", size)
-	root.AddField("volume size", "%d", vi.spaceSize*vi.blockSize)
+	root.AddRoleField(unpack.RoleDerived, "image size", "%d", size)
+	root.AddRoleField(unpack.RoleDerived, "volume size", "%d", vi.spaceSize*vi.blockSize)
 	if want := vi.spaceSize * vi.blockSize; want > size {
 		root.Err = unpack.Errorf("iso9660", size, "image ends %d bytes before the end of the volume (%d blocks of %d bytes)", want-size, vi.spaceSize, vi.blockSize)
 	}

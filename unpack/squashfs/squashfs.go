@@ -231,7 +231,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 	root.AddField("inode count", "%d", sb.inodeCount)
 	root.AddField("id count", "%d", sb.idCount)
 	root.AddField("fragment count", "%d", sb.fragCount)
-	root.AddField("bytes used", "%d", sb.bytesUsed)
+	root.AddRoleField(unpack.RoleDerived, "bytes used", "%d", sb.bytesUsed)
 	root.AddRoleField(unpack.RolePlacement, "root inode", "block %d, offset %d", sb.rootRef>>16, sb.rootRef&0xffff)
 
 	w.ids, err = w.readIDs()
