@@ -2,10 +2,12 @@ package diff
 
 import (
 	"bytes"
+	"cmp"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,8 +167,10 @@ func buildIDDiffers(da, db unpack.Data, h *HexDiff) (only, differs bool) {
 	return only, true
 }
 
-// patchCauses labels a content difference that lies wholly in a range an
-// image builder wrote from the layout (see unpack.Patched), on either side.
+// patchCauses labels a content difference that lies wholly in ranges an
+// image builder wrote from the layout (see unpack.Patched), on either
+// side: the bytes outside them are compared, and where they are the same
+// each role whose ranges hold differing bytes is a cause.
 func patchCauses(n *Node, da, db unpack.Data) {
 	c := n.Content
 	if c.Hex == nil || c.SizeA != c.SizeB {
@@ -177,13 +181,27 @@ func patchCauses(n *Node, da, db unpack.Data) {
 		if !ok {
 			continue
 		}
-		for _, patch := range p.Patches() {
-			if c.Hex.FirstDiff >= patch.Start && c.Hex.LastDiff < patch.End && patch.Role != nil {
+		patches := slices.SortedFunc(slices.Values(p.Patches()), func(a, b unpack.Patch) int { return cmp.Compare(a.Start, b.Start) })
+		same, pos := true, int64(0)
+		for _, patch := range append(patches, unpack.Patch{Range: unpack.Range{Start: c.SizeA, End: c.SizeA}}) {
+			if start := min(patch.Start, c.SizeA); start > pos {
+				if eq, err := unpack.EqualAt(da, pos, db, pos, start-pos); !eq || err != nil {
+					same = false
+					break
+				}
+			}
+			pos = max(pos, patch.End)
+		}
+		if !same {
+			continue
+		}
+		for _, patch := range patches {
+			if patch.Role != nil && patch.Start <= c.Hex.LastDiff && c.Hex.FirstDiff < patch.End {
 				n.addCause(patch.Role.Cause, byteRange(c.Hex.FirstDiff, c.Hex.LastDiff))
-				n.contentExplained = true
-				return
 			}
 		}
+		n.contentExplained = true
+		return
 	}
 }
 

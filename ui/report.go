@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -94,16 +95,23 @@ func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
 	fmt.Fprintf(&out, "%s\n", r.paint(r.head, "isodiff report"))
 	fmt.Fprintf(&out, "  A  %s\n", a.describe())
 	fmt.Fprintf(&out, "  B  %s\n", b.describe())
-	fmt.Fprintf(&out, "  %s\n\n", countLine(c))
+	fmt.Fprintf(&out, "  %s\n", countLine(c))
+	sum := diff.Summarize(root)
+	fmt.Fprintf(&out, "  %s\n\n", r.paint(r.head, summaryLine(sum)))
+	if len(sum.Unexplained) > 0 {
+		r.unexplained(&out, sum.Unexplained)
+	}
 
 	r.overview(&out, root)
 
-	var sections []*diff.Node
+	// What no known cause explains comes first, then the rest, each in
+	// the order of the tree.
+	sections := slices.Clone(sum.Unexplained)
 	root.Walk(func(n *diff.Node) bool {
 		if n.State == diff.Same {
 			return false
 		}
-		if n.OwnDifferences() {
+		if n.OwnDifferences() && !n.Unexplained() {
 			sections = append(sections, n)
 		}
 		return n.State != diff.Added && n.State != diff.Removed
@@ -138,6 +146,37 @@ func countLine(c diff.Counts) string {
 		noun = "difference"
 	}
 	return fmt.Sprintf("%d %s: %s", c.Total(), noun, strings.Join(parts, ", "))
+}
+
+// summaryLine says how many differences no known cause explains, and how
+// many each cause explains.
+func summaryLine(s diff.Summary) string {
+	line := "unexplained: none"
+	if k := len(s.Unexplained); k > 0 {
+		line = fmt.Sprintf("unexplained: %d", k)
+	}
+	if len(s.ByCause) > 0 {
+		var parts []string
+		for _, c := range s.ByCause {
+			parts = append(parts, fmt.Sprintf("%s %d", c.Label, c.Count))
+		}
+		line += " · known causes: " + strings.Join(parts, ", ")
+	}
+	return line
+}
+
+// unexplained lists the differences no known cause explains, by path, as
+// the first thing to look at.
+func (r *reporter) unexplained(out *bytes.Buffer, nodes []*diff.Node) {
+	fmt.Fprintf(out, "%s\n", r.paint(r.head, "unexplained"))
+	for i, n := range nodes {
+		if r.opt.MaxReportSize > 0 && out.Len() > r.opt.MaxReportSize {
+			fmt.Fprintf(out, "  [%d more not listed; raise --max-report-size]\n", len(nodes)-i)
+			break
+		}
+		fmt.Fprintf(out, "  %s  %s\n", clean(n.Path()), r.paint(r.state, clean(stateWord(n)+reasonText(n))))
+	}
+	out.WriteString("\n")
 }
 
 // overview draws the differing nodes as an indented tree, one line each,

@@ -105,8 +105,8 @@ const (
 var (
 	RolePlacement = &Role{Kind: Placement}
 	RoleTime      = &Role{Kind: Time, Cause: "timestamp", NamesField: true}
-	// RoleDerived: a size or count that sums up what a layer holds, which
-	// follows from the differences in it.
+	// RoleDerived: a size, count or checksum of what an entry or layer
+	// holds, which follows from the differences in that.
 	RoleDerived = &Role{Kind: Derived}
 )
 
@@ -238,8 +238,12 @@ func (n *Node) AddRoleField(r *Role, name, format string, args ...any) {
 	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...), Role: r})
 }
 
-// Child returns the child with the given name, or nil.
+// Child returns the child with the given name, or nil (also on a nil Node,
+// so that a path of Child calls needs no check at each step).
 func (n *Node) Child(name string) *Node {
+	if n == nil {
+		return nil
+	}
 	i := sort.Search(len(n.Children), func(i int) bool { return n.Children[i].Name >= name })
 	if i < len(n.Children) && n.Children[i].Name == name {
 		return n.Children[i]

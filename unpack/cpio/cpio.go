@@ -509,7 +509,7 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 		// file systems put its listing: placement, not content.
 		n.AddRoleField(unpack.RolePlacement, "size", "%d", h.fileSize)
 	} else {
-		n.AddField("size", "%d", h.fileSize)
+		n.AddRoleField(unpack.RoleDerived, "size", "%d", h.fileSize)
 	}
 	n.AddRoleField(unpack.RoleTime, "mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
 	if h.kind != kind {

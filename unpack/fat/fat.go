@@ -936,7 +936,7 @@ func (v *volumeInfo) entryNode(e dirEntryInfo, dirPath string) (*unpack.Node, bo
 		// A directory's size is its clusters': where its entries fall.
 		n.AddRoleField(unpack.RolePlacement, "size", "%d", size)
 	} else if !isDir {
-		n.AddField("size", "%d", size)
+		n.AddRoleField(unpack.RoleDerived, "size", "%d", size)
 	}
 	first := firstCluster(s, v.bs.bits)
 	n.AddRoleField(unpack.RolePlacement, "first cluster", "%d", first)

@@ -117,7 +117,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		}
 		seg.Data = io.NewSectionReader(r, pos, end-pos)
 		seg.AddField("offset", "%d", pos)
-		seg.AddField("size", "%d", end-pos)
+		seg.AddRoleField(unpack.RoleDerived, "size", "%d", end-pos)
 		if format == "" {
 			seg.AddField("format", "unknown")
 		} else {

@@ -56,6 +56,13 @@ const (
 // Err, an entry whose image cannot be read is an entry with Err, and the
 // other entries are still returned.
 func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *layout.Claims) *unpack.Node {
+	root, _ := readBootCatalogAddresses(r, size, catalogLBA, file, claims)
+	return root
+}
+
+// readBootCatalogAddresses is readBootCatalog that also says where in the
+// catalog its entries' load addresses are, offsets from its start.
+func readBootCatalogAddresses(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *layout.Claims) (*unpack.Node, []unpack.Range) {
 	size = max(size, 0)
 	root := &unpack.Node{Name: catalogName, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1, Positional: true}
 	defer root.Sort() // Order keeps the catalog order
@@ -64,14 +71,14 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	}
 	if catalogLBA < 0 || catalogLBA >= (size+catalogSectorSize-1)/catalogSectorSize {
 		root.Err = unpack.Errorf(layerElTorito, max(root.Offset, 0), "boot catalog at block %d is past the end of the image (%d bytes)", catalogLBA, size)
-		return root
+		return root, nil
 	}
 	c := &catalog{img: r, r: io.NewSectionReader(r, 0, size), start: root.Offset, claims: claims}
 
 	v, err := c.entry(0)
 	if err != nil {
 		root.Err = err
-		return root
+		return root, nil
 	}
 	platform := v[1]
 	root.AddField("platform", "%s", platformName(platform))
@@ -105,7 +112,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		root.AddField("header ID", "0x%02x", v[0])
 		root.AddErr(unpack.Errorf(layerElTorito, root.Offset, "no validation entry (header ID 0x%02x, key bytes %02X %02X; want 0x01 and 55 AA)", v[0], v[30], v[31]))
 		// Nor is anything claimed: its bytes are left to be compared raw.
-		return root
+		return root, nil
 	}
 
 	// The initial/default entry, with the validation entry's platform.
@@ -113,7 +120,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 	if err != nil {
 		root.AddErr(err)
 		c.finish(root, 1)
-		return root
+		return root, c.addresses
 	}
 	c.addEntry(root, d, 1, 0, platform, "", size, file)
 
@@ -206,7 +213,7 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 		root.AddField(fmt.Sprintf("section %d header", section), "0x%02x (last section)", c.buf[lastHeader*catalogEntrySize])
 	}
 	c.finish(root, idx)
-	return root
+	return root, c.addresses
 }
 
 // catalog reads the catalog sector by sector, as entries are asked for.
@@ -217,6 +224,8 @@ type catalog struct {
 	buf    []byte // the sectors read so far; shorter when the image ends
 	ended  bool   // the image ended inside buf's last sector
 	claims *layout.Claims
+	// addresses are where the entries' load RBAs lie, from start.
+	addresses []unpack.Range
 }
 
 // errCatalogEnd says that catalogMaxSectors have been read.
@@ -298,6 +307,8 @@ func (c *catalog) addEntry(root *unpack.Node, e []byte, idx, section int, platfo
 	n.AddField("system type", "0x%02x", e[4])
 	n.AddField("sector count", "%d", count)
 	n.AddRoleField(unpack.RolePlacement, "load RBA", "%d", rba)
+	at := int64(idx)*catalogEntrySize + 8
+	c.addresses = append(c.addresses, unpack.Range{Start: at, End: at + 4})
 	if e[5] != 0 {
 		n.AddField("reserved", "0x%02x", e[5])
 	}

@@ -6,10 +6,12 @@ package iso9660
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/partition"
+	"strconv"
 	"strings"
 )
 
@@ -51,12 +53,18 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 		root.Children = append(root.Children, pathTables)
 	}
 
+	var catalogFile string // the file holding the boot catalog, if any
+	var catalogAddresses []unpack.Range
 	if vi.bootCatalogLBA >= 0 {
 		fileAt := func(off int64) (string, int64, bool) {
 			f, ok := byExtent[off]
 			return f.path, f.size, ok
 		}
-		root.Children = append(root.Children, readBootCatalog(r, size, vi.bootCatalogLBA, fileAt, &claims))
+		cat, addresses := readBootCatalogAddresses(r, size, vi.bootCatalogLBA, fileAt, &claims)
+		root.Children = append(root.Children, cat)
+		if f, ok := byExtent[vi.bootCatalogLBA*catalogSectorSize]; ok && len(addresses) > 0 {
+			catalogFile, catalogAddresses = f.path, addresses
+		}
 	}
 
 	root.Children = append(root.Children, &unpack.Node{
@@ -74,6 +82,10 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 	if cat := root.Child(catalogName); cat != nil {
 		markBootImages(files, cat)
 	}
+	if n := fileNode(files, catalogFile); n != nil && n.Data != nil {
+		n.Data = patchedData{n.Data, catalogAddresses, roleBootAddress}
+	}
+	markHybridAddress(system, root.Child(catalogName))
 	return root, nil
 }
 
@@ -98,13 +110,45 @@ func matchISO(_ []byte, r io.ReaderAt, size int64) bool {
 // 8-63 of the image, so the file differs wherever the layout does.
 var roleBootInfoTable = &unpack.Role{Kind: unpack.Derived, Cause: "El Torito boot-info-table"}
 
-// bootImage is the content of a file the boot catalog names as a boot
-// image: patched where a boot-info-table goes.
-type bootImage struct{ unpack.Data }
+// roleBootAddress: block addresses of boot images written where a boot
+// loader reads them (the boot catalog, which is also a file; an isohybrid
+// MBR), which move with the layout.
+var roleBootAddress = &unpack.Role{Kind: unpack.Derived, Cause: "layout"}
 
-// Patches says where a boot-info-table goes.
-func (bootImage) Patches() []unpack.Patch {
-	return []unpack.Patch{{Range: unpack.Range{Start: 8, End: 64}, Role: roleBootInfoTable}}
+// patchedData is the content of a file into which the image builder wrote
+// what follows from the layout: the boot-info-table of a boot image, the
+// load addresses of the boot catalog.
+type patchedData struct {
+	unpack.Data
+	ranges []unpack.Range
+	role   *unpack.Role
+}
+
+// Patches says where and what.
+func (p patchedData) Patches() []unpack.Patch {
+	out := make([]unpack.Patch, len(p.ranges))
+	for i, r := range p.ranges {
+		out[i] = unpack.Patch{Range: r, Role: p.role}
+	}
+	return out
+}
+
+// bootInfoTable is where a boot-info-table goes in a boot image.
+var bootInfoTable = []unpack.Range{{Start: 8, End: 64}}
+
+// fileNode finds the node of the file at path in the tree below files
+// (sorted); nil when there is none.
+func fileNode(files *unpack.Node, path string) *unpack.Node {
+	if path == "" {
+		return nil
+	}
+	n := files
+	for _, name := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if n = n.Child(name); n == nil {
+			return nil
+		}
+	}
+	return n
 }
 
 // markBootImages marks the files of the tree below files (sorted) that
@@ -115,17 +159,40 @@ func markBootImages(files, cat *unpack.Node) {
 		if !ok {
 			continue
 		}
-		n := files
-		for _, name := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
-			if n = n.Child(name); n == nil {
-				break
-			}
-		}
+		n := fileNode(files, path)
 		if n == nil || n.Data == nil {
 			continue
 		}
-		if _, done := n.Data.(bootImage); !done {
-			n.Data = bootImage{n.Data}
+		if _, done := n.Data.(patchedData); !done {
+			n.Data = patchedData{n.Data, bootInfoTable, roleBootInfoTable}
 		}
 	}
+}
+
+// hybridAddress is where an isohybrid MBR's boot code (syslinux's
+// isohdpfx.bin, as xorriso -isohybrid-mbr and isohybrid write it) holds
+// the address of the first boot image, in 512-byte sectors.
+var hybridAddress = unpack.Range{Start: 432, End: 440}
+
+// markHybridAddress marks those bytes of the MBR boot code as following
+// from the layout, when they hold the first boot image's address.
+func markHybridAddress(system, cat *unpack.Node) {
+	if system == nil || cat == nil {
+		return
+	}
+	code := system.Child("MBR").Child("boot code")
+	first := cat.Child("entry 1")
+	if code == nil || code.Data == nil || first == nil {
+		return
+	}
+	rba, ok := first.Field("load RBA")
+	lba, err := strconv.ParseUint(rba, 10, 32)
+	var b [8]byte
+	if !ok || err != nil || code.Data.Size() < hybridAddress.End {
+		return
+	}
+	if n, _ := code.Data.ReadAt(b[:], hybridAddress.Start); n != len(b) || binary.LittleEndian.Uint64(b[:]) != lba*4 {
+		return
+	}
+	code.Data = patchedData{code.Data, []unpack.Range{hybridAddress}, roleBootAddress}
 }

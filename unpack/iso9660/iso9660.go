@@ -726,7 +726,7 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *unpack.Node, s
 
 	// Fields, in the order presenters show them.
 	ri.addAttrFields(n)
-	n.AddField("size", "%d", total)
+	n.AddRoleField(unpack.RoleDerived, "size", "%d", total)
 	ri.addTimeFields(n)
 	n.AddRoleField(unpack.RoleTime, "record time", "%s", recordTime(first.recTime))
 	if ri.hasLink {

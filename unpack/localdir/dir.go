@@ -93,7 +93,7 @@ func dirNode(name, full string, st fs.FileInfo) *unpack.Node {
 		}
 	}
 	if n.Type == unpack.TypeFile {
-		n.AddField("size", "%d", st.Size())
+		n.AddRoleField(unpack.RoleDerived, "size", "%d", st.Size())
 		n.Data = &localFile{path: full, size: st.Size()}
 	}
 	n.AddRoleField(unpack.RoleTime, "mtime", "%s", st.ModTime().UTC().Format(time.RFC3339Nano))

@@ -115,7 +115,7 @@ func ReadSystemArea(r io.ReaderAt, size int64, claims *layout.Claims) *unpack.No
 // readMBR describes the MBR in sector, which has the 55 AA signature.
 func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *layout.Claims) *unpack.Node {
 	n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Layer: layerMBR, Offset: 0, Positional: true}
-	n.AddField("disk signature", "0x%08x", binary.LittleEndian.Uint32(sector[440:]))
+	n.AddRoleField(roleDiskSignature, "disk signature", "0x%08x", binary.LittleEndian.Uint32(sector[440:]))
 	// 0x5A5A here marks the disk copy-protected; xorriso writes zeros.
 	n.AddField("copy protect", "0x%04x", binary.LittleEndian.Uint16(sector[444:]))
 	n.AddField("boot signature", "55 AA")
@@ -151,7 +151,7 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *layout.Claims) 
 			p.Err = unpack.Errorf(layerMBR, int64(off), "partition %d: status byte 0x%02x is neither 0x80 nor 0x00", i+1, e[0])
 		}
 		p.AddField("type", "%s", mbrTypeName(e[4]))
-		p.AddField("start LBA", "%d", binary.LittleEndian.Uint32(e[8:]))
+		p.AddRoleField(unpack.RolePlacement, "start LBA", "%d", binary.LittleEndian.Uint32(e[8:]))
 		p.AddField("sectors", "%d", binary.LittleEndian.Uint32(e[12:]))
 		p.AddField("CHS start", "%s", chs(e[1:4]))
 		p.AddField("CHS end", "%s", chs(e[5:8]))
@@ -273,7 +273,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *layo
 			n.AddField("header CRC32", "0x%08x (bad, computed 0x%08x)", stored, computed)
 			n.AddErr(unpack.Errorf(layerGPT, off+16, "header CRC32 0x%08x, computed 0x%08x", stored, computed))
 		} else {
-			n.AddField("header CRC32", "0x%08x", stored)
+			n.AddRoleField(unpack.RoleDerived, "header CRC32", "0x%08x", stored)
 		}
 	}
 	if res := le.Uint32(sector[20:]); res != 0 {
@@ -304,7 +304,7 @@ func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *layo
 		n.AddField("entries CRC32", "0x%08x (bad, computed 0x%08x)", h.entriesCRC, h.entriesComputedCRC)
 		n.AddErr(unpack.Errorf(layerGPT, off+88, "entry array CRC32 0x%08x, computed 0x%08x", h.entriesCRC, h.entriesComputedCRC))
 	default:
-		n.AddField("entries CRC32", "0x%08x", h.entriesCRC)
+		n.AddRoleField(unpack.RoleDerived, "entries CRC32", "0x%08x", h.entriesCRC)
 	}
 	return n, h
 }
@@ -376,8 +376,8 @@ func gptEntryNode(name string, e []byte, off int64) *unpack.Node {
 	typeGUID := guidString(e[0:16])
 	p.AddRoleField(roleGUID, "type GUID", "%s", gptTypeName(typeGUID))
 	p.AddRoleField(roleGUID, "unique GUID", "%s", guidString(e[16:32]))
-	p.AddField("first LBA", "%d", le.Uint64(e[32:]))
-	p.AddField("last LBA", "%d", le.Uint64(e[40:]))
+	p.AddRoleField(unpack.RolePlacement, "first LBA", "%d", le.Uint64(e[32:]))
+	p.AddRoleField(unpack.RolePlacement, "last LBA", "%d", le.Uint64(e[40:]))
 	p.AddField("attributes", "%s", gptAttributes(le.Uint64(e[48:]), gpt.Type(typeGUID)))
 	p.AddField("name", "%s", show.Quote(utf16LEName(e[56:128])))
 	if !bin.UTF16Exact(e[56:128], le) {
@@ -527,3 +527,7 @@ func utf16LEName(b []byte) string {
 
 // roleGUID marks the GUIDs a partitioning tool makes up unless told them.
 var roleGUID = &unpack.Role{Kind: unpack.Identity, Cause: "GPT GUID", NamesField: true}
+
+// roleDiskSignature marks the MBR's disk signature, which partitioning
+// tools make up (xorriso from the volume's creation time) unless told one.
+var roleDiskSignature = &unpack.Role{Kind: unpack.Identity, Cause: "MBR disk signature"}

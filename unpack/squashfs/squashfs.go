@@ -768,9 +768,9 @@ func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 		// A directory's size is its listing's: where its entries fall.
 		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(uint64(in.dirSize), 10), Role: unpack.RolePlacement})
 	case basicFile:
-		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(in.fileSize, 10)})
+		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(in.fileSize, 10), Role: unpack.RoleDerived})
 	case basicSymlink:
-		f = append(f, unpack.Field{Name: "size", Value: strconv.Itoa(len(in.target))})
+		f = append(f, unpack.Field{Name: "size", Value: strconv.Itoa(len(in.target)), Role: unpack.RoleDerived})
 	}
 	f = append(f, unpack.Field{Name: "mtime", Value: w.time(in.mtime), Role: unpack.RoleTime})
 	if in.basicType() == basicSymlink {
