@@ -128,3 +128,45 @@ func TestStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestFilters: --hide and --exclude leave differences out of the report
+// and of the exit status, as diff -I does, and the report counts them.
+func TestFilters(t *testing.T) {
+	a := "fixtures/nixos/nixos-a.iso"
+	epoch, pyc := "fixtures/nixos/nixos-epoch.iso", "fixtures/nixos/nixos-pyc.iso"
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		status int
+		want   []string // lines the report must have
+		not    []string // and must not
+	}{
+		{"nothing hidden", []string{a, pyc}, 1, []string{"unexplained: 1 · known causes: pyc header 1"}, []string{"hidden"}},
+		{"excluded", []string{"--exclude", "*/nix-path-registration", a, pyc}, 1,
+			[]string{"unexplained: none · known causes: pyc header 1 · 1 hidden: excluded 1"}, []string{"nix-path-registration"}},
+		{"all left out", []string{"--hide", "pyc header", "--exclude", "nix-path-registration", a, pyc}, 0,
+			[]string{"identical after filters (3 hidden: derived 1, pyc header 1, excluded 1)"}, []string{"differences"}},
+		{"timestamps hidden", []string{"--hide", "timestamp,squashfs mkfs_time", "--hide", "MBR disk signature", a, epoch}, 0,
+			[]string{"identical after filters ("}, nil},
+		{"some causes hidden", []string{"--hide", "timestamp", a, epoch}, 1,
+			[]string{"known causes: MBR disk signature 1, squashfs mkfs_time 1, timestamp 1 · "}, nil},
+		{"a bad glob", []string{"--exclude", "", a, pyc}, 2, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, status := runIsodiff(t, tc.args...)
+			if status != tc.status {
+				t.Errorf("exit status %d, want %d", status, tc.status)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("report lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(out, w) {
+					t.Errorf("report has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

@@ -134,6 +134,7 @@ type config struct {
 	bisect          bool
 	cpuProfile      string
 	memProfile      string
+	filter          diff.Filter
 }
 
 func main() {
@@ -211,6 +212,21 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory, past which the comparison stops (exit 2); 0 for 4 GiB or half the free space, whichever is less")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
 	fs.BoolVar(&cfg.bisect, "bisect", false, "exit statuses for git bisect run: 0 identical (good), 1 different (bad), 125 could not compare (skip), 255 usage error (stop); implies -q")
+	fs.Func("exclude", "leave out the differences at and below paths matching `GLOB` (repeatable): \"*\" within a name, \"**\" across names and layers; matched against the path a report prints, or any part of it after a \"/\" or \" :: \"", func(g string) error {
+		if err := diff.CheckGlob(g); err != nil {
+			return err
+		}
+		cfg.filter.Exclude = append(cfg.filter.Exclude, g)
+		return nil
+	})
+	fs.Func("hide", "leave out the differences wholly explained by the known `CAUSE`s (comma-separated, repeatable: timestamp, layout, gzip header, ...); they are counted in the summary", func(s string) error {
+		for _, c := range strings.Split(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				cfg.filter.Hide = append(cfg.filter.Hide, c)
+			}
+		}
+		return nil
+	})
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (for go tool pprof)")
@@ -578,6 +594,9 @@ func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stde
 		return exitTrouble
 	}
 
+	// Filters apply to the finished tree: the report, the JSON and the
+	// exit status see the same differences.
+	cfg.report.Hidden = cfg.filter.Apply(c.root)
 	ia, ib := c.inputs()
 	if cfg.text != "" {
 		if err := writeTo(cfg.text, stdout, func(w io.Writer) error { return ui.WriteText(w, ia, ib, c.root, cfg.report) }); err != nil {

@@ -66,6 +66,8 @@ type Node struct {
 	// dropped counts the identical children left out of Children (see
 	// Options.DifferencesOnly).
 	dropped int
+	// filtered says a Filter left the pair's own differences out.
+	filtered bool
 	// contentExplained says a known cause accounts for every byte of the
 	// content difference (a pyc header, a boot-info-table).
 	contentExplained bool
@@ -133,6 +135,9 @@ func (n *Node) Differs() bool { return n.State != Same }
 // (a field, content, order, a note, or being added/removed/retyped), as
 // opposed to differing only through its children.
 func (n *Node) OwnDifferences() bool {
+	if n.filtered {
+		return false
+	}
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {
 		return true
 	}

@@ -40,6 +40,8 @@ type ReportOptions struct {
 	// MaxListed caps the entries listed inside an added or removed
 	// directory.
 	MaxListed int
+	// Hidden is what a diff.Filter left out of the tree, for the summary.
+	Hidden diff.Hidden
 }
 
 // DefaultReportOptions keep a report readable.
@@ -87,17 +89,28 @@ func (r *reporter) paint(s lipgloss.Style, text string) string {
 
 // write writes the report; identical inputs get none, as with cmp and diff.
 func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
-	if !root.Differs() {
+	hidden := r.opt.Hidden
+	if !root.Differs() && hidden.Total == 0 {
 		return nil
 	}
 	var out bytes.Buffer
-	c := root.Count()
 	fmt.Fprintf(&out, "%s\n", r.paint(r.head, "isodiff report"))
 	fmt.Fprintf(&out, "  A  %s\n", a.describe())
 	fmt.Fprintf(&out, "  B  %s\n", b.describe())
-	fmt.Fprintf(&out, "  %s\n", countLine(c))
+	if !root.Differs() {
+		// As diff -I says nothing: the filters left nothing, which is
+		// not the same as identical bytes.
+		fmt.Fprintf(&out, "  identical after filters (%s)\n", hidden)
+		_, err := w.Write(out.Bytes())
+		return err
+	}
+	fmt.Fprintf(&out, "  %s\n", countLine(root.Count()))
 	sum := diff.Summarize(root)
-	fmt.Fprintf(&out, "  %s\n\n", r.paint(r.head, summaryLine(sum)))
+	line := summaryLine(sum)
+	if hidden.Total > 0 {
+		line += " · " + hidden.String()
+	}
+	fmt.Fprintf(&out, "  %s\n\n", r.paint(r.head, line))
 	if len(sum.Unexplained) > 0 {
 		r.unexplained(&out, sum.Unexplained)
 	}

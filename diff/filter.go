@@ -1,0 +1,162 @@
+package diff
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Filter leaves differences out of a comparison, as diff -I and -w do:
+// the pairs whose path matches an Exclude glob, with all below them, and
+// the pairs whose every difference Hide causes explain. What it leaves out
+// is counted, never dropped silently.
+type Filter struct {
+	// Exclude are globs matched against the path a report prints
+	// ("nixos-a.iso :: /nix-store.squashfs :: /nix-path-registration"):
+	// "*" matches within a name, "**" across names and layers, "?" one
+	// character; a glob matches the whole path or any part of it that
+	// starts after a "/" or a " :: ".
+	Exclude []string
+	// Hide are cause labels ("timestamp", "layout"): a pair is left out
+	// when no known cause leaves any of it unexplained and every cause
+	// that explains it is one of these. Pairs that differ only in
+	// derived fields (sizes, counts, checksums) go with them.
+	Hide []string
+}
+
+// Hidden counts the pairs with differences of their own that a Filter
+// left out.
+type Hidden struct {
+	Excluded int            // left out by path
+	ByCause  map[string]int // left out as explained, per hidden cause ("derived" for derived fields only)
+	Total    int
+}
+
+// Empty reports whether the filter leaves nothing out.
+func (f Filter) Empty() bool { return len(f.Exclude) == 0 && len(f.Hide) == 0 }
+
+// globPattern compiles an Exclude glob.
+func globPattern(glob string) (*regexp.Regexp, error) {
+	var b strings.Builder
+	b.WriteString(`(?:^|/|\s::\s)(?:`)
+	for i := 0; i < len(glob); i++ {
+		switch c := glob[i]; {
+		case c == '*' && i+1 < len(glob) && glob[i+1] == '*':
+			b.WriteString(`.*`)
+			i++
+		case c == '*':
+			b.WriteString(`[^/]*`)
+		case c == '?':
+			b.WriteString(`[^/]`)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	b.WriteString(`)$`)
+	return regexp.Compile(b.String())
+}
+
+// CheckGlob reports a glob Exclude cannot use.
+func CheckGlob(glob string) error {
+	if glob == "" {
+		return fmt.Errorf("empty glob")
+	}
+	_, err := globPattern(glob)
+	return err
+}
+
+// Apply leaves out of the tree below root what f leaves out: excluded
+// pairs are removed from their parents' children, and hidden pairs keep
+// only what differs below them (a pair with nothing left is the same).
+// It returns what it left out.
+func (f Filter) Apply(root *Node) Hidden {
+	h := Hidden{ByCause: map[string]int{}}
+	if f.Empty() {
+		return h
+	}
+	var globs []*regexp.Regexp
+	for _, g := range f.Exclude {
+		if re, err := globPattern(g); err == nil {
+			globs = append(globs, re)
+		}
+	}
+	excluded := func(n *Node) bool {
+		p := n.Path()
+		for _, re := range globs {
+			if re.MatchString(p) {
+				return true
+			}
+		}
+		return false
+	}
+	hides := func(n *Node) bool {
+		if len(f.Hide) == 0 || n.Unexplained() {
+			return false
+		}
+		for _, c := range n.Causes {
+			if !slices.Contains(f.Hide, c.Label) {
+				return false
+			}
+		}
+		return true
+	}
+	var prune func(n *Node)
+	prune = func(n *Node) {
+		kept := n.Children[:0]
+		for _, c := range n.Children {
+			if c.State != Same && excluded(c) {
+				k := c.Count().Total()
+				h.Excluded += k
+				h.Total += k
+				continue
+			}
+			if c.State != Same && c.State != Added && c.State != Removed {
+				prune(c)
+			}
+			kept = append(kept, c)
+		}
+		clear(n.Children[len(kept):])
+		n.Children = kept
+		if n.OwnDifferences() && hides(n) {
+			h.Total++
+			if len(n.Causes) == 0 {
+				// Only derived fields differ: sizes and counts that sum
+				// up what is left out with it.
+				h.ByCause["derived"]++
+			}
+			seen := map[string]bool{}
+			for _, c := range n.Causes {
+				if !seen[c.Label] {
+					seen[c.Label] = true
+					h.ByCause[c.Label]++
+				}
+			}
+			n.filtered = true
+		}
+		if n.State == Modified && !n.OwnDifferences() && !n.childrenDiffer() {
+			n.State = Same
+		}
+	}
+	if root.State != Same {
+		prune(root)
+	}
+	return h
+}
+
+// String says what was left out: "3 hidden: timestamp 2, excluded 1".
+func (h Hidden) String() string {
+	var parts []string
+	labels := make([]string, 0, len(h.ByCause))
+	for l := range h.ByCause {
+		labels = append(labels, l)
+	}
+	slices.Sort(labels)
+	for _, l := range labels {
+		parts = append(parts, fmt.Sprintf("%s %d", l, h.ByCause[l]))
+	}
+	if h.Excluded > 0 {
+		parts = append(parts, fmt.Sprintf("excluded %d", h.Excluded))
+	}
+	return fmt.Sprintf("%d hidden: %s", h.Total, strings.Join(parts, ", "))
+}
