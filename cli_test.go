@@ -151,6 +151,10 @@ func TestFilters(t *testing.T) {
 		{"some causes hidden", []string{"--hide", "timestamp", a, epoch}, 1,
 			[]string{"known causes: MBR disk signature 1, squashfs mkfs_time 1, timestamp 1 · "}, nil},
 		{"a bad glob", []string{"--exclude", "", a, pyc}, 2, nil, nil},
+		{"known noise", []string{"--ignore-known-noise", a, "fixtures/nixos/nixos-relayout.iso"}, 0,
+			[]string{"identical after filters (6 hidden: El Torito boot-info-table 1, derived 2, layout 3)"}, nil},
+		{"known noise and a changed file", []string{"--ignore-known-noise", a, pyc}, 1,
+			[]string{"unexplained: 1 · 2 hidden: derived 1, pyc header 1", "nix-path-registration"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, status := runIsodiff(t, tc.args...)

@@ -227,6 +227,10 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		}
 		return nil
 	})
+	fs.BoolFunc("ignore-known-noise", "hide the usual suspects of a NixOS image: "+strings.Join(knownNoise, ", ")+" (as --hide; counted in the summary)", func(string) error {
+		cfg.filter.Hide = append(cfg.filter.Hide, knownNoise...)
+		return nil
+	})
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to `FILE` (for go tool pprof)")
 	fs.StringVar(&cfg.memProfile, "memprofile", "", "write a heap profile at the end of the run to `FILE` (for go tool pprof)")
@@ -750,4 +754,15 @@ func writeTo(name string, stdout io.Writer, write func(io.Writer) error) error {
 		return err
 	}
 	return f.Close()
+}
+
+// knownNoise are the causes --ignore-known-noise hides: what a person
+// bisecting a regression, or checking whether a rebuild changed anything
+// besides the usual suspects, sets aside. Every one changes bytes that
+// follow from when, where or with what the image was built, never what a
+// file holds.
+var knownNoise = []string{
+	"timestamp", "squashfs mkfs_time", "gzip header", "lzop header", "pyc header",
+	"GPT GUID", "MBR disk signature", "FAT serial", "ISO tool version",
+	"layout", "El Torito boot-info-table", "order only", "store path hash",
 }

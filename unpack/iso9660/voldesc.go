@@ -245,7 +245,7 @@ func parseVolumeFields(n *unpack.Node, b []byte, off int64, joliet bool) {
 		errs = append(errs, bothErr(err, off+int64(at)))
 	}
 	textField := func(name string, field []byte) {
-		n.AddField(name, "%s", text(field))
+		n.AddRoleField(textRoles[name], name, "%s", text(field))
 		if joliet && !ucs2Exact(field) {
 			// Padding or characters the text above cannot tell apart.
 			n.AddField(name+" (bytes)", "%x", field)
@@ -538,3 +538,12 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
+
+// roleToolVersion marks the descriptor fields in which the tools that make
+// an image name themselves and their version (xorriso writes
+// "XORRISO-1.5.6 2023.06.07.180001, LIBISOBURN-1.5.6, ..."), which change
+// with the tools, not with what the image holds.
+var roleToolVersion = &unpack.Role{Kind: unpack.Identity, Cause: "ISO tool version", NamesField: true}
+
+// textRoles are the roles of the descriptor's text fields that have one.
+var textRoles = map[string]*unpack.Role{"data preparer id": roleToolVersion, "application id": roleToolVersion}
