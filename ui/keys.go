@@ -8,6 +8,7 @@ type KeyMap struct {
 	NextDiff, PrevDiff, Parent, SwitchPane  key.Binding
 	PageUp, PageDown, Home, End             key.Binding
 	TextView, HexView, SideBySide, ShowSame key.Binding
+	HideExplained                           key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit                                    key.Binding
@@ -19,31 +20,32 @@ func DefaultKeyMap() KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return KeyMap{
-		Up:          b([]string{"up", "k"}, "↑/k", "up"),
-		Down:        b([]string{"down", "j"}, "↓/j", "down"),
-		Expand:      b([]string{"right", "l", "enter"}, "→/l/enter", "expand"),
-		Collapse:    b([]string{"left", "h"}, "←/h", "collapse/parent"),
-		ExpandAll:   b([]string{"*", "e"}, "*/e", "expand all below"),
-		NextDiff:    b([]string{"n"}, "n", "next difference"),
-		PrevDiff:    b([]string{"N"}, "N", "previous difference"),
-		Parent:      b([]string{"p", "backspace"}, "p", "parent"),
-		SwitchPane:  b([]string{"tab"}, "tab", "switch pane"),
-		PageUp:      b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
-		PageDown:    b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
-		Home:        b([]string{"home", "g"}, "home/g", "top"),
-		End:         b([]string{"end", "G"}, "end/G", "bottom"),
-		TextView:    b([]string{"t"}, "t", "text view"),
-		HexView:     b([]string{"x"}, "x", "hex view"),
-		SideBySide:  b([]string{"s"}, "s", "side by side"),
-		ShowSame:    b([]string{"a"}, "a", "show identical"),
-		NextRegion:  b([]string{"]", "}"}, "]", "next region"),
-		PrevRegion:  b([]string{"[", "{"}, "[", "previous region"),
-		Filter:      b([]string{"/"}, "/", "filter"),
-		ClearFilter: b([]string{"esc"}, "esc", "clear filter"),
-		Copy:        b([]string{"y"}, "y", "copy path"),
-		Write:       b([]string{"w"}, "w", "write report"),
-		Help:        b([]string{"?"}, "?", "help"),
-		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Up:            b([]string{"up", "k"}, "↑/k", "up"),
+		Down:          b([]string{"down", "j"}, "↓/j", "down"),
+		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "expand"),
+		Collapse:      b([]string{"left", "h"}, "←/h", "collapse/parent"),
+		ExpandAll:     b([]string{"*", "e"}, "*/e", "expand all below"),
+		NextDiff:      b([]string{"n"}, "n", "next difference"),
+		PrevDiff:      b([]string{"N"}, "N", "previous difference"),
+		Parent:        b([]string{"p", "backspace"}, "p", "parent"),
+		SwitchPane:    b([]string{"tab"}, "tab", "switch pane"),
+		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
+		PageDown:      b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
+		Home:          b([]string{"home", "g"}, "home/g", "top"),
+		End:           b([]string{"end", "G"}, "end/G", "bottom"),
+		TextView:      b([]string{"t"}, "t", "text view"),
+		HexView:       b([]string{"x"}, "x", "hex view"),
+		SideBySide:    b([]string{"s"}, "s", "side by side"),
+		ShowSame:      b([]string{"a"}, "a", "show identical"),
+		HideExplained: b([]string{"H"}, "H", "hide explained"),
+		NextRegion:    b([]string{"]", "}"}, "]", "next region"),
+		PrevRegion:    b([]string{"[", "{"}, "[", "previous region"),
+		Filter:        b([]string{"/"}, "/", "filter"),
+		ClearFilter:   b([]string{"esc"}, "esc", "clear filter"),
+		Copy:          b([]string{"y"}, "y", "copy path"),
+		Write:         b([]string{"w"}, "w", "write report"),
+		Help:          b([]string{"?"}, "?", "help"),
+		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
 }
 
@@ -57,7 +59,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Expand, k.Collapse, k.ExpandAll, k.Parent, k.NextDiff, k.PrevDiff},
 		{k.SwitchPane, k.PageUp, k.PageDown, k.Home, k.End, k.NextRegion, k.PrevRegion},
-		{k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.Filter, k.ClearFilter},
+		{k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter},
 		{k.Copy, k.Write, k.Help, k.Quit},
 	}
 }

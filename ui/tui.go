@@ -59,15 +59,22 @@ type Model struct {
 	cursor   int
 	top      int // first tree row shown
 
-	showSame   bool
-	filtering  bool
-	filterText string
-	matched    map[*liveNode]bool // with a filter: nodes matching, or with a match below
-	focus      pane
-	mode       viewMode
-	sideBySide bool
-	showHelp   bool
-	touched    bool // a key was pressed: the selection is the user's
+	showSame bool
+	// hideExplained shows only what no known cause explains (and what
+	// leads to it); unexplainedBelow marks those nodes.
+	hideExplained    bool
+	unexplainedBelow map[*liveNode]bool
+	// unexplained counts, once the comparison is done, the differences
+	// no known cause explains.
+	unexplained int
+	filtering   bool
+	filterText  string
+	matched     map[*liveNode]bool // with a filter: nodes matching, or with a match below
+	focus       pane
+	mode        viewMode
+	sideBySide  bool
+	showHelp    bool
+	touched     bool // a key was pressed: the selection is the user's
 
 	det    detail
 	scroll int
@@ -179,6 +186,9 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.ingest()
 		m.root = msg.Root
+		if m.root != nil {
+			m.unexplained = len(diff.Summarize(m.root).Unexplained)
+		}
 		m.status = 0
 		if m.root.Differs() {
 			m.status = 1
@@ -267,6 +277,24 @@ func (m *Model) rebuild(keep *liveNode) {
 		}
 		mark(m.tree.root)
 	}
+	m.unexplainedBelow = nil
+	if m.hideExplained {
+		m.unexplainedBelow = map[*liveNode]bool{}
+		var mark func(l *liveNode) bool
+		mark = func(l *liveNode) bool {
+			hit := l.d.Unexplained()
+			for _, c := range l.children {
+				if mark(c) {
+					hit = true
+				}
+			}
+			if hit {
+				m.unexplainedBelow[l] = true
+			}
+			return hit
+		}
+		mark(m.tree.root)
+	}
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
 		for _, c := range l.children {
@@ -295,6 +323,9 @@ func (m *Model) rebuild(keep *liveNode) {
 // shown says whether a node has a row under the current settings.
 func (m *Model) shown(l *liveNode) bool {
 	if !m.showSame && !l.visible {
+		return false
+	}
+	if m.hideExplained && !m.unexplainedBelow[l] {
 		return false
 	}
 	if m.filterText == "" {
@@ -440,6 +471,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.rebuild(prev)
 	case key.Matches(msg, k.ShowSame):
 		m.showSame = !m.showSame
+		m.rebuild(prev)
+	case key.Matches(msg, k.HideExplained):
+		m.hideExplained = !m.hideExplained
 		m.rebuild(prev)
 	case key.Matches(msg, k.TextView):
 		m.mode = viewText
@@ -752,13 +786,16 @@ func (m Model) statusBar() string {
 		if c.Total() == 0 {
 			parts = append(parts, "identical")
 		} else {
-			parts = append(parts, countLine(c))
+			parts = append(parts, countLine(c), fmt.Sprintf("%d unexplained", m.unexplained))
 		}
 	} else if p := m.s.Progress; p != nil {
 		parts = append(parts, fmt.Sprintf("%d differences so far", p.Differences.Load()))
 	}
 	if m.filterText != "" {
 		parts = append(parts, "filter: "+clean(m.filterText))
+	}
+	if m.hideExplained {
+		parts = append(parts, "explained hidden (H)")
 	}
 	text := " " + strings.Join(parts, " · ")
 	text = ansi.Truncate(text, m.width, "…")
