@@ -113,7 +113,7 @@ error, as git bisect run reads them.
 Examples:
   isodiff a.iso b.iso                      report on standard output
   isodiff --text report.txt a.iso b.iso    report to a file
-  isodiff --json report.json a.iso b.iso   differences as JSON
+  isodiff --json report.json a.iso b.iso   differences as diffoscope's JSON
   isodiff -q a.iso b.iso                   exit status only
   isodiff --bisect good.iso new.iso        exit status for git bisect run
   isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
@@ -197,7 +197,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		fs.SetOutput(io.Discard)
 	}
 	fs.StringVar(&cfg.text, "text", "", "write the text report to `FILE` (- for standard output)")
-	fs.StringVar(&cfg.json, "json", "", "write the comparison tree as JSON to `FILE` (- for standard output)")
+	fs.StringVar(&cfg.json, "json", "", "write the differences as diffoscope's JSON to `FILE` (- for standard output), which diffoscope --load-existing-diff renders")
 	fs.BoolVar(&cfg.quiet, "q", false, "quiet: write no report, only set the exit status")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "same as -q")
 	fs.IntVar(&cfg.opt.MaxDiffLines, "max-diff-lines", cfg.opt.MaxDiffLines, "lines of one text diff to show, 0 for all")

@@ -634,31 +634,39 @@ func TestReportSizeLimit(t *testing.T) {
 	}
 }
 
-// TestJSON: the JSON report parses, holds the same counts as the text
-// report, and names the deepest difference with its cause.
+// TestJSON: the JSON report is diffoscope's JSON, holds the same counts
+// as the text report, and names the deepest difference with its cause and
+// its bytes as a diff of xxd rows.
 func TestJSON(t *testing.T) {
 	out, _, status := runIsodiff(t, "--json", "-", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-pyc.iso")
 	if status != 1 {
 		t.Fatalf("status %d", status)
 	}
 	var rep struct {
+		Version   int `json:"diffoscope-json-version"`
 		Identical bool
 		Counts    diff.Counts
-		Tree      json.RawMessage
+		Details   []json.RawMessage
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if rep.Identical || rep.Counts.Modified != 3 {
-		t.Errorf("identical %v counts %+v", rep.Identical, rep.Counts)
+	if rep.Version != 1 || rep.Identical || rep.Counts.Modified != 3 || len(rep.Details) != 1 {
+		t.Errorf("version %d identical %v counts %+v, %d details", rep.Version, rep.Identical, rep.Counts, len(rep.Details))
 	}
-	for _, want := range []string{`"Path":"nixos-a.iso :: /nix-store.squashfs :: ` + storePython + `/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc"`, `"Label":"pyc header","Detail":"mtime"`, `"Op":"-"`} {
+	for _, want := range []string{
+		`"source1":"decoder.cpython-313.pyc"`,
+		`"path":"nixos-a.iso :: /nix-store.squashfs :: ` + storePython + `/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc"`,
+		`"known cause: pyc header: mtime"`, `{"label":"pyc header","detail":"mtime"}`,
+		`"unified_diff":"@@ -1,2 +1,2 @@\n-00000000: f30d 0d0a 0000 0000 0100 0000 5908 0000  ............Y...\n+00000000: f30d 0d0a 0000 0000 00f1 5365 5908 0000  ..........SeY...\n`,
+		`"has_internal_linenos":true`,
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON lacks %s", want)
 		}
 	}
 	out, _, status = runIsodiff(t, "--json", "-", fixture(t, "base-a.iso"), fixture(t, "base-b.iso"))
-	if status != 0 || !strings.Contains(out, `"Identical":true`) {
+	if status != 0 || !strings.Contains(out, `"identical":true`) || strings.Contains(out, `"details"`) {
 		t.Errorf("identical: status %d %s", status, out)
 	}
 }

@@ -226,3 +226,49 @@ func fieldValue(f diff.FieldDiff, b bool) string {
 func padCells(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }
+
+// movedHeader heads the list of the entries of a layer that are placed,
+// numbered or named differently (see movedEntries).
+const movedHeader = "placed, numbered or named differently, content compared:"
+
+// movedEntries lists the entries of a layer whose placement, spelling or
+// store path hash alone differ, one "path  field A → B, ..." line each
+// with the path below the layer, limit of them at most; more counts those
+// left out.
+func movedEntries(layer *diff.Node, limit int) (lines []string, more int) {
+	count := 0
+	prefix := layer.Path() + " :: "
+	if layer.Parent == nil {
+		prefix = ""
+	}
+	var walk func(n *diff.Node)
+	walk = func(n *diff.Node) {
+		for _, c := range n.Children {
+			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
+				if count < limit {
+					var parts []string
+					for _, f := range c.Changed() {
+						if f.Placement || f.Spelling || f.Renamed {
+							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), fieldValue(f, false), fieldValue(f, true)))
+						}
+					}
+					lines = append(lines, clean(strings.TrimPrefix(c.Path(), prefix))+"  "+strings.Join(parts, ", "))
+				}
+				count++
+			}
+			if !c.Descended {
+				walk(c)
+			}
+		}
+	}
+	walk(layer)
+	return lines, count - len(lines)
+}
+
+// notListed says how many entries a list left out, or is empty.
+func notListed(more int) string {
+	if more <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("[%d more not listed]", more)
+}

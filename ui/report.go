@@ -21,7 +21,7 @@ import (
 type Input struct {
 	Path  string
 	Size  int64
-	IsDir bool `json:",omitempty"`
+	IsDir bool
 }
 
 func (in Input) describe() string {
@@ -262,35 +262,13 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 // moved lists the entries of a layer whose placement fields alone differ
 // (their content was compared and is identical, unless listed above).
 func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
-	fmt.Fprintf(out, "   placed, numbered or named differently, content compared:\n")
-	count := 0
-	prefix := layer.Path() + " :: "
-	if layer.Parent == nil {
-		prefix = ""
+	fmt.Fprintf(out, "   %s\n", movedHeader)
+	lines, more := movedEntries(layer, r.opt.MaxListed)
+	for _, l := range lines {
+		fmt.Fprintf(out, "     %s\n", l)
 	}
-	var walk func(n *diff.Node)
-	walk = func(n *diff.Node) {
-		for _, c := range n.Children {
-			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
-				if count < r.opt.MaxListed {
-					var parts []string
-					for _, f := range c.Changed() {
-						if f.Placement || f.Spelling || f.Renamed {
-							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), fieldValue(f, false), fieldValue(f, true)))
-						}
-					}
-					fmt.Fprintf(out, "     %s  %s\n", clean(strings.TrimPrefix(c.Path(), prefix)), strings.Join(parts, ", "))
-				}
-				count++
-			}
-			if !c.Descended {
-				walk(c)
-			}
-		}
-	}
-	walk(layer)
-	if count > r.opt.MaxListed {
-		fmt.Fprintf(out, "     [%d more not listed]\n", count-r.opt.MaxListed)
+	if l := notListed(more); l != "" {
+		fmt.Fprintf(out, "     %s\n", l)
 	}
 }
 
@@ -427,16 +405,22 @@ func hexRow(off int64, b []byte) string {
 			s.WriteString("   ")
 		}
 	}
-	s.WriteString(" |")
-	for _, c := range b {
+	s.WriteString(" |" + printable(b) + "|")
+	return s.String()
+}
+
+// printable is b as the last column of a hex dump shows it: printable
+// ASCII as it is, any other byte as a dot.
+func printable(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
 		if c >= 0x20 && c < 0x7f {
-			s.WriteByte(c)
+			out[i] = c
 		} else {
-			s.WriteByte('.')
+			out[i] = '.'
 		}
 	}
-	s.WriteString("|")
-	return s.String()
+	return string(out)
 }
 
 // listing names the entries inside an added or removed directory.
