@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -671,22 +672,56 @@ func TestJSON(t *testing.T) {
 	}
 }
 
+// reportPairs are the fixture pairs whose reports are golden files: the
+// ISO pairs and the NixOS variants against nixos-a.iso.
+func reportPairs(t *testing.T) []struct{ name, a, b string } {
+	var pairs []struct{ name, a, b string }
+	for _, p := range fixturePairs {
+		pairs = append(pairs, struct{ name, a, b string }{p.name, fixture(t, p.a), fixture(t, p.b)})
+	}
+	for _, v := range nixosVariants {
+		pairs = append(pairs, struct{ name, a, b string }{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	return pairs
+}
+
 // TestJSONReports: the JSON report of every fixture pair, as a golden
 // file, so that its shape changes only on purpose.
 func TestJSONReports(t *testing.T) {
-	type pair struct{ name, a, b string }
-	var pairs []pair
-	for _, p := range fixturePairs {
-		pairs = append(pairs, pair{p.name, fixture(t, p.a), fixture(t, p.b)})
-	}
-	for _, v := range nixosVariants {
-		pairs = append(pairs, pair{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
-	}
-	for _, p := range pairs {
+	for _, p := range reportPairs(t) {
 		t.Run(p.name, func(t *testing.T) {
 			out, errs, _ := runIsodiff(t, "--json", "-", p.a, p.b)
 			if errs != "" {
 				t.Errorf("stderr: %s", errs)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// TestMarkdownReports: the Markdown report of every fixture pair, as a
+// golden file; it has the text report's tree and sections, in its order.
+func TestMarkdownReports(t *testing.T) {
+	heading := regexp.MustCompile(`(?m)^### (.*)$`)
+	unescape := regexp.MustCompile(`\\(.)`)
+	for _, p := range reportPairs(t) {
+		t.Run(p.name, func(t *testing.T) {
+			out, errs, _ := runIsodiff(t, "--markdown", "-", p.a, p.b)
+			if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+			text, _, _ := runIsodiff(t, p.a, p.b)
+			var sections []string
+			for _, h := range heading.FindAllStringSubmatch(out, -1) {
+				sections = append(sections, "── "+unescape.ReplaceAllString(h[1], "$1")+" ")
+			}
+			for i, s := range sections {
+				if !strings.Contains(text, "\n"+s) || i > 0 && strings.Index(text, "\n"+s) < strings.Index(text, "\n"+sections[i-1]) {
+					t.Errorf("section %q is not the text report's %dth", s, i+1)
+				}
+			}
+			if len(sections) != strings.Count(text, "\n── ") {
+				t.Errorf("%d sections, the text report has %d", len(sections), strings.Count(text, "\n── "))
 			}
 			golden.RequireEqual(t, out)
 		})
