@@ -1,5 +1,5 @@
-// Package ui presents a comparison tree: as a text report, as JSON, and
-// interactively.
+// Package ui presents a comparison tree: as a text report, as diffoscope's
+// JSON, as Markdown, and interactively.
 package ui
 
 import (
