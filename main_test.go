@@ -243,18 +243,20 @@ func TestExitStatus(t *testing.T) {
 func TestTextToFile(t *testing.T) {
 	p := fixturePairs[1]
 	dir := t.TempDir()
-	file := filepath.Join(dir, "report.txt")
-	out, _, status := runIsodiff(t, "--text", file, fixture(t, p.a), fixture(t, p.b))
-	if status != p.status || out != "" {
-		t.Fatalf("status %d stdout %q", status, out)
-	}
-	got, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _, _ := runIsodiff(t, fixture(t, p.a), fixture(t, p.b))
-	if string(got) != want {
-		t.Error("--text FILE differs from the report on standard output")
+	for _, flag := range []string{"--text", "--markdown"} {
+		file := filepath.Join(dir, "report")
+		out, _, status := runIsodiff(t, flag, file, fixture(t, p.a), fixture(t, p.b))
+		if status != p.status || out != "" {
+			t.Fatalf("%s: status %d stdout %q", flag, status, out)
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := runIsodiff(t, flag, "-", fixture(t, p.a), fixture(t, p.b))
+		if string(got) != want || want == "" {
+			t.Errorf("%s FILE differs from the report on standard output", flag)
+		}
 	}
 }
 
