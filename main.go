@@ -100,7 +100,8 @@ cpio and initramfs, gzip, xz, zstd, lz4, bzip2, lzma and lzop streams.
 
 On a terminal, isodiff opens an interactive view of the differences, which
 fills in while both inputs are unpacked (press ? there for the keys);
-otherwise (a pipe, a file, or --text, --json or -q) it writes a report.
+otherwise (a pipe, a file, or --text, --json, --markdown or -q) it writes
+a report.
 
 Inputs of no format isodiff unpacks are compared as bytes (or as text).
 
@@ -113,7 +114,8 @@ error, as git bisect run reads them.
 Examples:
   isodiff a.iso b.iso                      report on standard output
   isodiff --text report.txt a.iso b.iso    report to a file
-  isodiff --json report.json a.iso b.iso   differences as JSON
+  isodiff --json report.json a.iso b.iso   differences as diffoscope's JSON
+  isodiff --markdown - a.iso b.iso         report for a GitHub issue or PR
   isodiff -q a.iso b.iso                   exit status only
   isodiff --bisect good.iso new.iso        exit status for git bisect run
   isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
@@ -124,6 +126,7 @@ Flags:
 
 type config struct {
 	text, json      string
+	markdown        string
 	quiet           bool
 	opt             diff.Options
 	report          ui.ReportOptions
@@ -198,7 +201,8 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		fs.SetOutput(io.Discard)
 	}
 	fs.StringVar(&cfg.text, "text", "", "write the text report to `FILE` (- for standard output)")
-	fs.StringVar(&cfg.json, "json", "", "write the comparison tree as JSON to `FILE` (- for standard output)")
+	fs.StringVar(&cfg.json, "json", "", "write the differences as diffoscope's JSON to `FILE` (- for standard output), which diffoscope --load-existing-diff renders")
+	fs.StringVar(&cfg.markdown, "markdown", "", "write the report as Markdown for a GitHub issue or pull request to `FILE` (- for standard output), cut to the 65,536 characters GitHub takes")
 	fs.BoolVar(&cfg.quiet, "q", false, "quiet: write no report, only set the exit status")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "same as -q")
 	fs.IntVar(&cfg.opt.MaxDiffLines, "max-diff-lines", cfg.opt.MaxDiffLines, "lines of one text diff to show, 0 for all")
@@ -273,7 +277,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	if cfg.opt.MaxHexBytes == 0 {
 		cfg.opt.MaxHexBytes = int(^uint(0) >> 1)
 	}
-	if cfg.text == "" && cfg.json == "" && !cfg.quiet {
+	if cfg.text == "" && cfg.json == "" && cfg.markdown == "" && !cfg.quiet {
 		// A person at a terminal gets the interactive UI; a pipe or file
 		// gets the report.
 		if f, ok := stdout.(*os.File); ok && fullScreen(term.IsTerminal(f.Fd()), os.Getenv("TERM")) {
@@ -609,8 +613,14 @@ func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stde
 		}
 	}
 	if cfg.json != "" {
-		if err := writeTo(cfg.json, stdout, func(w io.Writer) error { return ui.WriteJSON(w, ia, ib, c.root) }); err != nil {
+		if err := writeTo(cfg.json, stdout, func(w io.Writer) error { return ui.WriteJSON(w, ia, ib, c.root, cfg.report.Hidden) }); err != nil {
 			fmt.Fprintf(stderr, "isodiff: writing JSON report: %v\n", err)
+			return exitTrouble
+		}
+	}
+	if cfg.markdown != "" {
+		if err := writeTo(cfg.markdown, stdout, func(w io.Writer) error { return ui.WriteMarkdown(w, ia, ib, c.root, cfg.report) }); err != nil {
+			fmt.Fprintf(stderr, "isodiff: writing Markdown report: %v\n", err)
 			return exitTrouble
 		}
 	}

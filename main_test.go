@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,18 +243,20 @@ func TestExitStatus(t *testing.T) {
 func TestTextToFile(t *testing.T) {
 	p := fixturePairs[1]
 	dir := t.TempDir()
-	file := filepath.Join(dir, "report.txt")
-	out, _, status := runIsodiff(t, "--text", file, fixture(t, p.a), fixture(t, p.b))
-	if status != p.status || out != "" {
-		t.Fatalf("status %d stdout %q", status, out)
-	}
-	got, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, _, _ := runIsodiff(t, fixture(t, p.a), fixture(t, p.b))
-	if string(got) != want {
-		t.Error("--text FILE differs from the report on standard output")
+	for _, flag := range []string{"--text", "--markdown"} {
+		file := filepath.Join(dir, "report")
+		out, _, status := runIsodiff(t, flag, file, fixture(t, p.a), fixture(t, p.b))
+		if status != p.status || out != "" {
+			t.Fatalf("%s: status %d stdout %q", flag, status, out)
+		}
+		got, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := runIsodiff(t, flag, "-", fixture(t, p.a), fixture(t, p.b))
+		if string(got) != want || want == "" {
+			t.Errorf("%s FILE differs from the report on standard output", flag)
+		}
 	}
 }
 
@@ -635,51 +638,93 @@ func TestReportSizeLimit(t *testing.T) {
 	}
 }
 
-// TestJSON: the JSON report parses, holds the same counts as the text
-// report, and names the deepest difference with its cause.
+// TestJSON: the JSON report is diffoscope's JSON, holds the same counts
+// as the text report, and names the deepest difference with its cause and
+// its bytes as a diff of xxd rows.
 func TestJSON(t *testing.T) {
 	out, _, status := runIsodiff(t, "--json", "-", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-pyc.iso")
 	if status != 1 {
 		t.Fatalf("status %d", status)
 	}
 	var rep struct {
+		Version   int `json:"diffoscope-json-version"`
 		Identical bool
 		Counts    diff.Counts
-		Tree      json.RawMessage
+		Details   []json.RawMessage
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if rep.Identical || rep.Counts.Modified != 3 {
-		t.Errorf("identical %v counts %+v", rep.Identical, rep.Counts)
+	if rep.Version != 1 || rep.Identical || rep.Counts.Modified != 3 || len(rep.Details) != 1 {
+		t.Errorf("version %d identical %v counts %+v, %d details", rep.Version, rep.Identical, rep.Counts, len(rep.Details))
 	}
-	for _, want := range []string{`"Path":"nixos-a.iso :: /nix-store.squashfs :: ` + storePython + `/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc"`, `"Label":"pyc header","Detail":"mtime"`, `"Op":"-"`} {
+	for _, want := range []string{
+		`"source1":"decoder.cpython-313.pyc"`,
+		`"path":"nixos-a.iso :: /nix-store.squashfs :: ` + storePython + `/lib/python3.13/json/__pycache__/decoder.cpython-313.pyc"`,
+		`"known cause: pyc header: mtime"`, `{"label":"pyc header","detail":"mtime"}`,
+		`"unified_diff":"@@ -1,2 +1,2 @@\n-00000000: f30d 0d0a 0000 0000 0100 0000 5908 0000  ............Y...\n+00000000: f30d 0d0a 0000 0000 00f1 5365 5908 0000  ..........SeY...\n`,
+		`"has_internal_linenos":true`,
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON lacks %s", want)
 		}
 	}
 	out, _, status = runIsodiff(t, "--json", "-", fixture(t, "base-a.iso"), fixture(t, "base-b.iso"))
-	if status != 0 || !strings.Contains(out, `"Identical":true`) {
+	if status != 0 || !strings.Contains(out, `"identical":true`) || strings.Contains(out, `"details"`) {
 		t.Errorf("identical: status %d %s", status, out)
 	}
+}
+
+// reportPairs are the fixture pairs whose reports are golden files: the
+// ISO pairs and the NixOS variants against nixos-a.iso.
+func reportPairs(t *testing.T) []struct{ name, a, b string } {
+	var pairs []struct{ name, a, b string }
+	for _, p := range fixturePairs {
+		pairs = append(pairs, struct{ name, a, b string }{p.name, fixture(t, p.a), fixture(t, p.b)})
+	}
+	for _, v := range nixosVariants {
+		pairs = append(pairs, struct{ name, a, b string }{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	return pairs
 }
 
 // TestJSONReports: the JSON report of every fixture pair, as a golden
 // file, so that its shape changes only on purpose.
 func TestJSONReports(t *testing.T) {
-	type pair struct{ name, a, b string }
-	var pairs []pair
-	for _, p := range fixturePairs {
-		pairs = append(pairs, pair{p.name, fixture(t, p.a), fixture(t, p.b)})
-	}
-	for _, v := range nixosVariants {
-		pairs = append(pairs, pair{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
-	}
-	for _, p := range pairs {
+	for _, p := range reportPairs(t) {
 		t.Run(p.name, func(t *testing.T) {
 			out, errs, _ := runIsodiff(t, "--json", "-", p.a, p.b)
 			if errs != "" {
 				t.Errorf("stderr: %s", errs)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// TestMarkdownReports: the Markdown report of every fixture pair, as a
+// golden file; it has the text report's tree and sections, in its order.
+func TestMarkdownReports(t *testing.T) {
+	heading := regexp.MustCompile(`(?m)^### (.*)$`)
+	unescape := regexp.MustCompile(`\\(.)`)
+	for _, p := range reportPairs(t) {
+		t.Run(p.name, func(t *testing.T) {
+			out, errs, _ := runIsodiff(t, "--markdown", "-", p.a, p.b)
+			if errs != "" {
+				t.Errorf("stderr: %s", errs)
+			}
+			text, _, _ := runIsodiff(t, p.a, p.b)
+			var sections []string
+			for _, h := range heading.FindAllStringSubmatch(out, -1) {
+				sections = append(sections, "── "+unescape.ReplaceAllString(h[1], "$1")+" ─")
+			}
+			for i, s := range sections {
+				if !strings.Contains(text, "\n"+s) || i > 0 && strings.Index(text, "\n"+s) < strings.Index(text, "\n"+sections[i-1]) {
+					t.Errorf("section %q is not the text report's %dth", s, i+1)
+				}
+			}
+			if len(sections) != strings.Count(text, "\n── ") {
+				t.Errorf("%d sections, the text report has %d", len(sections), strings.Count(text, "\n── "))
 			}
 			golden.RequireEqual(t, out)
 		})

@@ -157,7 +157,7 @@ func jsonString(s string) string {
 func TestJSONEscapes(t *testing.T) {
 	root, a, b := hostileTree(t)
 	var out bytes.Buffer
-	if err := WriteJSON(&out, a, b, root); err != nil {
+	if err := WriteJSON(&out, a, b, root, diff.Hidden{}); err != nil {
 		t.Fatal(err)
 	}
 	if c, ok := leak(out.String(), "\n"); ok {
@@ -168,32 +168,48 @@ func TestJSONEscapes(t *testing.T) {
 			t.Errorf("JSON lacks %s:\n%s", want, out.String())
 		}
 	}
-	var rep struct {
-		A, B Input
-		Tree json.RawMessage
-	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, out.String())
-	}
-	if rep.A.Path != a.Path || rep.B.Path != b.Path {
-		t.Errorf("inputs %q %q, want %q %q", rep.A.Path, rep.B.Path, a.Path, b.Path)
-	}
 	// Every differing pair's path and error decode to what they were.
 	type node struct {
-		Path     string
-		ErrA     string
-		Notes    []string
-		Children []node
+		Source1     string `json:"source1"`
+		Source2     string `json:"source2"`
+		Comments    []string
+		UnifiedDiff *string `json:"unified_diff"`
+		Path        string
+		ErrA        string `json:"error_a"`
+		Notes       []string
+		InputA      *Input `json:"input_a"`
+		InputB      *Input `json:"input_b"`
+		Details     []node
 	}
 	var tree node
-	if err := json.Unmarshal(rep.Tree, &tree); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(out.Bytes(), &tree); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if tree.InputA == nil || tree.InputB == nil || tree.InputA.Path != jsonString(a.Path) || tree.InputB.Path != jsonString(b.Path) {
+		t.Errorf("inputs %+v %+v, want %q %q", tree.InputA, tree.InputB, a.Path, b.Path)
+	}
+	// diffoscope's keys are cleaned as the text report is.
+	if tree.Source1 != Clean(a.Path) {
+		t.Errorf("source1 %q, want %q", tree.Source1, Clean(a.Path))
 	}
 	got := map[string]node{}
 	var walk func(n node)
 	walk = func(n node) {
-		got[n.Path] = n
-		for _, c := range n.Children {
+		// What diffoscope shows, decoded, holds no character that would
+		// drive a terminal or reorder a line.
+		shown := append([]string{n.Source1, n.Source2}, n.Comments...)
+		if n.UnifiedDiff != nil {
+			shown = append(shown, *n.UnifiedDiff)
+		}
+		for _, s := range shown {
+			if c, ok := leak(s, "\t\n"); ok {
+				t.Errorf("%q: diffoscope's keys carry %q: %q", n.Path, c, s)
+			}
+		}
+		if n.Path != "" {
+			got[n.Path] = n
+		}
+		for _, c := range n.Details {
 			walk(c)
 		}
 	}
@@ -226,7 +242,8 @@ func TestJSONUnchangedForOrdinaryNames(t *testing.T) {
 		root := compareImages(t, p[0], p[1], nil)
 		nonASCII := false
 		root.Walk(func(n *diff.Node) bool {
-			obj, err := json.Marshal(newJSONNode(n))
+			node, _ := newJSONNode(n)
+			obj, err := json.Marshal(node)
 			if err != nil {
 				t.Fatal(err)
 			}

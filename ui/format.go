@@ -106,6 +106,84 @@ func hunkRange(start, n int) string {
 	return fmt.Sprintf("%d,%d", start, n)
 }
 
+// textDiffLines are the lines of a text diff as the text report writes
+// them: hunk headers, and lines marked " ", "-" and "+", cleaned.
+func textDiffLines(t *diff.TextDiff) []string {
+	var lines []string
+	for _, h := range t.Hunks {
+		lines = append(lines, hunkHeader(h))
+		for _, l := range h.Lines {
+			lines = append(lines, string(l.Op)+cleanLine(l.Text))
+		}
+	}
+	return lines
+}
+
+// hexHunkMark stands between two hunks of a hex diff.
+const hexHunkMark = "⋯"
+
+// hexDiffLines are the rows of a hex diff as the text report writes them:
+// a row of each side where they differ, marked "-" and "+".
+func hexDiffLines(h *diff.HexDiff) []string {
+	var lines []string
+	for i, hk := range h.Hunks {
+		if i > 0 {
+			lines = append(lines, hexHunkMark)
+		}
+		for _, row := range hk.Rows {
+			if row.Same {
+				lines = append(lines, " "+hexRow(row.Offset, row.A))
+				continue
+			}
+			if row.A != nil {
+				lines = append(lines, "-"+hexRow(row.Offset, row.A))
+			}
+			if row.B != nil {
+				lines = append(lines, "+"+hexRow(row.Offset, row.B))
+			}
+			if row.A == nil {
+				lines = append(lines, fmt.Sprintf("-%08x  (past end of A)", row.Offset))
+			}
+			if row.B == nil {
+				lines = append(lines, fmt.Sprintf("+%08x  (past end of B)", row.Offset))
+			}
+		}
+	}
+	return lines
+}
+
+// hexRow formats up to 16 bytes as offset, hex and printable characters.
+func hexRow(off int64, b []byte) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%08x  ", off)
+	for i := 0; i < 16; i++ {
+		if i == 8 {
+			s.WriteByte(' ')
+		}
+		if i < len(b) {
+			fmt.Fprintf(&s, "%02x ", b[i])
+		} else {
+			s.WriteString("   ")
+		}
+	}
+	s.WriteString(" |" + printable(b) + "|")
+	return s.String()
+}
+
+// printable is b as the last column of a hex dump shows it: printable
+// ASCII as it is, any other byte as a dot.
+func printable(b []byte) string {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 0x20 && c < 0x7f {
+			out[i] = c
+		} else {
+			out[i] = '.'
+		}
+	}
+	return string(out)
+}
+
 // noNewline says which side of a text diff lacks a line break at its end
 // when the other has one, or is empty.
 func noNewline(t *diff.TextDiff) string {
@@ -142,6 +220,26 @@ func omittedRows(h *diff.HexDiff) string {
 // orderHeader heads an ordering difference: where the two orders part.
 func orderHeader(o *diff.OrderDiff) string {
 	return fmt.Sprintf("order differs from position %d:", orderParts(o)+1)
+}
+
+// maxOrderShown is how many names of each order a report shows, from
+// where the orders part.
+const maxOrderShown = 12
+
+// orderNames are the names of one side of an ordering difference from
+// where the orders part, cleaned, maxOrderShown at most.
+func orderNames(o *diff.OrderDiff, names []string) string {
+	first := orderParts(o)
+	end := min(len(names), first+maxOrderShown)
+	parts := make([]string, 0, end-first)
+	for _, s := range names[first:end] {
+		parts = append(parts, clean(s))
+	}
+	more := ""
+	if end < len(names) {
+		more = fmt.Sprintf(", … (%d more)", len(names)-end)
+	}
+	return strings.Join(parts, ", ") + more
 }
 
 // orderParts is the index of the first name the two orders do not share.
@@ -225,4 +323,130 @@ func fieldValue(f diff.FieldDiff, b bool) string {
 // two, an escape sequence none.
 func padCells(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+}
+
+// movedHeader heads the list of the entries of a layer that are placed,
+// numbered or named differently (see movedEntries).
+const movedHeader = "placed, numbered or named differently, content compared:"
+
+// movedEntries lists the entries of a layer whose placement, spelling or
+// store path hash alone differ, one "path  field A → B, ..." line each
+// with the path below the layer, limit of them at most; more counts those
+// left out.
+func movedEntries(layer *diff.Node, limit int) (lines []string, more int) {
+	count := 0
+	prefix := layer.Path() + " :: "
+	if layer.Parent == nil {
+		prefix = ""
+	}
+	var walk func(n *diff.Node)
+	walk = func(n *diff.Node) {
+		for _, c := range n.Children {
+			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
+				if count < limit {
+					var parts []string
+					for _, f := range c.Changed() {
+						if f.Placement || f.Spelling || f.Renamed {
+							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), fieldValue(f, false), fieldValue(f, true)))
+						}
+					}
+					lines = append(lines, clean(strings.TrimPrefix(c.Path(), prefix))+"  "+strings.Join(parts, ", "))
+				}
+				count++
+			}
+			if !c.Descended {
+				walk(c)
+			}
+		}
+	}
+	walk(layer)
+	return lines, count - len(lines)
+}
+
+// notListed says how many entries a list left out, or is empty.
+func notListed(more int) string {
+	if more <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("[%d more not listed]", more)
+}
+
+// sectionPairs are the pairs a report gives a section, unexplained first,
+// then the rest, each in the order of the tree: those with differences of
+// their own, but not the entries inside an added or removed directory,
+// which its section lists.
+func sectionPairs(root *diff.Node) []*diff.Node {
+	var sections, explained []*diff.Node
+	root.Walk(func(n *diff.Node) bool {
+		if n.State == diff.Same {
+			return false
+		}
+		if n.OwnDifferences() {
+			if n.Unexplained() {
+				sections = append(sections, n)
+			} else {
+				explained = append(explained, n)
+			}
+		}
+		return n.State != diff.Added && n.State != diff.Removed
+	})
+	return append(sections, explained...)
+}
+
+// treeLine is a line of the tree of differences that heads a report.
+type treeLine struct {
+	depth int  // 0 for the root, 1 for its children, ...
+	last  bool // the last differing child of its parent
+	// name is the pair's name, cleaned, with those of the directories
+	// folded into it; reason is its state and reason, cleaned, "" for a
+	// root without differences of its own.
+	name, reason string
+}
+
+// differenceTree is the tree of the differing pairs, one line each, in the
+// tree's order. A directory that only leads to one difference is folded
+// into its child's line, as in "lib/python3.13/json"; the entries of an
+// added or removed directory are not listed.
+func differenceTree(root *diff.Node) []treeLine {
+	rootReason := ""
+	if root.OwnDifferences() {
+		rootReason = clean(stateWord(root) + reasonText(root))
+	}
+	lines := []treeLine{{name: clean(root.Name), reason: rootReason}}
+	differing := func(n *diff.Node) []*diff.Node {
+		var kids []*diff.Node
+		for _, c := range n.Children {
+			if c.State != diff.Same {
+				kids = append(kids, c)
+			}
+		}
+		return kids
+	}
+	var walk func(n *diff.Node, depth int)
+	walk = func(n *diff.Node, depth int) {
+		kids := differing(n)
+		for i, c := range kids {
+			name := clean(c.Name)
+			if n.Descended && n.Parent != nil {
+				name = ":: " + name
+			}
+			for c.State == diff.Modified && !c.OwnDifferences() && !c.Descended {
+				only := differing(c)
+				if len(only) != 1 {
+					break
+				}
+				if !strings.HasSuffix(name, "/") {
+					name += "/"
+				}
+				c = only[0]
+				name += clean(c.Name)
+			}
+			lines = append(lines, treeLine{depth, i == len(kids)-1, name, clean(stateWord(c) + reasonText(c))})
+			if c.State != diff.Added && c.State != diff.Removed {
+				walk(c, depth+1)
+			}
+		}
+	}
+	walk(root, 1)
+	return lines
 }

@@ -3,8 +3,8 @@ package ui
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -12,109 +12,260 @@ import (
 	"isodiff/diff"
 )
 
-// The JSON report is written from these types, not from diff's: its shape
-// is the report's to keep, whatever diff keeps in memory and how. It reads
-// as diffoscope's does: a tree of pairs, each with what differs in it.
+// The JSON report is diffoscope's own JSON (what diffoscope --json
+// writes and --load-existing-diff reads back to render as HTML, text or
+// Markdown), with isodiff's own keys on every object beside diffoscope's,
+// which diffoscope ignores. It is written from these types, not from
+// diff's: its shape is the report's to keep, whatever diff keeps in memory
+// and how.
+//
+// diffoscope's keys are for reading: names, comments and diffs are
+// cleaned as in the text report. isodiff's keys are for programs: names
+// and values as the images hold them (escapeJSON keeps the document safe
+// to show all the same).
 
-// jsonHeader is the report around the tree.
-type jsonHeader struct {
-	A, B      Input
-	Identical bool
-	Counts    jsonCounts
+// diffoscopeVersion is the version of diffoscope's JSON written, under
+// the key diffoscope reads it from.
+const diffoscopeVersion = 1
+
+// jsonNode is one object of the tree: a differing pair, or the fields of
+// one (see newJSONNode). Its details (children) are written after it by
+// writeNode.
+type jsonNode struct {
+	Version            int      `json:"diffoscope-json-version,omitempty"`
+	Source1            string   `json:"source1"`
+	Source2            string   `json:"source2"`
+	Comments           []string `json:"comments,omitempty"`
+	HasInternalLinenos bool     `json:"has_internal_linenos,omitempty"`
+	UnifiedDiff        *string  `json:"unified_diff"`
+
+	// isodiff's keys for the whole comparison, on the root only.
+	InputA    *jsonInput `json:"input_a,omitempty"`
+	InputB    *jsonInput `json:"input_b,omitempty"`
+	Identical *bool      `json:"identical,omitempty"`
+	// IdenticalAfterFilters: the inputs differ, but filters left every
+	// difference out (counted in Hidden).
+	IdenticalAfterFilters bool         `json:"identical_after_filters,omitempty"`
+	Counts                *jsonCounts  `json:"counts,omitempty"`
+	Summary               *jsonSummary `json:"summary,omitempty"`
+	Hidden                *jsonHidden  `json:"hidden,omitempty"`
+
+	// isodiff's keys for the pair; none on the object that holds a pair's
+	// fields, which is not a pair.
+	*jsonPair
+}
+
+type jsonInput struct {
+	Path  string `json:"path"`
+	Size  int64  `json:"size"`
+	IsDir bool   `json:"is_dir,omitempty"`
+}
+
+// jsonSummary is what a report leads with (see diff.Summarize).
+type jsonSummary struct {
+	Unexplained []string         `json:"unexplained"` // paths, unexplained first in the tree too
+	Causes      []jsonCauseCount `json:"causes"`      // most first
+}
+
+type jsonCauseCount struct {
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+// jsonHidden is what filters left out (see diff.Hidden).
+type jsonHidden struct {
+	Total    int            `json:"total"`
+	Excluded int            `json:"excluded"`
+	ByCause  map[string]int `json:"by_cause"`
 }
 
 type jsonCounts struct {
-	Modified, Added, Removed, TypeChanged int
+	Modified    int `json:"modified"`
+	Added       int `json:"added"`
+	Removed     int `json:"removed"`
+	TypeChanged int `json:"type_changed"`
 }
 
-// jsonNode is one differing pair with its path spelled out; its differing
-// children follow it in the output, written by writeNode.
-type jsonNode struct {
-	Path                      string
-	Reason                    string `json:",omitempty"`
-	Name, Layer, Type         string
-	State                     string
-	Descended                 bool
-	Inner                     string       `json:",omitempty"`
-	LayoutOnly                bool         `json:",omitempty"`
-	Moved, Respelled, Renamed int          `json:",omitempty"`
-	Fields                    []jsonField  `json:",omitempty"`
-	Content                   *jsonContent `json:",omitempty"`
-	Order                     *jsonOrder   `json:",omitempty"`
-	ErrA, ErrB                string       `json:",omitempty"`
-	Causes                    []jsonCause  `json:",omitempty"`
-	IOError                   bool         `json:",omitempty"`
-	Notes                     []string     `json:",omitempty"`
+// jsonPair is what isodiff knows of a differing pair.
+type jsonPair struct {
+	Path       string       `json:"path"`
+	Name       string       `json:"name"`
+	Reason     string       `json:"reason,omitempty"`
+	Layer      string       `json:"layer"`
+	Type       string       `json:"type"`
+	State      string       `json:"state"`
+	Descended  bool         `json:"descended,omitempty"`
+	Inner      string       `json:"inner,omitempty"`
+	LayoutOnly bool         `json:"layout_only,omitempty"`
+	Moved      int          `json:"moved,omitempty"`
+	Respelled  int          `json:"respelled,omitempty"`
+	Renamed    int          `json:"renamed,omitempty"`
+	OffsetA    *int64       `json:"offset_a,omitempty"`
+	OffsetB    *int64       `json:"offset_b,omitempty"`
+	Fields     []jsonField  `json:"fields,omitempty"`
+	Content    *jsonContent `json:"content,omitempty"`
+	Order      *jsonOrder   `json:"order,omitempty"`
+	ErrA       string       `json:"error_a,omitempty"`
+	ErrB       string       `json:"error_b,omitempty"`
+	IOError    bool         `json:"io_error,omitempty"`
+	Causes     []jsonCause  `json:"causes,omitempty"`
+	Notes      []string     `json:"notes,omitempty"`
 }
 
 type jsonField struct {
-	Name      string
-	A, B      string
-	InA, InB  bool
-	Different bool
-	Placement bool `json:",omitempty"`
-	Spelling  bool `json:",omitempty"`
-	Renamed   bool `json:",omitempty"`
+	Name      string `json:"name"`
+	A         string `json:"a"`
+	B         string `json:"b"`
+	InA       bool   `json:"in_a"`
+	InB       bool   `json:"in_b"`
+	Different bool   `json:"different"`
+	Placement bool   `json:"placement,omitempty"`
+	Spelling  bool   `json:"spelling,omitempty"`
+	Renamed   bool   `json:"renamed,omitempty"`
 }
 
+// jsonContent is what is known of two differing contents beside the
+// unified diff that shows them.
 type jsonContent struct {
-	SizeA, SizeB int64
-	Text         *jsonText `json:",omitempty"`
-	Hex          *jsonHex  `json:",omitempty"`
+	SizeA int64     `json:"size_a"`
+	SizeB int64     `json:"size_b"`
+	Text  *jsonText `json:"text,omitempty"`
+	Hex   *jsonHex  `json:"hex,omitempty"`
 }
 
 type jsonText struct {
-	Hunks                  []jsonHunk
-	Added, Removed         int
-	OmittedLines           int  `json:",omitempty"`
-	NoNewlineA, NoNewlineB bool `json:",omitempty"`
-	Reordered              bool `json:",omitempty"`
+	Added        int  `json:"added"`
+	Removed      int  `json:"removed"`
+	OmittedLines int  `json:"omitted_lines,omitempty"`
+	NoNewlineA   bool `json:"no_newline_a,omitempty"`
+	NoNewlineB   bool `json:"no_newline_b,omitempty"`
+	Reordered    bool `json:"reordered,omitempty"`
 }
-
-type jsonHunk struct {
-	StartA, LenA, StartB, LenB int
-	Lines                      []jsonLine
-}
-
-// jsonLine is a line of a text hunk; Op is " ", "-" or "+".
-type jsonLine struct{ Op, Text string }
 
 type jsonHex struct {
-	Hunks               []jsonHexHunk
-	DiffBytes           int64
-	Regions             int
-	FirstDiff, LastDiff int64
-	OmittedRows         int64 `json:",omitempty"`
+	DiffBytes   int64 `json:"diff_bytes"`
+	Regions     int   `json:"regions"`
+	FirstDiff   int64 `json:"first_diff"`
+	LastDiff    int64 `json:"last_diff"`
+	OmittedRows int64 `json:"omitted_rows,omitempty"`
 }
 
-type jsonHexHunk struct{ Rows []jsonHexRow }
-
-// jsonHexRow holds a row's bytes as hex; a side past its end has none.
-type jsonHexRow struct {
-	Offset int64
-	A, B   *string `json:",omitempty"`
-	Same   bool    `json:",omitempty"`
+type jsonOrder struct {
+	A []string `json:"a"`
+	B []string `json:"b"`
 }
-
-type jsonOrder struct{ A, B []string }
 
 type jsonCause struct {
-	Label  string
-	Detail string `json:",omitempty"`
+	Label  string `json:"label"`
+	Detail string `json:"detail,omitempty"`
 }
 
-func newJSONNode(n *diff.Node) jsonNode {
-	return jsonNode{
-		Path: n.Path(), Reason: n.Reason(),
-		Name: n.Name, Layer: n.Layer, Type: n.Type, State: n.State.String(), Descended: n.Descended, Inner: n.Inner,
+// newJSONNode makes the object of a differing pair, and the object of its
+// fields when they are not its diff. Its diff is what differs in its
+// bytes (text, hex or order) or else in its fields; a pair with both has
+// its fields as its first detail, as diffoscope adds the stat output of
+// two files that differ in content.
+func newJSONNode(n *diff.Node) (node jsonNode, fields *jsonNode) {
+	node = jsonNode{Comments: comments(n), jsonPair: newJSONPair(n)}
+	node.Source1, node.Source2 = sourceNames(n)
+	var body string
+	switch {
+	case n.Content != nil && n.Content.Text != nil:
+		body = textDiff(n.Content.Text)
+	case n.Content != nil && n.Content.Hex != nil:
+		body = hexDiff(n.Content.Hex)
+		node.HasInternalLinenos = true
+	case n.Order != nil:
+		body = orderDiff(n.Order)
+	}
+	meta := fieldsDiff(n)
+	switch {
+	case body == "":
+		body, meta = meta, ""
+	case meta != "":
+		fields = &jsonNode{Source1: "fields", Source2: "fields", UnifiedDiff: &meta}
+	}
+	if body != "" {
+		node.UnifiedDiff = &body
+	}
+	return node, fields
+}
+
+// sourceNames are the names of the pair on each side: its name, or the
+// two names of a store path paired with its namesake under another hash.
+func sourceNames(n *diff.Node) (a, b string) {
+	a, b = n.Name, n.Name
+	for _, f := range n.Changed() {
+		if f.Renamed {
+			a, b = f.A, f.B
+		}
+	}
+	return clean(a), clean(b)
+}
+
+// comments are what the text report's section of a pair says besides its
+// fields and diff, in its words: state and kind, what could not be read,
+// known causes, notes, what heads the diff, what a limit left out, and
+// the entries of a layer placed or named differently. A pair that only
+// leads to differences below it has none.
+func comments(n *diff.Node) []string {
+	if !n.OwnDifferences() {
+		return nil
+	}
+	var out []string
+	for _, l := range sectionHead(n) {
+		out = append(out, l.String())
+	}
+	if c := n.Content; c != nil {
+		out = append(out, contentHead(c)...)
+		if c.Text != nil {
+			out = appendNonEmpty(out, noNewline(c.Text), omittedLines(c.Text))
+		}
+		if c.Hex != nil {
+			out = append(out, hexHeader(c.Hex))
+			out = appendNonEmpty(out, omittedRows(c.Hex))
+		}
+	}
+	if n.Order != nil {
+		out = append(out, orderHeader(n.Order))
+	}
+	if n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 {
+		lines, more := movedEntries(n, DefaultReportOptions().MaxListed)
+		out = append(out, movedHeader)
+		out = append(out, lines...)
+		out = appendNonEmpty(out, notListed(more))
+	}
+	return out
+}
+
+func appendNonEmpty(out []string, lines ...string) []string {
+	for _, l := range lines {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func newJSONPair(n *diff.Node) *jsonPair {
+	offset := func(off int64) *int64 {
+		if off < 0 {
+			return nil
+		}
+		return &off
+	}
+	return &jsonPair{
+		Path: n.Path(), Name: n.Name, Reason: n.Reason(),
+		Layer: n.Layer, Type: n.Type, State: n.State.String(), Descended: n.Descended, Inner: n.Inner,
 		LayoutOnly: n.LayoutOnly, Moved: n.Moved, Respelled: n.Respelled, Renamed: n.Renamed,
+		OffsetA: offset(n.OffsetA), OffsetB: offset(n.OffsetB),
 		Fields: convert(jsonFields(n), func(f diff.FieldDiff) jsonField {
 			return jsonField{f.Name, f.A, f.B, f.InA, f.InB, f.Different, f.Placement, f.Spelling, f.Renamed}
 		}),
 		Content: newJSONContent(n.Content), Order: newJSONOrder(n.Order),
-		ErrA: n.ErrA, ErrB: n.ErrB,
-		Causes:  convert(n.Causes, func(c diff.Cause) jsonCause { return jsonCause{c.Label, c.Detail} }),
-		IOError: n.IOError, Notes: n.Notes,
+		ErrA: n.ErrA, ErrB: n.ErrB, IOError: n.IOError,
+		Causes: convert(n.Causes, func(c diff.Cause) jsonCause { return jsonCause{c.Label, c.Detail} }),
+		Notes:  n.Notes,
 	}
 }
 
@@ -135,36 +286,12 @@ func newJSONContent(c *diff.Content) *jsonContent {
 	}
 	out := &jsonContent{SizeA: c.SizeA, SizeB: c.SizeB}
 	if t := c.Text; t != nil {
-		out.Text = &jsonText{
-			Hunks: convert(t.Hunks, func(h diff.Hunk) jsonHunk {
-				return jsonHunk{h.StartA, h.LenA, h.StartB, h.LenB,
-					convert(h.Lines, func(l diff.Line) jsonLine { return jsonLine{string(l.Op), l.Text} })}
-			}),
-			Added: t.Added, Removed: t.Removed, OmittedLines: t.OmittedLines,
-			NoNewlineA: t.NoNewlineA, NoNewlineB: t.NoNewlineB, Reordered: t.Reordered,
-		}
+		out.Text = &jsonText{t.Added, t.Removed, t.OmittedLines, t.NoNewlineA, t.NoNewlineB, t.Reordered}
 	}
 	if h := c.Hex; h != nil {
-		out.Hex = &jsonHex{
-			Hunks: convert(h.Hunks, func(hk diff.HexHunk) jsonHexHunk {
-				return jsonHexHunk{convert(hk.Rows, newJSONHexRow)}
-			}),
-			DiffBytes: h.DiffBytes, Regions: h.Regions, FirstDiff: h.FirstDiff, LastDiff: h.LastDiff,
-			OmittedRows: h.OmittedRows,
-		}
+		out.Hex = &jsonHex{h.DiffBytes, h.Regions, h.FirstDiff, h.LastDiff, h.OmittedRows}
 	}
 	return out
-}
-
-func newJSONHexRow(r diff.HexRow) jsonHexRow {
-	side := func(b []byte) *string {
-		if b == nil {
-			return nil
-		}
-		s := hex.EncodeToString(b)
-		return &s
-	}
-	return jsonHexRow{Offset: r.Offset, A: side(r.A), B: side(r.B), Same: r.Same}
 }
 
 func newJSONOrder(o *diff.OrderDiff) *jsonOrder {
@@ -187,47 +314,79 @@ func convert[T, U any](in []T, f func(T) U) []U {
 	return out
 }
 
-// WriteJSON writes the differing part of the tree as JSON: an object with
-// the inputs, the counts and the tree of differing pairs. It is written
-// pair by pair, so that a comparison with a hundred thousand differences
-// does not become one document in memory first.
-func WriteJSON(w io.Writer, a, b Input, root *diff.Node) error {
+// WriteJSON writes the differing part of the tree as diffoscope's JSON,
+// which diffoscope --load-existing-diff renders: the root object is the
+// pair of inputs, with isodiff's counts, and every differing pair is an
+// object in the details of its parent, in the tree's order. It is
+// written pair by pair, so that a comparison with a hundred thousand
+// differences does not become one document in memory first. Identical
+// inputs get the root object alone.
+func WriteJSON(w io.Writer, a, b Input, root *diff.Node, hidden diff.Hidden) error {
 	bw := bufio.NewWriter(w)
 	c := root.Count()
-	head, err := json.Marshal(jsonHeader{A: a, B: b, Identical: !root.Differs(), Counts: jsonCounts{c.Modified, c.Added, c.Removed, c.TypeChanged}})
-	if err != nil {
+	identical := !root.Differs() && hidden.Total == 0
+	node, fields := newJSONNode(root)
+	node.Version = diffoscopeVersion
+	node.Source1, node.Source2 = clean(a.Path), clean(b.Path)
+	node.InputA, node.InputB = &jsonInput{a.Path, a.Size, a.IsDir}, &jsonInput{b.Path, b.Size, b.IsDir}
+	node.Identical, node.Counts = &identical, &jsonCounts{c.Modified, c.Added, c.Removed, c.TypeChanged}
+	node.IdenticalAfterFilters = !root.Differs() && hidden.Total > 0
+	if hidden.Total > 0 {
+		node.Hidden = &jsonHidden{hidden.Total, hidden.Excluded, hidden.ByCause}
+	}
+	if root.Differs() {
+		sum := diff.Summarize(root)
+		js := &jsonSummary{Unexplained: []string{}, Causes: []jsonCauseCount{}}
+		for _, n := range sum.Unexplained {
+			js.Unexplained = append(js.Unexplained, n.Path())
+		}
+		for _, cc := range sum.ByCause {
+			js.Causes = append(js.Causes, jsonCauseCount{cc.Label, cc.Count})
+		}
+		node.Summary = js
+		line := summaryLine(sum, hidden)
+		node.Comments = append([]string{countLine(c), line}, node.Comments...)
+	} else if node.IdenticalAfterFilters {
+		node.Comments = append([]string{fmt.Sprintf("identical after filters (%s)", hidden)}, node.Comments...)
+	}
+	if err := writeNode(bw, root, node, fields); err != nil {
 		return err
 	}
-	bw.Write(escapeJSON(head[:len(head)-1])) // without the closing brace
-	if root.Differs() {
-		bw.WriteString(`,"Tree":`)
-		if err := writeNode(bw, root); err != nil {
-			return err
-		}
-	}
-	bw.WriteString("}\n")
 	return bw.Flush()
 }
 
-func writeNode(w *bufio.Writer, n *diff.Node) error {
-	obj, err := json.Marshal(newJSONNode(n))
+// writeNode writes the object of n, made by newJSONNode, with its details:
+// the object of its fields, if any, then its differing children.
+func writeNode(w *bufio.Writer, n *diff.Node, node jsonNode, fields *jsonNode) error {
+	obj, err := json.Marshal(node)
 	if err != nil {
 		return err
 	}
-	obj = bytes.TrimSuffix(obj, []byte("}"))
-	w.Write(escapeJSON(obj))
+	w.Write(escapeJSON(bytes.TrimSuffix(obj, []byte("}"))))
 	first := true
-	for _, c := range n.Children {
-		if c.State == diff.Same {
-			continue
-		}
+	open := func() {
 		if first {
-			w.WriteString(`,"Children":[`)
+			w.WriteString(`,"details":[`)
 			first = false
 		} else {
 			w.WriteByte(',')
 		}
-		if err := writeNode(w, c); err != nil {
+	}
+	if fields != nil {
+		obj, err := json.Marshal(fields)
+		if err != nil {
+			return err
+		}
+		open()
+		w.Write(escapeJSON(obj))
+	}
+	for _, c := range n.Children {
+		if c.State == diff.Same {
+			continue
+		}
+		open()
+		node, fields := newJSONNode(c)
+		if err := writeNode(w, c, node, fields); err != nil {
 			return err
 		}
 	}

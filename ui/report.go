@@ -1,12 +1,11 @@
-// Package ui presents a comparison tree: as a text report, as JSON, and
-// interactively.
+// Package ui presents a comparison tree: as a text report, as diffoscope's
+// JSON, as Markdown, and interactively.
 package ui
 
 import (
 	"bytes"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,7 +21,7 @@ import (
 type Input struct {
 	Path  string
 	Size  int64
-	IsDir bool `json:",omitempty"`
+	IsDir bool
 }
 
 func (in Input) describe() string {
@@ -32,7 +31,7 @@ func (in Input) describe() string {
 	return fmt.Sprintf("%s  (%d bytes)", clean(in.Path), in.Size)
 }
 
-// ReportOptions bound the text report.
+// ReportOptions bound the text and Markdown reports.
 type ReportOptions struct {
 	// MaxReportSize caps the bytes of the report; sections that do not fit
 	// are counted and named at the end.
@@ -42,11 +41,15 @@ type ReportOptions struct {
 	MaxListed int
 	// Hidden is what a diff.Filter left out of the tree, for the summary.
 	Hidden diff.Hidden
+	// MaxMarkdownSize caps the characters of the Markdown report, as
+	// GitHub counts them; sections that do not fit are counted and named
+	// at the end.
+	MaxMarkdownSize int
 }
 
 // DefaultReportOptions keep a report readable.
 func DefaultReportOptions() ReportOptions {
-	return ReportOptions{MaxReportSize: 8 << 20, MaxListed: 100}
+	return ReportOptions{MaxReportSize: 8 << 20, MaxListed: 100, MaxMarkdownSize: DefaultMarkdownSize}
 }
 
 // WriteText writes the text report of the tree to w. Colour is used only
@@ -106,10 +109,7 @@ func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
 	}
 	fmt.Fprintf(&out, "  %s\n", countLine(root.Count()))
 	sum := diff.Summarize(root)
-	line := summaryLine(sum)
-	if hidden.Total > 0 {
-		line += " · " + hidden.String()
-	}
+	line := summaryLine(sum, hidden)
 	fmt.Fprintf(&out, "  %s\n\n", r.paint(r.head, line))
 	if len(sum.Unexplained) > 0 {
 		r.unexplained(&out, sum.Unexplained)
@@ -117,18 +117,7 @@ func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
 
 	r.overview(&out, root)
 
-	// What no known cause explains comes first, then the rest, each in
-	// the order of the tree.
-	sections := slices.Clone(sum.Unexplained)
-	root.Walk(func(n *diff.Node) bool {
-		if n.State == diff.Same {
-			return false
-		}
-		if n.OwnDifferences() && !n.Unexplained() {
-			sections = append(sections, n)
-		}
-		return n.State != diff.Added && n.State != diff.Removed
-	})
+	sections := sectionPairs(root)
 	for i, n := range sections {
 		var sec bytes.Buffer
 		r.section(&sec, n)
@@ -161,9 +150,9 @@ func countLine(c diff.Counts) string {
 	return fmt.Sprintf("%d %s: %s", c.Total(), noun, strings.Join(parts, ", "))
 }
 
-// summaryLine says how many differences no known cause explains, and how
-// many each cause explains.
-func summaryLine(s diff.Summary) string {
+// summaryLine says how many differences no known cause explains, how
+// many each cause explains, and what filters left out.
+func summaryLine(s diff.Summary, hidden diff.Hidden) string {
 	line := "unexplained: none"
 	if k := len(s.Unexplained); k > 0 {
 		line = fmt.Sprintf("unexplained: %d", k)
@@ -174,6 +163,9 @@ func summaryLine(s diff.Summary) string {
 			parts = append(parts, fmt.Sprintf("%s %d", c.Label, c.Count))
 		}
 		line += " · known causes: " + strings.Join(parts, ", ")
+	}
+	if hidden.Total > 0 {
+		line += " · " + hidden.String()
 	}
 	return line
 }
@@ -197,52 +189,29 @@ func (r *reporter) unexplained(out *bytes.Buffer, nodes []*diff.Node) {
 func (r *reporter) overview(out *bytes.Buffer, root *diff.Node) {
 	type line struct{ tree, reason string }
 	var lines []line
-	differing := func(n *diff.Node) []*diff.Node {
-		var kids []*diff.Node
-		for _, c := range n.Children {
-			if c.State != diff.Same {
-				kids = append(kids, c)
+	var more []bool // for each level above, whether lines follow below it
+	for _, l := range differenceTree(root) {
+		if l.depth == 0 {
+			lines = append(lines, line{l.name, l.reason})
+			continue
+		}
+		more = more[:l.depth-1]
+		var tree strings.Builder
+		for _, m := range more {
+			if m {
+				tree.WriteString("│   ")
+			} else {
+				tree.WriteString("    ")
 			}
 		}
-		return kids
-	}
-	var walk func(n *diff.Node, prefix string)
-	walk = func(n *diff.Node, prefix string) {
-		kids := differing(n)
-		for i, c := range kids {
-			branch, next := "├── ", "│   "
-			if i == len(kids)-1 {
-				branch, next = "└── ", "    "
-			}
-			name := clean(c.Name)
-			if n.Descended && n.Parent != nil {
-				name = ":: " + name
-			}
-			// A directory that only leads to one difference is folded
-			// into its child's line, as in "lib/python3.13/json".
-			for c.State == diff.Modified && !c.OwnDifferences() && !c.Descended {
-				only := differing(c)
-				if len(only) != 1 {
-					break
-				}
-				if !strings.HasSuffix(name, "/") {
-					name += "/"
-				}
-				c = only[0]
-				name += clean(c.Name)
-			}
-			lines = append(lines, line{prefix + branch + name, clean(stateWord(c) + reasonText(c))})
-			if c.State != diff.Added && c.State != diff.Removed {
-				walk(c, prefix+next)
-			}
+		if l.last {
+			tree.WriteString("└── ")
+		} else {
+			tree.WriteString("├── ")
 		}
+		lines = append(lines, line{tree.String() + l.name, l.reason})
+		more = append(more, !l.last)
 	}
-	rootReason := ""
-	if root.OwnDifferences() {
-		rootReason = clean(stateWord(root) + reasonText(root))
-	}
-	lines = append(lines, line{clean(root.Name), rootReason})
-	walk(root, "")
 	width := 0
 	for _, l := range lines {
 		width = max(width, ansi.StringWidth(l.tree))
@@ -314,35 +283,13 @@ func (r *reporter) section(out *bytes.Buffer, n *diff.Node) {
 // moved lists the entries of a layer whose placement fields alone differ
 // (their content was compared and is identical, unless listed above).
 func (r *reporter) moved(out *bytes.Buffer, layer *diff.Node) {
-	fmt.Fprintf(out, "   placed, numbered or named differently, content compared:\n")
-	count := 0
-	prefix := layer.Path() + " :: "
-	if layer.Parent == nil {
-		prefix = ""
+	fmt.Fprintf(out, "   %s\n", movedHeader)
+	lines, more := movedEntries(layer, r.opt.MaxListed)
+	for _, l := range lines {
+		fmt.Fprintf(out, "     %s\n", l)
 	}
-	var walk func(n *diff.Node)
-	walk = func(n *diff.Node) {
-		for _, c := range n.Children {
-			if c.Placed() || c.NameRespelled() || c.StorePathRenamed() {
-				if count < r.opt.MaxListed {
-					var parts []string
-					for _, f := range c.Changed() {
-						if f.Placement || f.Spelling || f.Renamed {
-							parts = append(parts, fmt.Sprintf("%s %s → %s", clean(f.Name), fieldValue(f, false), fieldValue(f, true)))
-						}
-					}
-					fmt.Fprintf(out, "     %s  %s\n", clean(strings.TrimPrefix(c.Path(), prefix)), strings.Join(parts, ", "))
-				}
-				count++
-			}
-			if !c.Descended {
-				walk(c)
-			}
-		}
-	}
-	walk(layer)
-	if count > r.opt.MaxListed {
-		fmt.Fprintf(out, "     [%d more not listed]\n", count-r.opt.MaxListed)
+	if l := notListed(more); l != "" {
+		fmt.Fprintf(out, "     %s\n", l)
 	}
 }
 
@@ -381,25 +328,10 @@ func (r *reporter) fields(out *bytes.Buffer, n *diff.Node) {
 	}
 }
 
-const maxOrderShown = 12
-
 func (r *reporter) order(out *bytes.Buffer, o *diff.OrderDiff) {
 	fmt.Fprintf(out, "   %s\n", orderHeader(o))
-	first := orderParts(o)
-	show := func(label string, names []string, st lipgloss.Style) {
-		end := min(len(names), first+maxOrderShown)
-		parts := make([]string, 0, end-first)
-		for _, s := range names[first:end] {
-			parts = append(parts, clean(s))
-		}
-		more := ""
-		if end < len(names) {
-			more = fmt.Sprintf(", … (%d more)", len(names)-end)
-		}
-		fmt.Fprintf(out, "     %s %s%s\n", r.paint(st, label), strings.Join(parts, ", "), more)
-	}
-	show("A:", o.A, r.del)
-	show("B:", o.B, r.add)
+	fmt.Fprintf(out, "     %s %s\n", r.paint(r.del, "A:"), orderNames(o, o.A))
+	fmt.Fprintf(out, "     %s %s\n", r.paint(r.add, "B:"), orderNames(o, o.B))
 }
 
 func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
@@ -415,18 +347,8 @@ func (r *reporter) content(out *bytes.Buffer, c *diff.Content) {
 }
 
 func (r *reporter) text(out *bytes.Buffer, t *diff.TextDiff) {
-	for _, h := range t.Hunks {
-		fmt.Fprintf(out, "   %s\n", r.paint(r.hunk, hunkHeader(h)))
-		for _, l := range h.Lines {
-			text := string(l.Op) + cleanLine(l.Text)
-			switch l.Op {
-			case '-':
-				text = r.paint(r.del, text)
-			case '+':
-				text = r.paint(r.add, text)
-			}
-			fmt.Fprintf(out, "   %s\n", text)
-		}
+	for _, l := range textDiffLines(t) {
+		fmt.Fprintf(out, "   %s\n", r.diffLine(l))
 	}
 	for _, l := range []string{noNewline(t), omittedLines(t)} {
 		if l != "" {
@@ -437,58 +359,28 @@ func (r *reporter) text(out *bytes.Buffer, t *diff.TextDiff) {
 
 func (r *reporter) hex(out *bytes.Buffer, h *diff.HexDiff) {
 	fmt.Fprintf(out, "   %s\n", hexHeader(h))
-	for i, hk := range h.Hunks {
-		if i > 0 {
-			fmt.Fprintf(out, "   %s\n", r.paint(r.dim, "⋯"))
-		}
-		for _, row := range hk.Rows {
-			if row.Same {
-				fmt.Fprintf(out, "    %s\n", hexRow(row.Offset, row.A))
-				continue
-			}
-			if row.A != nil {
-				fmt.Fprintf(out, "   %s\n", r.paint(r.del, "-"+hexRow(row.Offset, row.A)))
-			}
-			if row.B != nil {
-				fmt.Fprintf(out, "   %s\n", r.paint(r.add, "+"+hexRow(row.Offset, row.B)))
-			}
-			if row.A == nil {
-				fmt.Fprintf(out, "   %s\n", r.paint(r.del, fmt.Sprintf("-%08x  (past end of A)", row.Offset)))
-			}
-			if row.B == nil {
-				fmt.Fprintf(out, "   %s\n", r.paint(r.add, fmt.Sprintf("+%08x  (past end of B)", row.Offset)))
-			}
-		}
+	for _, l := range hexDiffLines(h) {
+		fmt.Fprintf(out, "   %s\n", r.diffLine(l))
 	}
 	if l := omittedRows(h); l != "" {
 		fmt.Fprintf(out, "   %s\n", l)
 	}
 }
 
-// hexRow formats up to 16 bytes as offset, hex and printable characters.
-func hexRow(off int64, b []byte) string {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%08x  ", off)
-	for i := 0; i < 16; i++ {
-		if i == 8 {
-			s.WriteByte(' ')
-		}
-		if i < len(b) {
-			fmt.Fprintf(&s, "%02x ", b[i])
-		} else {
-			s.WriteString("   ")
-		}
+// diffLine paints a line of a text or hex diff by what it is: a hunk
+// header, a line of A or B, or the mark between hex hunks.
+func (r *reporter) diffLine(l string) string {
+	switch {
+	case strings.HasPrefix(l, "@@"):
+		return r.paint(r.hunk, l)
+	case strings.HasPrefix(l, "-"):
+		return r.paint(r.del, l)
+	case strings.HasPrefix(l, "+"):
+		return r.paint(r.add, l)
+	case l == hexHunkMark:
+		return r.paint(r.dim, l)
 	}
-	s.WriteString(" |")
-	for _, c := range b {
-		if c >= 0x20 && c < 0x7f {
-			s.WriteByte(c)
-		} else {
-			s.WriteByte('.')
-		}
-	}
-	s.WriteString("|")
-	return s.String()
+	return l
 }
 
 // listing names the entries inside an added or removed directory.
