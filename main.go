@@ -604,6 +604,7 @@ func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stde
 
 	// Filters apply to the finished tree: the report, the JSON and the
 	// exit status see the same differences.
+	diff.FoldMirrors(c.root)
 	cfg.report.Hidden = cfg.filter.Apply(c.root)
 	ia, ib := c.inputs()
 	if cfg.text != "" {

@@ -219,6 +219,9 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
+	if a.Alias != "" && a.Alias == b.Alias {
+		n.alias = a.Alias
+	}
 	if n.renamedFrom != "" {
 		// A renamed store path: the name is a field of the pair.
 		defer func() {
@@ -781,6 +784,9 @@ func (n *Node) Reason() string {
 	}
 	if n.Renamed > 0 {
 		parts = append(parts, renamedPaths(n.Renamed))
+	}
+	if n.Mirrored > 0 {
+		parts = append(parts, mirrored(n.Mirrored))
 	}
 	if n.ContentIdentical() && (len(fields) > 0 || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0) {
 		parts = append(parts, "content identical")

@@ -47,6 +47,9 @@ type Summary struct {
 	// ByCause counts, for each known cause, the pairs it explains (wholly
 	// or in part), most first.
 	ByCause []CauseCount
+	// Mirrored counts the pairs that repeat, under other names, the
+	// changes of pairs counted above (see FoldMirrors).
+	Mirrored int
 }
 
 // CauseCount is how many pairs a known cause explains.
@@ -60,6 +63,7 @@ func Summarize(root *Node) Summary {
 	var s Summary
 	counts := map[string]int{}
 	root.Walk(func(n *Node) bool {
+		s.Mirrored += n.Mirrored
 		if n.OwnDifferences() {
 			s.Differences++
 			if n.Unexplained() {

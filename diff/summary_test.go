@@ -49,3 +49,29 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("by cause %v, want %v", s.ByCause, want)
 	}
 }
+
+// TestFoldMirrors: a pair that names again, on both sides, a file another
+// pair of its layer names (as a Joliet record names a Rock Ridge file) and
+// differs as that pair does is counted at the layer, not as a difference;
+// one that differs otherwise stays.
+func TestFoldMirrors(t *testing.T) {
+	alias := func(n *unpack.Node, to string) *unpack.Node { n.Alias = to; return n }
+	a := dir("", dir("/", file("f", "x", "mtime", "1"), file("g", "x", "mtime", "1")),
+		dir("[mirror]", alias(file("F", "", "mtime", "1"), "/f"), alias(file("G", "", "mtime", "1"), "/g")))
+	b := dir("", dir("/", file("f", "x", "mtime", "2"), file("g", "x", "mtime", "2")),
+		dir("[mirror]", alias(file("F", "", "mtime", "2"), "/f"), alias(file("G", "", "mtime", "3"), "/g")))
+	root, err := Compare(context.Background(), "x", a, b, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := FoldMirrors(root); k != 1 || root.Mirrored != 1 {
+		t.Errorf("folded %d, layer counts %d; want 1", k, root.Mirrored)
+	}
+	m := root.Child("[mirror]")
+	if m.Child("F").OwnDifferences() || !m.Child("G").OwnDifferences() {
+		t.Errorf("F differs %v (want false), G %v (want true)", m.Child("F").OwnDifferences(), m.Child("G").OwnDifferences())
+	}
+	if s := Summarize(root); s.Mirrored != 1 || s.Differences != 3 {
+		t.Errorf("summary: %d mirrored, %d differences; want 1, 3", s.Mirrored, s.Differences)
+	}
+}

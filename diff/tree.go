@@ -49,6 +49,10 @@ type Node struct {
 	// Respelled counts, on the root of a layer, the entries whose name is
 	// spelled differently on the two sides (see FieldDiff.Spelling).
 	Respelled int
+	// Mirrored counts, on the root of a layer, the entries that repeat the
+	// changes of the entries they name again (see FoldMirrors): a note,
+	// not a difference, since those entries' changes are shown.
+	Mirrored int
 	// Renamed counts, on the root of a layer, the store paths paired with
 	// their namesakes under another hash.
 	Renamed int
@@ -68,6 +72,11 @@ type Node struct {
 	dropped int
 	// filtered says a Filter left the pair's own differences out.
 	filtered bool
+	// alias is the path, in the layer, of the pair whose file both sides
+	// of this one name again (see unpack.Node.Alias); mirrored says
+	// FoldMirrors counted it at its layer as repeating that pair.
+	alias    string
+	mirrored bool
 	// contentExplained says a known cause accounts for every byte of the
 	// content difference (a pyc header, a boot-info-table).
 	contentExplained bool
@@ -135,7 +144,7 @@ func (n *Node) Differs() bool { return n.State != Same }
 // (a field, content, order, a note, or being added/removed/retyped), as
 // opposed to differing only through its children.
 func (n *Node) OwnDifferences() bool {
-	if n.filtered {
+	if n.filtered || n.mirrored {
 		return false
 	}
 	if n.State == Added || n.State == Removed || n.State == TypeChanged {

@@ -164,6 +164,9 @@ func summaryLine(s diff.Summary, hidden diff.Hidden) string {
 		}
 		line += " · known causes: " + strings.Join(parts, ", ")
 	}
+	if s.Mirrored > 0 {
+		line += fmt.Sprintf(" · %d repeated under other names", s.Mirrored)
+	}
 	if hidden.Total > 0 {
 		line += " · " + hidden.String()
 	}

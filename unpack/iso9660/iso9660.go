@@ -1031,7 +1031,8 @@ func addISONames(files, primary *unpack.Node) {
 // metadataTree turns a tree that does not name the files (the Joliet tree
 // beside Rock Ridge, the ISO 9660 tree beside Joliet) into a tree of
 // metadata only, named name: no content, and for each file the path of the
-// file of files at the same extent ("extent"), in place of its LBA.
+// file of files at the same extent ("extent", and its Alias), in place of
+// its LBA.
 func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 	type key struct{ off, size int64 }
 	paths := map[key]string{}
@@ -1071,7 +1072,9 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 				v = "empty"
 			} else if n.Data != nil {
 				if p, ok := paths[key{n.Offset, n.Data.Size()}]; ok {
-					v = p
+					// The same file under another name: its bytes are
+					// compared there.
+					v, n.Alias = p, p
 				}
 			}
 			n.Fields = append(n.Fields, unpack.Field{Name: "extent", Value: v})
