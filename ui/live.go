@@ -152,3 +152,21 @@ func matches(filter, p string) bool {
 	}
 	return strings.Contains(strings.ToLower(p), strings.ToLower(filter))
 }
+
+// revisit sets again which nodes show when identical entries are hidden,
+// after the tree's states changed (see diff.FoldMirrors).
+func (t *liveTree) revisit() {
+	var walk func(l *liveNode) bool
+	walk = func(l *liveNode) bool {
+		l.visible = l.d.State != diff.Same
+		for _, c := range l.children {
+			if walk(c) {
+				l.visible = true
+			}
+		}
+		return l.visible
+	}
+	if t.root != nil {
+		walk(t.root)
+	}
+}

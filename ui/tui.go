@@ -187,6 +187,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.ingest()
 		m.root = msg.Root
 		if m.root != nil {
+			// The comparison is over: only this goroutine reads the tree
+			// now, and it is finished, as FoldMirrors needs.
+			if diff.FoldMirrors(m.root) > 0 {
+				m.tree.revisit()
+				m.rebuild(m.selected())
+			}
 			m.unexplained = len(diff.Summarize(m.root).Unexplained)
 		}
 		m.status = 0
