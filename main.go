@@ -223,6 +223,13 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		cfg.filter.Exclude = append(cfg.filter.Exclude, g)
 		return nil
 	})
+	fs.Func("only", "compare only the paths matching `GLOB` (repeatable, as --exclude's), what is below them and what leads to them; every other difference is left out of the report and the exit status", func(g string) error {
+		if err := diff.CheckGlob(g); err != nil {
+			return err
+		}
+		cfg.filter.Only = append(cfg.filter.Only, g)
+		return nil
+	})
 	fs.Func("hide", "leave out the differences wholly explained by the known `CAUSE`s (comma-separated, repeatable: timestamp, layout, gzip header, ...); they are counted in the summary", func(s string) error {
 		for _, c := range strings.Split(s, ",") {
 			if c = strings.TrimSpace(c); c != "" {

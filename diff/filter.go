@@ -18,6 +18,10 @@ type Filter struct {
 	// character; a glob matches the whole path or any part of it that
 	// starts after a "/" or a " :: ".
 	Exclude []string
+	// Only, when set, are globs (as Exclude's) of the paths to keep: the
+	// pairs matching one, what is below them, and what leads to them;
+	// every other difference is left out.
+	Only []string
 	// Hide are cause labels ("timestamp", "layout"): a pair is left out
 	// when no known cause leaves any of it unexplained and every cause
 	// that explains it is one of these. Pairs that differ only in
@@ -28,13 +32,13 @@ type Filter struct {
 // Hidden counts the pairs with differences of their own that a Filter
 // left out.
 type Hidden struct {
-	Excluded int            // left out by path
+	Excluded int            // left out by path: excluded, or outside Only
 	ByCause  map[string]int // left out as explained, per hidden cause ("derived" for derived fields only)
 	Total    int
 }
 
 // Empty reports whether the filter leaves nothing out.
-func (f Filter) Empty() bool { return len(f.Exclude) == 0 && len(f.Hide) == 0 }
+func (f Filter) Empty() bool { return len(f.Exclude) == 0 && len(f.Hide) == 0 && len(f.Only) == 0 }
 
 // globPattern compiles an Exclude glob.
 func globPattern(glob string) (*regexp.Regexp, error) {
@@ -75,20 +79,49 @@ func (f Filter) Apply(root *Node) Hidden {
 	if f.Empty() {
 		return h
 	}
-	var globs []*regexp.Regexp
-	for _, g := range f.Exclude {
-		if re, err := globPattern(g); err == nil {
-			globs = append(globs, re)
+	compile := func(gs []string) []*regexp.Regexp {
+		var out []*regexp.Regexp
+		for _, g := range gs {
+			if re, err := globPattern(g); err == nil {
+				out = append(out, re)
+			}
 		}
+		return out
 	}
-	excluded := func(n *Node) bool {
+	matchAny := func(res []*regexp.Regexp, n *Node) bool {
 		p := n.Path()
-		for _, re := range globs {
+		for _, re := range res {
 			if re.MatchString(p) {
 				return true
 			}
 		}
 		return false
+	}
+	excludes, onlys := compile(f.Exclude), compile(f.Only)
+	// kept marks, with Only, the pairs that match, are below a match or
+	// lead to one.
+	var kept, within map[*Node]bool
+	if len(onlys) > 0 {
+		kept, within = map[*Node]bool{}, map[*Node]bool{}
+		var mark func(n *Node, under bool) bool
+		mark = func(n *Node, under bool) bool {
+			self := under || matchAny(onlys, n)
+			within[n] = self
+			hit := self
+			for _, c := range n.Children {
+				if c.State != Same && mark(c, self) {
+					hit = true
+				}
+			}
+			if hit {
+				kept[n] = true
+			}
+			return hit
+		}
+		mark(root, false)
+	}
+	excluded := func(n *Node) bool {
+		return matchAny(excludes, n) || kept != nil && !kept[n]
 	}
 	hides := func(n *Node) bool {
 		if len(f.Hide) == 0 || n.Unexplained() {
@@ -103,7 +136,7 @@ func (f Filter) Apply(root *Node) Hidden {
 	}
 	var prune func(n *Node)
 	prune = func(n *Node) {
-		kept := n.Children[:0]
+		left := n.Children[:0]
 		for _, c := range n.Children {
 			if c.State != Same && excluded(c) {
 				k := c.Count().Total()
@@ -114,10 +147,16 @@ func (f Filter) Apply(root *Node) Hidden {
 			if c.State != Same && c.State != Added && c.State != Removed {
 				prune(c)
 			}
-			kept = append(kept, c)
+			left = append(left, c)
 		}
-		clear(n.Children[len(kept):])
-		n.Children = kept
+		clear(n.Children[len(left):])
+		n.Children = left
+		if within != nil && !within[n] && n.OwnDifferences() {
+			// Only leads to what Only keeps: its own differences go.
+			h.Excluded++
+			h.Total++
+			n.filtered = true
+		}
 		if n.OwnDifferences() && hides(n) {
 			h.Total++
 			if len(n.Causes) == 0 {

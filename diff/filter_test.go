@@ -72,6 +72,12 @@ func TestFilter(t *testing.T) {
 	}
 
 	root = cmp()
+	h = Filter{Only: []string{"edited"}}.Apply(root)
+	if got := names(root); !slices.Equal(got, []string{"edited"}) || h.Excluded != 3 {
+		t.Errorf("only edited: left %q, %d left out", got, h.Excluded)
+	}
+
+	root = cmp()
 	if h := (Filter{}).Apply(root); h.Total != 0 || len(names(root)) != 4 {
 		t.Errorf("an empty filter left out %+v", h)
 	}
