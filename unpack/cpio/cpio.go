@@ -419,17 +419,10 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if trailer != nil {
 		root.Children = append(root.Children, trailer)
 	}
-	if un := claims.Unclaimed(size); len(un) > 0 {
+	if len(claims.Unclaimed(size)) > 0 {
 		// Bytes no member reached (after a damaged header, or a symlink
 		// target too long to read): compared as they are.
-		claims.Add(0, 0, "")
-		root.Children = append(root.Children, &unpack.Node{
-			Name:   "[unclaimed bytes]",
-			Type:   unpack.TypeRecord,
-			Layer:  layerName,
-			Offset: 0,
-			Data:   layout.NewMasked(r, size, un),
-		})
+		root.Children = append(root.Children, claims.UnclaimedNode(layerName, r, size))
 	}
 	root.Layout = claims
 	root.Sort()

@@ -342,15 +342,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		Data: bytes.NewReader(bs.raw[bs.bootStart:510])}
 	boot.AddField("jump", "% x", bs.raw[:3])
 	root.Children = append(root.Children, boot, v.readTree(root))
-	root.Children = append(root.Children, &unpack.Node{
-		Name:   "[unclaimed bytes]",
-		Type:   unpack.TypeRecord,
-		Layer:  layerName,
-		Offset: 0,
-		// Claimed bytes read as zero: two volumes compare equal here
-		// exactly when their unclaimed bytes do, wherever they lie.
-		Data: layout.NewMasked(r, size, v.claims.Unclaimed(size)),
-	})
+	root.Children = append(root.Children, v.claims.UnclaimedNode(layerName, r, size))
 	root.Layout = &v.claims
 	root.Sort()
 	return root, nil

@@ -67,16 +67,7 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 		}
 	}
 
-	root.Children = append(root.Children, &unpack.Node{
-		Name:   "[unclaimed bytes]",
-		Type:   unpack.TypeRecord,
-		Layer:  "iso9660",
-		Offset: 0,
-		// Every claimed byte reads as zero here, so two images compare
-		// equal exactly when their unclaimed bytes do, wherever the
-		// structures around them lie.
-		Data: layout.NewMasked(r, size, claims.Unclaimed(size)),
-	})
+	root.Children = append(root.Children, claims.UnclaimedNode(isoLayer, r, size))
 	root.Layout = &claims
 	root.Sort()
 	if cat := root.Child(catalogName); cat != nil {

@@ -1273,16 +1273,7 @@ func (w *treeWalker) account(root *unpack.Node, note func(error)) {
 	for _, c := range a.claims {
 		claims.Add(c.Start, c.Len(), c.what)
 	}
-	root.Children = append(root.Children, &unpack.Node{
-		Name:   "[unclaimed bytes]",
-		Type:   unpack.TypeRecord,
-		Layer:  layerName,
-		Offset: 0,
-		// Every claimed byte reads as zero here, so two images compare
-		// equal exactly when their unclaimed bytes do, wherever the
-		// structures around them lie.
-		Data: layout.NewMasked(img.r, img.size, claims.Unclaimed(img.size)),
-	})
+	root.Children = append(root.Children, claims.UnclaimedNode(layerName, img.r, img.size))
 	root.Layout = &claims
 }
 

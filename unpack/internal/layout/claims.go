@@ -173,3 +173,16 @@ func (m *Masked) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
+
+// UnclaimedName names the child that holds the bytes of a layer no
+// structure claims.
+const UnclaimedName = "[unclaimed bytes]"
+
+// UnclaimedNode is that child for the layer of the given name in
+// r[0:size]: every claimed byte reads as zero in it, so that two layers
+// compare equal there exactly when their unclaimed bytes do, wherever the
+// structures around them lie.
+func (c *Claims) UnclaimedNode(layer string, r io.ReaderAt, size int64) *unpack.Node {
+	return &unpack.Node{Name: UnclaimedName, Type: unpack.TypeRecord, Layer: layer, Offset: 0,
+		Data: NewMasked(r, size, c.Unclaimed(size))}
+}
