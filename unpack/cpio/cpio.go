@@ -485,6 +485,11 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 		// The trailer: its mode is no file's.
 		typ = unpack.TypeRecord
 	}
+	if n.Fields == nil {
+		// Room for the usual fields at once: an archive of a million
+		// members must not grow a million slices four times.
+		n.Fields = make([]unpack.Field, 0, 10)
+	}
 	n.AddField("mode", "%s", show.Mode(uint32(h.mode)))
 	if t := h.mode & 0o170000; !show.KnownFileType(t) {
 		n.AddField("file type bits", "0%06o", t)
