@@ -1032,11 +1032,15 @@ func addISONames(files, primary *unpack.Node) {
 // beside Rock Ridge, the ISO 9660 tree beside Joliet) into a tree of
 // metadata only, named name: no content, and for each file the path of the
 // file of files at the same extent ("extent", and its Alias), in place of
-// its LBA.
+// its LBA; a directory at a path files has a directory at aliases it.
 func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 	type key struct{ off, size int64 }
 	paths := map[key]string{}
+	dirs := map[string]bool{"/": true}
 	files.Walk("/", func(n *unpack.Node, path string) {
+		if n.Type == unpack.TypeDir {
+			dirs[path] = true
+		}
 		if n.Type == unpack.TypeFile && n.Data != nil {
 			k := key{n.Offset, n.Data.Size()}
 			if _, ok := paths[k]; !ok {
@@ -1048,8 +1052,12 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 	// the tree's records gave is kept after them, so that nothing its
 	// records say goes unshown.
 	first := []string{"size", "record time", "file flags", "extents"}
-	var conv func(n *unpack.Node)
-	conv = func(n *unpack.Node) {
+	var conv func(n *unpack.Node, path string)
+	conv = func(n *unpack.Node, path string) {
+		if n.Type == unpack.TypeDir && dirs[path] {
+			// The directory of files named the same way: a mirror.
+			n.Alias = path
+		}
 		old := n.Fields
 		lba, _ := n.Field("lba")
 		size, _ := n.Field("size")
@@ -1081,10 +1089,10 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 		}
 		n.Data = nil
 		for _, c := range n.Children {
-			conv(c)
+			conv(c, show.JoinPath(path, c.Name))
 		}
 	}
-	conv(tree)
+	conv(tree, "/")
 	tree.Name = name
 	return tree
 }
