@@ -178,3 +178,26 @@ func TestFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestColor: --color always colours a report even into a pipe and under
+// NO_COLOR (the flag is the more explicit wish); auto and never do not
+// there; anything else is a usage error.
+func TestColor(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	a, b := fixture(t, "base-a.iso"), fixture(t, "text-b.iso")
+	for _, tc := range []struct {
+		args   []string
+		colour bool
+		status int
+	}{
+		{[]string{"--color", "always", a, b}, true, 1},
+		{[]string{"--color", "auto", a, b}, false, 1},
+		{[]string{"--color", "never", a, b}, false, 1},
+		{[]string{"--color", "sometimes", a, b}, false, 2},
+	} {
+		out, _, status := runIsodiff(t, tc.args...)
+		if status != tc.status || strings.Contains(out, "\x1b[") != tc.colour {
+			t.Errorf("%q: status %d, colour %v; want %d, %v", tc.args, status, strings.Contains(out, "\x1b["), tc.status, tc.colour)
+		}
+	}
+}

@@ -223,6 +223,14 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 		cfg.filter.Exclude = append(cfg.filter.Exclude, g)
 		return nil
 	})
+	fs.Func("color", "`WHEN` to colour: auto (a terminal that takes it, unless NO_COLOR is set), always or never", func(s string) error {
+		switch s {
+		case "auto", "always", "never":
+			cfg.report.Color = s
+			return nil
+		}
+		return fmt.Errorf("want auto, always or never")
+	})
 	fs.Func("only", "compare only the paths matching `GLOB` (repeatable, as --exclude's), what is below them and what leads to them; every other difference is left out of the report and the exit status", func(g string) error {
 		if err := diff.CheckGlob(g); err != nil {
 			return err
@@ -702,7 +710,11 @@ func interactive(ctx context.Context, cfg *config, pathA, pathB string, env *unp
 	logrus.SetOutput(io.Discard)
 
 	memoryHeadroom.Store(13)
-	model, stop := startInteractive(ctx, cfg, pathA, pathB, env, nil)
+	var r *lipgloss.Renderer
+	if cfg.report.Color == "always" || cfg.report.Color == "never" {
+		r = ui.ColorRenderer(os.Stdout, cfg.report.Color)
+	}
+	model, stop := startInteractive(ctx, cfg, pathA, pathB, env, r)
 	// However the view ends, the comparison ends with it.
 	defer stop()
 	final, err := tea.NewProgram(model, tea.WithAltScreen(), tea.WithMouseCellMotion(), tea.WithContext(ctx)).Run()

@@ -41,6 +41,9 @@ type ReportOptions struct {
 	MaxListed int
 	// Hidden is what a diff.Filter left out of the tree, for the summary.
 	Hidden diff.Hidden
+	// Color is "auto" (or ""): colour on a terminal that takes it, unless
+	// NO_COLOR is set; "always"; or "never".
+	Color string
 	// MaxMarkdownSize caps the characters of the Markdown report, as
 	// GitHub counts them; sections that do not fit are counted and named
 	// at the end.
@@ -56,7 +59,7 @@ func DefaultReportOptions() ReportOptions {
 // when w is a terminal that takes it and NO_COLOR is not set: a file or a
 // buffer gets plain text.
 func WriteText(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
-	r := newReporter(lipgloss.NewRenderer(w), opt)
+	r := newReporter(ColorRenderer(w, opt.Color), opt)
 	return r.write(w, a, b, root)
 }
 
@@ -64,6 +67,19 @@ type reporter struct {
 	opt                                    ReportOptions
 	plain                                  bool
 	head, path, del, add, hunk, dim, state lipgloss.Style
+}
+
+// ColorRenderer is a renderer for w that colours as color ("auto",
+// "always" or "never") says.
+func ColorRenderer(w io.Writer, color string) *lipgloss.Renderer {
+	re := lipgloss.NewRenderer(w)
+	switch color {
+	case "always":
+		re.SetColorProfile(termenv.ANSI256)
+	case "never":
+		re.SetColorProfile(termenv.Ascii)
+	}
+	return re
 }
 
 func newReporter(re *lipgloss.Renderer, opt ReportOptions) *reporter {
