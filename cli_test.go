@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +200,21 @@ func TestColor(t *testing.T) {
 		if status != tc.status || strings.Contains(out, "\x1b[") != tc.colour {
 			t.Errorf("%q: status %d, colour %v; want %d, %v", tc.args, status, strings.Contains(out, "\x1b["), tc.status, tc.colour)
 		}
+	}
+}
+
+// TestNoProgressInPipes: the progress line is for a terminal's standard
+// error only; a pipe gets nothing of it.
+func TestNoProgressInPipes(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	status := run(context.Background(), []string{fixture(t, "base-a.iso"), fixture(t, "text-b.iso")}, &out, w)
+	w.Close()
+	got, _ := io.ReadAll(r)
+	if status != 1 || len(got) != 0 {
+		t.Errorf("status %d, standard error %q", status, got)
 	}
 }

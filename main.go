@@ -17,9 +17,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 	"github.com/sirupsen/logrus"
 
@@ -600,7 +602,9 @@ func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stde
 	if cfg.interactive {
 		return interactive(ctx, cfg, pathA, pathB, env, stderr)
 	}
+	stopProgress := showProgress(cfg, stderr)
 	c := runComparison(ctx, cfg, pathA, pathB, env)
+	stopProgress()
 	defer c.close()
 	writeHeapProfile(cfg, stderr)
 	if interrupted(ctx, stderr) || spoolLimit(env, stderr) {
@@ -795,4 +799,48 @@ var knownNoise = []string{
 	"timestamp", "squashfs mkfs_time", "gzip header", "lzop header", "pyc header",
 	"GPT GUID", "MBR disk signature", "FAT serial", "ISO tool version",
 	"layout", "El Torito boot-info-table", "order only", "store path hash",
+}
+
+// showProgress shows, on standard error when it is a terminal and a report
+// is wanted, how far the comparison is, once it has taken long enough to
+// want it (half a second), on one line rewritten in place; the returned
+// func clears it. Pipes, files and -q get nothing.
+func showProgress(cfg *config, stderr io.Writer) (stop func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || cfg.quiet || cfg.bisect || !term.IsTerminal(f.Fd()) {
+		return func() {}
+	}
+	p := &diff.Progress{}
+	cfg.opt.Progress = p
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(f, "\r\x1b[K")
+				}
+				return
+			case <-tick.C:
+				if time.Since(start) < 500*time.Millisecond {
+					continue
+				}
+				line := ui.ProgressLine(p, time.Since(start))
+				if w, _, err := term.GetSize(f.Fd()); err == nil && w > 1 {
+					line = ansi.Truncate(line, w-1, "…")
+				}
+				fmt.Fprint(f, "\r\x1b[K"+line)
+				shown = true
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

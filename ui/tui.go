@@ -782,9 +782,7 @@ func (m Model) statusBar() string {
 		parts = append(parts, "done")
 	}
 	if p := m.s.Progress; p != nil {
-		parts = append(parts,
-			fmt.Sprintf("A %d/%d entries %s", p.EntriesA.Load(), p.TotalA.Load(), sizeText(p.BytesA.Load())),
-			fmt.Sprintf("B %d/%d entries %s", p.EntriesB.Load(), p.TotalB.Load(), sizeText(p.BytesB.Load())))
+		parts = append(parts, progressParts(p)...)
 	}
 	parts = append(parts, m.elapsed.Round(100*time.Millisecond).String())
 	if m.root != nil {
@@ -806,6 +804,23 @@ func (m Model) statusBar() string {
 	text := " " + strings.Join(parts, " · ")
 	text = ansi.Truncate(text, m.width, "…")
 	return m.styles.paint(m.styles.bar, padCells(text, m.width))
+}
+
+// progressParts are the entries and bytes compared on each side so far,
+// of the totals known so far.
+func progressParts(p *diff.Progress) []string {
+	return []string{
+		fmt.Sprintf("A %d/%d entries %s", p.EntriesA.Load(), p.TotalA.Load(), sizeText(p.BytesA.Load())),
+		fmt.Sprintf("B %d/%d entries %s", p.EntriesB.Load(), p.TotalB.Load(), sizeText(p.BytesB.Load())),
+	}
+}
+
+// ProgressLine is the line a report run shows on a terminal's standard
+// error while it compares: what the interactive view's status bar shows.
+func ProgressLine(p *diff.Progress, elapsed time.Duration) string {
+	parts := append([]string{"comparing"}, progressParts(p)...)
+	parts = append(parts, elapsed.Round(100*time.Millisecond).String(), fmt.Sprintf("%d differences so far", p.Differences.Load()))
+	return strings.Join(parts, " · ")
 }
 
 func sizeText(n int64) string {
