@@ -75,3 +75,32 @@ func TestFoldMirrors(t *testing.T) {
 		t.Errorf("summary: %d mirrored, %d differences; want 1, 3", s.Mirrored, s.Differences)
 	}
 }
+
+func TestStorePaths(t *testing.T) {
+	const h1, h2 = "g3nd7j0vqw8bgljxdw408s7y6l95a9hy", "jbz78dbz8vc198w76yzryfwgs9c9rd24"
+	a := dir("", dir("/",
+		dir(h1+"-python3-3.13.5", file("x.pyc", "a", "mtime", "1"), file("y.py", "a\n")),
+		dir(h2+"-coreutils-9.7", file("ls", "x", "mtime", "1")),
+		file("nix-path-registration", "1\n")))
+	b := dir("", dir("/",
+		dir(h1+"-python3-3.13.5", file("x.pyc", "a", "mtime", "2"), file("y.py", "b\n")),
+		dir(h2+"-coreutils-9.7", file("ls", "x", "mtime", "2")),
+		file("nix-path-registration", "2\n")))
+	root, err := Compare(context.Background(), "x", a, b, DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := StorePaths(root)
+	want := []StorePath{
+		{Name: "python3-3.13.5", Differences: 2, Unexplained: 1, Causes: []string{"timestamp"}},
+		{Name: "coreutils-9.7", Differences: 1, Causes: []string{"timestamp"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i].Name != want[i].Name || got[i].Differences != want[i].Differences || got[i].Unexplained != want[i].Unexplained || !slices.Equal(got[i].Causes, want[i].Causes) {
+			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

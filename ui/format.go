@@ -450,3 +450,32 @@ func differenceTree(root *diff.Node) []treeLine {
 	walk(root, 1)
 	return lines
 }
+
+// maxStorePathLines bounds the store paths a report lists.
+const maxStorePathLines = 50
+
+// storePathLines are the store paths with differences, a line each
+// ("python3-3.13.5  1 difference: pyc header"), most unexplained first;
+// nil when the tree holds no nix store.
+func storePathLines(root *diff.Node) []string {
+	sps := diff.StorePaths(root)
+	var lines []string
+	for i, sp := range sps {
+		if i == maxStorePathLines {
+			lines = append(lines, fmt.Sprintf("[%d more store paths]", len(sps)-i))
+			break
+		}
+		what := fmt.Sprintf("%d difference", sp.Differences)
+		if sp.Differences != 1 {
+			what += "s"
+		}
+		if sp.Unexplained > 0 {
+			what += fmt.Sprintf(", %d unexplained", sp.Unexplained)
+		}
+		if len(sp.Causes) > 0 {
+			what += ": " + strings.Join(sp.Causes, ", ")
+		}
+		lines = append(lines, clean(sp.Name)+"  "+what)
+	}
+	return lines
+}

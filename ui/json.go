@@ -65,6 +65,15 @@ type jsonInput struct {
 type jsonSummary struct {
 	Unexplained []string         `json:"unexplained"` // paths, unexplained first in the tree too
 	Causes      []jsonCauseCount `json:"causes"`      // most first
+	StorePaths  []jsonStorePath  `json:"store_paths,omitempty"`
+}
+
+// jsonStorePath is what differs under the store paths of one package.
+type jsonStorePath struct {
+	Name        string   `json:"name"`
+	Differences int      `json:"differences"`
+	Unexplained int      `json:"unexplained"`
+	Causes      []string `json:"causes"`
 }
 
 type jsonCauseCount struct {
@@ -342,6 +351,9 @@ func WriteJSON(w io.Writer, a, b Input, root *diff.Node, hidden diff.Hidden) err
 		}
 		for _, cc := range sum.ByCause {
 			js.Causes = append(js.Causes, jsonCauseCount{cc.Label, cc.Count})
+		}
+		for _, sp := range diff.StorePaths(root) {
+			js.StorePaths = append(js.StorePaths, jsonStorePath{sp.Name, sp.Differences, sp.Unexplained, append([]string{}, sp.Causes...)})
 		}
 		node.Summary = js
 		line := summaryLine(sum, hidden)

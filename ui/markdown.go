@@ -74,6 +74,13 @@ func WriteMarkdown(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) 
 		}
 		add("\n")
 	}
+	if lines := storePathLines(root); len(lines) > 0 {
+		add("**store paths**\n\n")
+		for _, l := range lines {
+			add("- " + mdText(l) + "\n")
+		}
+		add("\n")
+	}
 
 	sections := sectionPairs(root)
 	// cut is the note that ends a report cut before section i.

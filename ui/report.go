@@ -130,6 +130,13 @@ func (r *reporter) write(w io.Writer, a, b Input, root *diff.Node) error {
 	if len(sum.Unexplained) > 0 {
 		r.unexplained(&out, sum.Unexplained)
 	}
+	if lines := storePathLines(root); len(lines) > 0 {
+		fmt.Fprintf(&out, "%s\n", r.paint(r.head, "store paths"))
+		for _, l := range lines {
+			fmt.Fprintf(&out, "  %s\n", l)
+		}
+		out.WriteString("\n")
+	}
 
 	r.overview(&out, root)
 
