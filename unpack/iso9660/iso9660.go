@@ -741,10 +741,10 @@ func (w *treeWalker) entryNode(g []dirRecord, dirPath string) (n *unpack.Node, s
 		n.AddRoleField(unpack.RolePlacement, "extents", "%s", strings.Join(extents, ", "))
 	}
 	if w.names != namesJoliet {
-		n.AddField("iso name", "%s", show.QuoteName(string(first.ident)))
+		n.AddRoleField(roleOtherName, "iso name", "%s", show.QuoteName(string(first.ident)))
 	}
 	if jolietIdent != "" {
-		n.AddField("joliet identifier", "%s", jolietIdent)
+		n.AddRoleField(roleOtherName, "joliet identifier", "%s", jolietIdent)
 	}
 	if f := fileFlags(first.flags); f != "" {
 		n.AddField("file flags", "%s", f)
@@ -1022,7 +1022,7 @@ func addISONames(files, primary *unpack.Node) {
 	files.Walk("/", func(n *unpack.Node, _ string) {
 		if n.Type == unpack.TypeFile && n.Data != nil {
 			if s, ok := names[key{n.Offset, n.Data.Size()}]; ok {
-				insertField(n, unpack.Field{Name: "iso name", Value: s}, "extents", "lba")
+				insertField(n, unpack.Field{Name: "iso name", Value: s, Role: roleOtherName}, "extents", "lba")
 			}
 		}
 	})
@@ -1244,3 +1244,10 @@ func pathTableName(ident []byte, joliet bool) string {
 	}
 	return show.QuoteName(string(ident))
 }
+
+// roleOtherName marks the names an entry has besides the one that names it
+// (its ISO 9660 identifier beside a Rock Ridge name, a Joliet identifier):
+// with the entry paired by that name, these differing is the image
+// builder's style of mangling names (xorriso's and genisoimage's 8.3 names
+// differ), not a different file.
+var roleOtherName = &unpack.Role{Kind: unpack.Identity, Cause: "name style", NamesField: true}

@@ -8,6 +8,7 @@ import (
 	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -867,5 +868,32 @@ func TestDetectRockRidgeNeedsSP(t *testing.T) {
 	_, _, files, _, _, _, _ := openTestTrees(t, img)
 	if files.Child("A") == nil || files.Child("first-part-second-part") != nil {
 		t.Errorf("children %v", files.Order)
+	}
+}
+
+// TestOtherNamesAreNameStyle: an entry's ISO 9660 identifier beside its
+// Rock Ridge name is a name style, which a comparison explains as such.
+func TestOtherNamesAreNameStyle(t *testing.T) {
+	img, err := os.ReadFile("../../fixtures/iso/base-a.iso")
+	if err != nil {
+		t.Skip(err)
+	}
+	root, err := Open(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	root.Child("/").Walk("/", func(n *unpack.Node, p string) {
+		for _, f := range n.Fields {
+			if f.Name == "iso name" {
+				seen++
+				if f.Role == nil || f.Role.Cause != "name style" {
+					t.Errorf("%s: iso name role %+v", p, f.Role)
+				}
+			}
+		}
+	})
+	if seen == 0 {
+		t.Fatal("no iso name field in base-a.iso")
 	}
 }
