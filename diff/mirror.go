@@ -57,10 +57,17 @@ func resolveAlias(layer *Node, alias string) *Node {
 	return n
 }
 
-// mirrors reports whether every field in which n differs differs in t in
-// the same way.
+// mirrors reports whether n differs in fields alone, at least one, and
+// every one of them differs in t in the same way: then t shows all that
+// differs in n. Anything else of n's own (order, errors, bytes nothing
+// decodes, counts at a layer) keeps it a difference of its own, so that
+// folding never hides what nothing else shows.
 func mirrors(n, t *Node) bool {
+	if n.Order != nil || n.LayoutOnly || n.ErrA != n.ErrB || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 || n.State != Modified {
+		return false
+	}
 	tf := t.Changed()
+	fields := 0
 	for _, f := range n.Changed() {
 		if !f.Different || f.systematic() {
 			continue
@@ -75,8 +82,9 @@ func mirrors(n, t *Node) bool {
 		if !same {
 			return false
 		}
+		fields++
 	}
-	return true
+	return fields > 0
 }
 
 func mirrored(n int) string {

@@ -104,3 +104,27 @@ func TestStorePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldMirrorsKeepsTheVerdict: a mirror is folded only when it differs
+// in fields alone, as the pair it names again does: a mirror whose
+// children's order differs (or whose target does not differ) stays a
+// difference, so that folding can never make differing inputs identical.
+func TestFoldMirrorsKeepsTheVerdict(t *testing.T) {
+	alias := func(n *unpack.Node, to string) *unpack.Node { n.Alias = to; return n }
+	mk := func(order ...string) *unpack.Node {
+		m := dir("[mirror]", file("x", ""), file("y", ""))
+		m.Order = order
+		return dir("", dir("/", dir("d", file("x", "1"), file("y", "2"))), alias(m, "/"))
+	}
+	root, err := Compare(context.Background(), "x", mk("x", "y"), mk("y", "x"), DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !root.Differs() {
+		t.Fatal("the order of the mirror's children differs, yet the tree does not")
+	}
+	FoldMirrors(root)
+	if !root.Differs() {
+		t.Error("folding mirrors made differing trees identical")
+	}
+}
