@@ -107,10 +107,11 @@ a report.
 
 Inputs of no format isodiff unpacks are compared as bytes (or as text).
 
-Exit status: 0 identical (byte for byte), 1 different, 2 the comparison
-could not be made (an input missing or unreadable, an I/O error, a
-temporary directory that cannot be written, an interrupt or SIGTERM
-before the end). With --bisect: 0 good, 1 bad, 125 skip, 255 usage
+Exit status: 0 identical (byte for byte, or after the filters given:
+--hide, --exclude, --only; the report says which), 1 different, 2 the
+comparison could not be made (an input missing or unreadable, an I/O
+error, a temporary directory that cannot be written, an interrupt or
+SIGTERM before the end). With --bisect: 0 good, 1 bad, 125 skip, 255 usage
 error, as git bisect run reads them.
 
 Examples:
@@ -119,6 +120,7 @@ Examples:
   isodiff --json report.json a.iso b.iso   differences as diffoscope's JSON
   isodiff --markdown - a.iso b.iso         report for a GitHub issue or PR
   isodiff -q a.iso b.iso                   exit status only
+  isodiff --ignore-known-noise a.iso b.iso what the usual suspects leave
   isodiff --bisect good.iso new.iso        exit status for git bisect run
   isodiff --max-diff-lines 0 a.iso b.iso   no limit on text diffs
   isodiff result result.check              two nix-build --check output trees
