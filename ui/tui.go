@@ -841,9 +841,13 @@ func (m Model) treeView(h int) string {
 	if len(m.rows) == 0 {
 		msg := "comparing…"
 		if m.done {
-			msg = "no differences"
-			if m.showSame {
+			switch {
+			case m.hideExplained && m.root != nil && m.root.Differs():
+				msg = "nothing unexplained (H shows the rest)"
+			case m.showSame:
 				msg = "nothing to show"
+			default:
+				msg = "no differences"
 			}
 		}
 		lines = append(lines, m.styles.paint(m.styles.dim, msg))

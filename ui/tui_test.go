@@ -166,6 +166,13 @@ func TestFrames(t *testing.T) {
 				m = keys(m, "H")
 				golden.RequireEqual(t, m.View())
 			})
+			t.Run("all-explained-hidden", func(t *testing.T) {
+				// Every difference of the layout pair is explained: H says
+				// so rather than "no differences".
+				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "H")
+				golden.RequireEqual(t, m.View())
+			})
 			t.Run("text", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
 				m = keys(m, "s")
