@@ -189,6 +189,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.root != nil {
 			// The comparison is over: only this goroutine reads the tree
 			// now, and it is finished, as FoldMirrors needs.
+			m.unexplainedBelow = nil // the tree is final: marked again once
 			if diff.FoldMirrors(m.root) > 0 {
 				m.tree.revisit()
 				m.rebuild(m.selected())
@@ -283,8 +284,12 @@ func (m *Model) rebuild(keep *liveNode) {
 		}
 		mark(m.tree.root)
 	}
-	m.unexplainedBelow = nil
-	if m.hideExplained {
+	if !m.done {
+		// The tree still grows: what leads to an unexplained pair too.
+		m.unexplainedBelow = nil
+	}
+	if m.hideExplained && m.unexplainedBelow == nil {
+		// Marked once the tree is final, not at every key.
 		m.unexplainedBelow = map[*liveNode]bool{}
 		var mark func(l *liveNode) bool
 		mark = func(l *liveNode) bool {

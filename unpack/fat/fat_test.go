@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/show"
+	"isodiff/unpack/internal/testutil"
 	"isodiff/unpack/iso9660"
 	"os"
 	"os/exec"
@@ -162,15 +162,6 @@ func fatField(t testing.TB, n *unpack.Node, name string) string {
 		t.Errorf("%s: no field %q (fields %v)", n.Name, name, n.Fields)
 	}
 	return v
-}
-
-func dataSHA256(t testing.TB, d unpack.Data) string {
-	t.Helper()
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(d, 0, d.Size())); err != nil {
-		t.Fatalf("reading content: %v", err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // fatErrs lists the paths of nodes with an Err.
@@ -550,7 +541,7 @@ func compareMcopy(t *testing.T, root *unpack.Node, out string) {
 			t.Errorf("%s: extracted by mcopy, not found", p)
 			continue
 		}
-		if got := dataSHA256(t, n.Data); got != sum {
+		if got := testutil.DataSHA256(t, n.Data); got != sum {
 			t.Errorf("%s: sha256 %s, mcopy's %s", p, got, sum)
 		}
 		if n.Err == nil {
@@ -893,7 +884,7 @@ func diffs(t *testing.T, a, b *unpack.Node) []string {
 				e.fields[f.Name] = f.Value
 			}
 			if n.Data != nil {
-				e.sum = dataSHA256(t, n.Data)
+				e.sum = testutil.DataSHA256(t, n.Data)
 			}
 			m[p] = e
 		}
@@ -1022,7 +1013,7 @@ func TestFATBrokenChains(t *testing.T) {
 			t.Errorf("LOOP.BIN content: %v", n.Data)
 		}
 		ok := fatAt(root, "/OK.TXT")
-		if ok == nil || ok.Err != nil || dataSHA256(t, ok.Data) != fmt.Sprintf("%x", sha256.Sum256([]byte("intact\n"))) {
+		if ok == nil || ok.Err != nil || testutil.DataSHA256(t, ok.Data) != fmt.Sprintf("%x", sha256.Sum256([]byte("intact\n"))) {
 			t.Errorf("OK.TXT not read: %+v", ok)
 		}
 	})
@@ -1275,7 +1266,7 @@ func compareDiskfsFAT(t *testing.T, root *unpack.Node, s *diskfsStorage, start, 
 			if int64(len(b)) > fi.Size() {
 				b = b[:fi.Size()]
 			}
-			if got, w := dataSHA256(t, n.Data), fmt.Sprintf("%x", sha256.Sum256(b)); got != w {
+			if got, w := testutil.DataSHA256(t, n.Data), fmt.Sprintf("%x", sha256.Sum256(b)); got != w {
 				t.Errorf("%s: content differs from go-diskfs'", cp)
 			}
 		}

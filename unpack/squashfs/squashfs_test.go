@@ -11,6 +11,7 @@ import (
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/show"
+	"isodiff/unpack/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,15 +148,6 @@ func parseFilesRef(text string) map[string]string {
 	return out
 }
 
-func hashData(t testing.TB, d unpack.Data) string {
-	t.Helper()
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(d, 0, d.Size())); err != nil {
-		t.Fatalf("reading: %v", err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 func nodeErrors(tree *unpack.Node) []string {
 	var errs []string
 	if tree.Err != nil {
@@ -212,7 +204,7 @@ func TestSquashfsFixtures(t *testing.T) {
 					}
 					return
 				}
-				if got := hashData(t, n.Data); got != sum {
+				if got := testutil.DataSHA256(t, n.Data); got != sum {
 					t.Errorf("%s: sha256 %s, unsquashfs extracted %s", p, got, sum)
 				}
 			})
@@ -980,7 +972,7 @@ func TestSquashfsGoDiskfs(t *testing.T) {
 							t.Errorf("%s: go-diskfs read: %v", p, err)
 							continue
 						}
-						if got := hashData(t, c.Data); got != hex.EncodeToString(h.Sum(nil)) {
+						if got := testutil.DataSHA256(t, c.Data); got != hex.EncodeToString(h.Sum(nil)) {
 							t.Errorf("%s: content differs from go-diskfs", p)
 						}
 					}
