@@ -207,13 +207,13 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	switch {
 	case a == nil:
 		n.State, n.Layer, n.Type, n.OffsetB = Added, b.Layer, entryType(b), b.Offset
-		n.fields = fieldDiffs(nil, b)
+		n.fields = oneSideFields(nil, b)
 		n.ErrB, n.IOError = errText(b), unpack.IsLocal(b.Err)
 		c.oneSide(n, b, Added, sc)
 		return
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
-		n.fields = fieldDiffs(a, nil)
+		n.fields = oneSideFields(a, nil)
 		n.ErrA, n.IOError = errText(a), unpack.IsLocal(a.Err)
 		c.oneSide(n, a, Removed, sc)
 		return
@@ -226,15 +226,18 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		// A renamed store path: the name is a field of the pair.
 		defer func() {
 			n.fields = append([]FieldDiff{{Name: "store path", A: n.Name, B: n.renamedFrom, InA: true, InB: true, Different: true, Renamed: true}}, n.Fields()...)
-			n.fieldsA, n.fieldsB = nil, nil
+			n.fieldsA, n.fieldsB, n.metaA = nil, nil, nil
 		}()
 	}
-	if equalFields(a.Fields, b.Fields) {
-		n.fieldsA = a.Fields
-	} else if !n.placedOnly(a, b) {
-		n.fields = fieldDiffs(a, b)
+	if sameMeta(a, b) {
+		// Proven equal from the stored bytes: decoded only if shown.
+		n.fieldsA, n.metaA = a.Fields, a.Meta
+	} else if fa, fb := a.AllFields(), b.AllFields(); equalFields(fa, fb) {
+		n.fieldsA = fa
+	} else if !n.placedOnly(fa, fb) {
+		n.fields = mergeFields(fa, fb)
 		markSpelling(n)
-		n.keepFields(a.Fields, b.Fields)
+		n.keepFields(fa, fb)
 	}
 	n.ErrA, n.ErrB = errText(a), errText(b)
 	// What this machine failed at (a temporary file, a directory it may
@@ -264,7 +267,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	if n.State == Same && n.fieldsB != nil && c.opt.DifferencesOnly {
 		// Renumbered, nothing else: all a report shows of it is the
 		// differing fields, and the unpacked entries can go.
-		n.fields, n.fieldsA, n.fieldsB = n.Changed(), nil, nil
+		n.fields, n.fieldsA, n.fieldsB, n.metaA = n.Changed(), nil, nil, nil
 	}
 	if n.State != Same {
 		fieldCauses(n)
@@ -363,8 +366,7 @@ func equalFields(a, b []unpack.Field) bool {
 // the same fields in the same order and only placement fields differ (a
 // renumbered entry, the commonest difference of a large tree), without
 // building FieldDiffs first; it reports whether it did.
-func (n *Node) placedOnly(a, b *unpack.Node) bool {
-	fa, fb := a.Fields, b.Fields
+func (n *Node) placedOnly(fa, fb []unpack.Field) bool {
 	if len(fa) != len(fb) || len(fa) > 64 {
 		return false
 	}
@@ -422,22 +424,29 @@ func markSpelling(n *Node) {
 	}
 }
 
-// fieldDiffs lists the fields of both sides in A's order, then B's extras.
-func fieldDiffs(a, b *unpack.Node) []FieldDiff {
-	var fa, fb []unpack.Field
+// oneSideFields lists the fields of an entry on one side only, none of
+// them differing.
+func oneSideFields(a, b *unpack.Node) []FieldDiff {
+	var out []FieldDiff
 	if a != nil {
-		fa = a.Fields
+		out = mergeFields(a.AllFields(), nil)
+	} else {
+		out = mergeFields(nil, b.AllFields())
 	}
-	if b != nil {
-		fb = b.Fields
-	}
-	out := mergeFields(fa, fb)
-	if a == nil || b == nil {
-		for i := range out {
-			out[i].Different = false
-		}
+	for i := range out {
+		out[i].Different = false
 	}
 	return out
+}
+
+// sameMeta reports whether a and b are proven to have the same fields
+// without decoding their Meta: the same eager fields, and Metas that are
+// the same stored bytes (or none).
+func sameMeta(a, b *unpack.Node) bool {
+	if (a.Meta == nil) != (b.Meta == nil) || !equalFields(a.Fields, b.Fields) {
+		return false
+	}
+	return a.Meta == nil || a.Meta.SameMeta(b.Meta)
 }
 
 // mergeFields pairs two field lists by name: A's fields in A's order, then
@@ -535,7 +544,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
-	var pairs []childPair
+	pairs := make([]childPair, 0, max(len(a.Children), len(b.Children)))
 	i, j := 0, 0
 	for i < len(a.Children) || j < len(b.Children) {
 		var ca, cb *unpack.Node
@@ -565,6 +574,10 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	n.Children = append(n.Children, make([]*Node, len(pairs))...)
 	var wg sync.WaitGroup
 	started := false
+	// An identical pair a report leaves out is dropped as soon as it is
+	// compared: a directory of a million entries must not hold a million
+	// pairs until its last one is done.
+	var dropped atomic.Int64
 	for k, p := range pairs {
 		if c.stopped() {
 			// The slots left empty are never read: the tree is dropped.
@@ -573,6 +586,10 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		fill := func() {
 			ch := &Node{Name: p.name, Parent: n, renamedFrom: p.renamedFrom}
 			c.fill(ch, p.a, p.b, sc)
+			if c.opt.DifferencesOnly && ch.droppable() {
+				dropped.Add(1)
+				return
+			}
 			n.Children[base+k] = ch
 		}
 		// Spread pairs over the workers while one is free; otherwise do
@@ -602,6 +619,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		n.Order = orderDiff(a.Order, b.Order)
 	}
 	if c.opt.DifferencesOnly {
+		n.dropped += int(dropped.Load())
 		n.dropIdentical(base)
 		a.Children, b.Children, a.Order, b.Order = nil, nil, nil, nil
 	}
@@ -732,7 +750,7 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 func signature(u *unpack.Node) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\x00", u.Type)
-	for _, f := range u.Fields {
+	for _, f := range u.AllFields() {
 		fmt.Fprintf(h, "%s=%s\x00", f.Name, f.Value)
 	}
 	if u.Data != nil && u.Alias == "" {

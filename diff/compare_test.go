@@ -454,3 +454,70 @@ func TestRenamedStorePaths(t *testing.T) {
 		t.Errorf("causes %q", got)
 	}
 }
+
+// testMeta is a Meta whose stored bytes are its fields as one string; it
+// counts how often it is decoded.
+type testMeta struct {
+	stored  string
+	decoded *int
+}
+
+func (m testMeta) AppendFields(dst []unpack.Field) []unpack.Field {
+	*m.decoded++
+	for kv := range strings.SplitSeq(m.stored, ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		dst = append(dst, unpack.Field{Name: k, Value: v, Role: testRoles[k]})
+	}
+	return dst
+}
+
+func (m testMeta) SameMeta(o unpack.Meta) bool {
+	other, ok := o.(testMeta)
+	return ok && other.stored == m.stored
+}
+
+// TestMetaDecodedOnlyWhenShown: pairs whose Metas are the same stored
+// bytes are compared without decoding them, and still show their fields;
+// pairs whose Metas differ are compared field by field, an eager field
+// after Meta's.
+func TestMetaDecodedOnlyWhenShown(t *testing.T) {
+	decoded := 0
+	withMeta := func(name, stored string, eager ...string) *unpack.Node {
+		n := file(name, "x", eager...)
+		n.Meta = testMeta{stored, &decoded}
+		return n
+	}
+	a := dir("", withMeta("same", "mode=0644,uid=0"), withMeta("uid", "mode=0644,uid=0"), withMeta("moved", "mode=0644,inode=1"), withMeta("link", "mode=0644", "hard link of", "/x"))
+	b := dir("", withMeta("same", "mode=0644,uid=0"), withMeta("uid", "mode=0644,uid=1"), withMeta("moved", "mode=0644,inode=2"), withMeta("link", "mode=0644", "hard link of", "/y"))
+	for _, only := range []bool{false, true} {
+		decoded = 0
+		root := compare(t, "m", a, b, Options{DifferencesOnly: only})
+		// uid and moved decode both sides; link's Metas are equal but
+		// its eager fields differ.
+		if decoded != 6 {
+			t.Errorf("DifferencesOnly %v: %d decodings while comparing, want 6", only, decoded)
+		}
+		if got := fmt.Sprint(root.Child("uid").Changed()); !strings.Contains(got, "uid 0 1") {
+			t.Errorf("uid: changed %s", got)
+		}
+		if got := root.Child("link").Changed(); len(got) != 1 || got[0].Name != "hard link of" {
+			t.Errorf("link: changed %v", got)
+		}
+		if ch := root.Child("moved"); ch == nil || !ch.Placed() || ch.State != Same {
+			t.Errorf("moved: %+v", ch)
+		}
+		if only {
+			if root.Child("same") != nil {
+				t.Error("an identical pair kept by a report")
+			}
+			continue
+		}
+		same := root.Child("same")
+		if same.Changed() != nil {
+			t.Errorf("same: changed %v", same.Changed())
+		}
+		if got := fmt.Sprint(same.Fields()); !strings.Contains(got, "mode 0644 0644") || !strings.Contains(got, "uid 0 0") {
+			t.Errorf("same: fields %s", got)
+		}
+	}
+}

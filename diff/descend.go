@@ -56,7 +56,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 	n.Inner = fa.Name
 	n.Descended = true
 	n.fields = append(n.Fields(), layerFields(fa.Name, ra, rb)...)
-	n.fieldsA, n.fieldsB = nil, nil
+	n.fieldsA, n.fieldsB, n.metaA = nil, nil, nil
 	n.ErrA, n.ErrB = joinErr(n.ErrA, errText(ra)), joinErr(n.ErrB, errText(rb))
 	c.children(n, ra, rb, scope{depth: sc.depth + 1})
 	if c.stopped() {
@@ -175,7 +175,7 @@ func formatName(f unpack.Format, ok bool) string {
 // squashfs superblock), named after the layer so that they read apart from
 // the fields of the entry that holds it.
 func layerFields(layer string, a, b *unpack.Node) []FieldDiff {
-	fs := fieldDiffs(a, b)
+	fs := mergeFields(a.AllFields(), b.AllFields())
 	for i := range fs {
 		fs[i].Name = layer + " " + fs[i].Name
 	}

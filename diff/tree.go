@@ -64,8 +64,11 @@ type Node struct {
 	// tree are such, and a FieldDiff for each of their fields would double
 	// the memory a comparison takes. Bit i of the masks is about field i
 	// of Fields. Presenters read them through Fields and Changed.
-	fields                      []FieldDiff
-	fieldsA, fieldsB            []unpack.Field
+	fields           []FieldDiff
+	fieldsA, fieldsB []unpack.Field
+	// metaA, with fieldsA, is A's fields of a pair whose Metas were
+	// proven equal without decoding them (see unpack.Meta).
+	metaA                       unpack.Meta
 	differ, placement, spelling uint64
 	// dropped counts the identical children left out of Children (see
 	// Options.DifferencesOnly).
@@ -174,11 +177,15 @@ func (n *Node) InnerLayer() string {
 // A's order, then those only B has.
 func (n *Node) Fields() []FieldDiff {
 	switch {
-	case n.fields != nil || n.fieldsA == nil:
+	case n.fields != nil || n.fieldsA == nil && n.metaA == nil:
 		return n.fields
 	case n.fieldsB == nil:
-		out := make([]FieldDiff, len(n.fieldsA))
-		for i, f := range n.fieldsA {
+		fa := n.fieldsA
+		if n.metaA != nil {
+			fa = append(n.metaA.AppendFields(nil), fa...)
+		}
+		out := make([]FieldDiff, len(fa))
+		for i, f := range fa {
 			out[i] = FieldDiff{Name: f.Name, A: f.Value, B: f.Value, InA: true, InB: true, Placement: f.Role.Is(unpack.Placement), Role: f.Role}
 		}
 		return out
@@ -198,7 +205,7 @@ func (n *Node) Fields() []FieldDiff {
 // in Fields.
 func (n *Node) Changed() []FieldDiff {
 	switch {
-	case n.fieldsA == nil:
+	case n.fieldsA == nil && n.metaA == nil:
 		var out []FieldDiff
 		for _, f := range n.fields {
 			if f.Different {
@@ -264,18 +271,20 @@ func (n *Node) keepFields(a, b []unpack.Field) {
 			return
 		}
 	}
-	n.fields, n.fieldsA, n.fieldsB = nil, a, b
+	n.fields, n.fieldsA, n.fieldsB, n.metaA = nil, a, b, nil
 	n.differ, n.placement, n.spelling = differ, placement, spelling
 }
 
 // dropIdentical leaves out the children from index from on that are
-// identical and carry nothing a presenter shows: no systematic difference
-// counted at the layer, no note, nothing unreadable, no child kept.
+// identical and carry nothing a presenter shows (see droppable), and the
+// slots left empty for those dropped as they were compared.
 func (n *Node) dropIdentical(from int) {
 	kept := n.Children[:from]
 	for _, ch := range n.Children[from:] {
-		if ch.State == Same && len(ch.Children) == 0 && len(ch.Notes) == 0 && !ch.IOError && !ch.Unreadable() &&
-			!ch.Placed() && !ch.NameRespelled() && !ch.StorePathRenamed() {
+		if ch == nil {
+			continue
+		}
+		if ch.droppable() {
 			n.dropped++
 			continue
 		}
@@ -283,6 +292,14 @@ func (n *Node) dropIdentical(from int) {
 	}
 	clear(n.Children[len(kept):])
 	n.Children = kept
+}
+
+// droppable reports whether n is identical and carries nothing a
+// presenter shows: no systematic difference counted at the layer, no
+// note, nothing unreadable, no child kept.
+func (n *Node) droppable() bool {
+	return n.State == Same && len(n.Children) == 0 && len(n.Notes) == 0 && !n.IOError && !n.Unreadable() &&
+		!n.Placed() && !n.NameRespelled() && !n.StorePathRenamed()
 }
 
 // ContentIdentical reports whether n was unpacked and everything in it is

@@ -70,12 +70,17 @@ func (m *Mapped) release(off, n int64) {
 	}
 }
 
-// mapped resolves r, through any io.SectionReaders over it, to a Mapped
+// sectioned is a section of another reader, as *io.SectionReader is.
+type sectioned interface {
+	Outer() (r io.ReaderAt, off int64, n int64)
+}
+
+// mapped resolves r, through any sections of it (see sectioned), to a Mapped
 // file and the offset there of [off, off+n).
 func mapped(r io.ReaderAt, off, n int64) (*Mapped, int64, bool) {
 	for {
 		switch v := r.(type) {
-		case *io.SectionReader:
+		case sectioned:
 			outer, base, size := v.Outer()
 			if off < 0 || n < 0 || off > size-n {
 				return nil, 0, false

@@ -182,8 +182,15 @@ type Node struct {
 	// Layer names the format this Node belongs to ("iso9660",
 	// "El Torito", "MBR", ...), for presenters.
 	Layer string
-	// Fields are the metadata compared between two sides.
+	// Fields are the metadata compared between two sides. Read them
+	// through AllFields, which puts Meta's first.
 	Fields []Field
+	// Meta, when set, holds more fields, decoded only when asked for: a
+	// reader of a million entries keeps each entry's metadata as the few
+	// bytes that hold it rather than as a dozen formatted strings, and
+	// two entries whose stored metadata is the same bytes are compared
+	// without decoding either.
+	Meta Meta
 	// Data is the content (file bytes, boot code, a boot image), or nil.
 	Data Data
 	// Offset is where Data (or the record) starts in the layer's reader,
@@ -211,6 +218,26 @@ type Node struct {
 	Layout Layout
 }
 
+// Meta is metadata a reader decodes only when asked.
+type Meta interface {
+	// AppendFields appends the fields it holds to dst, in the order in
+	// which a presenter shows them.
+	AppendFields(dst []Field) []Field
+	// SameMeta reports whether other is proven to hold the same fields:
+	// both are the same stored bytes. False means "not proven": the
+	// caller decodes and compares the fields.
+	SameMeta(other Meta) bool
+}
+
+// AllFields returns every field of n: Meta's, then Fields. The slice is
+// n.Fields itself when n has no Meta.
+func (n *Node) AllFields() []Field {
+	if n.Meta == nil {
+		return n.Fields
+	}
+	return append(n.Meta.AppendFields(nil), n.Fields...)
+}
+
 // Layout names the structures of a layer that hold given bytes of it.
 type Layout interface {
 	// Holding describes what holds the bytes of r, outermost first; nil
@@ -220,7 +247,7 @@ type Layout interface {
 
 // Field returns the value of the named field and whether it exists.
 func (n *Node) Field(name string) (string, bool) {
-	for _, f := range n.Fields {
+	for _, f := range n.AllFields() {
 		if f.Name == name {
 			return f.Value, true
 		}

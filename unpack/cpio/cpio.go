@@ -33,8 +33,11 @@ import (
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/show"
 	"isodiff/unpack/internal/trailing"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -342,12 +345,18 @@ func (t *memberTree) add(parent, c *unpack.Node) {
 	parent.Order = append(parent.Order, c.Name)
 }
 
-// archiveMember is a parsed member with its node, for the hard link pass.
-type archiveMember struct {
-	h    memberHeader
+// linkMember is a member that may be one of several hard links to one
+// file, kept for the hard link pass: an archive's other members need
+// nothing kept.
+type linkMember struct {
+	key  linkKey
+	size int64
 	node *unpack.Node
 	path string
 }
+
+// linkKey is what the hard links to one file share.
+type linkKey struct{ maj, min, ino uint64 }
 
 // OpenCpio reads a cpio archive (newc, crc or odc) up to its trailer.
 // Every byte of it is accounted for: member headers, names and data are
@@ -367,14 +376,15 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	root.AddField("format", "%s", kindNames[kind])
 	tree := newCpioTree()
 	pr := readat.NewPeek(r, size)
-	lay := newCpioLayout(r, size)
+	lay := newCpioLayout(r, size, kind)
 	claims := &lay.claims
-	var members []archiveMember
+	var links []linkMember
+	members := 0
 	var trailer *unpack.Node
 	off := int64(0)
 	end := int64(-1)
 	for {
-		if len(members) >= MaxMembers {
+		if members >= MaxMembers {
 			root.Err = unpack.Errorf(layerName, off, "more than %d members: the rest is not read", MaxMembers)
 			break
 		}
@@ -397,15 +407,18 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			break
 		}
 		n, path := memberNode(r, tree, &h, kind, nil, lay)
-		members = append(members, archiveMember{h: h, node: n, path: path})
+		members++
+		if h.nlink > 1 && n.Type != unpack.TypeDir {
+			links = append(links, linkMember{linkKey{h.devMajor, h.devMinor, h.ino}, h.fileSize, n, path})
+		}
 		off = h.next
 		if off >= size {
 			root.Err = unpack.Errorf(layerName, off, "no %s member before the end of input", trailerName)
 			break
 		}
 	}
-	linkCpioHardLinks(members)
-	root.AddRoleField(unpack.RoleDerived, "members", "%d", len(members))
+	linkCpioHardLinks(links)
+	root.AddRoleField(unpack.RoleDerived, "members", "%d", members)
 	if end >= 0 {
 		root.AddRoleField(unpack.RoleDerived, "archive size", "%d", end)
 		trailing.Add(root, layerName, r, end, size)
@@ -478,45 +491,29 @@ func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, 
 
 // headerFields gives n the fields and data of the member h, and
 // claims the bytes they show. raw is the member's name where the tree
-// does not spell it, kind the archive's format.
+// does not spell it, kind the archive's format. The fields of a member
+// read whole are its Meta, decoded from its header again only when a
+// comparison or a presenter asks (an archive of a million members would
+// otherwise hold a dozen formatted strings for each); those of the
+// trailer, of a damaged member and of a symlink (whose target is read
+// now, to report a failure) are formatted at once.
 func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKind, broken error, raw string, lay *layoutNamer) {
 	typ := show.ModeType(uint32(h.mode))
 	if n.Type == unpack.TypeRecord {
 		// The trailer: its mode is no file's.
 		typ = unpack.TypeRecord
 	}
-	if n.Fields == nil {
-		// Room for the usual fields at once: an archive of a million
-		// members must not grow a million slices four times.
-		n.Fields = make([]unpack.Field, 0, 10)
-	}
-	n.AddField("mode", "%s", show.Mode(uint32(h.mode)))
-	if t := h.mode & 0o170000; !show.KnownFileType(t) {
-		n.AddField("file type bits", "0%06o", t)
-	}
-	n.AddField("uid", "%d", h.uid)
-	n.AddField("gid", "%d", h.gid)
-	n.AddField("nlink", "%d", h.nlink)
-	n.AddRoleField(unpack.RolePlacement, "inode", "%d", h.ino)
-	n.AddField("dev", "%d,%d", h.devMajor, h.devMinor)
-	if typ == unpack.TypeCharDevice || typ == unpack.TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
-		n.AddField("rdev", "%d,%d", h.rdevMajor, h.rdevMinor)
-	}
-	if typ == unpack.TypeDir {
-		// A directory's size, 0 for every archiver but one, is where
-		// file systems put its listing: placement, not content.
-		n.AddRoleField(unpack.RolePlacement, "size", "%d", h.fileSize)
-	} else {
-		n.AddRoleField(unpack.RoleDerived, "size", "%d", h.fileSize)
-	}
-	n.AddRoleField(unpack.RoleTime, "mtime", "%s", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
-	if h.kind != kind {
-		n.AddField("format", "%s", kindNames[h.kind])
-	}
 	lay.member(h.off)
 	lay.claim(h.off, h.dataOff-h.off) // header, name and the padding after it
-	data := io.NewSectionReader(r, h.dataOff, h.fileSize)
+	// One small value is the member's Meta and its Data: a million
+	// members must not cost a section reader and a Meta each.
+	m := &memberEntry{a: lay.archive, off: h.off, head: uint32(h.dataOff - h.off), odd: len(h.dataPad) > 0, size: h.fileSize}
+	var data unpack.Data = m
+	if h.dataOff-h.off > math.MaxUint32 {
+		data = io.NewSectionReader(r, h.dataOff, h.fileSize)
+	}
 	shown := true
+	var link []byte
 	switch {
 	case broken != nil:
 		shown = false
@@ -528,45 +525,32 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 			n.Err = unpack.Errorf(layerName, h.dataOff, "symlink target of %d bytes (at most %d read)", h.fileSize, maxLink)
 			shown = false
 		} else {
-			b := make([]byte, h.fileSize)
-			if err := bin.ReadFull(r, b, h.dataOff, layerName, "symlink target"); err != nil {
+			link = make([]byte, h.fileSize)
+			if err := bin.ReadFull(r, link, h.dataOff, layerName, "symlink target"); err != nil {
 				n.Err = err
 			}
-			n.AddField("link target", "%s", b)
 		}
 	case h.fileSize > 0:
 		// A directory, device or trailer with data: the kernel ignores
 		// it, a comparison should not.
 		n.Data = data
 	}
-	if raw != "" {
-		n.AddField("name", "%s", show.QuoteName(raw))
-	}
 	if shown {
 		lay.claim(h.dataOff, h.next-h.dataOff) // data and the padding after it
 	}
-	if h.kind == cpioCRC || h.check != 0 {
-		// newc and odc have no checksum: a value there is odd and shows.
-		n.AddField("check", "0x%08x", h.check)
-		if h.kind == cpioCRC && typ == unpack.TypeFile && broken == nil {
-			if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
-				n.Err = err
-			} else if uint64(sum) != h.check {
-				n.Err = unpack.Errorf(layerName, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
-			}
+	if broken == nil && link == nil && typ != unpack.TypeRecord && data == unpack.Data(m) {
+		n.Fields = nil
+		n.Meta = m
+	} else {
+		n.Meta = nil
+		n.Fields = appendHeaderFields(make([]unpack.Field, 0, 12), h, kind, typ, raw, link)
+	}
+	if h.kind == cpioCRC && typ == unpack.TypeFile && broken == nil {
+		if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {
+			n.Err = err
+		} else if uint64(sum) != h.check {
+			n.Err = unpack.Errorf(layerName, h.off+6+12*8, "checksum 0x%08x in the header, 0x%08x computed from the data", h.check, sum)
 		}
-	}
-	if h.spelling != "" {
-		n.AddField("lower-case hex", "%s", h.spelling)
-	}
-	if len(h.namePad) > 0 {
-		n.AddField("padding after name", "%x", h.namePad)
-	}
-	if len(h.dataPad) > 0 {
-		n.AddField("padding after data", "%x", h.dataPad)
-	}
-	if len(h.nameTail) > 0 {
-		n.AddField("name bytes after NUL", "%x", h.nameTail)
 	}
 	switch {
 	case broken != nil && h.nameErr != "":
@@ -576,6 +560,153 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 	case h.nameErr != "" && n.Err == nil:
 		n.Err = unpack.Errorf(layerName, h.off, "%s", h.nameErr)
 	}
+}
+
+// appendHeaderFields appends the fields of member h of an archive of
+// format kind: typ is the member's type, raw its name where the tree does
+// not spell it, link a symlink's target (nil for any other member).
+func appendHeaderFields(dst []unpack.Field, h *memberHeader, kind headerKind, typ unpack.Type, raw string, link []byte) []unpack.Field {
+	add := func(r *unpack.Role, name, value string) {
+		dst = append(dst, unpack.Field{Name: name, Value: value, Role: r})
+	}
+	num := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	add(nil, "mode", show.Mode(uint32(h.mode)))
+	if t := h.mode & 0o170000; !show.KnownFileType(t) {
+		add(nil, "file type bits", fmt.Sprintf("0%06o", t))
+	}
+	add(nil, "uid", num(h.uid))
+	add(nil, "gid", num(h.gid))
+	add(nil, "nlink", num(h.nlink))
+	add(unpack.RolePlacement, "inode", num(h.ino))
+	add(nil, "dev", num(h.devMajor)+","+num(h.devMinor))
+	if typ == unpack.TypeCharDevice || typ == unpack.TypeBlockDevice || h.rdevMajor != 0 || h.rdevMinor != 0 {
+		add(nil, "rdev", num(h.rdevMajor)+","+num(h.rdevMinor))
+	}
+	if typ == unpack.TypeDir {
+		// A directory's size, 0 for every archiver but one, is where
+		// file systems put its listing: placement, not content.
+		add(unpack.RolePlacement, "size", strconv.FormatInt(h.fileSize, 10))
+	} else {
+		add(unpack.RoleDerived, "size", strconv.FormatInt(h.fileSize, 10))
+	}
+	add(unpack.RoleTime, "mtime", time.Unix(h.mtime, 0).UTC().Format(time.RFC3339))
+	if h.kind != kind {
+		add(nil, "format", kindNames[h.kind])
+	}
+	if link != nil {
+		add(nil, "link target", string(link))
+	}
+	if raw != "" {
+		add(nil, "name", show.QuoteName(raw))
+	}
+	if h.kind == cpioCRC || h.check != 0 {
+		// newc and odc have no checksum: a value there is odd and shows.
+		add(nil, "check", fmt.Sprintf("0x%08x", h.check))
+	}
+	if h.spelling != "" {
+		add(nil, "lower-case hex", h.spelling)
+	}
+	if len(h.namePad) > 0 {
+		add(nil, "padding after name", fmt.Sprintf("%x", h.namePad))
+	}
+	if len(h.dataPad) > 0 {
+		add(nil, "padding after data", fmt.Sprintf("%x", h.dataPad))
+	}
+	if len(h.nameTail) > 0 {
+		add(nil, "name bytes after NUL", fmt.Sprintf("%x", h.nameTail))
+	}
+	return dst
+}
+
+// archiveInfo is what the Meta of every member of an archive shares.
+type archiveInfo struct {
+	r    io.ReaderAt
+	size int64
+	kind headerKind
+}
+
+// memberEntry is a member read whole: its Meta, where its header is, and
+// its Data, where its data is.
+type memberEntry struct {
+	a    *archiveInfo
+	off  int64  // of the header
+	head uint32 // bytes of header, name and the padding after it
+	odd  bool   // the padding after the data is not all zero: a field shows it
+	size int64  // of the data
+}
+
+// ReadAt reads the member's data.
+func (m *memberEntry) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("cpio member data: read at offset %d", off)
+	}
+	if off >= m.size {
+		return 0, io.EOF
+	}
+	if left := m.size - off; int64(len(p)) > left {
+		n, err := m.a.r.ReadAt(p[:left], m.dataOff()+off)
+		if err == nil {
+			err = io.EOF
+		}
+		return n, err
+	}
+	return m.a.r.ReadAt(p, m.dataOff()+off)
+}
+
+// Size is the size of the member's data.
+func (m *memberEntry) Size() int64 { return m.size }
+
+// Outer is where the data lies in the archive's reader, as
+// io.SectionReader's Outer says, so that comparisons find the file the
+// archive is mapped from.
+func (m *memberEntry) Outer() (io.ReaderAt, int64, int64) { return m.a.r, m.dataOff(), m.size }
+
+func (m *memberEntry) dataOff() int64 { return m.off + int64(m.head) }
+
+// AppendFields decodes the member's header again.
+func (m *memberEntry) AppendFields(dst []unpack.Field) []unpack.Field {
+	h, err := readCpioHeader(readat.NewPeek(m.a.r, m.a.size), m.off, m.a.size)
+	if err != nil {
+		// It was read whole when the archive was opened: only a read
+		// failing now can bring this.
+		return append(dst, unpack.Field{Name: "header", Value: err.Error()})
+	}
+	raw := ""
+	if path := strings.Join(show.PathComponents(h.rawName), "/"); h.rawName != path {
+		raw = h.rawName
+	}
+	return appendHeaderFields(dst, &h, m.a.kind, show.ModeType(uint32(h.mode)), raw, nil)
+}
+
+// headBuf is room for a member header and a usual name, headPool pairs
+// of such buffers: SameMeta runs for every pair of a large archive.
+const headBuf = 512
+
+var headPool = sync.Pool{New: func() any { return new([2][headBuf]byte) }}
+
+// SameMeta compares the two members' headers, names and the padding
+// after them as bytes: the same bytes decode to the same fields. A
+// member whose data is followed by padding that is not zero shows that
+// padding as a field, read from beyond the header: not proven.
+func (m *memberEntry) SameMeta(other unpack.Meta) bool {
+	o, ok := other.(*memberEntry)
+	if !ok || m.odd || o.odd || m.head != o.head || m.a.kind != o.a.kind {
+		return false
+	}
+	if m.head > headBuf {
+		same, err := unpack.EqualAt(m.a.r, m.off, o.a.r, o.off, int64(m.head))
+		return same && err == nil
+	}
+	bufs := headPool.Get().(*[2][headBuf]byte)
+	defer headPool.Put(bufs)
+	a, b := bufs[0][:m.head], bufs[1][:m.head]
+	if k, _ := m.a.r.ReadAt(a, m.off); k != len(a) {
+		return false
+	}
+	if k, _ := o.a.r.ReadAt(b, o.off); k != len(b) {
+		return false
+	}
+	return bytes.Equal(a, b)
 }
 
 // cpioSum is the crc format's checksum: the sum of the data bytes.
@@ -598,14 +729,10 @@ func cpioSum(r io.ReaderAt, off, n int64) (uint32, error) {
 // linkCpioHardLinks marks hard links: members of one (dev, inode) with a
 // link count above 1. The data is stored with one of them (newc: the
 // last); the others, stored empty, get its data and a field naming it.
-func linkCpioHardLinks(members []archiveMember) {
-	type key struct{ maj, min, ino uint64 }
-	groups := map[key][]int{}
+func linkCpioHardLinks(members []linkMember) {
+	groups := map[linkKey][]int{}
 	for i, m := range members {
-		if m.h.nlink > 1 && m.node.Type != unpack.TypeDir {
-			k := key{m.h.devMajor, m.h.devMinor, m.h.ino}
-			groups[k] = append(groups[k], i)
-		}
+		groups[m.key] = append(groups[m.key], i)
 	}
 	for _, g := range groups {
 		if len(g) < 2 {
@@ -613,7 +740,7 @@ func linkCpioHardLinks(members []archiveMember) {
 		}
 		holder := -1
 		for _, i := range g {
-			if members[i].h.fileSize > 0 {
+			if members[i].size > 0 {
 				holder = i
 			}
 		}
@@ -626,7 +753,7 @@ func linkCpioHardLinks(members []archiveMember) {
 			}
 			m := members[i]
 			m.node.AddField("hard link of", "/%s", members[holder].path)
-			if m.h.fileSize == 0 && m.node.Type == unpack.TypeFile {
+			if m.size == 0 && m.node.Type == unpack.TypeFile {
 				m.node.Data = members[holder].node.Data
 				m.node.Offset = members[holder].node.Offset
 			}
@@ -639,15 +766,16 @@ func linkCpioHardLinks(members []archiveMember) {
 // bytes each, and a member's parts are named only when a difference in
 // them is reported, from its header read again.
 type layoutNamer struct {
-	claims layout.Claims
-	namer  layout.Namer
-	r      io.ReaderAt
-	size   int64
-	starts []int64 // offsets of the members' headers, in order
+	archive *archiveInfo
+	claims  layout.Claims
+	namer   layout.Namer
+	r       io.ReaderAt
+	size    int64
+	starts  []int64 // offsets of the members' headers, in order
 }
 
-func newCpioLayout(r io.ReaderAt, size int64) *layoutNamer {
-	l := &layoutNamer{r: r, size: size}
+func newCpioLayout(r io.ReaderAt, size int64, kind headerKind) *layoutNamer {
+	l := &layoutNamer{archive: &archiveInfo{r: r, size: size, kind: kind}, r: r, size: size}
 	l.namer.Name = l.name
 	return l
 }

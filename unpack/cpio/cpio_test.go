@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func openCpioBytes(t testing.TB, b []byte) *unpack.Node {
@@ -300,6 +301,71 @@ func TestFlipAccountingCpio(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			c := testutil.RunFlips(t, testutil.FlipSubject{File: file, Open: Open}, testutil.CurrentFlipPlan())
 			t.Logf("%s: %d flips, %d invisible", file, c.Flips, c.Invisible)
+		})
+	}
+}
+
+// TestMemberMeta checks the fields a member keeps as its header's place:
+// decoded again they are what the header says, two members of the same
+// header bytes are proven equal without decoding, and one header byte
+// changed is not.
+func TestMemberMeta(t *testing.T) {
+	for _, name := range []string{"base.cpio", "base-crc.cpio", "base-odc.cpio"} {
+		t.Run(name, func(t *testing.T) {
+			b := testutil.ReadInitrdFixture(t, name)
+			a, same := openCpioBytes(t, b), openCpioBytes(t, b)
+			metas := 0
+			file := ""
+			a.Child("/").Walk("/", func(n *unpack.Node, path string) {
+				o := testutil.TreeNode(t, same, path)
+				if n.Meta == nil {
+					return
+				}
+				metas++
+				if file == "" && n.Type == unpack.TypeFile {
+					file = path
+				}
+				if !n.Meta.SameMeta(o.Meta) {
+					t.Errorf("%s: the same header bytes not proven equal", path)
+				}
+				if !slices.Equal(n.AllFields(), o.AllFields()) || len(n.AllFields()) < 8 {
+					t.Errorf("%s: fields %v, %v", path, n.AllFields(), o.AllFields())
+				}
+				if v, ok := n.Field("mode"); !ok || v == "" {
+					t.Errorf("%s: no mode field in %v", path, n.AllFields())
+				}
+				// The data read through the entry is the member's bytes.
+				if n.Data != nil {
+					_, off, size := n.Data.(interface {
+						Outer() (io.ReaderAt, int64, int64)
+					}).Outer()
+					if err := iotest.TestReader(io.NewSectionReader(n.Data, 0, n.Data.Size()), b[off:off+size]); err != nil {
+						t.Errorf("%s: %v", path, err)
+					}
+				}
+			})
+			if metas < 5 {
+				t.Fatalf("%d members with a Meta", metas)
+			}
+			// The uid of a file (newc: the third of 13 eight-digit fields,
+			// odc: the fourth six-digit one) changed to another digit.
+			init := testutil.TreeNode(t, a, file)
+			hdr := init.Meta.(*memberEntry).off
+			at := hdr + 6 + 2*8 + 7
+			if name == "base-odc.cpio" {
+				at = hdr + 6 + 3*6 + 5
+			}
+			c := bytes.Clone(b)
+			c[at] ^= 1
+			other := testutil.TreeNode(t, openCpioBytes(t, c), file)
+			if init.Meta.SameMeta(other.Meta) {
+				t.Fatal("a changed uid proven equal")
+			}
+			ua, _ := init.Field("uid")
+			ub, _ := other.Field("uid")
+			if ua == ub {
+				t.Errorf("uid %q on both sides after the header changed", ua)
+			}
 		})
 	}
 }

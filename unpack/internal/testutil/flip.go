@@ -35,8 +35,8 @@ func treeDiff(a, b *unpack.Node, path string, sameData func(a, b *unpack.Node) s
 	case a.Type != b.Type || a.Layer != b.Layer || a.Positional != b.Positional || a.Alias != b.Alias:
 		return fmt.Sprintf("%s: type, layer, positional or alias: %s %s %v %q ≠ %s %s %v %q", path,
 			a.Type, a.Layer, a.Positional, a.Alias, b.Type, b.Layer, b.Positional, b.Alias)
-	case !slices.Equal(a.Fields, b.Fields):
-		return fmt.Sprintf("%s: fields %q ≠ %q", path, a.Fields, b.Fields)
+	case !slices.Equal(a.AllFields(), b.AllFields()):
+		return fmt.Sprintf("%s: fields %q ≠ %q", path, a.AllFields(), b.AllFields())
 	case !slices.Equal(a.Order, b.Order):
 		return fmt.Sprintf("%s: order %q ≠ %q", path, a.Order, b.Order)
 	case ErrString(a.Err) != ErrString(b.Err):

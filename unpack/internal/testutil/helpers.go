@@ -76,7 +76,7 @@ func WantField(t testing.TB, n *unpack.Node, name, want string) {
 	t.Helper()
 	got, ok := n.Field(name)
 	if !ok {
-		t.Errorf("%s %q: no field %q (fields %v)", n.Layer, n.Name, name, n.Fields)
+		t.Errorf("%s %q: no field %q (fields %v)", n.Layer, n.Name, name, n.AllFields())
 		return
 	}
 	if got != want {

@@ -30,7 +30,7 @@ func DumpRecords(n *unpack.Node) string {
 			fmt.Fprintf(&b, " alias=%s", n.Alias)
 		}
 		b.WriteString("\n")
-		for _, f := range n.Fields {
+		for _, f := range n.AllFields() {
 			fmt.Fprintf(&b, "%s  . %s: %s\n", ind, f.Name, f.Value)
 		}
 		if n.Err != nil {
