@@ -405,6 +405,22 @@ func movedEntries(layer *diff.Node, limit int) (lines []string, more int) {
 	return lines, count - len(lines)
 }
 
+// entriesInside are the entries inside an added or removed directory,
+// in the tree's order, limit of them at most; more counts the rest.
+func entriesInside(n *diff.Node, limit int) (entries []*diff.Node, more int) {
+	n.Walk(func(m *diff.Node) bool {
+		if m != n {
+			if len(entries) < limit {
+				entries = append(entries, m)
+			} else {
+				more++
+			}
+		}
+		return true
+	})
+	return entries, more
+}
+
 // notListed says how many entries a list left out, or is empty.
 func notListed(more int) string {
 	if more <= 0 {
