@@ -161,12 +161,6 @@ var htmlTemplates = template.Must(template.New("html").Parse(`
 {{range .Causes}}<tr><td>{{.Label}}</td><td class="n">{{.Count}}</td></tr>
 {{end -}}
 </table>
-{{- if .Mirrored}}
-<p class="dim">{{.Mirrored}}</p>
-{{- end}}
-{{- if .Hidden}}
-<p class="dim">{{.Hidden}}</p>
-{{- end}}
 {{- if .List}}
 <h2>unexplained</h2>
 <ol class="unexplained-list">
@@ -281,12 +275,12 @@ type htmlStart struct {
 type htmlInput struct{ Label, Path, What string }
 
 type htmlSummary struct {
-	Identical   string // the whole summary of inputs without differences
-	Count, Line string // countLine and summaryLine
+	Identical string // the whole summary of inputs without differences
+	// Count and Line are countLine and summaryLine, which say what was
+	// mirrored and what filters hid too.
+	Count, Line string
 	Unexplained int
 	Causes      []diff.CauseCount
-	Mirrored    string
-	Hidden      string
 	List        []htmlLink // the unexplained differences
 	More        string     // what the list leaves out
 	StorePaths  []string
@@ -441,12 +435,6 @@ func (hw *htmlWriter) summary(root *diff.Node, s diff.Summary, ids map[*diff.Nod
 		Unexplained: len(s.Unexplained),
 		Causes:      s.ByCause,
 		StorePaths:  storePathLines(root),
-	}
-	if s.Mirrored > 0 {
-		sum.Mirrored = fmt.Sprintf("%d repeated under other names, counted once", s.Mirrored)
-	}
-	if hw.opt.Hidden.Total > 0 {
-		sum.Hidden = hw.opt.Hidden.String()
 	}
 	size := 0
 	for i, n := range s.Unexplained {
