@@ -121,7 +121,7 @@ func TestStopped(t *testing.T) {
 	for _, tc := range []struct {
 		flags  []string
 		status int
-	}{{nil, exitTrouble}, {[]string{"--bisect"}, exitSkipBisect}, {[]string{"--json", "-"}, exitTrouble}, {[]string{"--markdown", "-"}, exitTrouble}} {
+	}{{nil, exitTrouble}, {[]string{"--bisect"}, exitSkipBisect}, {[]string{"--json", "-"}, exitTrouble}, {[]string{"--markdown", "-"}, exitTrouble}, {[]string{"--html", "-"}, exitTrouble}} {
 		var out, errs bytes.Buffer
 		status := run(ctx, append(tc.flags, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-pyc.iso"), &out, &errs)
 		if status != tc.status || out.Len() != 0 || errs.String() != "isodiff: stopped: interrupt signal received\n" {

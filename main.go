@@ -102,8 +102,8 @@ cpio and initramfs, gzip, xz, zstd, lz4, bzip2, lzma and lzop streams.
 
 On a terminal, isodiff opens an interactive view of the differences, which
 fills in while both inputs are unpacked (press ? there for the keys);
-otherwise (a pipe, a file, or --text, --json, --markdown or -q) it writes
-a report.
+otherwise (a pipe, a file, or --text, --json, --markdown, --html or -q)
+it writes a report.
 
 Inputs of no format isodiff unpacks are compared as bytes (or as text).
 
@@ -119,6 +119,7 @@ Examples:
   isodiff --text report.txt a.iso b.iso    report to a file
   isodiff --json report.json a.iso b.iso   differences as diffoscope's JSON
   isodiff --markdown - a.iso b.iso         report for a GitHub issue or PR
+  isodiff --html report.html a.iso b.iso   report as one web page
   isodiff -q a.iso b.iso                   exit status only
   isodiff --ignore-known-noise a.iso b.iso what the usual suspects leave
   isodiff --bisect good.iso new.iso        exit status for git bisect run
@@ -130,7 +131,7 @@ Flags:
 
 type config struct {
 	text, json      string
-	markdown        string
+	markdown, html  string
 	quiet           bool
 	opt             diff.Options
 	report          ui.ReportOptions
@@ -207,11 +208,12 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.StringVar(&cfg.text, "text", "", "write the text report to `FILE` (- for standard output)")
 	fs.StringVar(&cfg.json, "json", "", "write the differences as diffoscope's JSON to `FILE` (- for standard output), which diffoscope --load-existing-diff renders")
 	fs.StringVar(&cfg.markdown, "markdown", "", "write the report as Markdown for a GitHub issue or pull request to `FILE` (- for standard output), cut to the 65,536 characters GitHub takes")
+	fs.StringVar(&cfg.html, "html", "", "write the report as one self-contained web page to `FILE` (- for standard output)")
 	fs.BoolVar(&cfg.quiet, "q", false, "quiet: write no report, only set the exit status")
 	fs.BoolVar(&cfg.quiet, "quiet", false, "same as -q")
 	fs.IntVar(&cfg.opt.MaxDiffLines, "max-diff-lines", cfg.opt.MaxDiffLines, "lines of one text diff to show, 0 for all")
 	fs.IntVar(&cfg.opt.MaxHexBytes, "max-hex-bytes", cfg.opt.MaxHexBytes, "bytes of hex dump to show per file, 0 for all")
-	fs.IntVar(&cfg.report.MaxReportSize, "max-report-size", cfg.report.MaxReportSize, "bytes of text report to write, 0 for all")
+	fs.IntVar(&cfg.report.MaxReportSize, "max-report-size", cfg.report.MaxReportSize, "bytes of text or HTML report to write, 0 for all")
 	fs.Int64Var(&cfg.opt.MaxTextSize, "max-text-size", cfg.opt.MaxTextSize, "files larger than this many bytes are compared as binary")
 	fs.IntVar(&cfg.opt.ContextLines, "context", cfg.opt.ContextLines, "lines of context around each text change")
 	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for two per CPU (the result is the same)")
@@ -296,7 +298,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	if cfg.opt.MaxHexBytes == 0 {
 		cfg.opt.MaxHexBytes = int(^uint(0) >> 1)
 	}
-	if cfg.text == "" && cfg.json == "" && cfg.markdown == "" && !cfg.quiet {
+	if cfg.text == "" && cfg.json == "" && cfg.markdown == "" && cfg.html == "" && !cfg.quiet {
 		// A person at a terminal gets the interactive UI; a pipe or file
 		// gets the report.
 		if f, ok := stdout.(*os.File); ok && fullScreen(term.IsTerminal(f.Fd()), os.Getenv("TERM")) {
@@ -643,6 +645,12 @@ func compare(ctx context.Context, cfg *config, pathA, pathB string, stdout, stde
 	if cfg.markdown != "" {
 		if err := writeTo(cfg.markdown, stdout, func(w io.Writer) error { return ui.WriteMarkdown(w, ia, ib, c.root, cfg.report) }); err != nil {
 			fmt.Fprintf(stderr, "isodiff: writing Markdown report: %v\n", err)
+			return exitTrouble
+		}
+	}
+	if cfg.html != "" {
+		if err := writeTo(cfg.html, stdout, func(w io.Writer) error { return ui.WriteHTML(w, ia, ib, c.root, cfg.report) }); err != nil {
+			fmt.Fprintf(stderr, "isodiff: writing HTML report: %v\n", err)
 			return exitTrouble
 		}
 	}

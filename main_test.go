@@ -243,7 +243,7 @@ func TestExitStatus(t *testing.T) {
 func TestTextToFile(t *testing.T) {
 	p := fixturePairs[1]
 	dir := t.TempDir()
-	for _, flag := range []string{"--text", "--markdown"} {
+	for _, flag := range []string{"--text", "--markdown", "--html"} {
 		file := filepath.Join(dir, "report")
 		out, _, status := runIsodiff(t, flag, file, fixture(t, p.a), fixture(t, p.b))
 		if status != p.status || out != "" {

@@ -122,34 +122,76 @@ func textDiffLines(t *diff.TextDiff) []string {
 // hexHunkMark stands between two hunks of a hex diff.
 const hexHunkMark = "⋯"
 
-// hexDiffLines are the rows of a hex diff as the text report writes them:
-// a row of each side where they differ, marked "-" and "+".
-func hexDiffLines(h *diff.HexDiff) []string {
-	var lines []string
+// hexLine is a line of a hex diff: a row of one side (op '-' or '+'), a
+// row both sides share (op ' '), a side's end before the row (pastEnd),
+// or the mark between hunks (op 0). other is the row of the other side,
+// nil where it has none, so that a presenter can mark the bytes that
+// differ.
+type hexLine struct {
+	op         byte
+	off        int64
+	row, other []byte
+	pastEnd    bool
+}
+
+// String is the line as the text report writes it.
+func (l hexLine) String() string {
+	switch {
+	case l.op == 0:
+		return hexHunkMark
+	case l.pastEnd && l.op == '-':
+		return fmt.Sprintf("-%08x  (past end of A)", l.off)
+	case l.pastEnd:
+		return fmt.Sprintf("+%08x  (past end of B)", l.off)
+	}
+	return string(l.op) + hexRow(l.off, l.row)
+}
+
+// differs reports whether byte i of the row differs from the other
+// side's (which may be shorter, or have no row there).
+func (l hexLine) differs(i int) bool {
+	return l.op != ' ' && (i >= len(l.other) || l.row[i] != l.other[i])
+}
+
+// hexLines are the lines of a hex diff: a row of each side where they
+// differ, A's first.
+func hexLines(h *diff.HexDiff) []hexLine {
+	var lines []hexLine
 	for i, hk := range h.Hunks {
 		if i > 0 {
-			lines = append(lines, hexHunkMark)
+			lines = append(lines, hexLine{})
 		}
 		for _, row := range hk.Rows {
 			if row.Same {
-				lines = append(lines, " "+hexRow(row.Offset, row.A))
+				lines = append(lines, hexLine{op: ' ', off: row.Offset, row: row.A, other: row.B})
 				continue
 			}
 			if row.A != nil {
-				lines = append(lines, "-"+hexRow(row.Offset, row.A))
+				lines = append(lines, hexLine{op: '-', off: row.Offset, row: row.A, other: row.B})
 			}
 			if row.B != nil {
-				lines = append(lines, "+"+hexRow(row.Offset, row.B))
+				lines = append(lines, hexLine{op: '+', off: row.Offset, row: row.B, other: row.A})
 			}
 			if row.A == nil {
-				lines = append(lines, fmt.Sprintf("-%08x  (past end of A)", row.Offset))
+				lines = append(lines, hexLine{op: '-', off: row.Offset, pastEnd: true})
 			}
 			if row.B == nil {
-				lines = append(lines, fmt.Sprintf("+%08x  (past end of B)", row.Offset))
+				lines = append(lines, hexLine{op: '+', off: row.Offset, pastEnd: true})
 			}
 		}
 	}
 	return lines
+}
+
+// hexDiffLines are the rows of a hex diff as the text report writes them
+// (see hexLines).
+func hexDiffLines(h *diff.HexDiff) []string {
+	lines := hexLines(h)
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = l.String()
+	}
+	return out
 }
 
 // hexRow formats up to 16 bytes as offset, hex and printable characters.
@@ -363,6 +405,22 @@ func movedEntries(layer *diff.Node, limit int) (lines []string, more int) {
 	return lines, count - len(lines)
 }
 
+// entriesInside are the entries inside an added or removed directory,
+// in the tree's order, limit of them at most; more counts the rest.
+func entriesInside(n *diff.Node, limit int) (entries []*diff.Node, more int) {
+	n.Walk(func(m *diff.Node) bool {
+		if m != n {
+			if len(entries) < limit {
+				entries = append(entries, m)
+			} else {
+				more++
+			}
+		}
+		return true
+	})
+	return entries, more
+}
+
 // notListed says how many entries a list left out, or is empty.
 func notListed(more int) string {
 	if more <= 0 {
@@ -401,6 +459,7 @@ type treeLine struct {
 	// folded into it; reason is its state and reason, cleaned, "" for a
 	// root without differences of its own.
 	name, reason string
+	node         *diff.Node // the pair the line ends at
 }
 
 // differenceTree is the tree of the differing pairs, one line each, in the
@@ -412,7 +471,7 @@ func differenceTree(root *diff.Node) []treeLine {
 	if root.OwnDifferences() {
 		rootReason = clean(stateWord(root) + reasonText(root))
 	}
-	lines := []treeLine{{name: clean(root.Name), reason: rootReason}}
+	lines := []treeLine{{name: clean(root.Name), reason: rootReason, node: root}}
 	differing := func(n *diff.Node) []*diff.Node {
 		var kids []*diff.Node
 		for _, c := range n.Children {
@@ -441,7 +500,7 @@ func differenceTree(root *diff.Node) []treeLine {
 				c = only[0]
 				name += clean(c.Name)
 			}
-			lines = append(lines, treeLine{depth, i == len(kids)-1, name, clean(stateWord(c) + reasonText(c))})
+			lines = append(lines, treeLine{depth, i == len(kids)-1, name, clean(stateWord(c) + reasonText(c)), c})
 			if c.State != diff.Added && c.State != diff.Removed {
 				walk(c, depth+1)
 			}
