@@ -15,6 +15,7 @@ require (
 require (
 	github.com/atotto/clipboard v0.1.4 // indirect
 	github.com/pkg/xattr v0.4.12 // indirect
+	golang.org/x/arch v0.33.0 // indirect
 )
 
 require (
