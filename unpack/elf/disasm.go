@@ -174,7 +174,7 @@ func (n *namer) lookup(addr uint64) (string, uint64) {
 		return "", 0
 	}
 	for _, s := range n.f.sections {
-		if s.flags&elf.SHF_ALLOC != 0 && s.addr != 0 && addr >= s.addr && addr-s.addr < s.size {
+		if s.flags&uint64(elf.SHF_ALLOC) != 0 && s.addr != 0 && addr >= s.addr && addr-s.addr < s.size {
 			return fmt.Sprintf("%s+%#x", escapeLine([]byte(s.name)), addr-s.addr), addr
 		}
 	}

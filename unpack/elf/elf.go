@@ -88,7 +88,7 @@ type section struct {
 	name    string
 	nameOff uint32
 	typ     elf.SectionType
-	flags   elf.SectionFlag
+	flags   uint64
 	addr    uint64
 	off     uint64
 	size    uint64
@@ -389,12 +389,12 @@ func (f *file) decodeSection(b []byte) *section {
 	bo := f.bo
 	s := &section{}
 	if f.is64 {
-		s.nameOff, s.typ, s.flags = bo.Uint32(b), elf.SectionType(bo.Uint32(b[4:])), elf.SectionFlag(bo.Uint64(b[8:]))
+		s.nameOff, s.typ, s.flags = bo.Uint32(b), elf.SectionType(bo.Uint32(b[4:])), bo.Uint64(b[8:])
 		s.addr, s.off, s.size = bo.Uint64(b[16:]), bo.Uint64(b[24:]), bo.Uint64(b[32:])
 		s.link, s.info = bo.Uint32(b[40:]), bo.Uint32(b[44:])
 		s.align, s.entsize = bo.Uint64(b[48:]), bo.Uint64(b[56:])
 	} else {
-		s.nameOff, s.typ, s.flags = bo.Uint32(b), elf.SectionType(bo.Uint32(b[4:])), elf.SectionFlag(bo.Uint32(b[8:]))
+		s.nameOff, s.typ, s.flags = bo.Uint32(b), elf.SectionType(bo.Uint32(b[4:])), uint64(bo.Uint32(b[8:]))
 		s.addr, s.off, s.size = uint64(bo.Uint32(b[12:])), uint64(bo.Uint32(b[16:])), uint64(bo.Uint32(b[20:]))
 		s.link, s.info = bo.Uint32(b[24:]), bo.Uint32(b[28:])
 		s.align, s.entsize = uint64(bo.Uint32(b[32:])), uint64(bo.Uint32(b[36:]))
@@ -440,13 +440,13 @@ func (f *file) sectionNode(s *section, name string, entryOff int64) *unpack.Node
 	s.node = n
 	n.AddRoleField(unpack.RolePlacement, "index", "%d", s.index)
 	n.AddRoleField(unpack.RolePlacement, "name offset", "%d", s.nameOff)
-	n.AddField("type", "%s", strings.TrimPrefix(s.typ.String(), "SHT_"))
+	n.AddField("type", "%s", sectionType(s.typ))
 	n.AddField("flags", "%s", sectionFlags(s.flags))
 	n.AddRoleField(unpack.RolePlacement, "address", "%#x", s.addr)
 	n.AddRoleField(unpack.RolePlacement, "offset", "%d", s.off)
 	n.AddRoleField(unpack.RoleDerived, "size", "%d", s.size)
 	n.AddField("link", "%s", f.sectionRef(s.link))
-	if s.flags&elf.SHF_INFO_LINK != 0 {
+	if s.flags&uint64(elf.SHF_INFO_LINK) != 0 {
 		n.AddField("info", "%s", f.sectionRef(s.info))
 	} else {
 		n.AddField("info", "%d", s.info)
@@ -468,6 +468,19 @@ func (f *file) sectionNode(s *section, name string, entryOff int64) *unpack.Node
 	return n
 }
 
+// sectionType names a section type as readelf does.
+func sectionType(t elf.SectionType) string {
+	switch t {
+	case elf.SHT_GNU_VERSYM:
+		return "VERSYM"
+	case elf.SHT_GNU_VERNEED:
+		return "VERNEED"
+	case elf.SHT_GNU_VERDEF:
+		return "VERDEF"
+	}
+	return strings.TrimPrefix(t.String(), "SHT_")
+}
+
 // sectionRef names the section of an index in a header field.
 func (f *file) sectionRef(i uint32) string {
 	if i == 0 {
@@ -481,7 +494,7 @@ func (f *file) sectionRef(i uint32) string {
 
 // sectionFlags spells flags as readelf's key does (W, A, X, M, S, I, L,
 // O, G, T, C, E), with the rest in hex.
-func sectionFlags(fl elf.SectionFlag) string {
+func sectionFlags(fl uint64) string {
 	letters := []struct {
 		f elf.SectionFlag
 		c byte
@@ -490,14 +503,14 @@ func sectionFlags(fl elf.SectionFlag) string {
 		{elf.SHF_GROUP, 'G'}, {elf.SHF_TLS, 'T'}, {elf.SHF_COMPRESSED, 'C'}, {0x80000000, 'E'}}
 	var b []byte
 	for _, l := range letters {
-		if fl&l.f != 0 {
+		if fl&uint64(l.f) != 0 {
 			b = append(b, l.c)
-			fl &^= l.f
+			fl &^= uint64(l.f)
 		}
 	}
 	s := string(b)
 	if fl != 0 {
-		s += fmt.Sprintf("+%#x", uint64(fl))
+		s += fmt.Sprintf("+%#x", fl)
 	}
 	if s == "" {
 		return "-"
@@ -509,7 +522,7 @@ func sectionFlags(fl elf.SectionFlag) string {
 // symbol holding a byte where the section has symbols.
 func (f *file) claimSection(claims *layout.Claims, s *section) {
 	what := "section " + show.QuoteName(s.name)
-	if s.flags&elf.SHF_ALLOC == 0 && s.typ != elf.SHT_PROGBITS {
+	if s.flags&uint64(elf.SHF_ALLOC) == 0 && s.typ != elf.SHT_PROGBITS {
 		claims.Add(int64(s.off), s.fileSize, what)
 		return
 	}
@@ -585,7 +598,7 @@ func (f *file) readPrograms(root *unpack.Node, h *header, claims *layout.Claims)
 func (f *file) sectionsIn(off, size uint64) string {
 	var names []string
 	for _, s := range f.sections {
-		if s.index == 0 || s.flags&elf.SHF_ALLOC == 0 {
+		if s.index == 0 || s.flags&uint64(elf.SHF_ALLOC) == 0 {
 			continue
 		}
 		if s.typ == elf.SHT_NOBITS {

@@ -48,14 +48,16 @@ func (d *sectionData) notesView(root *unpack.Node, claims *layout.Claims, b []by
 		}
 		namesz, descsz, typ := int(bo.Uint32(b[off:])), int(bo.Uint32(b[off+4:])), bo.Uint32(b[off+8:])
 		nameOff := off + 12
-		if namesz < 0 || descsz < 0 || namesz > len(b)-nameOff || pad(namesz) > len(b)-nameOff || descsz > len(b)-nameOff-pad(namesz) {
+		// The description and the next note start aligned, counted from
+		// the section's start (which is itself aligned).
+		if namesz < 0 || descsz < 0 || namesz > len(b)-nameOff || pad(nameOff+namesz) > len(b) || descsz > len(b)-pad(nameOff+namesz) {
 			root.AddErr(unpack.Errorf(layerName, int64(d.s.off)+int64(off), "note %d: name of %d and description of %d bytes past the end of section %s", i, namesz, descsz, show.QuoteName(d.s.name)))
 			root.AddField(field("undecoded bytes"), "%s", hexBounded(b[off:]))
 			claims.Add(int64(off), int64(len(b)-off), "undecoded note")
 			return
 		}
-		descOff := nameOff + pad(namesz)
-		end := min(len(b), descOff+pad(descsz))
+		descOff := pad(nameOff + namesz)
+		end := min(len(b), pad(descOff+descsz))
 		owner := strings.TrimRight(string(b[nameOff:nameOff+namesz]), "\x00")
 		desc := b[descOff : descOff+descsz]
 		label, value, role := describeNote(owner, typ, desc, bo)

@@ -41,9 +41,9 @@ func (f *file) kindOf(s *section) viewKind {
 		return viewSymtab
 	case s.name == ".gnu_debuglink":
 		return viewDebuglink
-	case s.flags&elf.SHF_COMPRESSED != 0:
+	case s.flags&uint64(elf.SHF_COMPRESSED) != 0:
 		return viewRaw
-	case s.typ == elf.SHT_STRTAB || s.flags&elf.SHF_STRINGS != 0 && s.flags&elf.SHF_EXECINSTR == 0,
+	case s.typ == elf.SHT_STRTAB || s.flags&uint64(elf.SHF_STRINGS) != 0 && s.flags&uint64(elf.SHF_EXECINSTR) == 0,
 		s.name == ".rodata" || strings.HasPrefix(s.name, ".rodata."), s.name == ".comment", s.name == ".modinfo", s.name == ".interp":
 		return viewStrings
 	case s.typ == elf.SHT_PROGBITS || s.typ == elf.SHT_INIT_ARRAY || s.typ == elf.SHT_FINI_ARRAY:
@@ -94,7 +94,7 @@ func (d *sectionData) open() *unpack.Node {
 	case viewSymbols:
 		d.symbolView(root, claims)
 	case viewStrings:
-		stringsView(root, claims, b, d.s.flags&elf.SHF_STRINGS != 0 || d.s.typ == elf.SHT_STRTAB || d.s.name == ".comment" || d.s.name == ".modinfo")
+		stringsView(root, claims, b, d.s.flags&uint64(elf.SHF_STRINGS) != 0 || d.s.typ == elf.SHT_STRTAB || d.s.name == ".comment" || d.s.name == ".modinfo")
 	case viewSymtab:
 		d.symtabView(root)
 	case viewNotes:
@@ -201,7 +201,7 @@ func (d *sectionData) symbolView(root *unpack.Node, claims *layout.Claims) {
 	syms := f.symbolsOf().bySec[s.index]
 	used := map[string]bool{gapName: true}
 	var covered []unpack.Range
-	code := s.flags&elf.SHF_EXECINSTR != 0
+	code := s.flags&uint64(elf.SHF_EXECINSTR) != 0
 	for i := 0; i < len(syms); {
 		sym := syms[i]
 		off := f.offsetIn(sym)
