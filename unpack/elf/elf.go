@@ -339,7 +339,7 @@ func (f *file) readSections(root *unpack.Node, h *header, claims *layout.Claims)
 	if namesErr != nil {
 		root.AddErr(namesErr)
 	}
-	used := map[string]bool{ProgramHeadersName: true, SignatureName: true, layout.UnclaimedName: true, "[trailing bytes]": true}
+	used := map[string]int{ProgramHeadersName: 1, SignatureName: 1, layout.UnclaimedName: 1, "[trailing bytes]": 1}
 	for _, s := range f.sections {
 		entryOff := int64(h.shoff) + int64(s.index)*int64(h.shentsize)
 		var nameErr error
@@ -373,16 +373,33 @@ func (f *file) readSections(root *unpack.Node, h *header, claims *layout.Claims)
 
 // uniqueName is the name of a section among the layer's children: its
 // name, "[section N]" when it has none, and a number after a name taken.
-func uniqueName(used map[string]bool, s *section) string {
+func uniqueName(used map[string]int, s *section) string {
 	name := show.Quote(s.name)
 	if s.name == "" {
 		name = fmt.Sprintf("[section %d]", s.index)
 	}
-	for k := 2; used[name]; k++ {
-		name = fmt.Sprintf("%s (%d)", show.Quote(s.name), k)
+	return unique(used, name)
+}
+
+// unique returns name, or name with a number after it when that is
+// taken, and takes it. used counts the names made from each name, so
+// that a table of many equal names costs no more than one of different
+// names.
+func unique(used map[string]int, name string) string {
+	k := used[name]
+	used[name] = k + 1
+	if k == 0 {
+		return name
 	}
-	used[name] = true
-	return name
+	for {
+		k++
+		n := fmt.Sprintf("%s (%d)", name, k)
+		if used[n] == 0 {
+			used[n] = 1
+			used[name] = k
+			return n
+		}
+	}
 }
 
 func (f *file) decodeSection(b []byte) *section {
@@ -585,8 +602,12 @@ func (f *file) readPrograms(root *unpack.Node, h *header, claims *layout.Claims)
 		n.AddRoleField(unpack.RoleDerived, "file size", "%d", filesz)
 		n.AddRoleField(unpack.RoleDerived, "memory size", "%d", memsz)
 		n.AddField("alignment", "%d", align)
-		if sec := f.sectionsIn(off, filesz); sec != "" {
-			n.AddField("sections", "%s", sec)
+		// The sections of each segment, while that is cheap: a table of
+		// thousands of both is none a reader makes.
+		if count*uint64(len(f.sections)) <= 1<<20 {
+			if sec := f.sectionsIn(off, filesz); sec != "" {
+				n.AddField("sections", "%s", sec)
+			}
 		}
 		tbl.Children = append(tbl.Children, n)
 		claims.Addf(entryOff, int64(want), "program header %d", i)

@@ -341,7 +341,7 @@ func TestEveryByteClaimed(t *testing.T) {
 	names, _ := filepath.Glob(filepath.Join(fixtureDir, "*"))
 	for _, p := range names {
 		name := filepath.Base(p)
-		if strings.Contains(name, ".txt") || name == "SHA256SUMS" || name == "keys" {
+		if strings.Contains(name, ".txt") || name == "SHA256SUMS" || name == "README.md" || name == "keys" {
 			continue
 		}
 		root, b := openFixture(t, name)
@@ -449,10 +449,10 @@ func readAll(t testing.TB, n *unpack.Node, depth int) {
 	}
 	if n.Data != nil {
 		io.Copy(io.Discard, io.NewSectionReader(n.Data, 0, n.Data.Size()))
-		if f, ok := unpack.Detect(n.Data, n.Data.Size(), []unpack.Format{Format}); ok {
-			if v, err := f.Open(n.Data, n.Data.Size(), nil); err == nil {
-				readAll(t, v, depth+1)
-			}
+		// A section's view; a section holding an ELF file of its own is
+		// another layer, which a comparison opens at the next depth.
+		if s, ok := n.Data.(*sectionData); ok && s.hasView() {
+			readAll(t, s.open(), depth+1)
 		}
 	}
 	for _, c := range n.Children {

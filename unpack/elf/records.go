@@ -30,15 +30,8 @@ func (d *sectionData) notesView(root *unpack.Node, claims *layout.Claims, b []by
 		align = 8
 	}
 	pad := func(n int) int { return (n + align - 1) &^ (align - 1) }
-	used := map[string]bool{}
-	field := func(name string) string {
-		k := name
-		for i := 2; used[k]; i++ {
-			k = fmt.Sprintf("%s (%d)", name, i)
-		}
-		used[k] = true
-		return k
-	}
+	used := map[string]int{}
+	field := func(name string) string { return unique(used, name) }
 	off := 0
 	for i := 0; off < len(b); i++ {
 		if len(b)-off < 12 {

@@ -199,7 +199,7 @@ func escapeLine(b []byte) string {
 func (d *sectionData) symbolView(root *unpack.Node, claims *layout.Claims) {
 	f, s := d.f, d.s
 	syms := f.symbolsOf().bySec[s.index]
-	used := map[string]bool{gapName: true}
+	used := map[string]int{gapName: 1}
 	var covered []unpack.Range
 	code := s.flags&uint64(elf.SHF_EXECINSTR) != 0
 	for i := 0; i < len(syms); {
@@ -211,11 +211,7 @@ func (d *sectionData) symbolView(root *unpack.Node, claims *layout.Claims) {
 			aliases = append(aliases, show.Quote(syms[j].name))
 		}
 		i = j
-		name := show.QuoteName(sym.name)
-		for k := 2; used[name]; k++ {
-			name = fmt.Sprintf("%s (%d)", show.QuoteName(sym.name), k)
-		}
-		used[name] = true
+		name := unique(used, show.QuoteName(sym.name))
 		layer := "ELF object"
 		if sym.typ == elf.STT_FUNC || sym.typ == elf.STT_GNU_IFUNC {
 			layer = "ELF function"
