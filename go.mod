@@ -10,12 +10,12 @@ require (
 	github.com/muesli/termenv v0.16.0
 	github.com/sergi/go-diff v1.4.0
 	github.com/sirupsen/logrus v1.10.2
+	golang.org/x/arch v0.33.0
 )
 
 require (
 	github.com/atotto/clipboard v0.1.4 // indirect
 	github.com/pkg/xattr v0.4.12 // indirect
-	golang.org/x/arch v0.33.0 // indirect
 )
 
 require (
