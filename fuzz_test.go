@@ -23,6 +23,8 @@ var pipelineSeeds = []string{
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
 	"fixtures/squashfs/large.sqfs",
+	"fixtures/elf/hello-a",
+	"fixtures/elf/module-a.ko",
 }
 
 // FuzzPipeline runs the whole command on a fixture and a mutated copy of

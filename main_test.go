@@ -47,11 +47,19 @@ var fixturePairs = []struct {
 	{"rock-ridge-encoding", "base-a.iso", "rrip-b.iso", 1},
 	{"joliet", "joliet-a.iso", "joliet-b.iso", 1},
 	{"plain", "plain-a.iso", "plain-b.iso", 1},
+	{"elf-build-id", "../elf/hello-a", "../elf/hello-buildid", 1},
+	{"elf-function", "../elf/hello-a", "../elf/hello-func", 1},
+	{"elf-date", "../elf/hello-a", "../elf/hello-date", 1},
+	{"elf-stripped", "../elf/hello-a", "../elf/hello-stripped", 1},
+	{"elf-arm64-function", "../elf/hello-arm64-a", "../elf/hello-arm64-func", 1},
+	{"elf-module-signature", "../elf/module-a.ko", "../elf/module-b.ko", 1},
 }
 
 func fixture(t *testing.T, name string) string {
 	t.Helper()
-	p := filepath.Join("fixtures", "iso", name)
+	// Names are of fixtures/iso; those of another directory start with
+	// "../" ("../elf/hello-a").
+	p := filepath.Clean(filepath.Join("fixtures", "iso", name))
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("fixture %s missing: %v (rebuild with fixtures/build.sh)", p, err)
 	}

@@ -93,6 +93,8 @@ var bitFlipFixtures = []string{
 	"fixtures/initrd/initrd-a.lzo",
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
+	"fixtures/elf/hello-a",
+	"fixtures/elf/module-a.ko",
 }
 
 // TestNoFlipIsIdentical is the verdict's guarantee: whichever bit of an

@@ -6,6 +6,7 @@ import (
 	"isodiff/unpack"
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
+	"isodiff/unpack/elf"
 	"isodiff/unpack/fat"
 	"isodiff/unpack/initramfs"
 	"isodiff/unpack/iso9660"
@@ -18,6 +19,9 @@ import (
 // isohybrid ISO's MBR), and last lzma, which has no magic, only a
 // plausible header.
 var All = []unpack.Format{
+	// First: besides ELF files, it detects the sections of an ELF file
+	// it opened, whose bytes no other format may take.
+	elf.Format,
 	iso9660.Format,
 	squashfs.Format,
 	initramfs.Format,
