@@ -4,11 +4,13 @@ package formats
 
 import (
 	"isodiff/unpack"
+	"isodiff/unpack/bzimage"
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
 	"isodiff/unpack/fat"
 	"isodiff/unpack/initramfs"
 	"isodiff/unpack/iso9660"
+	"isodiff/unpack/pe"
 	"isodiff/unpack/squashfs"
 )
 
@@ -20,6 +22,8 @@ import (
 var All = []unpack.Format{
 	iso9660.Format,
 	squashfs.Format,
+	bzimage.Format,
+	pe.Format,
 	initramfs.Format,
 	cpio.Format,
 	compress.Bzip2,
