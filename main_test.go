@@ -47,11 +47,21 @@ var fixturePairs = []struct {
 	{"rock-ridge-encoding", "base-a.iso", "rrip-b.iso", 1},
 	{"joliet", "joliet-a.iso", "joliet-b.iso", 1},
 	{"plain", "plain-a.iso", "plain-b.iso", 1},
+	{"pe-timestamp", "pe/hello-a.exe", "pe/hello-time.exe", 1},
+	{"pe-code", "pe/hello-a.exe", "pe/hello-code.exe", 1},
+	{"efi-app", "pe/efi-a.efi", "pe/efi-b.efi", 1},
+	{"uki-cmdline", "pe/uki-a.efi", "pe/uki-cmdline.efi", 1},
+	{"uki-initrd", "pe/uki-a.efi", "pe/uki-initrd.efi", 1},
 }
 
+// fixture is the path of an ISO fixture, or of another directory's
+// fixture named with its directory ("pe/hello-a.exe").
 func fixture(t *testing.T, name string) string {
 	t.Helper()
 	p := filepath.Join("fixtures", "iso", name)
+	if strings.Contains(name, "/") {
+		p = filepath.Join("fixtures", name)
+	}
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("fixture %s missing: %v (rebuild with fixtures/build.sh)", p, err)
 	}
@@ -614,6 +624,9 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 		{"squashfs/order-a.sqfs", "squashfs/order-b.sqfs", 1, []string{"content identical"}},
 		{"squashfs/zstd.sqfs", "squashfs/xz-bcj.sqfs", 1, []string{"compressor", "zstd", "xz"}},
 		{"fat/nixos-a.img", "fat/nixos-serial.img", 1, []string{"known cause: FAT serial"}},
+		{"pe/hello-a.exe", "pe/hello-time.exe", 1, []string{"known cause: timestamp: TimeDateStamp", "unexplained: none"}},
+		{"pe/uki-a.efi", "pe/uki-initrd.efi", 1, []string{"uki-a.efi :: .initrd :: content :: /init", "+echo \"stage 1: changed\""}},
+		{"pe/memtest86+x64.efi", "pe/memtest86+x64.efi", 0, nil},
 		{"initrd/initrd-a.zst", "initrd/initrd-a.zst", 0, nil},
 	} {
 		t.Run(tc.b, func(t *testing.T) {

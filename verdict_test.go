@@ -93,6 +93,10 @@ var bitFlipFixtures = []string{
 	"fixtures/initrd/initrd-a.lzo",
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
+	"fixtures/pe/hello-a.exe",
+	"fixtures/pe/efi-a.efi",
+	"fixtures/pe/uki-a.efi",
+	"fixtures/pe/memtest86+x64.efi",
 }
 
 // TestNoFlipIsIdentical is the verdict's guarantee: whichever bit of an

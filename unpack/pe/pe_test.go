@@ -243,7 +243,9 @@ func TestSignature(t *testing.T) {
 	}
 }
 
-func putU32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 
 // TestOverlay: bytes appended after the last section are an entry.
 func TestOverlay(t *testing.T) {
