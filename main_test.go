@@ -55,11 +55,11 @@ var fixturePairs = []struct {
 }
 
 // fixture is the path of an ISO fixture, or of another directory's
-// fixture named with its directory ("pe/hello-a.exe").
+// fixture named with its directory ("pe/hello-a.exe", "../nixos/nixos-a.iso").
 func fixture(t *testing.T, name string) string {
 	t.Helper()
 	p := filepath.Join("fixtures", "iso", name)
-	if strings.Contains(name, "/") {
+	if strings.Contains(name, "/") && !strings.HasPrefix(name, "../") {
 		p = filepath.Join("fixtures", name)
 	}
 	if _, err := os.Stat(p); err != nil {
