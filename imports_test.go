@@ -11,6 +11,8 @@ import (
 // imports allowed between format packages.
 var nests = map[string][]string{
 	"unpack/initramfs": {"unpack/cpio", "unpack/compress"},
+	// An x86 bzImage with an EFI stub holds PE headers in its boot sector.
+	"unpack/bzimage": {"unpack/pe"},
 	// The first 32 KiB of an ISO 9660 image, its system area, hold the
 	// MBR and GPT of a hybrid image.
 	"unpack/iso9660": {"unpack/partition"},

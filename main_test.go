@@ -53,8 +53,15 @@ var fixturePairs = []struct {
 	{"elf-stripped", "../elf/hello-a", "../elf/hello-stripped", 1},
 	{"elf-arm64-function", "../elf/hello-arm64-a", "../elf/hello-arm64-func", 1},
 	{"elf-module-signature", "../elf/module-a.ko", "../elf/module-b.ko", 1},
+	{"pe-timestamp", "../pe/hello-a.exe", "../pe/hello-time.exe", 1},
+	{"pe-code", "../pe/hello-a.exe", "../pe/hello-code.exe", 1},
+	{"efi-app", "../pe/efi-a.efi", "../pe/efi-b.efi", 1},
+	{"uki-cmdline", "../pe/uki-a.efi", "../pe/uki-cmdline.efi", 1},
+	{"uki-initrd", "../pe/uki-a.efi", "../pe/uki-initrd.efi", 1},
 }
 
+// fixture is the path of an ISO fixture, or of another directory's
+// fixture named with its directory ("../pe/hello-a.exe", "../nixos/nixos-a.iso").
 func fixture(t *testing.T, name string) string {
 	t.Helper()
 	// Names are of fixtures/iso; those of another directory start with
@@ -622,6 +629,9 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 		{"squashfs/order-a.sqfs", "squashfs/order-b.sqfs", 1, []string{"content identical"}},
 		{"squashfs/zstd.sqfs", "squashfs/xz-bcj.sqfs", 1, []string{"compressor", "zstd", "xz"}},
 		{"fat/nixos-a.img", "fat/nixos-serial.img", 1, []string{"known cause: FAT serial"}},
+		{"pe/hello-a.exe", "pe/hello-time.exe", 1, []string{"known cause: timestamp: TimeDateStamp", "unexplained: none"}},
+		{"pe/uki-a.efi", "pe/uki-initrd.efi", 1, []string{"uki-a.efi :: .initrd :: content :: /init", "+echo \"stage 1: changed\""}},
+		{"pe/memtest86+x64.efi", "pe/memtest86+x64.efi", 0, nil},
 		{"initrd/initrd-a.zst", "initrd/initrd-a.zst", 0, nil},
 	} {
 		t.Run(tc.b, func(t *testing.T) {

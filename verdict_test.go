@@ -95,6 +95,10 @@ var bitFlipFixtures = []string{
 	"fixtures/initrd/multimember.gz",
 	"fixtures/elf/hello-a",
 	"fixtures/elf/module-a.ko",
+	"fixtures/pe/hello-a.exe",
+	"fixtures/pe/efi-a.efi",
+	"fixtures/pe/uki-a.efi",
+	"fixtures/pe/memtest86+x64.efi",
 }
 
 // TestNoFlipIsIdentical is the verdict's guarantee: whichever bit of an

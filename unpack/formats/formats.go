@@ -4,12 +4,14 @@ package formats
 
 import (
 	"isodiff/unpack"
+	"isodiff/unpack/bzimage"
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
 	"isodiff/unpack/elf"
 	"isodiff/unpack/fat"
 	"isodiff/unpack/initramfs"
 	"isodiff/unpack/iso9660"
+	"isodiff/unpack/pe"
 	"isodiff/unpack/squashfs"
 )
 
@@ -24,6 +26,8 @@ var All = []unpack.Format{
 	elf.Format,
 	iso9660.Format,
 	squashfs.Format,
+	bzimage.Format,
+	pe.Format,
 	initramfs.Format,
 	cpio.Format,
 	compress.Bzip2,
