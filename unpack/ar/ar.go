@@ -295,7 +295,6 @@ type arLayout struct {
 	headers []*header
 }
 
-
 func (l *arLayout) name(off int64) string {
 	i := sort.Search(len(l.headers), func(i int) bool { return l.headers[i].off > off }) - 1
 	if i < 0 {

@@ -499,7 +499,6 @@ type tarLayout struct {
 	members []*member
 }
 
-
 func (l *tarLayout) name(off int64) string {
 	i := sort.Search(len(l.members), func(i int) bool { return l.members[i].start > off }) - 1
 	if i < 0 {
