@@ -23,6 +23,9 @@ var pipelineSeeds = []string{
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
 	"fixtures/squashfs/large.sqfs",
+	"fixtures/archives/jar-a.jar",
+	"fixtures/archives/deb-a.deb",
+	"fixtures/archives/png-time.png",
 }
 
 // FuzzPipeline runs the whole command on a fixture and a mutated copy of

@@ -93,6 +93,12 @@ var bitFlipFixtures = []string{
 	"fixtures/initrd/initrd-a.lzo",
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
+	"fixtures/archives/zip-extra.zip",
+	"fixtures/archives/jar-a.jar",
+	"fixtures/archives/tar-pax.tar",
+	"fixtures/archives/ar-U.a",
+	"fixtures/archives/deb-a.deb",
+	"fixtures/archives/png-time.png",
 }
 
 // TestNoFlipIsIdentical is the verdict's guarantee: whichever bit of an
