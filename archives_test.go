@@ -73,3 +73,17 @@ func TestArchiveNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestPNGPixelsReport: two PNGs whose pixels are the same say so; two
+// whose pixels differ say how many and where.
+func TestPNGPixelsReport(t *testing.T) {
+	for _, tc := range []struct{ a, b, want string }{
+		{"png-plain.png", "png-time.png", "note: pixels identical"},
+		{"png-plain.png", "png-pixels.png", "note: 2 of 384 pixels differ, within x 5–9, y 3–7"},
+	} {
+		out, _, _ := runIsodiff(t, archiveFixture(tc.a), archiveFixture(tc.b))
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("%s: report lacks %q:\n%s", tc.b, tc.want, out)
+		}
+	}
+}

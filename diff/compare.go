@@ -528,6 +528,7 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	n.Content = c.explainContent(da, db)
 	contentCauses(n, da, db)
+	rasterNote(c.ctx, n, da, db)
 }
 
 // children pairs the children of both entries by name.
@@ -535,6 +536,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
+	rasters := rasterChildren(a, b)
 	var pairs []childPair
 	i, j := 0, 0
 	for i < len(a.Children) || j < len(b.Children) {
@@ -605,6 +607,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		n.dropIdentical(base)
 		a.Children, b.Children, a.Order, b.Order = nil, nil, nil, nil
 	}
+	notePixelsIdentical(n, rasters, base)
 }
 
 // childPair is a child of each side to compare, paired by name.
