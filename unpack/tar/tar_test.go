@@ -150,3 +150,22 @@ func TestTarFlipAccounting(t *testing.T) {
 		})
 	}
 }
+
+// FuzzTar feeds archives to the reader.
+func FuzzTar(f *testing.F) {
+	for _, name := range []string{"tar-a.tar", "tar-pax.tar"} {
+		b := testutil.ReadArchiveFixture(f, name)
+		f.Add(b[:len(b)-16384])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 64<<10 {
+			return
+		}
+		if len(b) >= blockSize {
+			matchTar(b[:blockSize], nil, 0)
+		}
+		if n, err := Open(bytes.NewReader(b), int64(len(b)), nil); err == nil {
+			testutil.CheckLayerTree(t, n, 0)
+		}
+	})
+}
