@@ -25,6 +25,9 @@ var pipelineSeeds = []string{
 	"fixtures/squashfs/large.sqfs",
 	"fixtures/elf/hello-a",
 	"fixtures/elf/module-a.ko",
+	"fixtures/archives/jar-a.jar",
+	"fixtures/archives/deb-a.deb",
+	"fixtures/archives/png-time.png",
 }
 
 // FuzzPipeline runs the whole command on a fixture and a mutated copy of

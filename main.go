@@ -806,7 +806,7 @@ func writeTo(name string, stdout io.Writer, write func(io.Writer) error) error {
 // follow from when, where or with what the image was built, never what a
 // file holds.
 var knownNoise = []string{
-	"timestamp", "squashfs mkfs_time", "gzip header", "lzop header", "pyc header",
+	"timestamp", "squashfs mkfs_time", "zip entry time", "ar member time", "gzip header", "lzop header", "pyc header",
 	"GPT GUID", "MBR disk signature", "FAT serial", "ISO tool version",
 	"layout", "El Torito boot-info-table", "order only", "store path hash",
 }

@@ -95,6 +95,15 @@ func TestFixtureReports(t *testing.T) {
 			golden.RequireEqual(t, out)
 		})
 	}
+	for _, p := range archivePairs {
+		t.Run(p.name, func(t *testing.T) {
+			out, errs, status := runIsodiff(t, archiveFixture(p.a), archiveFixture(p.b))
+			if status != 1 || errs != "" {
+				t.Fatalf("exit status %d, want 1; stderr: %s", status, errs)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
 }
 
 // buildBinary builds the isodiff command once for the exit status tests.
@@ -703,6 +712,9 @@ func reportPairs(t *testing.T) []struct{ name, a, b string } {
 	}
 	for _, v := range nixosVariants {
 		pairs = append(pairs, struct{ name, a, b string }{"nixos-" + v.name, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-" + v.name + ".iso"})
+	}
+	for _, p := range archivePairs {
+		pairs = append(pairs, struct{ name, a, b string }{p.name, archiveFixture(p.a), archiveFixture(p.b)})
 	}
 	return pairs
 }

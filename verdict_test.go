@@ -99,6 +99,12 @@ var bitFlipFixtures = []string{
 	"fixtures/pe/efi-a.efi",
 	"fixtures/pe/uki-a.efi",
 	"fixtures/pe/memtest86+x64.efi",
+	"fixtures/archives/zip-extra.zip",
+	"fixtures/archives/jar-a.jar",
+	"fixtures/archives/tar-pax.tar",
+	"fixtures/archives/ar-U.a",
+	"fixtures/archives/deb-a.deb",
+	"fixtures/archives/png-time.png",
 }
 
 // TestNoFlipIsIdentical is the verdict's guarantee: whichever bit of an

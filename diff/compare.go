@@ -537,6 +537,7 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	n.Content = c.explainContent(da, db)
 	contentCauses(n, da, db)
+	rasterNote(c.ctx, n, da, db)
 }
 
 // children pairs the children of both entries by name.
@@ -544,6 +545,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
 		return
 	}
+	rasters := rasterChildren(a, b)
 	pairs := make([]childPair, 0, max(len(a.Children), len(b.Children)))
 	i, j := 0, 0
 	for i < len(a.Children) || j < len(b.Children) {
@@ -623,6 +625,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 		n.dropIdentical(base)
 		a.Children, b.Children, a.Order, b.Order = nil, nil, nil, nil
 	}
+	notePixelsIdentical(n, rasters, base)
 }
 
 // childPair is a child of each side to compare, paired by name.

@@ -4,6 +4,7 @@ package formats
 
 import (
 	"isodiff/unpack"
+	"isodiff/unpack/ar"
 	"isodiff/unpack/bzimage"
 	"isodiff/unpack/compress"
 	"isodiff/unpack/cpio"
@@ -12,14 +13,18 @@ import (
 	"isodiff/unpack/initramfs"
 	"isodiff/unpack/iso9660"
 	"isodiff/unpack/pe"
+	"isodiff/unpack/png"
 	"isodiff/unpack/squashfs"
+	"isodiff/unpack/tar"
+	"isodiff/unpack/zip"
 )
 
 // All is every format, in detection order: file systems and archives
 // first, then compressed streams (whose magic is short), then FAT (whose
 // boot sector can sit inside another format's first sector, such as an
-// isohybrid ISO's MBR), and last lzma, which has no magic, only a
-// plausible header.
+// isohybrid ISO's MBR), then a zip archive behind a stub (found from its
+// end, so only where nothing claims the first bytes), and last lzma,
+// which has no magic, only a plausible header.
 var All = []unpack.Format{
 	// First: besides ELF files, it detects the sections of an ELF file
 	// it opened, whose bytes no other format may take.
@@ -30,6 +35,10 @@ var All = []unpack.Format{
 	pe.Format,
 	initramfs.Format,
 	cpio.Format,
+	tar.Format,
+	ar.Format,
+	zip.Format,
+	png.Format,
 	compress.Bzip2,
 	compress.Gzip,
 	compress.Lz4,
@@ -38,5 +47,6 @@ var All = []unpack.Format{
 	compress.Xz,
 	compress.Zstd,
 	fat.Format,
+	zip.SelfExtracting,
 	compress.LZMA,
 }
