@@ -296,13 +296,21 @@ func ArchiveEnd(pr *readat.Peek, off, size int64, maxMembers int) (int64, error)
 type memberTree struct {
 	root  *unpack.Node
 	nodes map[string]*unpack.Node // by normalised path; the root is ""
-	used  map[*unpack.Node]map[string]int
+	// dups counts the members named again, by parent and name; rootDups
+	// the members for the root after the first.
+	dups     map[dupKey]int
+	rootDups int
+}
+
+type dupKey struct {
+	parent *unpack.Node
+	name   string
 }
 
 func newCpioTree() *memberTree {
 	root := &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: layerName, Offset: -1}
 	root.AddField("implied", "yes")
-	return &memberTree{root: root, nodes: map[string]*unpack.Node{"": root}, used: map[*unpack.Node]map[string]int{}}
+	return &memberTree{root: root, nodes: map[string]*unpack.Node{"": root}, dups: map[dupKey]int{}}
 }
 
 func isImplied(n *unpack.Node) bool {
@@ -310,17 +318,22 @@ func isImplied(n *unpack.Node) bool {
 	return ok && v == "yes"
 }
 
-// dir returns the directory at the path of comps, creating the missing
-// ones as implied directories.
-func (t *memberTree) dir(comps []string) *unpack.Node {
+// dir returns the directory at path, whose components are comps,
+// creating the missing ones as implied directories.
+func (t *memberTree) dir(path string, comps []string) *unpack.Node {
 	n := t.root
+	end := 0
 	for i := range comps {
-		p := strings.Join(comps[:i+1], "/")
+		if i > 0 {
+			end++ // the "/"
+		}
+		end += len(comps[i])
+		p := path[:end]
 		c := t.nodes[p]
 		if c == nil {
 			c = &unpack.Node{Name: comps[i], Type: unpack.TypeDir, Layer: layerName, Offset: -1}
 			c.AddField("implied", "yes")
-			t.add(n, c)
+			t.add(n, c, false)
 			t.nodes[p] = c
 		} else if c.Type != unpack.TypeDir && c.Err == nil {
 			c.Err = unpack.Errorf(layerName, max(c.Offset, 0), "a %s, yet later members are below it", c.Type)
@@ -330,16 +343,13 @@ func (t *memberTree) dir(comps []string) *unpack.Node {
 	return n
 }
 
-// add appends c to parent, renaming it when the name is taken.
-func (t *memberTree) add(parent, c *unpack.Node) {
-	u := t.used[parent]
-	if u == nil {
-		u = map[string]int{}
-		t.used[parent] = u
-	}
-	u[c.Name]++
-	if k := u[c.Name]; k > 1 {
-		c.Name = fmt.Sprintf("%s (duplicate %d)", c.Name, k)
+// add appends c to parent, renaming it when it collides with a sibling's
+// name (a member named again).
+func (t *memberTree) add(parent, c *unpack.Node, collides bool) {
+	if collides {
+		k := dupKey{parent, c.Name}
+		t.dups[k]++
+		c.Name = fmt.Sprintf("%s (duplicate %d)", c.Name, t.dups[k]+1)
 	}
 	parent.Children = append(parent.Children, c)
 	parent.Order = append(parent.Order, c.Name)
@@ -456,20 +466,21 @@ func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, 
 		if !isImplied(n) {
 			dup := &unpack.Node{Name: ". (duplicate)", Type: typ, Layer: layerName}
 			dup.Err = unpack.Errorf(layerName, h.off, "a second member for the root directory (%q)", h.rawName)
-			t.add(t.root, dup)
+			t.add(t.root, dup, t.rootDups > 0)
+			t.rootDups++
 			n = dup
 		}
 		n.Fields = nil
 	} else {
-		parent := t.dir(comps[:len(comps)-1])
 		name := comps[len(comps)-1]
+		parent := t.dir(path[:len(path)-len(name)], comps[:len(comps)-1])
 		if c := t.nodes[path]; c != nil && isImplied(c) && typ == unpack.TypeDir {
 			// A directory whose members came first (reverse order).
 			n = c
 			n.Fields = nil
 		} else {
 			n = &unpack.Node{Name: name, Type: typ, Layer: layerName}
-			t.add(parent, n)
+			t.add(parent, n, c != nil)
 			if c == nil {
 				t.nodes[path] = n
 			} else {

@@ -5,6 +5,7 @@ import (
 	"isodiff/unpack"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -149,5 +150,51 @@ func TestSameStoredMovedTails(t *testing.T) {
 	// blocks), all of them moved in B; f17.txt differs.
 	if len(moved) != 25 || proven != 24 {
 		t.Fatalf("%d files with moved tails, %d proven equal; want 25 and 24", len(moved), proven)
+	}
+}
+
+// TestInodeMeta: an inode's usual fields, kept as its values, are proven
+// equal between two images without formatting them when the values are
+// the same (ids by what they name), and format to what unsquashfs lists.
+func TestInodeMeta(t *testing.T) {
+	a, _ := openSquashfsFixture(t, "gzip.sqfs")
+	b, _ := openSquashfsFixture(t, "zstd.sqfs") // the same tree, another compressor
+	metas, proven := 0, 0
+	var walk func(n, o *unpack.Node, path string)
+	walk = func(n, o *unpack.Node, path string) {
+		if n.Meta != nil {
+			metas++
+			fa, fb := n.AllFields(), o.AllFields()
+			got := n.Meta.SameMeta(o.Meta)
+			if got {
+				proven++
+			}
+			if got != slices.Equal(fa, fb) {
+				t.Errorf("%s: SameMeta %v, fields %v and %v", path, got, fa, fb)
+			}
+			if _, ok := n.Field("mtime"); !ok {
+				t.Errorf("%s: no mtime in %v", path, fa)
+			}
+		}
+		for _, c := range n.Children {
+			if oc := o.Child(c.Name); oc != nil {
+				walk(c, oc, path+"/"+c.Name)
+			}
+		}
+	}
+	walk(a, b, "")
+	if metas < 10 || proven == 0 {
+		t.Fatalf("%d entries with a Meta, %d proven equal", metas, proven)
+	}
+	// Another number is another inode: not proven equal, and the fields
+	// differ in that one.
+	n := a.Child("/")
+	for n != nil && n.Meta == nil && len(n.Children) > 0 {
+		n = n.Children[0]
+	}
+	m := *n.Meta.(*inodeMeta)
+	m.number++
+	if n.Meta.SameMeta(&m) {
+		t.Error("inode numbers differ, proven equal")
 	}
 }

@@ -212,8 +212,6 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		maxEntries: int(min(sqMaxEntries, size+4096)),
 		visited:    map[uint64]bool{},
 		files:      map[uint64]*fileContent{},
-		timeStr:    map[uint32]string{},
-		modeStr:    map[uint32]string{},
 		linked:     map[uint32]bool{},
 		blocksLeft: maxTotalBlocks,
 		xattrs:     map[uint32]*sqXattrSet{},
@@ -512,15 +510,14 @@ type treeWalker struct {
 	maxEntries int
 	visited    map[uint64]bool         // directory inodes entered
 	files      map[uint64]*fileContent // by inode reference: hard links share Data
-	timeStr    map[uint32]string
-	modeStr    map[uint32]string
-	nonDirs    []numbered // every entry but directories, with its inode number
-	inoSeen    []uint64   // bit set of the inode numbers of nonDirs
+	nonDirs    []numbered              // every entry but directories, with its inode number
+	inoSeen    []uint64                // bit set of the inode numbers of nonDirs
 	inoSeenBig map[uint32]bool
 	linked     map[uint32]bool // inode numbers of more than one entry
 	ino        inodeRecord     // scratch for readInode
 	blocksLeft int64
 	idStr      []string
+	idTab      *idTable          // idStr, shared by the inodes' Metas
 	fragBlocks map[uint32][]byte // fragment table metadata blocks, decoded
 	xattrStart int64
 	xattrIDs   uint32
@@ -747,47 +744,42 @@ type numbered struct {
 	number uint32
 }
 
-// describe sets the fields (and Data) of n from its inode.
+// describe sets the fields (and Data) of n from its inode. The usual
+// fields are a Meta of the decoded inode values, formatted only when a
+// comparison finds them different or a presenter shows them: an image of
+// half a million files would otherwise hold ten strings for each.
 func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 	mode := in.mode()
 	n.Type = show.ModeType(mode)
-	f := make([]unpack.Field, 0, 9)
-	ms, ok := w.modeStr[mode]
-	if !ok {
-		ms = show.Mode(mode)
-		w.modeStr[mode] = ms
+	if w.idTab == nil {
+		w.idTab = &idTable{str: w.idStr}
 	}
-	f = append(f, unpack.Field{Name: "mode", Value: ms}, unpack.Field{Name: "uid", Value: w.id(n, in.uidIdx)}, unpack.Field{Name: "gid", Value: w.id(n, in.gidIdx)},
-		unpack.Field{Name: "nlink", Value: strconv.FormatUint(uint64(in.nlink), 10)}, unpack.Field{Name: "inode", Value: strconv.FormatUint(uint64(in.number), 10), Role: unpack.RolePlacement})
-	switch in.basicType() {
+	m := &inodeMeta{ids: w.idTab, kind: in.basicType(), mode: mode, uid: in.uidIdx, gid: in.gidIdx,
+		nlink: in.nlink, number: in.number, mtime: in.mtime}
+	w.id(n, in.uidIdx)
+	w.id(n, in.gidIdx)
+	switch m.kind {
 	case basicBlock, basicChar:
-		major := (in.rdev >> 8) & 0xfff
-		minor := (in.rdev & 0xff) | ((in.rdev >> 12) & 0xfff00)
-		f = append(f, unpack.Field{Name: "rdev", Value: fmt.Sprintf("%d,%d", major, minor)})
+		m.rdev = in.rdev
 	case basicDir:
-		// A directory's size is its listing's: where its entries fall.
-		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(uint64(in.dirSize), 10), Role: unpack.RolePlacement})
+		m.size = uint64(in.dirSize)
 	case basicFile:
-		f = append(f, unpack.Field{Name: "size", Value: strconv.FormatUint(in.fileSize, 10), Role: unpack.RoleDerived})
-	case basicSymlink:
-		f = append(f, unpack.Field{Name: "size", Value: strconv.Itoa(len(in.target)), Role: unpack.RoleDerived})
-	}
-	f = append(f, unpack.Field{Name: "mtime", Value: w.time(in.mtime), Role: unpack.RoleTime})
-	if in.basicType() == basicSymlink {
-		f = append(f, unpack.Field{Name: "link target", Value: show.QuoteName(string(in.target))})
-	}
-	if in.basicType() == basicFile {
-		nb := len(in.blockSizes)
+		m.size = in.fileSize
+		m.blocks = uint32(len(in.blockSizes))
 		if in.shared != nil {
-			nb = len(in.shared.blocks)
+			m.blocks = uint32(len(in.shared.blocks))
 		}
-		f = append(f, unpack.Field{Name: "blocks", Value: strconv.Itoa(nb)})
-		if in.fragIdx != noFragment {
-			f = append(f, unpack.Field{Name: "fragment", Value: "index " + strconv.FormatUint(uint64(in.fragIdx), 10) + ", offset " + strconv.FormatUint(uint64(in.fragOffset), 10), Role: unpack.RolePlacement})
-		}
-		if in.sparse != 0 {
-			f = append(f, unpack.Field{Name: "sparse", Value: strconv.FormatUint(in.sparse, 10)})
-		}
+		m.fragIdx, m.fragOffset, m.sparse = in.fragIdx, in.fragOffset, in.sparse
+	case basicSymlink:
+		m.size = uint64(len(in.target))
+	}
+	var f []unpack.Field
+	if m.kind == basicSymlink {
+		// The target sits among the usual fields: formatted now, with them.
+		f = m.AppendFields(make([]unpack.Field, 0, 9))
+		f = append(f, unpack.Field{Name: "link target", Value: show.QuoteName(string(in.target))})
+	} else {
+		n.Meta = m
 	}
 	f = w.oddInodeFields(f, in)
 	if n.Fields == nil {
@@ -818,6 +810,72 @@ func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 			}
 		}
 	}
+}
+
+// idTable is an image's id table, formatted, shared by its inodeMetas.
+type idTable struct{ str []string }
+
+func (t *idTable) id(idx uint16) string {
+	if int(idx) < len(t.str) {
+		return t.str[idx]
+	}
+	// The reader reported the index when it read the inode.
+	return fmt.Sprintf("index %d (no such id)", idx)
+}
+
+// inodeMeta is the Meta of an inode: the values of its usual fields.
+type inodeMeta struct {
+	ids                  *idTable
+	mode                 uint32
+	nlink, number, mtime uint32
+	uid, gid             uint16
+	kind                 uint16
+	size, sparse         uint64 // a directory's listing size, a file's or a symlink target's size
+	rdev                 uint32
+	blocks               uint32
+	fragIdx, fragOffset  uint32
+}
+
+// AppendFields formats the inode's usual fields.
+func (m *inodeMeta) AppendFields(f []unpack.Field) []unpack.Field {
+	num := func(v uint64) string { return strconv.FormatUint(v, 10) }
+	f = append(f, unpack.Field{Name: "mode", Value: show.Mode(m.mode)}, unpack.Field{Name: "uid", Value: m.ids.id(m.uid)}, unpack.Field{Name: "gid", Value: m.ids.id(m.gid)},
+		unpack.Field{Name: "nlink", Value: num(uint64(m.nlink))}, unpack.Field{Name: "inode", Value: num(uint64(m.number)), Role: unpack.RolePlacement})
+	switch m.kind {
+	case basicBlock, basicChar:
+		major := (m.rdev >> 8) & 0xfff
+		minor := (m.rdev & 0xff) | ((m.rdev >> 12) & 0xfff00)
+		f = append(f, unpack.Field{Name: "rdev", Value: fmt.Sprintf("%d,%d", major, minor)})
+	case basicDir:
+		// A directory's size is its listing's: where its entries fall.
+		f = append(f, unpack.Field{Name: "size", Value: num(m.size), Role: unpack.RolePlacement})
+	case basicFile, basicSymlink:
+		f = append(f, unpack.Field{Name: "size", Value: num(m.size), Role: unpack.RoleDerived})
+	}
+	f = append(f, unpack.Field{Name: "mtime", Value: time.Unix(int64(m.mtime), 0).UTC().Format(time.RFC3339), Role: unpack.RoleTime})
+	if m.kind == basicFile {
+		f = append(f, unpack.Field{Name: "blocks", Value: num(uint64(m.blocks))})
+		if m.fragIdx != noFragment {
+			f = append(f, unpack.Field{Name: "fragment", Value: "index " + num(uint64(m.fragIdx)) + ", offset " + num(uint64(m.fragOffset)), Role: unpack.RolePlacement})
+		}
+		if m.sparse != 0 {
+			f = append(f, unpack.Field{Name: "sparse", Value: num(m.sparse)})
+		}
+	}
+	return f
+}
+
+// SameMeta compares the values, ids by what they name: the same values
+// format to the same fields.
+func (m *inodeMeta) SameMeta(other unpack.Meta) bool {
+	o, ok := other.(*inodeMeta)
+	if !ok {
+		return false
+	}
+	a, b := *m, *o
+	a.ids, b.ids = nil, nil
+	a.uid, b.uid, a.gid, b.gid = 0, 0, 0, 0
+	return a == b && m.ids.id(m.uid) == o.ids.id(o.uid) && m.ids.id(m.gid) == o.ids.id(o.gid)
 }
 
 // oddInodeFields adds a field for each inode bit that the usual fields do
@@ -855,17 +913,6 @@ func (w *treeWalker) id(n *unpack.Node, idx uint16) string {
 	}
 	n.AddErr(unpack.Errorf(layerName, int64(w.sb.idTable), "id index %d, but the id table has %d ids", idx, len(w.idStr)))
 	return fmt.Sprintf("index %d (no such id)", idx)
-}
-
-func (w *treeWalker) time(t uint32) string {
-	s, ok := w.timeStr[t]
-	if !ok {
-		s = time.Unix(int64(t), 0).UTC().Format(time.RFC3339)
-		if len(w.timeStr) < 1<<16 {
-			w.timeStr[t] = s
-		}
-	}
-	return s
 }
 
 // fileData makes the Data of a regular file inode, shared by the entries

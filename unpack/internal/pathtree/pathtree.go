@@ -71,13 +71,13 @@ func (t *Tree) add(parent, c *unpack.Node) {
 
 // Add puts the member n at the path of comps, whose header starts at off,
 // and returns the node that holds it: n, or the implied directory n
-// replaces (which keeps its children and takes n's fields, data and
+// replaces (which keeps its children and takes n's fields, Meta, data and
 // error). An empty path is the root itself.
 func (t *Tree) Add(comps []string, n *unpack.Node, off int64) *unpack.Node {
 	path := strings.Join(comps, "/")
 	existing := t.nodes[path]
 	if existing != nil && Implied(existing) && n.Type == unpack.TypeDir {
-		existing.Fields, existing.Data, existing.Offset, existing.Err = n.Fields, n.Data, n.Offset, n.Err
+		existing.Fields, existing.Meta, existing.Data, existing.Offset, existing.Err = n.Fields, n.Meta, n.Data, n.Offset, n.Err
 		existing.Layout = n.Layout
 		return existing
 	}
