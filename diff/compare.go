@@ -714,10 +714,12 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 	}
 	sa, sb := make([]string, len(a.Children)), make([]string, len(b.Children))
 	for i := range a.Children {
-		sa[i] = signature(a.Children[i])
-		sb[i] = signature(b.Children[i])
+		sa[i] = shape(a.Children[i])
+		sb[i] = shape(b.Children[i])
 	}
 	if slices.Equal(sa, sb) {
+		// Each slot holds a record of its own shape: compared slot by
+		// slot, bytes and all.
 		return false
 	}
 	ssa, ssb := slices.Clone(sa), slices.Clone(sb)
@@ -726,18 +728,25 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 	if !slices.Equal(ssa, ssb) {
 		return false
 	}
-	// Same records, other slots: name each record by the slot it has in A.
-	slotOf := map[string][]string{}
-	for i, s := range sa {
-		slotOf[s] = append(slotOf[s], a.Children[i].Name)
-	}
+	// The same shapes in other slots: a permutation if each of B's
+	// records is one of A's, bytes and all. Name it by its slot in A.
+	taken := make([]bool, len(a.Children))
 	order := &OrderDiff{}
 	for _, ch := range a.Children {
 		order.A = append(order.A, ch.Name)
 	}
-	for _, s := range sb {
-		order.B = append(order.B, slotOf[s][0])
-		slotOf[s] = slotOf[s][1:]
+	for j, cb := range b.Children {
+		found := false
+		for i, ca := range a.Children {
+			if !taken[i] && sa[i] == sb[j] && sameRecord(ca, cb) {
+				taken[i], found = true, true
+				order.B = append(order.B, ca.Name)
+				break
+			}
+		}
+		if !found {
+			return false
+		}
 	}
 	n.Order = order
 	for _, ch := range a.Children {
@@ -749,8 +758,10 @@ func (c *comparer) permuted(n *Node, a, b *unpack.Node, sc scope) bool {
 	return true
 }
 
-// signature identifies a record by its fields, content and children.
-func signature(u *unpack.Node) string {
+// shape identifies a record by its fields, the size of its content and
+// its children's names and shapes, not reading the content: records of
+// one shape are the same if their bytes are (see sameRecord).
+func shape(u *unpack.Node) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\x00", u.Type)
 	for _, f := range u.AllFields() {
@@ -758,13 +769,29 @@ func signature(u *unpack.Node) string {
 	}
 	if u.Data != nil && u.Alias == "" {
 		fmt.Fprintf(h, "size=%d\x00", u.Data.Size())
-		io.Copy(h, io.NewSectionReader(u.Data, 0, u.Data.Size()))
 	}
 	fmt.Fprintf(h, "alias=%s\x00", u.Alias)
 	for _, ch := range u.Children {
-		fmt.Fprintf(h, "%s:%s\x00", ch.Name, signature(ch))
+		fmt.Fprintf(h, "%s:%s\x00", ch.Name, shape(ch))
 	}
 	return string(h.Sum(nil))
+}
+
+// sameRecord reports whether two records of one shape hold the same
+// bytes, theirs and their children's. A read error is "not the same":
+// the records are then compared slot by slot, where it shows.
+func sameRecord(a, b *unpack.Node) bool {
+	if a.Data != nil && a.Alias == "" {
+		if eq, err := unpack.EqualAt(a.Data, 0, b.Data, 0, a.Data.Size()); err != nil || !eq {
+			return false
+		}
+	}
+	for i := range a.Children {
+		if !sameRecord(a.Children[i], b.Children[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Reason is a short account of what differs, for one-line listings.

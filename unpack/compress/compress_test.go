@@ -11,6 +11,7 @@ import (
 	"isodiff/unpack/internal/readat"
 	"isodiff/unpack/internal/testutil"
 	"isodiff/unpack/internal/trailing"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -387,6 +388,26 @@ func TestLZMAHeaderCheck(t *testing.T) {
 	testutil.WantField(t, n, "uncompressed size", "unknown (end marker)")
 	if got, c := testutil.ContentOf(t, n); c.Err != nil || !bytes.Equal(got, testutil.ReadInitrdFixture(t, "base.cpio")) {
 		t.Fatalf("content differs from base.cpio (err %v)", c.Err)
+	}
+}
+
+// TestLZMADictionaryBound: a header asking for a 1 GiB dictionary (valid,
+// as liblzma writes them) is refused with an error on the stream rather
+// than allocated, since nothing bounds how many streams decode at once.
+func TestLZMADictionaryBound(t *testing.T) {
+	b := bytes.Clone(testutil.ReadInitrdFixture(t, "initrd-a.lzma"))
+	binary.LittleEndian.PutUint32(b[1:5], 1<<30)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := testutil.OpenAs(t, b, "lzma", testutil.Env(t, 0), testFormats)
+	testutil.WantField(t, n, "dictionary size", "1 GiB")
+	_, c := testutil.ContentOf(t, n)
+	runtime.ReadMemStats(&after)
+	if c.Err == nil || !strings.Contains(c.Err.Error(), "dictionary") {
+		t.Errorf("content error %v, want one about the dictionary", c.Err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+		t.Errorf("opening and reading allocated %d MiB", grew>>20)
 	}
 }
 
