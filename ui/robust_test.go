@@ -24,12 +24,22 @@ import (
 // inner layers included, feeding every finished pair to feed.
 func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 	t.Helper()
+	return compareDerived(t, a, b, nil, nil, feed)
+}
+
+// compareDerived is compareImages on variants of the images derived in
+// memory (tweakA, tweakB: nil for the image as committed).
+func compareDerived(t testing.TB, a, b string, tweakA, tweakB func([]byte) []byte, feed *Feed) *diff.Node {
+	t.Helper()
 	env := &unpack.Env{TempDir: t.TempDir()}
 	t.Cleanup(func() { env.Close() })
-	open := func(name string) *unpack.Node {
+	open := func(name string, tweak func([]byte) []byte) *unpack.Node {
 		img, err := os.ReadFile(filepath.Join("..", "fixtures", name))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tweak != nil {
+			img = tweak(bytes.Clone(img))
 		}
 		r := bytes.NewReader(img)
 		f, ok := unpack.Detect(r, int64(len(img)), formats.All)
@@ -49,7 +59,7 @@ func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 	if feed != nil {
 		opt.OnDone = feed.Done
 	}
-	return compare(t, filepath.Base(a), open(a), open(b), opt)
+	return compare(t, filepath.Base(a), open(a, tweakA), open(b, tweakB), opt)
 }
 
 // finishedOn is a model after the whole comparison of root, with colour

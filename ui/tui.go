@@ -201,8 +201,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = 1
 			if !m.touched {
 				// Nobody has moved yet: show the first difference.
-				m.jumpDiffFrom(nil, 1)
-				m.message = ""
+				m.firstScreen()
 			}
 		}
 		return m, m.renderSelected()
@@ -306,14 +305,16 @@ func (m *Model) rebuild(keep *liveNode) {
 		}
 		mark(m.tree.root)
 	}
+	// The root is a row of its own: the image's own differences (its
+	// layout, a squashfs input's superblock) are reached as any other.
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
-		for _, c := range l.children {
-			if !m.shown(c) {
-				continue
-			}
-			m.rows = append(m.rows, row{c})
-			if m.expanded[c] || m.filterText != "" {
+		if !m.shown(l) {
+			return
+		}
+		m.rows = append(m.rows, row{l})
+		if m.expanded[l] || m.filterText != "" {
+			for _, c := range l.children {
 				walk(c)
 			}
 		}
@@ -560,7 +561,7 @@ func (m Model) quit() (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) toParent(l *liveNode) {
-	if l.parent == nil || l.parent == m.tree.root {
+	if l.parent == nil {
 		return
 	}
 	for i, r := range m.rows {
@@ -588,11 +589,11 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 	var order []*liveNode
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
+		if !l.visible || (m.filterText != "" && !m.matchesBelow(l)) {
+			return
+		}
+		order = append(order, l)
 		for _, c := range l.children {
-			if !c.visible || (m.filterText != "" && !m.matchesBelow(c)) {
-				continue
-			}
-			order = append(order, c)
 			walk(c)
 		}
 	}
@@ -618,6 +619,61 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 		}
 	}
 	m.message = "no further difference"
+}
+
+// firstScreen selects the first difference, opens the path to the first
+// difference below the root (the root's own come first when it has any,
+// and would otherwise leave one collapsed row for the whole tree), then
+// opens the tree level by level while the rows fit the pane.
+func (m *Model) firstScreen() {
+	m.jumpDiffFrom(nil, 1)
+	m.message = ""
+	first := m.selected()
+	if first == nil {
+		return
+	}
+	if first == m.tree.root {
+		m.jumpDiffFrom(first, 1)
+		m.message = ""
+		m.rebuild(first)
+	}
+	h := m.paneHeight()
+	for depth := 0; ; depth++ {
+		opened := false
+		for i := 0; i < len(m.rows); i++ {
+			l := m.rows[i].n
+			if l.depth != depth || m.expanded[l] {
+				continue
+			}
+			k := 0
+			for _, c := range l.children {
+				if m.shown(c) {
+					k++
+				}
+			}
+			if k == 0 {
+				continue
+			}
+			if len(m.rows)+k > h {
+				continue
+			}
+			m.expanded[l] = true
+			m.rebuild(first)
+			opened = true
+		}
+		if !opened && depth > m.maxRowDepth() {
+			return
+		}
+	}
+}
+
+// maxRowDepth is the depth of the deepest row shown.
+func (m *Model) maxRowDepth() int {
+	d := 0
+	for _, r := range m.rows {
+		d = max(d, r.n.depth)
+	}
+	return d
 }
 
 func (m *Model) jumpRegion(dir int) {
@@ -892,7 +948,7 @@ func stateSymbol(l *liveNode) string {
 
 func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	s := m.styles
-	indent := strings.Repeat("  ", max(0, l.depth-1))
+	indent := strings.Repeat("  ", l.depth)
 	arrow := "  "
 	if len(l.children) > 0 {
 		arrow = "▸ "
