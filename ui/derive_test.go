@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
 	"isodiff/diff"
 )
 
@@ -108,5 +111,54 @@ func TestRootRow(t *testing.T) {
 		if sel := m.selected(); sel == nil || sel.d.Name != "hello.sh" {
 			t.Errorf("%dx%d: n from the root selects %v", sz[0], sz[1], sel)
 		}
+	}
+}
+
+// TestLongLines: a change past the pane's width is reached by scrolling
+// sideways or by wrapping, and its characters are marked.
+func TestLongLines(t *testing.T) {
+	root := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
+	for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+		m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, sz[0], sz[1])
+		if sel := m.selected(); sel == nil || sel.d.Name != "README.txt" {
+			t.Fatalf("%dx%d: selected %v", sz[0], sz[1], sel)
+		}
+		if strings.Contains(m.View(), "LAZY") {
+			t.Fatalf("%dx%d: the change shows without scrolling:\n%s", sz[0], sz[1], m.View())
+		}
+		scrolled := keys(m, "tab")
+		presses := 0
+		for ; presses < 20 && !strings.Contains(scrolled.View(), "LAZY"); presses++ {
+			scrolled = keys(scrolled, "l")
+		}
+		if !strings.Contains(scrolled.View(), "LAZY") {
+			t.Errorf("%dx%d: the change never shows scrolling right:\n%s", sz[0], sz[1], scrolled.View())
+		}
+		checkFrame(t, scrolled.View(), sz[0], sz[1], "scrolled")
+		// Back: the first h presses scroll back to the start, the next
+		// returns to the tree.
+		for range presses {
+			scrolled = keys(scrolled, "h")
+		}
+		if scrolled.hscroll != 0 || scrolled.focus != detailPane {
+			t.Errorf("%dx%d: after as many h as l: offset %d, focus %d", sz[0], sz[1], scrolled.hscroll, scrolled.focus)
+		}
+		if scrolled = keys(scrolled, "h"); scrolled.focus != treePane {
+			t.Errorf("%dx%d: h at the start of the lines does not return to the tree", sz[0], sz[1])
+		}
+		wrapped := keys(m, "W")
+		if !strings.Contains(wrapped.View(), "LAZY") {
+			t.Errorf("%dx%d: the change does not show wrapped:\n%s", sz[0], sz[1], wrapped.View())
+		}
+		checkFrame(t, wrapped.View(), sz[0], sz[1], "wrapped")
+	}
+	// In colour, the changed characters of the line pair stand out
+	// (reverse video), the rest of the line does not.
+	r := lipgloss.NewRenderer(&bytes.Buffer{})
+	r.SetColorProfile(termenv.ANSI256)
+	m := keys(finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, r, 200, 60), "W")
+	s := newStyles(r)
+	if v := m.View(); !strings.Contains(v, s.addEm.Render("LAZY")) || !strings.Contains(v, s.delEm.Render("lazy")) {
+		t.Errorf("the changed characters are not marked:\n%q", v)
 	}
 }

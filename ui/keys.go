@@ -8,7 +8,7 @@ type KeyMap struct {
 	NextDiff, PrevDiff, Parent, SwitchPane  key.Binding
 	PageUp, PageDown, Home, End             key.Binding
 	TextView, HexView, SideBySide, ShowSame key.Binding
-	HideExplained                           key.Binding
+	Unified, Wrap, HideExplained            key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit                                    key.Binding
@@ -36,6 +36,8 @@ func DefaultKeyMap() KeyMap {
 		TextView:      b([]string{"t"}, "t", "text view"),
 		HexView:       b([]string{"x"}, "x", "hex view"),
 		SideBySide:    b([]string{"s"}, "s", "side by side"),
+		Unified:       b([]string{"u"}, "u", "unified"),
+		Wrap:          b([]string{"W"}, "W", "wrap long lines"),
 		ShowSame:      b([]string{"a"}, "a", "show identical"),
 		HideExplained: b([]string{"H"}, "H", "hide explained"),
 		NextRegion:    b([]string{"]", "}"}, "]", "next region"),
@@ -59,7 +61,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Expand, k.Collapse, k.ExpandAll, k.Parent, k.NextDiff, k.PrevDiff},
 		{k.SwitchPane, k.PageUp, k.PageDown, k.Home, k.End, k.NextRegion, k.PrevRegion},
-		{k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter},
+		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter},
 		{k.Copy, k.Write, k.Help, k.Quit},
 	}
 }

@@ -110,11 +110,11 @@ func checkFrame(t *testing.T, frame string, w, h int, what string) {
 // offset follows the lines there are.
 func TestDetailScrollFollowsLayout(t *testing.T) {
 	root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-pyc.iso", nil)
-	for _, switchTo := range []string{"x", "s"} {
+	for _, switchTo := range []string{"x", "W"} {
 		t.Run(switchTo, func(t *testing.T) {
 			m := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, nil, nil, 100, 6)
 			m = selectNamed(t, m, "nix-path-registration")
-			m = keys(m, "tab", "G")
+			m = keys(m, "s", "tab", "G")
 			before := len(m.det.lines)
 			if m.scroll == 0 || m.scroll != len(m.det.lines)-m.detailBody() {
 				t.Fatalf("G: offset %d of %d lines", m.scroll, len(m.det.lines))

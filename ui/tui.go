@@ -72,12 +72,16 @@ type Model struct {
 	matched     map[*liveNode]bool // with a filter: nodes matching, or with a match below
 	focus       pane
 	mode        viewMode
-	sideBySide  bool
+	side        sideMode
+	wrap        bool
 	showHelp    bool
 	touched     bool // a key was pressed: the selection is the user's
 
 	det    detail
 	scroll int
+	// hscroll is how far the right pane's lines are scrolled sideways,
+	// in cells.
+	hscroll int
 
 	done    bool
 	root    *diff.Node
@@ -112,7 +116,7 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	return Model{
 		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti,
 		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
-		sideBySide: true, status: 2,
+		status: 2,
 	}
 }
 
@@ -145,6 +149,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if nm, ok := next.(Model); ok {
 		nm.clampTop()
 		nm.clampScroll()
+		nm.clampHScroll()
 		next = nm
 	}
 	return next, cmd
@@ -211,7 +216,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if sel := m.selected(); sel != nil && sel.d == msg.node && msg.made == m.layout() {
 			relaid := m.det.node == msg.node && m.det.made != msg.made
 			if m.det.node != msg.node {
-				m.scroll = 0
+				m.scroll, m.hscroll = 0, 0
 			}
 			m.det = detail(msg)
 			if relaid {
@@ -362,10 +367,10 @@ func (m Model) renderSelected() tea.Cmd {
 		return nil
 	}
 	n, l, st := sel.d, m.layout(), m.styles
-	return func() tea.Msg { return detailMsg(renderDetail(n, l.mode, l.sideBySide, l.width, st)) }
+	return func() tea.Msg { return detailMsg(renderDetail(n, l, st)) }
 }
 
-func (m Model) layout() layout { return layout{m.mode, m.sideBySide, m.detailWidth()} }
+func (m Model) layout() layout { return layout{m.mode, m.side, m.detailWidth(), m.wrap} }
 
 // minSplitWidth is the narrowest window that shows both panes side by
 // side (the narrowest tree, the separator and the narrowest detail);
@@ -494,7 +499,14 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.mode = viewHex
 		return m, m.renderSelected()
 	case key.Matches(msg, k.SideBySide):
-		m.sideBySide = !m.sideBySide
+		m.side = sideOn
+		return m, m.renderSelected()
+	case key.Matches(msg, k.Unified):
+		m.side = sideOff
+		return m, m.renderSelected()
+	case key.Matches(msg, k.Wrap):
+		m.wrap = !m.wrap
+		m.hscroll = 0
 		return m, m.renderSelected()
 	case key.Matches(msg, k.NextDiff):
 		m.jumpDiff(1)
@@ -706,9 +718,29 @@ func (m *Model) scrollDetail(msg tea.KeyMsg) {
 	case key.Matches(msg, k.End):
 		m.scroll = last
 	case key.Matches(msg, k.Collapse):
-		m.focus = treePane
+		// Back to the start of the lines, then back to the tree.
+		if m.hscroll == 0 {
+			m.focus = treePane
+		}
+		m.hscroll -= m.hstep()
+	case key.Matches(msg, k.Expand):
+		m.hscroll += m.hstep()
 	}
 	m.scroll = max(0, min(m.scroll, last))
+	m.clampHScroll()
+}
+
+// hstep is how far one key scrolls the right pane sideways: half of what
+// it shows, as less does.
+func (m Model) hstep() int { return max(4, m.detailWidth()/2) }
+
+// clampHScroll keeps the sideways offset within the widest line.
+func (m *Model) clampHScroll() {
+	show := m.detailWidth()
+	if m.det.col > 0 {
+		show = m.det.col - lineNumberCells
+	}
+	m.hscroll = max(0, min(m.hscroll, m.det.wide-show+1))
 }
 
 func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
@@ -1038,12 +1070,17 @@ func (m Model) detailView(h int) string {
 		body := m.detailBody()
 		top := m.scrollTop()
 		end := min(len(m.det.lines), top+body)
-		lines = append(lines, m.det.lines[top:end]...)
+		for i := top; i < end; i++ {
+			lines = append(lines, m.det.render(i, m.hscroll, w))
+		}
 		if h > 1 {
 			for len(lines) < body {
 				lines = append(lines, "")
 			}
 			pos := fmt.Sprintf("── %d-%d of %d ", min(top+1, end), end, len(m.det.lines))
+			if m.hscroll > 0 {
+				pos += fmt.Sprintf("· → %d ", m.hscroll)
+			}
 			if m.focus == detailPane {
 				pos = "── [focus] " + pos[len("── "):]
 			}

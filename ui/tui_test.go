@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,7 +124,7 @@ func finished(t *testing.T, a, b string, w, h int, tweak func([]byte) []byte) Mo
 var sizes = []struct {
 	name string
 	w, h int
-}{{"80x24", 80, 24}, {"120x40", 120, 40}}
+}{{"80x24", 80, 24}, {"120x40", 120, 40}, {"200x60", 200, 60}}
 
 func TestFrames(t *testing.T) {
 	catalogPastEnd := func(img []byte) []byte {
@@ -136,8 +137,27 @@ func TestFrames(t *testing.T) {
 		}
 		return img
 	}
+	big := bigSquashfs(t)
+	long := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
 	for _, sz := range sizes {
 		t.Run(sz.name, func(t *testing.T) {
+			t.Run("big-squashfs", func(t *testing.T) {
+				// The first screen of a pair with hundreds of differences
+				// and some of the image's own: the tree is open down to
+				// the first difference below the root.
+				m := finishedOn(big, Input{Path: "usr-share-a.sqfs"}, Input{Path: "usr-share-b.sqfs"}, nil, nil, sz.w, sz.h)
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("long-line-scrolled", func(t *testing.T) {
+				// The change at column 124 of a 137-cell line, scrolled
+				// to in the content pane.
+				m := finishedOn(long, Input{Path: "a.sqfs"}, Input{Path: "b.sqfs"}, nil, nil, sz.w, sz.h)
+				m = keys(m, "tab")
+				for i := 0; i < 10 && !strings.Contains(m.View(), "LAZY"); i++ {
+					m = keys(m, "l")
+				}
+				golden.RequireEqual(t, m.View())
+			})
 			t.Run("loading", func(t *testing.T) {
 				// Half the pairs have arrived; the comparison goes on.
 				feed := &Feed{}
@@ -175,12 +195,12 @@ func TestFrames(t *testing.T) {
 			})
 			t.Run("text", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "s")
+				m = keys(m, "u")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("side-by-side", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "tab", "]")
+				m = keys(m, "s", "tab", "]")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("hex", func(t *testing.T) {
