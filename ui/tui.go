@@ -397,13 +397,55 @@ func (m Model) detailWidth() int {
 // the status bar and the footer, and at least one.
 func (m Model) paneHeight() int { return max(1, m.height-3) }
 
-// detailBody is the rows of detail lines: the pane less its position
-// line, which a pane of one row goes without.
+// titled says whether the panes have a title row: the focused pane's is
+// drawn heavy, so that where keys go shows without colour too.
+func (m Model) titled() bool { return m.paneHeight() >= 4 }
+
+// treeBody is the rows of tree rows: the pane less its title.
+func (m Model) treeBody() int {
+	if m.titled() {
+		return m.paneHeight() - 1
+	}
+	return m.paneHeight()
+}
+
+// detailBody is the rows of detail lines: the pane less its title and
+// its position line, which a pane of one row goes without.
 func (m Model) detailBody() int {
-	if h := m.paneHeight(); h > 1 {
+	h := m.paneHeight()
+	if m.titled() {
+		h--
+	}
+	if h > 1 {
 		return h - 1
 	}
 	return 1
+}
+
+// paneTitle is a pane's title row, w cells wide.
+func (m Model) paneTitle(text string, focused bool, w int) string {
+	rule := "─"
+	if focused {
+		rule = "━"
+	}
+	t := ansi.Truncate(rule+" "+clean(text)+" ", w, "…")
+	t += strings.Repeat(rule, max(0, w-ansi.StringWidth(t)))
+	if focused {
+		return m.styles.paint(m.styles.focus, t)
+	}
+	return m.styles.paint(m.styles.dim, t)
+}
+
+// detailTitle says what the right pane shows, and how.
+func (m Model) detailTitle() string {
+	parts := []string{"details"}
+	if sel := m.selected(); sel != nil && m.det.node == sel.d {
+		parts = append(parts, m.det.what)
+	}
+	if m.wrap {
+		parts = append(parts, "wrapped")
+	}
+	return strings.Join(parts, " · ")
 }
 
 // maxScroll is the last offset scrolling reaches: the one that shows the
@@ -421,7 +463,7 @@ func (m *Model) clampScroll() { m.scroll = m.scrollTop() }
 // clampTop keeps the cursor on a row and the tree offset where the
 // cursor shows and no page is left half empty needlessly.
 func (m *Model) clampTop() {
-	h := m.paneHeight()
+	h := m.treeBody()
 	m.cursor = max(0, min(m.cursor, len(m.rows)-1))
 	if m.cursor < m.top {
 		m.top = m.cursor
@@ -528,9 +570,9 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Down):
 		m.cursor = min(len(m.rows)-1, m.cursor+1)
 	case key.Matches(msg, k.PageUp):
-		m.cursor = max(0, m.cursor-m.paneHeight())
+		m.cursor = max(0, m.cursor-m.treeBody())
 	case key.Matches(msg, k.PageDown):
-		m.cursor = max(0, min(len(m.rows)-1, m.cursor+m.paneHeight()))
+		m.cursor = max(0, min(len(m.rows)-1, m.cursor+m.treeBody()))
 	case key.Matches(msg, k.Home):
 		m.cursor = 0
 	case key.Matches(msg, k.End):
@@ -649,7 +691,7 @@ func (m *Model) firstScreen() {
 		m.message = ""
 		m.rebuild(first)
 	}
-	h := m.paneHeight()
+	h := m.treeBody()
 	for depth := 0; ; depth++ {
 		opened := false
 		for i := 0; i < len(m.rows); i++ {
@@ -853,8 +895,40 @@ func (m Model) View() string {
 }
 
 func (m Model) header() string {
-	text := fmt.Sprintf("isodiff  A %s  B %s", m.s.A.Path, m.s.B.Path)
-	return m.styles.paint(m.styles.title, ansi.Truncate(clean(text), m.width, "…"))
+	a, b := clean(m.s.A.Path), clean(m.s.B.Path)
+	text := fmt.Sprintf("isodiff  A %s  B %s", a, b)
+	if ansi.StringWidth(text) > m.width {
+		// Too long: the paths lose what they share at the left, and
+		// keep what tells A from B.
+		room := max(2, (m.width-len("isodiff  A   B "))/2)
+		text = fmt.Sprintf("isodiff  A %s  B %s", shortPath(a, b, room), shortPath(b, a, room))
+	}
+	return m.styles.paint(m.styles.title, ansi.Truncate(text, m.width, "…"))
+}
+
+// shortPath shortens p to about room cells from the left, keeping the
+// part that tells it from other (the first name, from the right, in
+// which they differ, and all after it).
+func shortPath(p, other string, room int) string {
+	if ansi.StringWidth(p) <= room {
+		return p
+	}
+	ps, os := strings.Split(p, "/"), strings.Split(other, "/")
+	common := 0
+	for common < len(ps)-1 && common < len(os) && ps[len(ps)-1-common] == os[len(os)-1-common] {
+		common++
+	}
+	keep := ps[len(ps)-1-common:]
+	short := "…/" + strings.Join(keep, "/")
+	if ansi.StringWidth(short) > room && len(keep) > 2 {
+		// The name that differs and the file name, what lies between
+		// elided.
+		short = "…/" + keep[0] + "/…/" + keep[len(keep)-1]
+	}
+	if ansi.StringWidth(short) > room {
+		short = ansi.TruncateLeft(short, ansi.StringWidth(short)-room, "…")
+	}
+	return short
 }
 
 func (m Model) footer() string {
@@ -874,10 +948,7 @@ func (m Model) statusBar() string {
 	} else if m.err == nil {
 		parts = append(parts, "done")
 	}
-	if p := m.s.Progress; p != nil {
-		parts = append(parts, progressParts(p)...)
-	}
-	parts = append(parts, m.elapsed.Round(100*time.Millisecond).String())
+	// What matters most comes first, for a narrow window cuts the end.
 	if m.root != nil {
 		c := m.root.Count()
 		if c.Total() == 0 {
@@ -894,6 +965,10 @@ func (m Model) statusBar() string {
 	if m.hideExplained {
 		parts = append(parts, "explained hidden (H)")
 	}
+	if p := m.s.Progress; p != nil {
+		parts = append(parts, progressParts(p)...)
+	}
+	parts = append(parts, m.elapsed.Round(100*time.Millisecond).String())
 	text := " " + strings.Join(parts, " · ")
 	text = ansi.Truncate(text, m.width, "…")
 	return m.styles.paint(m.styles.bar, padCells(text, m.width))
@@ -931,6 +1006,9 @@ func sizeText(n int64) string {
 func (m Model) treeView(h int) string {
 	w := m.treeWidth()
 	lines := make([]string, 0, h)
+	if m.titled() {
+		lines = append(lines, m.paneTitle("tree", m.focus == treePane, w))
+	}
 	if len(m.rows) == 0 {
 		msg := "comparing…"
 		if m.done {
@@ -951,10 +1029,10 @@ func (m Model) treeView(h int) string {
 	for len(lines) < h {
 		lines = append(lines, "")
 	}
-	for i, l := range lines {
+	for i, l := range lines[:h] {
 		lines[i] = padCells(ansi.Truncate(l, w, "…"), w)
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines[:h], "\n")
 }
 
 func stateSymbol(l *liveNode) string {
@@ -1012,7 +1090,9 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 			gutter = "▶"
 		}
 	}
-	plain := gutter + indent + arrow + sym + " " + name
+	lead := gutter + indent + arrow + sym + " "
+	name = shortName(name, w-ansi.StringWidth(lead))
+	plain := lead + name
 	if selected {
 		text := ansi.Truncate(plain+"  "+info, w, "…")
 		if s.plain {
@@ -1037,6 +1117,48 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	return head
 }
 
+// storeHashCells is the length of a nix store path's hash.
+const storeHashCells = 32
+
+// storeHash reports whether name starts with a nix store hash and a dash.
+func storeHash(name string) bool {
+	if len(name) <= storeHashCells || name[storeHashCells] != '-' {
+		return false
+	}
+	for _, c := range name[:storeHashCells] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// shortName fits a row's name to room cells, keeping its end (a package
+// name, a file's extension): a store path's hash is elided in the middle
+// first ("wzjq…3kx20-python3-3.13.5"), then the middle of the rest.
+func shortName(name string, room int) string {
+	if room <= 0 || ansi.StringWidth(name) <= room {
+		return name
+	}
+	if storeHash(name) {
+		if short := name[:4] + "…" + name[storeHashCells-5:]; ansi.StringWidth(short) <= room {
+			return short
+		}
+		// The hash goes, the name stays.
+		name = "…" + name[storeHashCells:]
+		if ansi.StringWidth(name) <= room {
+			return name
+		}
+	}
+	if room < 4 {
+		return ansi.Truncate(name, room, "…")
+	}
+	head := room / 3
+	tail := room - head - 1
+	w := ansi.StringWidth(name)
+	return ansi.Truncate(name, head, "") + "…" + ansi.TruncateLeft(name, w-tail, "")
+}
+
 // shortReason is the reason shown on a tree row.
 func shortReason(n *diff.Node) string {
 	switch n.State {
@@ -1056,6 +1178,9 @@ func shortReason(n *diff.Node) string {
 func (m Model) detailView(h int) string {
 	w := m.detailWidth()
 	lines := make([]string, 0, h)
+	if m.titled() {
+		lines = append(lines, m.paneTitle(m.detailTitle(), m.focus == detailPane, w))
+	}
 	sel := m.selected()
 	switch {
 	case sel == nil:
@@ -1074,15 +1199,12 @@ func (m Model) detailView(h int) string {
 			lines = append(lines, m.det.render(i, m.hscroll, w))
 		}
 		if h > 1 {
-			for len(lines) < body {
+			for len(lines) < h-1 {
 				lines = append(lines, "")
 			}
 			pos := fmt.Sprintf("── %d-%d of %d ", min(top+1, end), end, len(m.det.lines))
 			if m.hscroll > 0 {
 				pos += fmt.Sprintf("· → %d ", m.hscroll)
-			}
-			if m.focus == detailPane {
-				pos = "── [focus] " + pos[len("── "):]
 			}
 			lines = append(lines, m.styles.paint(m.styles.dim, pos+strings.Repeat("─", max(0, w-ansi.StringWidth(pos)))))
 		}
