@@ -11,7 +11,9 @@ type KeyMap struct {
 	Unified, Wrap, HideExplained            key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
-	Quit                                    key.Binding
+	Quit, ForceQuit                         key.Binding
+	// In the filter prompt.
+	FilterApply, FilterCancel key.Binding
 }
 
 // DefaultKeyMap is the key map the UI starts with.
@@ -22,15 +24,15 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Up:            b([]string{"up", "k"}, "↑/k", "up"),
 		Down:          b([]string{"down", "j"}, "↓/j", "down"),
-		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "expand"),
-		Collapse:      b([]string{"left", "h"}, "←/h", "collapse/parent"),
+		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "open; scroll right"),
+		Collapse:      b([]string{"left", "h"}, "←/h", "close/parent; scroll left"),
 		ExpandAll:     b([]string{"*", "e"}, "*/e", "expand all below"),
 		NextDiff:      b([]string{"n"}, "n", "next difference"),
 		PrevDiff:      b([]string{"N"}, "N", "previous difference"),
-		Parent:        b([]string{"p", "backspace"}, "p", "parent"),
+		Parent:        b([]string{"p", "backspace"}, "p/backspace", "parent"),
 		SwitchPane:    b([]string{"tab"}, "tab", "switch pane"),
-		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
-		PageDown:      b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
+		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup/ctrl+b", "page up"),
+		PageDown:      b([]string{"pgdown", "ctrl+f", " "}, "pgdn/space/ctrl+f", "page down"),
 		Home:          b([]string{"home", "g"}, "home/g", "top"),
 		End:           b([]string{"end", "G"}, "end/G", "bottom"),
 		TextView:      b([]string{"t"}, "t", "text view"),
@@ -40,14 +42,17 @@ func DefaultKeyMap() KeyMap {
 		Wrap:          b([]string{"W"}, "W", "wrap long lines"),
 		ShowSame:      b([]string{"a"}, "a", "show identical"),
 		HideExplained: b([]string{"H"}, "H", "hide explained"),
-		NextRegion:    b([]string{"]", "}"}, "]", "next region"),
-		PrevRegion:    b([]string{"[", "{"}, "[", "previous region"),
+		NextRegion:    b([]string{"]", "}"}, "]/}", "next region"),
+		PrevRegion:    b([]string{"[", "{"}, "[/{", "previous region"),
 		Filter:        b([]string{"/"}, "/", "filter"),
-		ClearFilter:   b([]string{"esc"}, "esc", "clear filter"),
+		ClearFilter:   b([]string{"esc"}, "esc", "back to tree; clear filter"),
 		Copy:          b([]string{"y"}, "y", "copy path"),
 		Write:         b([]string{"w"}, "w", "write report"),
 		Help:          b([]string{"?"}, "?", "help"),
-		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Quit:          b([]string{"q"}, "q", "quit"),
+		ForceQuit:     b([]string{"ctrl+c"}, "ctrl+c", "quit, also from a prompt"),
+		FilterApply:   b([]string{"enter"}, "enter", "keep the filter typed"),
+		FilterCancel:  b([]string{"esc"}, "esc", "drop the filter"),
 	}
 }
 
@@ -59,9 +64,10 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the help screen, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Expand, k.Collapse, k.ExpandAll, k.Parent, k.NextDiff, k.PrevDiff},
-		{k.SwitchPane, k.PageUp, k.PageDown, k.Home, k.End, k.NextRegion, k.PrevRegion},
-		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter},
-		{k.Copy, k.Write, k.Help, k.Quit},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Parent},
+		{k.Expand, k.Collapse, k.ExpandAll, k.NextDiff, k.PrevDiff, k.SwitchPane},
+		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
+		{k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter, k.FilterApply},
+		{k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -29,6 +29,7 @@ const (
 // Messages from the work done outside the update loop.
 type (
 	tickMsg   time.Time
+	filterMsg int
 	resultMsg Result
 	detailMsg detail
 	wroteMsg  struct {
@@ -70,11 +71,15 @@ type Model struct {
 	filtering   bool
 	filterText  string
 	matched     map[*liveNode]bool // with a filter: nodes matching, or with a match below
+	hits        map[*liveNode]bool // with a filter: nodes matching
+	filterSeq   int                // the last edit of the filter, for applying it once typing pauses
+	filterKeep  *liveNode          // the selection before a filter that matched nothing
 	focus       pane
 	mode        viewMode
 	side        sideMode
 	wrap        bool
 	showHelp    bool
+	helpTop     int
 	touched     bool // a key was pressed: the selection is the user's
 
 	det    detail
@@ -233,9 +238,26 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.message = "wrote report to " + msg.path
 		}
 		return m, nil
+	case filterMsg:
+		if int(msg) == m.filterSeq {
+			return m, m.applyFilter()
+		}
+		return m, nil
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.filtering {
+			// Keys typed faster than read (a burst over ssh, "jjj")
+			// arrive as one message: each is a key of its own.
+			var cmds []tea.Cmd
+			var next tea.Model = m
+			for _, r := range msg.Runes {
+				var cmd tea.Cmd
+				next, cmd = next.(Model).Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return next, tea.Batch(cmds...)
+		}
 		return m.key(msg)
 	}
 	return m, nil
@@ -273,9 +295,14 @@ func (m *Model) rebuild(keep *liveNode) {
 	if m.filterText != "" {
 		// One pass marks every node that matches or has a match below.
 		m.matched = map[*liveNode]bool{}
+		m.hits = map[*liveNode]bool{}
+		f := newMatcher(m.filterText)
 		var mark func(l *liveNode) bool
 		mark = func(l *liveNode) bool {
-			hit := matchesShown(m.filterText, l.d.Path())
+			hit := f.match(l.path())
+			if hit {
+				m.hits[l] = true
+			}
 			for _, c := range l.children {
 				if (m.showSame || c.visible) && mark(c) {
 					hit = true
@@ -327,10 +354,21 @@ func (m *Model) rebuild(keep *liveNode) {
 	walk(m.tree.root)
 	m.cursor = min(m.cursor, max(0, len(m.rows)-1))
 	if keep != nil {
+		found := false
 		for i, r := range m.rows {
 			if r.n == keep {
-				m.cursor = i
+				m.cursor, found = i, true
 				break
+			}
+		}
+		if !found && m.filterText != "" {
+			// The selection no longer shows: the first entry that
+			// matches itself rather than leads to one.
+			for i, r := range m.rows {
+				if m.hits[r.n] {
+					m.cursor = i
+					break
+				}
 			}
 		}
 	}
@@ -475,19 +513,20 @@ func (m *Model) clampTop() {
 }
 
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if key.Matches(msg, m.keys.ForceQuit) {
+		return m.quit()
+	}
 	if m.filtering {
-		switch msg.String() {
-		case "enter":
+		switch {
+		case key.Matches(msg, m.keys.FilterApply):
 			m.filtering = false
 			m.filter.Blur()
-			return m, nil
-		case "esc":
+			return m, m.applyFilter()
+		case key.Matches(msg, m.keys.FilterCancel):
 			m.filtering = false
 			m.filter.Blur()
 			m.filter.SetValue("")
-			m.filterText = ""
-			m.rebuild(m.selected())
-			return m, m.renderSelected()
+			return m, m.applyFilter()
 		}
 		var cmd tea.Cmd
 		m.filter, cmd = m.filter.Update(msg)
@@ -497,15 +536,24 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			// as it is shown.
 			m.filter.SetValue(escapeUnsafe(v))
 		}
-		m.filterText = m.filter.Value()
-		m.rebuild(m.selected())
-		return m, tea.Batch(cmd, m.renderSelected())
+		if len(m.tree.nodes) <= filterAtOnce {
+			return m, tea.Batch(cmd, m.applyFilter())
+		}
+		// A large tree is filtered once typing pauses, not at every
+		// character.
+		m.filterSeq++
+		seq := m.filterSeq
+		return m, tea.Batch(cmd, tea.Tick(filterPause, func(time.Time) tea.Msg { return filterMsg(seq) }))
 	}
 	if m.showHelp {
-		if key.Matches(msg, m.keys.Quit) && msg.String() == "ctrl+c" {
-			return m.quit()
+		switch {
+		case key.Matches(msg, m.keys.Down):
+			m.helpTop = min(m.helpTop+1, max(0, len(m.helpLines())-(m.height-1)))
+		case key.Matches(msg, m.keys.Up):
+			m.helpTop = max(0, m.helpTop-1)
+		default:
+			m.showHelp = false
 		}
-		m.showHelp = false
 		return m, nil
 	}
 	m.message = ""
@@ -516,7 +564,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.showHelp, m.helpTop = true, 0
 		return m, nil
 	case key.Matches(msg, k.SwitchPane):
 		m.focus = 1 - m.focus
@@ -524,10 +572,11 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.filtering = true
 		m.filter.SetValue(m.filterText)
 		return m, m.filter.Focus()
+	case key.Matches(msg, k.ClearFilter) && m.focus == detailPane:
+		m.focus = treePane
 	case key.Matches(msg, k.ClearFilter):
-		m.filterText = ""
 		m.filter.SetValue("")
-		m.rebuild(prev)
+		m.applyFilter()
 	case key.Matches(msg, k.ShowSame):
 		m.showSame = !m.showSame
 		m.rebuild(prev)
@@ -579,6 +628,11 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.cursor = max(0, len(m.rows)-1)
 	case key.Matches(msg, k.Expand):
 		if sel := m.selected(); sel != nil {
+			if !m.hasRows(sel) {
+				// Nothing to open: on to what it holds, as lazygit.
+				m.focus = detailPane
+				break
+			}
 			m.expanded[sel] = true
 			m.rebuild(sel)
 		}
@@ -606,6 +660,40 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.renderSelected()
 	}
 	return m, nil
+}
+
+// filterAtOnce is the most entries a filter is applied to at every key
+// typed; filterPause is how long typing must pause before a larger tree
+// is filtered.
+const (
+	filterAtOnce = 5000
+	filterPause  = 150 * time.Millisecond
+)
+
+// applyFilter filters the rows by what the filter prompt holds, keeping
+// the selection where it still shows.
+func (m *Model) applyFilter() tea.Cmd {
+	m.filterSeq++
+	if m.filterText == m.filter.Value() {
+		return nil
+	}
+	m.filterText = m.filter.Value()
+	sel := m.selected()
+	if sel == nil {
+		// A filter that matched nothing keeps the selection made
+		// before it for the next one.
+		sel = m.filterKeep
+	}
+	m.filterKeep = sel
+	if sel != nil {
+		// A filter shows every match opened: the selection stays in
+		// view when the filter goes.
+		for p := sel.parent; p != nil; p = p.parent {
+			m.expanded[p] = true
+		}
+	}
+	m.rebuild(sel)
+	return m.renderSelected()
 }
 
 // quit ends the view, and the comparison with it.
@@ -661,7 +749,13 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 			at = i
 		}
 	}
-	for i := at + dir; i >= 0 && i < len(order); i += dir {
+	n := len(order)
+	for k := 1; k <= n; k++ {
+		i := at + dir*k
+		if cur == nil && i >= n {
+			break
+		}
+		i = ((i % n) + n) % n
 		l := order[i]
 		if l.done && l.d.OwnDifferences() && (l.parent == nil || !l.parent.done || (l.parent.d.State != diff.Added && l.parent.d.State != diff.Removed)) {
 			for p := l.parent; p != nil; p = p.parent {
@@ -669,10 +763,28 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 			}
 			m.rebuild(l)
 			m.focus = treePane
+			switch {
+			case l == cur:
+				m.message = "the only difference"
+			case cur != nil && dir > 0 && i <= at:
+				m.message = "wrapped to the first difference"
+			case cur != nil && dir < 0 && i >= at:
+				m.message = "wrapped to the last difference"
+			}
 			return
 		}
 	}
-	m.message = "no further difference"
+	m.message = "no difference"
+}
+
+// hasRows reports whether l has children to show under the settings.
+func (m *Model) hasRows(l *liveNode) bool {
+	for _, c := range l.children {
+		if m.shown(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstScreen selects the first difference, opens the path to the first
@@ -789,16 +901,35 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	if msg.Action != tea.MouseActionPress {
 		return m, nil
 	}
+	inTree := (m.split() && msg.X < m.treeWidth()) || (!m.split() && m.focus == treePane)
 	delta := 0
 	switch msg.Button {
 	case tea.MouseButtonWheelUp:
 		delta = -3
 	case tea.MouseButtonWheelDown:
 		delta = 3
+	case tea.MouseButtonLeft:
+		// A click selects the row under it, or focuses the pane.
+		m.touched = true
+		if !inTree {
+			m.focus = detailPane
+			return m, nil
+		}
+		m.focus = treePane
+		i := m.top + msg.Y - m.firstRowY()
+		if msg.Y < m.firstRowY() || i >= len(m.rows) || msg.Y >= m.firstRowY()+m.treeBody() {
+			return m, nil
+		}
+		prev := m.selected()
+		m.cursor = i
+		if m.selected() != prev {
+			return m, m.renderSelected()
+		}
+		return m, nil
 	default:
 		return m, nil
 	}
-	if (m.split() && msg.X < m.treeWidth()) || (!m.split() && m.focus == treePane) {
+	if inTree {
 		prev := m.selected()
 		m.cursor = max(0, min(len(m.rows)-1, m.cursor+delta))
 		m.clampTop()
@@ -809,6 +940,19 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	}
 	m.scroll = max(0, min(m.scroll+delta, m.maxScroll()))
 	return m, nil
+}
+
+// firstRowY is the screen row of the first tree row: below the header
+// and the pane's title.
+func (m Model) firstRowY() int {
+	y := 0
+	if m.height >= 3 {
+		y++
+	}
+	if m.titled() {
+		y++
+	}
+	return y
 }
 
 // copyPath puts the selection's layered path on the clipboard with OSC 52,
@@ -1015,6 +1159,8 @@ func (m Model) treeView(h int) string {
 			switch {
 			case m.hideExplained && m.root != nil && m.root.Differs():
 				msg = "nothing unexplained (H shows the rest)"
+			case m.filterText != "":
+				msg = "no entry matches " + clean(m.filterText)
 			case m.showSame:
 				msg = "nothing to show"
 			default:
@@ -1219,26 +1365,50 @@ func (m Model) detailView(h int) string {
 }
 
 func (m Model) helpView() string {
-	groups := m.keys.FullHelp()
-	hm := m.help
-	hm.Width = 0 // measure without truncation
-	keys := hm.FullHelpView(groups)
-	if lipgloss.Width(keys) > m.width {
-		// Too narrow for every column side by side: two rows of columns.
-		half := (len(groups) + 1) / 2
-		keys = hm.FullHelpView(groups[:half]) + "\n\n" + hm.FullHelpView(groups[half:])
+	lines := m.helpLines()
+	last := m.styles.paint(m.styles.dim, "j/k scroll · any other key goes back")
+	if m.height < 2 {
+		return ansi.Truncate(last, m.width, "…")
 	}
-	body := m.styles.paint(m.styles.title, "isodiff keys") + "\n\n" + keys + "\n\n" +
-		"Rows: ~ modified  + added  - removed  ! type changed\n" +
-		"      ? unreadable  = identical  … being compared\n" +
-		"Paths join layers with \" :: \" (an image inside an image).\n\n" +
-		m.styles.paint(m.styles.dim, "press any key to go back")
-	lines := strings.Split(body, "\n")
+	top := max(0, min(m.helpTop, len(lines)-(m.height-1)))
+	lines = lines[top:]
+	if len(lines) > m.height-1 {
+		lines = lines[:m.height-1]
+	}
+	for len(lines) < m.height-1 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, last)
 	for i := range lines {
 		lines[i] = ansi.Truncate(lines[i], m.width, "…")
 	}
-	for len(lines) < m.height {
-		lines = append(lines, "")
+	return strings.Join(lines, "\n")
+}
+
+// helpLines are the lines of the help screen: every key, in as many
+// columns side by side as the window takes.
+func (m Model) helpLines() []string {
+	groups := m.keys.FullHelp()
+	hm := m.help
+	hm.Width = 0 // measure without truncation
+	var blocks []string
+	for per := len(groups); per >= 1; per-- {
+		blocks = blocks[:0]
+		fits := true
+		for i := 0; i < len(groups); i += per {
+			b := hm.FullHelpView(groups[i:min(len(groups), i+per)])
+			fits = fits && lipgloss.Width(b) <= m.width
+			blocks = append(blocks, b)
+		}
+		if fits {
+			break
+		}
 	}
-	return strings.Join(lines[:m.height], "\n")
+	body := m.styles.paint(m.styles.title, "isodiff keys") + "\n\n" + strings.Join(blocks, "\n\n") + "\n\n" +
+		"Mouse: a click selects a row or focuses the right pane;\n" +
+		"       the wheel scrolls the pane under it.\n" +
+		"Rows: ~ modified  + added  - removed  ! type changed\n" +
+		"      ? unreadable  = identical  … being compared\n" +
+		"Paths join layers with \" :: \" (an image inside an image)."
+	return strings.Split(body, "\n")
 }

@@ -102,6 +102,8 @@ func keys(m Model, ks ...string) Model {
 			msg = tea.KeyMsg{Type: tea.KeyTab}
 		case "right":
 			msg = tea.KeyMsg{Type: tea.KeyRight}
+		case "backspace":
+			msg = tea.KeyMsg{Type: tea.KeyBackspace}
 		case "pgdown":
 			msg = tea.KeyMsg{Type: tea.KeyPgDown}
 		default:
@@ -216,6 +218,11 @@ func TestFrames(t *testing.T) {
 			t.Run("filtered", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
 				m = keys(m, "/", "i", "s", "o", "l", "enter")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("filter-no-match", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "/", "*", ".", "c", "f", "g", "enter")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("unreadable", func(t *testing.T) {

@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// quits reports whether a command ends the program.
+func quits(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	switch msg := cmd().(type) {
+	case tea.QuitMsg:
+		return true
+	case tea.BatchMsg:
+		for _, c := range msg {
+			if quits(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestKeys(t *testing.T) {
+	root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-grubcfg.iso", nil)
+	start := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-grubcfg.iso"}, nil, nil, 120, 40)
+
+	t.Run("burst", func(t *testing.T) {
+		// "jj" read as one message moves twice, as two messages do.
+		top := keys(start, "g")
+		one := step(top, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj")})
+		two := keys(top, "j", "j")
+		if one.cursor != two.cursor || one.cursor != 2 {
+			t.Errorf("jj at once: row %d; j, j: row %d (from 0)", one.cursor, two.cursor)
+		}
+	})
+	t.Run("ctrl+c in the filter prompt", func(t *testing.T) {
+		m := keys(start, "/", "g")
+		if !m.filtering {
+			t.Fatal("/ opens no prompt")
+		}
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC})
+		if !quits(cmd) {
+			t.Error("ctrl+c in the filter prompt does not quit")
+		}
+	})
+	t.Run("enter on a file", func(t *testing.T) {
+		m := keys(start, "G")
+		if m.hasRows(m.selected()) {
+			t.Fatalf("the last row %s has rows below", m.selected().d.Name)
+		}
+		if m = keys(m, "enter"); m.focus != detailPane {
+			t.Error("enter on a file does not focus the right pane")
+		}
+		if m = keys(m, "esc"); m.focus != treePane {
+			t.Error("esc in the right pane does not return to the tree")
+		}
+	})
+	t.Run("n wraps", func(t *testing.T) {
+		root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-pyc.iso", nil)
+		start := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, nil, nil, 120, 40)
+		m := start
+		var seen []string
+		for range 20 {
+			m = keys(m, "n")
+			seen = append(seen, m.selected().d.Name)
+			if strings.Contains(m.message, "wrapped") {
+				break
+			}
+		}
+		if !strings.Contains(m.message, "wrapped to the first difference") || m.selected() != start.selected() {
+			t.Errorf("n after the last difference: %q, at %s (seen %v)", m.message, m.selected().d.Path(), seen)
+		}
+		m = keys(m, "N")
+		if !strings.Contains(m.message, "wrapped to the last difference") {
+			t.Errorf("N before the first: %q", m.message)
+		}
+	})
+	t.Run("click", func(t *testing.T) {
+		m := start
+		y := m.firstRowY() + 3 - m.top
+		m = step(m, tea.MouseMsg{X: 2, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+		if m.cursor != 3 {
+			t.Errorf("a click on the fourth row selects row %d", m.cursor)
+		}
+		m = step(m, tea.MouseMsg{X: m.width - 2, Y: y, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+		if m.focus != detailPane || m.cursor != 3 {
+			t.Errorf("a click in the right pane: focus %d, row %d", m.focus, m.cursor)
+		}
+	})
+	t.Run("filter", func(t *testing.T) {
+		// *.cfg matches a name in any directory, in any layer.
+		m := keys(start, "/", "*", ".", "c", "f", "g", "enter")
+		var names []string
+		for _, r := range m.rows {
+			if m.hits[r.n] {
+				names = append(names, r.n.d.Path())
+			}
+		}
+		if len(names) == 0 || !strings.HasSuffix(names[0], "/grub.cfg") {
+			t.Errorf("*.cfg matches %q", names)
+		}
+		// The selection stays while it still shows, and comes back
+		// after a filter that matches nothing ("*.cf").
+		for i, r := range m.rows {
+			if m.hits[r.n] {
+				m.cursor = i
+			}
+		}
+		sel := m.selected()
+		for _, k := range []string{"backspace", "backspace", "backspace", "backspace", "backspace"} {
+			m = keys(m, "/", k, "enter")
+			if len(m.rows) > 0 && m.selected() != sel {
+				t.Errorf("filter %q: the selection moved from %s to %v as the filter widened", m.filterText, sel.d.Path(), m.selected())
+			}
+		}
+		if m.filterText != "" {
+			t.Errorf("filter %q left", m.filterText)
+		}
+		if false {
+			t.Errorf("filter %q: the selection moved from %s to %v as the filter widened", m.filterText, sel.d.Path(), m.selected())
+		}
+		none := keys(start, "/", "z", "q", "x", "enter")
+		if !strings.Contains(none.View(), "no entry matches zqx") {
+			t.Errorf("a filter matching nothing:\n%s", none.View())
+		}
+	})
+}
