@@ -127,10 +127,13 @@ func (s styles) paint(st lipgloss.Style, text string) string {
 
 // add appends a line that stays when the others scroll sideways: a
 // heading, or a table fitted to the pane.
-func (d *detail) add(line string) { d.lines = append(d.lines, dline{text: line, fixed: true}) }
+func (d *detail) add(line string) {
+	d.lines = append(d.lines, dline{text: cellSafe(line), fixed: true})
+}
 
 // addHeads appends the heading of two halves, which stays in place.
 func (d *detail) addHeads(a, b half, mark string) {
+	a.body, b.body = cellSafe(a.body), cellSafe(b.body)
 	d.lines = append(d.lines, dline{halves: true, a: a, b: b, mark: mark, fixed: true})
 }
 
@@ -138,6 +141,7 @@ func (d *detail) addHeads(a, b half, mark string) {
 // wrapping on, it is wrapped to the pane, its continuation lines indented
 // by the gutter.
 func (d *detail) addGutter(line string, gutter int) {
+	line = cellSafe(line)
 	w := d.made.width
 	if d.made.wrap && ansi.StringWidth(line) > w && w > gutter+4 {
 		head, body := ansi.Cut(line, 0, gutter), ansi.TruncateLeft(line, gutter, "")
@@ -157,6 +161,7 @@ func (d *detail) addGutter(line string, gutter int) {
 // wrapped within its column and the line takes as many rows as the
 // longer half needs.
 func (d *detail) addHalves(a, b half, mark string) {
+	a.body, b.body = cellSafe(a.body), cellSafe(b.body)
 	if !d.made.wrap {
 		d.wide = max(d.wide, ansi.StringWidth(a.body), ansi.StringWidth(b.body))
 		d.lines = append(d.lines, dline{halves: true, a: a, b: b, mark: mark})

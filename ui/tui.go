@@ -466,7 +466,7 @@ func (m Model) paneTitle(text string, focused bool, w int) string {
 	if focused {
 		rule = "━"
 	}
-	t := ansi.Truncate(rule+" "+clean(text)+" ", w, "…")
+	t := ansi.Truncate(rule+" "+show(text)+" ", w, "…")
 	t += strings.Repeat(rule, max(0, w-ansi.StringWidth(t)))
 	if focused {
 		return m.styles.paint(m.styles.focus, t)
@@ -1024,22 +1024,28 @@ func (m Model) View() string {
 	case !m.split():
 		body = m.treeView(h)
 	default:
-		sep := m.styles.paint(m.styles.dim, strings.Repeat("│\n", h-1)+"│")
-		body = lipgloss.JoinHorizontal(lipgloss.Top, m.treeView(h), " ", sep, " ", m.detailView(h))
+		// Every row is already as wide as its pane.
+		sep := " " + m.styles.paint(m.styles.dim, "│") + " "
+		left, right := strings.Split(m.treeView(h), "\n"), strings.Split(m.detailView(h), "\n")
+		rows := make([]string, h)
+		for i := range rows {
+			rows[i] = left[i] + sep + right[i]
+		}
+		body = strings.Join(rows, "\n")
 	}
 	switch m.height {
 	case 1:
 		return body
 	case 2:
-		return lipgloss.JoinVertical(lipgloss.Left, body, m.statusBar())
+		return body + "\n" + m.statusBar()
 	case 3:
-		return lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.statusBar())
+		return m.header() + "\n" + body + "\n" + m.statusBar()
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.statusBar(), m.footer())
+	return m.header() + "\n" + body + "\n" + m.statusBar() + "\n" + m.footer()
 }
 
 func (m Model) header() string {
-	a, b := clean(m.s.A.Path), clean(m.s.B.Path)
+	a, b := show(m.s.A.Path), show(m.s.B.Path)
 	text := fmt.Sprintf("isodiff  A %s  B %s", a, b)
 	if ansi.StringWidth(text) > m.width {
 		// Too long: the paths lose what they share at the left, and
@@ -1080,7 +1086,7 @@ func (m Model) footer() string {
 		return ansi.Truncate(m.filter.View(), m.width, "")
 	}
 	if m.message != "" {
-		return ansi.Truncate(clean(m.message), m.width, "…")
+		return ansi.Truncate(show(m.message), m.width, "…")
 	}
 	return ansi.Truncate(m.help.View(m.keys), m.width, "…")
 }
@@ -1104,7 +1110,7 @@ func (m Model) statusBar() string {
 		parts = append(parts, fmt.Sprintf("%d differences so far", p.Differences.Load()))
 	}
 	if m.filterText != "" {
-		parts = append(parts, "filter: "+clean(m.filterText))
+		parts = append(parts, "filter: "+show(m.filterText))
 	}
 	if m.hideExplained {
 		parts = append(parts, "explained hidden (H)")
@@ -1160,7 +1166,7 @@ func (m Model) treeView(h int) string {
 			case m.hideExplained && m.root != nil && m.root.Differs():
 				msg = "nothing unexplained (H shows the rest)"
 			case m.filterText != "":
-				msg = "no entry matches " + clean(m.filterText)
+				msg = "no entry matches " + show(m.filterText)
 			case m.showSame:
 				msg = "nothing to show"
 			default:
@@ -1213,7 +1219,7 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		}
 	}
 	sym := stateSymbol(l)
-	name := clean(l.d.Name)
+	name := show(l.d.Name)
 	if l.parent != nil && l.parent.d.Descended && l.parent.parent != nil {
 		name = ":: " + name
 	}
@@ -1223,9 +1229,9 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		if l.d.Inner != "" {
 			kind += "→" + l.d.Inner
 		}
-		info = clean(kind)
+		info = show(kind)
 		if r := shortReason(l.d); r != "" {
-			info += " · " + clean(r)
+			info += " · " + show(r)
 		}
 	}
 	gutter := ""
@@ -1262,6 +1268,11 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	}
 	return head
 }
+
+// show is text from the images as the view shows it: escaped as the
+// reports escape it, and made to take the cells the view counts on any
+// terminal (see cellSafe).
+func show(s string) string { return cellSafe(clean(s)) }
 
 // storeHashCells is the length of a nix store path's hash.
 const storeHashCells = 32
@@ -1332,9 +1343,9 @@ func (m Model) detailView(h int) string {
 	case sel == nil:
 		lines = append(lines, m.styles.paint(m.styles.dim, "select an entry"))
 	case !sel.done:
-		lines = append(lines, clean(sel.d.Path()), m.styles.paint(m.styles.pending, "still being compared…"))
+		lines = append(lines, show(sel.d.Path()), m.styles.paint(m.styles.pending, "still being compared…"))
 	case m.det.node != sel.d:
-		lines = append(lines, clean(sel.d.Path()), m.styles.paint(m.styles.pending, "rendering…"))
+		lines = append(lines, show(sel.d.Path()), m.styles.paint(m.styles.pending, "rendering…"))
 	default:
 		// Update keeps the offset within the lines; clamp here too, so
 		// that no sequence of messages can make a frame index past them.
@@ -1397,7 +1408,7 @@ func (m Model) helpLines() []string {
 		fits := true
 		for i := 0; i < len(groups); i += per {
 			b := hm.FullHelpView(groups[i:min(len(groups), i+per)])
-			fits = fits && lipgloss.Width(b) <= m.width
+			fits = fits && ansi.StringWidth(b) <= m.width
 			blocks = append(blocks, b)
 		}
 		if fits {
