@@ -261,6 +261,9 @@ func renderDetail(n *diff.Node, l layout, s styles) detail {
 			wrap(s.paint(s.dim, clean(r)))
 		}
 	}
+	if n.Parent == nil && n.Differs() {
+		d.summary(n, s)
+	}
 	d.fields(n, true, "field", width, s)
 	if n.Order != nil {
 		d.what = "order"
@@ -330,6 +333,47 @@ func renderDetail(n *diff.Node, l layout, s styles) detail {
 	}
 	return d
 }
+
+// summary is what the text report leads with, for the root's pane: the
+// counts, the differences each known cause explains and those none does,
+// and the store paths that differ.
+func (d *detail) summary(root *diff.Node, s styles) {
+	sum := diff.Summarize(root)
+	d.add("")
+	d.add(s.paint(s.title, countLine(root.Count())))
+	d.add(s.paint(s.title, "unexplained: ") + fmt.Sprint(len(sum.Unexplained)))
+	if len(sum.ByCause) > 0 {
+		d.add(s.paint(s.title, "known causes (K shows one alone):"))
+		for _, c := range sum.ByCause {
+			d.addGutter(fmt.Sprintf("  %5d  %s", c.Count, clean(c.Label)), 2)
+		}
+	}
+	if sum.Mirrored > 0 {
+		d.add(fmt.Sprintf("%d repeated under other names", sum.Mirrored))
+	}
+	if len(sum.Unexplained) > 0 {
+		d.add("")
+		d.add(s.paint(s.title, "unexplained (H shows them alone):"))
+		for i, n := range sum.Unexplained {
+			if i == maxSummaryListed {
+				d.add("  " + notListed(len(sum.Unexplained)-i))
+				break
+			}
+			d.addGutter("  "+clean(n.Path())+"  "+s.paint(s.dim, clean(stateWord(n)+reasonText(n))), 2)
+		}
+	}
+	if lines := storePathLines(root); len(lines) > 0 {
+		d.add("")
+		d.add(s.paint(s.title, "store paths:"))
+		for _, l := range lines {
+			d.addGutter("  "+l, 2)
+		}
+	}
+}
+
+// maxSummaryListed bounds the unexplained differences the root's pane
+// lists.
+const maxSummaryListed = 200
 
 // maxPaneListed bounds the lists of the right pane (moved entries): far
 // more than a report lists, since the pane scrolls.

@@ -9,6 +9,7 @@ type KeyMap struct {
 	PageUp, PageDown, Home, End             key.Binding
 	TextView, HexView, SideBySide, ShowSame key.Binding
 	Unified, Wrap, HideExplained            key.Binding
+	StateFilter, CauseFilter                key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit, ForceQuit                         key.Binding
@@ -42,6 +43,8 @@ func DefaultKeyMap() KeyMap {
 		Wrap:          b([]string{"W"}, "W", "wrap long lines"),
 		ShowSame:      b([]string{"a"}, "a", "show identical"),
 		HideExplained: b([]string{"H"}, "H", "hide explained"),
+		StateFilter:   b([]string{"T"}, "T", "only modified/added/…"),
+		CauseFilter:   b([]string{"K"}, "K", "only one known cause"),
 		NextRegion:    b([]string{"]", "}"}, "]/}", "next region"),
 		PrevRegion:    b([]string{"[", "{"}, "[/{", "previous region"),
 		Filter:        b([]string{"/"}, "/", "filter"),
@@ -67,7 +70,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Parent},
 		{k.Expand, k.Collapse, k.ExpandAll, k.NextDiff, k.PrevDiff, k.SwitchPane},
 		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
-		{k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter, k.FilterApply},
+		{k.ShowSame, k.HideExplained, k.StateFilter, k.CauseFilter, k.Filter, k.ClearFilter, k.FilterApply},
 		{k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
 	}
 }

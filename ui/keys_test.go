@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"isodiff/diff"
 )
 
 // quits reports whether a command ends the program.
@@ -129,4 +132,44 @@ func TestKeys(t *testing.T) {
 			t.Errorf("a filter matching nothing:\n%s", none.View())
 		}
 	})
+}
+
+// TestNarrow: T and K leave the differences of one kind or one cause,
+// with what leads to them; n moves among those alone.
+func TestNarrow(t *testing.T) {
+	root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-initrd-dotslash.iso", nil)
+	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 40)
+	sum := diff.Summarize(root)
+	for _, c := range sum.ByCause {
+		m = keys(m, "K")
+		if m.causeFilter != c.Label {
+			t.Fatalf("K: cause %q, want %q", m.causeFilter, c.Label)
+		}
+		m = keys(m, "*")
+		own := 0
+		for _, r := range m.rows {
+			if r.n.d.OwnDifferences() && m.kept(r.n) {
+				own++
+				if !slices.ContainsFunc(r.n.d.Causes, func(x diff.Cause) bool { return x.Label == c.Label }) {
+					t.Errorf("K %s: %s shown", c.Label, r.n.d.Path())
+				}
+			}
+		}
+		if own != c.Count {
+			t.Errorf("K %s: %d rows with the cause, the summary counts %d", c.Label, own, c.Count)
+		}
+		for range 2 * c.Count {
+			m = keys(m, "n")
+			if sel := m.selected(); !m.kept(sel) {
+				t.Errorf("K %s: n selects %s", c.Label, sel.d.Path())
+			}
+		}
+	}
+	if m = keys(m, "K"); m.causeFilter != "" {
+		t.Errorf("K after the last cause: %q", m.causeFilter)
+	}
+	m = keys(m, "T", "T")
+	if m.stateFilter != diff.Added || !strings.Contains(m.View(), "no difference of that kind") {
+		t.Errorf("T T: %v\n%s", m.stateFilter, m.View())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +63,13 @@ type Model struct {
 
 	showSame bool
 	// hideExplained shows only what no known cause explains (and what
-	// leads to it); unexplainedBelow marks those nodes.
-	hideExplained    bool
-	unexplainedBelow map[*liveNode]bool
+	// leads to it); stateFilter only differences of one kind (Same: any),
+	// causeFilter only those a cause explains, in part at least. Below
+	// marks the nodes they leave.
+	hideExplained bool
+	stateFilter   diff.State
+	causeFilter   string
+	narrowBelow   map[*liveNode]bool
 	// unexplained counts, once the comparison is done, the differences
 	// no known cause explains.
 	unexplained int
@@ -199,7 +204,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.root != nil {
 			// The comparison is over: only this goroutine reads the tree
 			// now, and it is finished, as FoldMirrors needs.
-			m.unexplainedBelow = nil // the tree is final: marked again once
+			m.narrowBelow = nil // the tree is final: marked again once
 			if diff.FoldMirrors(m.root) > 0 {
 				m.tree.revisit()
 				m.rebuild(m.selected())
@@ -316,22 +321,22 @@ func (m *Model) rebuild(keep *liveNode) {
 		mark(m.tree.root)
 	}
 	if !m.done {
-		// The tree still grows: what leads to an unexplained pair too.
-		m.unexplainedBelow = nil
+		// The tree still grows: what leads to a pair left too.
+		m.narrowBelow = nil
 	}
-	if m.hideExplained && m.unexplainedBelow == nil {
+	if m.narrowed() && m.narrowBelow == nil {
 		// Marked once the tree is final, not at every key.
-		m.unexplainedBelow = map[*liveNode]bool{}
+		m.narrowBelow = map[*liveNode]bool{}
 		var mark func(l *liveNode) bool
 		mark = func(l *liveNode) bool {
-			hit := l.d.Unexplained()
+			hit := m.kept(l)
 			for _, c := range l.children {
 				if mark(c) {
 					hit = true
 				}
 			}
 			if hit {
-				m.unexplainedBelow[l] = true
+				m.narrowBelow[l] = true
 			}
 			return hit
 		}
@@ -380,7 +385,7 @@ func (m *Model) shown(l *liveNode) bool {
 	if !m.showSame && !l.visible {
 		return false
 	}
-	if m.hideExplained && !m.unexplainedBelow[l] {
+	if m.narrowed() && !m.narrowBelow[l] {
 		return false
 	}
 	if m.filterText == "" {
@@ -390,6 +395,59 @@ func (m *Model) shown(l *liveNode) bool {
 }
 
 func (m *Model) matchesBelow(l *liveNode) bool { return m.matched[l] }
+
+// narrowed says whether rows are left out by what they differ in.
+func (m *Model) narrowed() bool {
+	return m.hideExplained || m.stateFilter != diff.Same || m.causeFilter != ""
+}
+
+// kept reports whether a finished pair's own differences pass the
+// filters by kind and cause.
+func (m *Model) kept(l *liveNode) bool {
+	n := l.d
+	if !l.done || !n.OwnDifferences() {
+		return false
+	}
+	if m.hideExplained && !n.Unexplained() {
+		return false
+	}
+	if m.stateFilter != diff.Same && n.State != m.stateFilter {
+		return false
+	}
+	if m.causeFilter != "" && !slices.ContainsFunc(n.Causes, func(c diff.Cause) bool { return c.Label == m.causeFilter }) {
+		return false
+	}
+	return true
+}
+
+// stateFilters are the kinds of difference T steps through.
+var stateFilters = []diff.State{diff.Same, diff.Modified, diff.Added, diff.Removed, diff.TypeChanged}
+
+// nextStateFilter is the kind of difference after the one shown.
+func (m *Model) nextStateFilter() {
+	i := slices.Index(stateFilters, m.stateFilter)
+	m.stateFilter = stateFilters[(i+1)%len(stateFilters)]
+	m.narrowBelow = nil
+}
+
+// nextCauseFilter is the known cause after the one shown, in the order
+// of the summary (most differences first), then none.
+func (m *Model) nextCauseFilter() {
+	if m.root == nil {
+		m.message = "the causes are known once the comparison is done"
+		return
+	}
+	labels := []string{""}
+	for _, c := range diff.Summarize(m.root).ByCause {
+		labels = append(labels, c.Label)
+	}
+	i := slices.Index(labels, m.causeFilter)
+	m.causeFilter = labels[(i+1)%len(labels)]
+	m.narrowBelow = nil
+	if len(labels) == 1 {
+		m.message = "no difference has a known cause"
+	}
+}
 
 func (m *Model) selected() *liveNode {
 	if m.cursor < 0 || m.cursor >= len(m.rows) {
@@ -582,6 +640,13 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.rebuild(prev)
 	case key.Matches(msg, k.HideExplained):
 		m.hideExplained = !m.hideExplained
+		m.narrowBelow = nil
+		m.rebuild(prev)
+	case key.Matches(msg, k.StateFilter):
+		m.nextStateFilter()
+		m.rebuild(prev)
+	case key.Matches(msg, k.CauseFilter):
+		m.nextCauseFilter()
 		m.rebuild(prev)
 	case key.Matches(msg, k.TextView):
 		m.mode = viewText
@@ -731,7 +796,7 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 	var order []*liveNode
 	var walk func(l *liveNode)
 	walk = func(l *liveNode) {
-		if !l.visible || (m.filterText != "" && !m.matchesBelow(l)) {
+		if !l.visible || (m.filterText != "" && !m.matchesBelow(l)) || (m.narrowed() && !m.narrowBelow[l]) {
 			return
 		}
 		order = append(order, l)
@@ -757,7 +822,7 @@ func (m *Model) jumpDiffFrom(cur *liveNode, dir int) {
 		}
 		i = ((i % n) + n) % n
 		l := order[i]
-		if l.done && l.d.OwnDifferences() && (l.parent == nil || !l.parent.done || (l.parent.d.State != diff.Added && l.parent.d.State != diff.Removed)) {
+		if l.done && l.d.OwnDifferences() && (!m.narrowed() || m.kept(l)) && (l.parent == nil || !l.parent.done || (l.parent.d.State != diff.Added && l.parent.d.State != diff.Removed)) {
 			for p := l.parent; p != nil; p = p.parent {
 				m.expanded[p] = true
 			}
@@ -1115,6 +1180,12 @@ func (m Model) statusBar() string {
 	if m.hideExplained {
 		parts = append(parts, "explained hidden (H)")
 	}
+	if m.stateFilter != diff.Same {
+		parts = append(parts, "only "+m.stateFilter.String()+" (T)")
+	}
+	if m.causeFilter != "" {
+		parts = append(parts, "only "+show(m.causeFilter)+" (K)")
+	}
 	if p := m.s.Progress; p != nil {
 		parts = append(parts, progressParts(p)...)
 	}
@@ -1163,8 +1234,10 @@ func (m Model) treeView(h int) string {
 		msg := "comparing…"
 		if m.done {
 			switch {
-			case m.hideExplained && m.root != nil && m.root.Differs():
+			case m.hideExplained && m.root != nil && m.root.Differs() && m.stateFilter == diff.Same && m.causeFilter == "":
 				msg = "nothing unexplained (H shows the rest)"
+			case m.narrowed() && m.root != nil && m.root.Differs():
+				msg = "no difference of that kind (T, K, H show the rest)"
 			case m.filterText != "":
 				msg = "no entry matches " + show(m.filterText)
 			case m.showSame:

@@ -141,8 +141,16 @@ func TestFrames(t *testing.T) {
 	}
 	big := bigSquashfs(t)
 	long := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
+	dotslash := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-initrd-dotslash.iso", nil)
 	for _, sz := range sizes {
 		t.Run(sz.name, func(t *testing.T) {
+			t.Run("summary", func(t *testing.T) {
+				// The root's pane: the summary by cause, the unexplained
+				// differences, the store paths.
+				m := finishedOn(dotslash, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-initrd-dotslash.iso"}, nil, nil, sz.w, sz.h)
+				m = keys(m, "g")
+				golden.RequireEqual(t, m.View())
+			})
 			t.Run("big-squashfs", func(t *testing.T) {
 				// The first screen of a pair with hundreds of differences
 				// and some of the image's own: the tree is open down to
