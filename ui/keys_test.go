@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -171,5 +173,83 @@ func TestNarrow(t *testing.T) {
 	m = keys(m, "T", "T")
 	if m.stateFilter != diff.Added || !strings.Contains(m.View(), "no difference of that kind") {
 		t.Errorf("T T: %v\n%s", m.stateFilter, m.View())
+	}
+}
+
+// TestKeysToDeepest counts the keys from the first screen to the deepest
+// difference of NixOS-like pairs: at most two each.
+func TestKeysToDeepest(t *testing.T) {
+	for _, c := range []struct{ b, name string }{
+		{"nixos/nixos-pyc.iso", "decoder.cpython-313.pyc"},
+		{"nixos/nixos-grubcfg.iso", "grub.cfg"},
+		{"nixos/nixos-initrd-member.iso", "stage-1-init.sh"},
+	} {
+		root := compareImages(t, "nixos/nixos-a.iso", c.b, nil)
+		for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
+			m := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: c.b}, nil, nil, sz[0], sz[1])
+			presses := 0
+			for ; presses < 10 && !strings.HasSuffix(m.selected().d.Name, c.name); presses++ {
+				m = keys(m, "n")
+			}
+			t.Logf("%s at %dx%d: %d keys to %s", c.b, sz[0], sz[1], presses, m.selected().d.Path())
+			if presses > 2 {
+				t.Errorf("%s at %dx%d: %d keys to %s", c.b, sz[0], sz[1], presses, c.name)
+			}
+			if !strings.Contains(m.View(), "modified") {
+				t.Errorf("%s: the difference does not show:\n%s", c.name, m.View())
+			}
+		}
+	}
+}
+
+// TestWriteReport: w offers a file name no file has, the report of the
+// root is the whole report, and an existing file is never overwritten.
+func TestWriteReport(t *testing.T) {
+	root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-pyc.iso", nil)
+	t.Chdir(t.TempDir())
+	m := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, nil, nil, 120, 40)
+	m = keys(m, "g", "w")
+	if !m.writing || m.save.Value() != "isodiff-report.txt" || !strings.Contains(m.View(), "write the whole report to: isodiff-report.txt") {
+		t.Fatalf("w on the root:\n%s", m.View())
+	}
+	next, cmd := m.Update(keyMsg("enter"))
+	m = next.(Model)
+	next, _ = m.Update(cmd())
+	m = next.(Model)
+	got, err := os.ReadFile("isodiff-report.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := WriteText(&want, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, root, DefaultReportOptions()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the report written from the root is not the whole report")
+	}
+	if !strings.Contains(m.message, "wrote report to ") || !strings.HasSuffix(m.message, "isodiff-report.txt") {
+		t.Errorf("message %q", m.message)
+	}
+	// The next name offered is a new one; a name typed that exists is
+	// refused.
+	m = keys(m, "w")
+	if m.save.Value() != "isodiff-report-2.txt" {
+		t.Errorf("w offers %q after isodiff-report.txt was written", m.save.Value())
+	}
+	m.save.SetValue("isodiff-report.txt")
+	next, cmd = m.Update(keyMsg("enter"))
+	m = next.(Model)
+	next, _ = m.Update(cmd())
+	m = next.(Model)
+	if !strings.Contains(m.message, "could not write report") {
+		t.Errorf("writing over an existing file: %q", m.message)
+	}
+	if after, _ := os.ReadFile("isodiff-report.txt"); !bytes.Equal(after, got) {
+		t.Error("an existing report was overwritten")
+	}
+	// esc leaves the prompt and writes nothing.
+	m = keys(m, "w", "esc")
+	if m.writing {
+		t.Error("esc does not close the prompt")
 	}
 }

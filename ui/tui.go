@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/muesli/termenv"
 
 	"isodiff/diff"
 )
@@ -74,6 +74,8 @@ type Model struct {
 	// no known cause explains.
 	unexplained int
 	filtering   bool
+	writing     bool // the prompt for the report's file is open
+	save        textinput.Model
 	filterText  string
 	matched     map[*liveNode]bool // with a filter: nodes matching, or with a match below
 	hits        map[*liveNode]bool // with a filter: nodes matching
@@ -124,7 +126,7 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	ti.Prompt = "/"
 	ti.Placeholder = "path substring or glob"
 	return Model{
-		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti,
+		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(),
 		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
 		status: 2,
 	}
@@ -251,7 +253,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.filtering {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.filtering && !m.writing {
 			// Keys typed faster than read (a burst over ssh, "jjj")
 			// arrive as one message: each is a key of its own.
 			var cmds []tea.Cmd
@@ -574,6 +576,21 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
 	}
+	if m.writing {
+		switch {
+		case key.Matches(msg, m.keys.FilterApply):
+			m.writing = false
+			m.save.Blur()
+			return m, m.writeReport(m.save.Value())
+		case key.Matches(msg, m.keys.FilterCancel):
+			m.writing = false
+			m.save.Blur()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.save, cmd = m.save.Update(msg)
+		return m, cmd
+	}
 	if m.filtering {
 		switch {
 		case key.Matches(msg, m.keys.FilterApply):
@@ -675,7 +692,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Copy):
 		return m, m.copyPath()
 	case key.Matches(msg, k.Write):
-		return m, m.writeReport()
+		return m, m.askReport()
 	case m.focus == detailPane:
 		m.scrollDetail(msg)
 		return m, nil
@@ -1037,29 +1054,46 @@ func (m *Model) copyPath() tea.Cmd {
 		if w == nil {
 			w = os.Stdout
 		}
-		fmt.Fprintf(w, "\x1b]52;c;%s\x07", base64.StdEncoding.EncodeToString([]byte(p)))
+		termenv.NewOutput(w).Copy(p)
 		return nil
 	}
 }
 
-// writeReport writes the text report of the selected subtree to a file
-// in the current directory.
-func (m *Model) writeReport() tea.Cmd {
+// askReport opens the prompt for the file the report of the selection
+// goes to, offering a name no file has yet.
+func (m *Model) askReport() tea.Cmd {
 	sel := m.selected()
 	if sel == nil || !sel.done {
 		m.message = "that entry is still being compared"
 		return nil
 	}
+	name := "isodiff-report.txt"
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); os.IsNotExist(err) {
+			break
+		}
+		name = fmt.Sprintf("isodiff-report-%d.txt", i)
+	}
+	m.writing = true
+	m.save.Prompt = "write the report of " + show(sel.d.Name) + " to: "
+	if sel == m.tree.root {
+		m.save.Prompt = "write the whole report to: "
+	}
+	m.save.SetValue(name)
+	m.save.CursorEnd()
+	return m.save.Focus()
+}
+
+// writeReport writes the text report of the selected subtree to the
+// file named, which must not exist yet: the view never overwrites one.
+func (m *Model) writeReport(name string) tea.Cmd {
+	sel := m.selected()
+	if sel == nil || !sel.done || name == "" {
+		return nil
+	}
 	n, a, b := sel.d, m.s.A, m.s.B
 	return func() tea.Msg {
-		name := "isodiff-report.txt"
-		for i := 2; ; i++ {
-			if _, err := os.Stat(name); os.IsNotExist(err) {
-				break
-			}
-			name = fmt.Sprintf("isodiff-report-%d.txt", i)
-		}
-		f, err := os.Create(name)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
 			err = WriteText(f, a, b, n, DefaultReportOptions())
 			if cerr := f.Close(); err == nil {
@@ -1147,6 +1181,9 @@ func shortPath(p, other string, room int) string {
 }
 
 func (m Model) footer() string {
+	if m.writing {
+		return ansi.Truncate(m.save.View(), m.width, "")
+	}
 	if m.filtering {
 		return ansi.Truncate(m.filter.View(), m.width, "")
 	}
