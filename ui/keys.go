@@ -10,6 +10,7 @@ type KeyMap struct {
 	TextView, HexView, SideBySide, ShowSame key.Binding
 	Unified, Wrap, HideExplained            key.Binding
 	StateFilter, CauseFilter                key.Binding
+	ExpandTree, CollapseTree, Toggle        key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit, ForceQuit                         key.Binding
@@ -28,6 +29,9 @@ func DefaultKeyMap() KeyMap {
 		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "open; scroll right"),
 		Collapse:      b([]string{"left", "h"}, "←/h", "close/parent; scroll left"),
 		ExpandAll:     b([]string{"*", "e"}, "*/e", "expand all below"),
+		ExpandTree:    b([]string{"E"}, "E", "expand everything"),
+		CollapseTree:  b([]string{"C"}, "C", "collapse everything"),
+		Toggle:        b([]string{"o"}, "o", "open/close the subtree"),
 		NextDiff:      b([]string{"n"}, "n", "next difference"),
 		PrevDiff:      b([]string{"N"}, "N", "previous difference"),
 		Parent:        b([]string{"p", "backspace"}, "p/backspace", "parent"),
@@ -68,7 +72,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Parent},
-		{k.Expand, k.Collapse, k.ExpandAll, k.NextDiff, k.PrevDiff, k.SwitchPane},
+		{k.Expand, k.Collapse, k.ExpandAll, k.Toggle, k.ExpandTree, k.CollapseTree, k.NextDiff, k.PrevDiff, k.SwitchPane},
 		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
 		{k.ShowSame, k.HideExplained, k.StateFilter, k.CauseFilter, k.Filter, k.ClearFilter, k.FilterApply},
 		{k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},

@@ -253,3 +253,38 @@ func TestWriteReport(t *testing.T) {
 		t.Error("esc does not close the prompt")
 	}
 }
+
+// TestExpandCollapse: E opens every row, C closes all but the root's
+// children and keeps the selection on the row that held it, o toggles
+// the selected subtree.
+func TestExpandCollapse(t *testing.T) {
+	root := bigSquashfs(t)
+	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 40)
+	all := 0
+	root.Walk(func(n *diff.Node) bool {
+		if n.Differs() {
+			all++
+		}
+		return true
+	})
+	m = keys(m, "E")
+	if len(m.rows) != all {
+		t.Errorf("E: %d rows, %d differing pairs", len(m.rows), all)
+	}
+	m = keys(m, "G")
+	m = keys(m, "C")
+	if len(m.rows) != 1+len(m.rows[0].n.children) && m.rows[1].n.parent != m.rows[0].n {
+		t.Errorf("C: %d rows", len(m.rows))
+	}
+	if sel := m.selected(); sel == nil || sel.parent != m.tree.root {
+		t.Errorf("C: the selection is not on the root's child that held it")
+	}
+	before := len(m.rows)
+	m = keys(m, "o")
+	if len(m.rows) <= before {
+		t.Errorf("o: %d rows, %d before", len(m.rows), before)
+	}
+	if m = keys(m, "o"); len(m.rows) != before {
+		t.Errorf("o o: %d rows, %d before", len(m.rows), before)
+	}
+}

@@ -723,6 +723,26 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.expandAll(sel)
 			m.rebuild(sel)
 		}
+	case key.Matches(msg, k.ExpandTree):
+		if m.tree.root != nil {
+			m.expandAll(m.tree.root)
+			m.rebuild(prev)
+		}
+	case key.Matches(msg, k.CollapseTree):
+		if m.tree.root != nil {
+			clear(m.expanded)
+			m.expanded[m.tree.root] = true
+			m.rebuild(m.shownAncestor(prev))
+		}
+	case key.Matches(msg, k.Toggle):
+		if sel := m.selected(); sel != nil && m.hasRows(sel) {
+			if m.expanded[sel] {
+				m.collapseAll(sel)
+			} else {
+				m.expandAll(sel)
+			}
+			m.rebuild(sel)
+		}
 	case key.Matches(msg, k.Collapse):
 		if sel := m.selected(); sel != nil {
 			if m.expanded[sel] && len(sel.children) > 0 {
@@ -794,6 +814,22 @@ func (m *Model) toParent(l *liveNode) {
 			return
 		}
 	}
+}
+
+func (m *Model) collapseAll(l *liveNode) {
+	delete(m.expanded, l)
+	for _, c := range l.children {
+		m.collapseAll(c)
+	}
+}
+
+// shownAncestor is l, or the nearest node above it whose row shows once
+// the tree is collapsed to the root's children.
+func (m *Model) shownAncestor(l *liveNode) *liveNode {
+	for l != nil && l.parent != nil && l.parent != m.tree.root {
+		l = l.parent
+	}
+	return l
 }
 
 func (m *Model) expandAll(l *liveNode) {
@@ -1330,6 +1366,9 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	}
 	sym := stateSymbol(l)
 	name := show(l.d.Name)
+	if l.done && l.d.StorePathRenamed() {
+		name = renamedName(l.d)
+	}
 	if l.parent != nil && l.parent.d.Descended && l.parent.parent != nil {
 		name = ":: " + name
 	}
@@ -1424,6 +1463,20 @@ func shortName(name string, room int) string {
 	tail := room - head - 1
 	w := ansi.StringWidth(name)
 	return ansi.Truncate(name, head, "") + "…" + ansi.TruncateLeft(name, w-tail, "")
+}
+
+// renamedName is the row name of a store path paired with its namesake
+// under another hash: both hashes, shortened, and the name once
+// ("wzjq…3kx20→g3nd…5a9hy-python3-3.13.5").
+func renamedName(n *diff.Node) string {
+	a := n.Name
+	for _, f := range n.Changed() {
+		if f.Renamed && storeHash(f.A) && storeHash(f.B) {
+			short := func(h string) string { return h[:4] + "…" + h[storeHashCells-5:storeHashCells] }
+			return show(short(f.A) + "→" + short(f.B) + f.B[storeHashCells:])
+		}
+	}
+	return show(a)
 }
 
 // shortReason is the reason shown on a tree row.

@@ -81,3 +81,29 @@ func TestResizeKeepsSelection(t *testing.T) {
 		}
 	}
 }
+
+// TestRenamedStorePath: a store path under a new hash is one row naming
+// both hashes, not a removed and an added row far apart.
+func TestRenamedStorePath(t *testing.T) {
+	tree := func(hash, content string) *unpack.Node {
+		f := &unpack.Node{Name: "bin", Type: unpack.TypeFile, Layer: "test", Offset: -1, Data: strings.NewReader(content)}
+		dir := &unpack.Node{Name: hash + "-hello-2.12.1", Type: unpack.TypeDir, Layer: "test", Offset: -1, Children: []*unpack.Node{f}}
+		other := &unpack.Node{Name: "0000000000000000000000000000000a-glibc-2.40", Type: unpack.TypeDir, Layer: "test", Offset: -1}
+		return &unpack.Node{Name: "/", Type: unpack.TypeDir, Layer: "test", Offset: -1, Children: []*unpack.Node{other, dir}}
+	}
+	root := compare(t, "store", tree("wzjqqxji7hlicx1gdgzmwzvv2cy3kx20", "old\n"), tree("g3nd7j0vqw8bgljxdw408s7y6l95a9hy", "new\n"), diff.DefaultOptions())
+	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 40)
+	frame := m.View()
+	if !strings.Contains(frame, "wzjq…3kx20→g3nd…5a9hy-hello-2.12.1") {
+		t.Errorf("no row names both hashes:\n%s", frame)
+	}
+	rows := 0
+	for _, r := range m.rows {
+		if strings.HasSuffix(r.n.d.Name, "hello-2.12.1") {
+			rows++
+		}
+	}
+	if rows != 1 {
+		t.Errorf("the store path has %d rows:\n%s", rows, frame)
+	}
+}
