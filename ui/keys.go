@@ -11,6 +11,7 @@ type KeyMap struct {
 	Unified, Wrap, HideExplained            key.Binding
 	StateFilter, CauseFilter                key.Binding
 	ExpandTree, CollapseTree, Toggle        key.Binding
+	ZoomIn, ZoomOut, Pager                  key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit, ForceQuit                         key.Binding
@@ -32,8 +33,8 @@ func DefaultKeyMap() KeyMap {
 		ExpandTree:    b([]string{"E"}, "E", "expand everything"),
 		CollapseTree:  b([]string{"C"}, "C", "collapse everything"),
 		Toggle:        b([]string{"o"}, "o", "open/close the subtree"),
-		NextDiff:      b([]string{"n"}, "n", "next difference"),
-		PrevDiff:      b([]string{"N"}, "N", "previous difference"),
+		NextDiff:      b([]string{"n"}, "n", "next difference (match)"),
+		PrevDiff:      b([]string{"N"}, "N", "previous difference (match)"),
 		Parent:        b([]string{"p", "backspace"}, "p/backspace", "parent"),
 		SwitchPane:    b([]string{"tab"}, "tab", "switch pane"),
 		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup/ctrl+b", "page up"),
@@ -51,13 +52,16 @@ func DefaultKeyMap() KeyMap {
 		CauseFilter:   b([]string{"K"}, "K", "only one known cause"),
 		NextRegion:    b([]string{"]", "}"}, "]/}", "next region"),
 		PrevRegion:    b([]string{"[", "{"}, "[/{", "previous region"),
-		Filter:        b([]string{"/"}, "/", "filter"),
-		ClearFilter:   b([]string{"esc"}, "esc", "back to tree; clear filter"),
+		Filter:        b([]string{"/"}, "/", "filter; search in a pane"),
+		ZoomIn:        b([]string{"+"}, "+", "zoom the focused pane"),
+		ZoomOut:       b([]string{"_"}, "_", "zoom out"),
+		Pager:         b([]string{"v"}, "v", "report in $PAGER"),
+		ClearFilter:   b([]string{"esc"}, "esc", "to the tree; no filter"),
 		Copy:          b([]string{"y"}, "y", "copy path"),
 		Write:         b([]string{"w"}, "w", "write report"),
 		Help:          b([]string{"?"}, "?", "help"),
 		Quit:          b([]string{"q"}, "q", "quit"),
-		ForceQuit:     b([]string{"ctrl+c"}, "ctrl+c", "quit, also from a prompt"),
+		ForceQuit:     b([]string{"ctrl+c"}, "ctrl+c", "quit from anywhere"),
 		FilterApply:   b([]string{"enter"}, "enter", "keep the filter typed"),
 		FilterCancel:  b([]string{"esc"}, "esc", "drop the filter"),
 	}
@@ -75,6 +79,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Expand, k.Collapse, k.ExpandAll, k.Toggle, k.ExpandTree, k.CollapseTree, k.NextDiff, k.PrevDiff, k.SwitchPane},
 		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
 		{k.ShowSame, k.HideExplained, k.StateFilter, k.CauseFilter, k.Filter, k.ClearFilter, k.FilterApply},
-		{k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
+		{k.ZoomIn, k.ZoomOut, k.Pager, k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
 	}
 }

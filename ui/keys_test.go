@@ -288,3 +288,51 @@ func TestExpandCollapse(t *testing.T) {
 		t.Errorf("o o: %d rows, %d before", len(m.rows), before)
 	}
 }
+
+// TestSearchZoomPager: / in the right pane searches its lines and n/N
+// move between them; + and _ zoom; v writes the selection's report for
+// the pager.
+func TestSearchZoomPager(t *testing.T) {
+	root := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
+	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 20)
+	m = keys(m, "tab", "/", "l", "i", "n", "e", " ", "0", "enter")
+	// "Line 0" is on the changed line on each side and on three after.
+	if m.message != "match 1 of 5" || m.scroll != m.hitLines[0] {
+		t.Errorf("search: %q, at line %d, hits %v", m.message, m.scroll, m.hitLines)
+	}
+	for range 4 {
+		m = keys(m, "n")
+	}
+	if m.scroll != m.hitLines[4] {
+		t.Errorf("n n n n: at line %d, hits %v", m.scroll, m.hitLines)
+	}
+	if m = keys(m, "n"); m.message != "search wrapped to the top" || m.scroll != m.hitLines[0] {
+		t.Errorf("n after the last match: %q at %d", m.message, m.scroll)
+	}
+	if m = keys(m, "/", "z", "z", "z", "enter"); m.message != "not found: zzz" {
+		t.Errorf("a search finding nothing: %q", m.message)
+	}
+
+	m = keys(m, "tab")
+	w := m.treeWidth()
+	if m = keys(m, "+"); m.treeWidth() <= w || !m.split() {
+		t.Errorf("+ with the tree focused: tree %d cells, was %d", m.treeWidth(), w)
+	}
+	if m = keys(m, "+"); m.split() || !strings.Contains(m.View(), "━ tree") || strings.Contains(m.View(), "details") {
+		t.Errorf("+ +: the tree alone:\n%s", m.View())
+	}
+	if m = keys(m, "_", "_"); m.treeWidth() != w {
+		t.Errorf("_ _: tree %d cells, was %d", m.treeWidth(), w)
+	}
+
+	cmd := m.pager()
+	name, ok := cmd().(pagerMsg)
+	if !ok {
+		t.Fatalf("v: %v", cmd())
+	}
+	defer os.Remove(string(name))
+	got, _ := os.ReadFile(string(name))
+	if !bytes.Contains(got, []byte("LAZY")) || page(string(name)) == nil {
+		t.Errorf("the report for the pager:\n%s", got)
+	}
+}

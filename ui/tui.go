@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,11 +32,13 @@ const (
 type (
 	tickMsg   time.Time
 	filterMsg int
+	pagerMsg  string // a report file ready for the pager
 	resultMsg Result
 	detailMsg detail
 	wroteMsg  struct {
-		path string
-		err  error
+		path  string
+		err   error
+		pager bool // the pager failed, not a report
 	}
 )
 
@@ -87,7 +90,14 @@ type Model struct {
 	wrap        bool
 	showHelp    bool
 	helpTop     int
-	touched     bool // a key was pressed: the selection is the user's
+	zoom        int
+	// Search in the right pane: the prompt, the text searched for, and
+	// the lines of the laid-out detail that hold it.
+	finding  bool
+	find     textinput.Model
+	search   string
+	hitLines []int
+	touched  bool // a key was pressed: the selection is the user's
 
 	det    detail
 	scroll int
@@ -125,8 +135,10 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	ti := textinput.New()
 	ti.Prompt = "/"
 	ti.Placeholder = "path substring or glob"
+	fi := textinput.New()
+	fi.Prompt = "search: "
 	return Model{
-		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(),
+		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(), find: fi,
 		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
 		status: 2,
 	}
@@ -231,6 +243,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.scroll, m.hscroll = 0, 0
 			}
 			m.det = detail(msg)
+			m.findHits()
 			if relaid {
 				// The same entry in another mode or width: its lines are
 				// others; keep a full page of them in view.
@@ -238,7 +251,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 		}
 		return m, nil
+	case pagerMsg:
+		return m, page(string(msg))
 	case wroteMsg:
+		if msg.pager {
+			m.message = "pager: " + msg.err.Error()
+			return m, nil
+		}
 		if msg.err != nil {
 			m.message = "could not write report: " + msg.err.Error()
 		} else {
@@ -253,7 +272,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.filtering && !m.writing {
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.filtering && !m.writing && !m.finding {
 			// Keys typed faster than read (a burst over ssh, "jjj")
 			// arrive as one message: each is a key of its own.
 			var cmds []tea.Cmd
@@ -475,11 +494,25 @@ func (m Model) layout() layout { return layout{m.mode, m.side, m.detailWidth(), 
 // a narrower one shows the focused pane alone, across the window.
 const minSplitWidth = 24 + 3 + 10
 
-func (m Model) split() bool { return m.width >= minSplitWidth }
+func (m Model) split() bool { return m.width >= minSplitWidth && m.zoom < zoomFull }
+
+// Zoom levels (+ and _, as lazygit's): the focused pane takes two fifths
+// of the window, then three quarters, then all of it.
+const (
+	zoomNormal = iota
+	zoomHalf
+	zoomFull
+)
 
 func (m Model) treeWidth() int {
 	if !m.split() {
 		return max(1, m.width)
+	}
+	if m.zoom == zoomHalf {
+		if m.focus == treePane {
+			return min(m.width-3-10, m.width*3/4)
+		}
+		return max(24, m.width/4)
 	}
 	return max(24, m.width*2/5)
 }
@@ -543,6 +576,9 @@ func (m Model) detailTitle() string {
 	if m.wrap {
 		parts = append(parts, "wrapped")
 	}
+	if m.search != "" {
+		parts = append(parts, fmt.Sprintf("%q: %d lines", m.search, len(m.hitLines)))
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -575,6 +611,24 @@ func (m *Model) clampTop() {
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if key.Matches(msg, m.keys.ForceQuit) {
 		return m.quit()
+	}
+	if m.finding {
+		switch {
+		case key.Matches(msg, m.keys.FilterApply):
+			m.finding = false
+			m.find.Blur()
+			m.search = m.find.Value()
+			m.findHits()
+			m.jumpHit(0)
+			return m, nil
+		case key.Matches(msg, m.keys.FilterCancel):
+			m.finding = false
+			m.find.Blur()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.find, cmd = m.find.Update(msg)
+		return m, cmd
 	}
 	if m.writing {
 		switch {
@@ -643,6 +697,22 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.SwitchPane):
 		m.focus = 1 - m.focus
+	case key.Matches(msg, k.Filter) && m.focus == detailPane:
+		m.finding = true
+		m.find.SetValue("")
+		return m, m.find.Focus()
+	case key.Matches(msg, k.NextDiff) && m.focus == detailPane && m.search != "":
+		m.jumpHit(1)
+	case key.Matches(msg, k.PrevDiff) && m.focus == detailPane && m.search != "":
+		m.jumpHit(-1)
+	case key.Matches(msg, k.ZoomIn):
+		m.zoom = min(zoomFull, m.zoom+1)
+		return m, m.renderSelected()
+	case key.Matches(msg, k.ZoomOut):
+		m.zoom = max(zoomNormal, m.zoom-1)
+		return m, m.renderSelected()
+	case key.Matches(msg, k.Pager):
+		return m, m.pager()
 	case key.Matches(msg, k.Filter):
 		m.filtering = true
 		m.filter.SetValue(m.filterText)
@@ -1060,6 +1130,135 @@ func (m Model) mouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// findHits finds the lines of the right pane that hold the text searched
+// for, in any case.
+func (m *Model) findHits() {
+	m.hitLines = m.hitLines[:0]
+	if m.search == "" {
+		return
+	}
+	want := strings.ToLower(m.search)
+	for i, l := range m.det.lines {
+		text := l.text
+		if l.halves {
+			text = l.a.body + " " + l.b.body
+		}
+		if strings.Contains(strings.ToLower(ansi.Strip(text)), want) {
+			m.hitLines = append(m.hitLines, i)
+		}
+	}
+}
+
+// jumpHit scrolls to the next (1) or previous (-1) line holding the text
+// searched for, around the end, or (0) to the first from the top of the
+// pane on.
+func (m *Model) jumpHit(dir int) {
+	if len(m.hitLines) == 0 {
+		if m.search != "" {
+			m.message = "not found: " + show(m.search)
+		}
+		return
+	}
+	at := -1
+	switch dir {
+	case 0:
+		for i, l := range m.hitLines {
+			if l >= m.scroll {
+				at = i
+				break
+			}
+		}
+		if at < 0 {
+			at = 0
+		}
+	case 1:
+		at = 0
+		for i, l := range m.hitLines {
+			if l > m.scroll {
+				at = i
+				break
+			}
+		}
+		if m.hitLines[at] <= m.scroll {
+			m.message = "search wrapped to the top"
+		}
+	default:
+		at = len(m.hitLines) - 1
+		for i := len(m.hitLines) - 1; i >= 0; i-- {
+			if m.hitLines[i] < m.scroll {
+				at = i
+				break
+			}
+		}
+		if m.hitLines[at] >= m.scroll {
+			m.message = "search wrapped to the bottom"
+		}
+	}
+	m.scroll = m.hitLines[at]
+	if m.message == "" {
+		m.message = fmt.Sprintf("match %d of %d", at+1, len(m.hitLines))
+	}
+}
+
+// highlight marks the text searched for in a line as shown (its colours
+// give way on that line).
+func (m Model) highlight(line string) string {
+	if m.search == "" || m.styles.plain {
+		return line
+	}
+	plain := ansi.Strip(line)
+	lower, want := strings.ToLower(plain), strings.ToLower(m.search)
+	i := strings.Index(lower, want)
+	n := len(want)
+	if i < 0 || len(lower) != len(plain) || i+n > len(plain) {
+		// Not on the part shown, or a case change moved the bytes.
+		return line
+	}
+	return plain[:i] + m.styles.hit.Render(plain[i:i+n]) + plain[i+n:]
+}
+
+// pager writes the text report of the selection to a temporary file,
+// outside the update loop, for $PAGER (less if unset) to show.
+func (m *Model) pager() tea.Cmd {
+	sel := m.selected()
+	if sel == nil || !sel.done {
+		m.message = "that entry is still being compared"
+		return nil
+	}
+	n, a, b := sel.d, m.s.A, m.s.B
+	return func() tea.Msg {
+		f, err := os.CreateTemp("", "isodiff-*.txt")
+		if err != nil {
+			return wroteMsg{err: err, pager: true}
+		}
+		err = WriteText(f, a, b, n, DefaultReportOptions())
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(f.Name())
+			return wroteMsg{err: err, pager: true}
+		}
+		return pagerMsg(f.Name())
+	}
+}
+
+// page runs the pager on a report file, and removes the file after it.
+func page(name string) tea.Cmd {
+	args := strings.Fields(os.Getenv("PAGER"))
+	if len(args) == 0 {
+		args = []string{"less"}
+	}
+	cmd := exec.Command(args[0], append(args[1:], name)...)
+	return tea.ExecProcess(cmd, func(err error) tea.Msg {
+		os.Remove(name)
+		if err != nil {
+			return wroteMsg{err: fmt.Errorf("%s: %w", args[0], err), pager: true}
+		}
+		return nil
+	})
+}
+
 // firstRowY is the screen row of the first tree row: below the header
 // and the pane's title.
 func (m Model) firstRowY() int {
@@ -1137,7 +1336,7 @@ func (m *Model) writeReport(name string) tea.Cmd {
 			}
 		}
 		abs, _ := filepath.Abs(name)
-		return wroteMsg{abs, err}
+		return wroteMsg{path: abs, err: err}
 	}
 }
 
@@ -1217,6 +1416,9 @@ func shortPath(p, other string, room int) string {
 }
 
 func (m Model) footer() string {
+	if m.finding {
+		return ansi.Truncate(m.find.View(), m.width, "")
+	}
 	if m.writing {
 		return ansi.Truncate(m.save.View(), m.width, "")
 	}
@@ -1516,7 +1718,7 @@ func (m Model) detailView(h int) string {
 		top := m.scrollTop()
 		end := min(len(m.det.lines), top+body)
 		for i := top; i < end; i++ {
-			lines = append(lines, m.det.render(i, m.hscroll, w))
+			lines = append(lines, m.highlight(m.det.render(i, m.hscroll, w)))
 		}
 		if h > 1 {
 			for len(lines) < h-1 {
@@ -1571,7 +1773,7 @@ func (m Model) helpLines() []string {
 		fits := true
 		for i := 0; i < len(groups); i += per {
 			b := hm.FullHelpView(groups[i:min(len(groups), i+per)])
-			fits = fits && ansi.StringWidth(b) <= m.width
+			fits = fits && lipgloss.Width(b) <= m.width
 			blocks = append(blocks, b)
 		}
 		if fits {
