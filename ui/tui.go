@@ -109,7 +109,8 @@ type Model struct {
 	root    *diff.Node
 	err     error
 	message string
-	status  int
+	// sawDifferences: differences were found before the end.
+	sawDifferences bool
 }
 
 // NewModel makes the UI for a session. The renderer decides colour (nil:
@@ -140,14 +141,27 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	return Model{
 		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(), find: fi,
 		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
-		status: 2,
 	}
 }
 
-// ExitStatus is the status the command exits with: as in report mode once
-// the comparison is complete; 1 when it was cut short after differences
-// were found; 2 when it was cut short before any.
-func (m Model) ExitStatus() int { return m.status }
+// Outcome is what the view saw of the comparison, for the command to
+// decide how it exits.
+type Outcome struct {
+	// Root is the finished tree; nil when the view quit before the
+	// comparison ended, or the comparison failed.
+	Root *diff.Node
+	// DifferencesSeen says differences had been found when the view
+	// quit before the end.
+	DifferencesSeen bool
+}
+
+// Outcome is what the view saw of the comparison.
+func (m Model) Outcome() Outcome {
+	if m.err != nil {
+		return Outcome{}
+	}
+	return Outcome{Root: m.root, DifferencesSeen: m.sawDifferences}
+}
 
 // Err is the error that stopped the comparison, if any.
 func (m Model) Err() error { return m.err }
@@ -210,7 +224,6 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.elapsed = m.s.Now().Sub(m.start)
 		if msg.Err != nil {
 			m.err = msg.Err
-			m.status = 2
 			return m.quit()
 		}
 		m.ingest()
@@ -225,9 +238,7 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			m.unexplained = len(diff.Summarize(m.root).Unexplained)
 		}
-		m.status = 0
 		if m.root.Differs() {
-			m.status = 1
 			if !m.touched {
 				// Nobody has moved yet: show the first difference.
 				m.firstScreen()
@@ -306,7 +317,7 @@ func (m *Model) ingest() bool {
 	}
 	m.rebuild(keep)
 	if !m.done && m.s.Progress != nil && m.s.Progress.Differences.Load() > 0 {
-		m.status = 1
+		m.sawDifferences = true
 	}
 	return true
 }

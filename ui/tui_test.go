@@ -241,18 +241,29 @@ func TestFrames(t *testing.T) {
 	}
 }
 
-func TestExitStatusOfModel(t *testing.T) {
+// TestOutcome: what the view tells the command of the comparison, from
+// which it decides its exit status.
+func TestOutcome(t *testing.T) {
 	m := finished(t, "base-a.iso", "text-b.iso", 80, 24, nil)
-	if m.ExitStatus() != 1 {
-		t.Errorf("differing pair: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root == nil || !o.Root.Differs() {
+		t.Errorf("differing pair: %+v", o)
 	}
 	m = finished(t, "base-a.iso", "base-b.iso", 80, 24, nil)
-	if m.ExitStatus() != 0 {
-		t.Errorf("identical pair: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root == nil || o.Root.Differs() {
+		t.Errorf("identical pair: %+v", o)
 	}
 	m = newTestModel("a", "b", &Feed{}, &diff.Progress{}, make(chan Result), 80, 24)
-	if m.ExitStatus() != 2 {
-		t.Errorf("quit before anything was compared: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root != nil || o.DifferencesSeen {
+		t.Errorf("quit before anything was compared: %+v", o)
+	}
+	p := &diff.Progress{}
+	p.Differences.Add(1)
+	feed := &Feed{}
+	feed.Done(&diff.Node{Name: "x", State: diff.Modified})
+	m = newTestModel("a", "b", feed, p, make(chan Result), 80, 24)
+	m = step(m, tickMsg(epoch))
+	if o := m.Outcome(); o.Root != nil || !o.DifferencesSeen {
+		t.Errorf("quit after a difference was found: %+v", o)
 	}
 }
 
