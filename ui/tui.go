@@ -1607,8 +1607,13 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 	lead := gutter + indent + arrow + sym + " "
 	name = shortName(name, w-ansi.StringWidth(lead))
 	plain := lead + name
+	room := w - ansi.StringWidth(plain) - 2
 	if selected {
-		text := ansi.Truncate(plain+"  "+info, w, "…")
+		text := plain
+		if info != "" && room > 3 {
+			text += "  " + ansi.Truncate(info, room, "…")
+		}
+		text = ansi.Truncate(text, w, "…")
 		if s.plain {
 			return text
 		}
@@ -1624,7 +1629,6 @@ func (m Model) treeRow(l *liveNode, w int, selected bool) string {
 		st = s.pending
 	}
 	head := gutter + indent + arrow + s.paint(st, sym+" "+name)
-	room := w - ansi.StringWidth(plain) - 2
 	if info != "" && room > 3 {
 		head += "  " + s.paint(s.dim, ansi.Truncate(info, room, "…"))
 	}
