@@ -217,8 +217,19 @@ func fuzzView(t *testing.T, m Model, rng *rand.Rand, n int, trail *[]string, che
 		switch r := rng.IntN(100); {
 		case r < 70:
 			msg = all[rng.IntN(len(all))]
-		case r < 78:
+		case r < 75:
 			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(typed[rng.IntN(len(typed))])}
+		case r < 78:
+			// A burst: runes read together, as over ssh or from a paste.
+			var rs []rune
+			for range 2 + rng.IntN(4) {
+				if k := all[rng.IntN(len(all))]; k.Type == tea.KeyRunes {
+					rs = append(rs, k.Runes...)
+				} else {
+					rs = append(rs, []rune(typed[rng.IntN(len(typed))])...)
+				}
+			}
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: rs, Paste: rng.IntN(4) == 0}
 		case r < 85:
 			sz := windowSizes[rng.IntN(len(windowSizes))]
 			msg = tea.WindowSizeMsg{Width: sz[0], Height: sz[1]}
@@ -261,6 +272,7 @@ func fuzzView(t *testing.T, m Model, rng *rand.Rand, n int, trail *[]string, che
 // view never panics and every frame fits the window.
 func TestViewSurvivesKeys(t *testing.T) {
 	pairs := [][2]string{
+		{"squashfs/uncompressed.sqfs", "squashfs/tails-b.sqfs"},
 		{"iso/base-a.iso", "iso/text-b.iso"},
 		{"iso/base-a.iso", "iso/binary-b.iso"},
 		{"iso/base-a.iso", "iso/addrm-b.iso"},
