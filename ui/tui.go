@@ -639,6 +639,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		var cmd tea.Cmd
 		m.find, cmd = m.find.Update(msg)
+		escapeInput(&m.find)
 		return m, cmd
 	}
 	if m.writing {
@@ -654,6 +655,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		var cmd tea.Cmd
 		m.save, cmd = m.save.Update(msg)
+		escapeInput(&m.save)
 		return m, cmd
 	}
 	if m.filtering {
@@ -670,12 +672,7 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		}
 		var cmd tea.Cmd
 		m.filter, cmd = m.filter.Update(msg)
-		if v := m.filter.Value(); needsEscape(v, false) {
-			// A pasted format character would reach the terminal in the
-			// input line: it becomes its escape, which matches the path
-			// as it is shown.
-			m.filter.SetValue(escapeUnsafe(v))
-		}
+		escapeInput(&m.filter)
 		if len(m.tree.nodes) <= filterAtOnce {
 			return m, tea.Batch(cmd, m.applyFilter())
 		}
@@ -843,6 +840,15 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.renderSelected()
 	}
 	return m, nil
+}
+
+// escapeInput keeps a prompt's text safe to draw: a pasted format
+// character would reach the terminal in the input line, so it becomes its
+// escape, which matches a path as the view shows it.
+func escapeInput(in *textinput.Model) {
+	if v := in.Value(); needsEscape(v, false) {
+		in.SetValue(escapeUnsafe(v))
+	}
 }
 
 // filterAtOnce is the most entries a filter is applied to at every key
