@@ -748,7 +748,22 @@ func interactive(ctx context.Context, cfg *config, pathA, pathB string, env *unp
 			fmt.Fprintf(stderr, "isodiff: %s\n", ui.Clean(line))
 		}
 	}
-	return m.ExitStatus()
+	return interactiveStatus(m.Outcome())
+}
+
+// interactiveStatus is the exit status after the interactive view: as in
+// report mode once the comparison is complete; when the view quit before
+// the end, 1 if differences had been found, else 2.
+func interactiveStatus(o ui.Outcome) int {
+	switch {
+	case o.Root != nil && o.Root.Differs():
+		return exitDifferent
+	case o.Root != nil:
+		return exitSame
+	case o.DifferencesSeen:
+		return exitDifferent
+	}
+	return exitTrouble
 }
 
 // startInteractive starts the comparison in the background and returns

@@ -367,8 +367,8 @@ func TestInteractiveWalk(t *testing.T) {
 	}, teatest.WithDuration(5*time.Second))
 	tm.Type("q")
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(ui.Model)
-	if final.ExitStatus() != 1 {
-		t.Errorf("exit status %d, want 1", final.ExitStatus())
+	if st := interactiveStatus(final.Outcome()); st != 1 {
+		t.Errorf("exit status %d, want 1", st)
 	}
 }
 
@@ -380,8 +380,8 @@ func TestInteractiveQuitStatus(t *testing.T) {
 		teatest.WithDuration(10*time.Second))
 	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(ui.Model)
-	if final.ExitStatus() != 0 {
-		t.Errorf("exit status %d, want 0", final.ExitStatus())
+	if st := interactiveStatus(final.Outcome()); st != 0 {
+		t.Errorf("exit status %d, want 0", st)
 	}
 }
 
@@ -759,5 +759,25 @@ func TestMarkdownReports(t *testing.T) {
 			}
 			golden.RequireEqual(t, out)
 		})
+	}
+}
+
+// TestInteractiveStatus: the exit status after the view, decided here
+// from what the view saw.
+func TestInteractiveStatus(t *testing.T) {
+	differs := &diff.Node{State: diff.Modified}
+	same := &diff.Node{}
+	for _, c := range []struct {
+		o    ui.Outcome
+		want int
+	}{
+		{ui.Outcome{Root: differs}, exitDifferent},
+		{ui.Outcome{Root: same}, exitSame},
+		{ui.Outcome{DifferencesSeen: true}, exitDifferent},
+		{ui.Outcome{}, exitTrouble},
+	} {
+		if got := interactiveStatus(c.o); got != c.want {
+			t.Errorf("%+v: %d, want %d", c.o, got, c.want)
+		}
 	}
 }

@@ -61,6 +61,17 @@ func globPattern(glob string) (*regexp.Regexp, error) {
 	return regexp.Compile(b.String())
 }
 
+// MatchGlob returns a function reporting whether a path matches glob as
+// Exclude and Only match it, for a presenter that filters as the reports
+// do.
+func MatchGlob(glob string) (func(path string) bool, error) {
+	re, err := globPattern(glob)
+	if err != nil {
+		return nil, err
+	}
+	return re.MatchString, nil
+}
+
 // CheckGlob reports a glob Exclude cannot use.
 func CheckGlob(glob string) error {
 	if glob == "" {

@@ -106,8 +106,12 @@ func TestFieldTableWideCharacters(t *testing.T) {
 	t.Run("view", func(t *testing.T) {
 		s := newStyles(lipgloss.NewRenderer(&bytes.Buffer{}, termenv.WithProfile(termenv.Ascii)))
 		for _, width := range []int{60, 100} {
-			d := renderDetail(root.Child("データ"), viewText, true, width, s)
-			requireAligned(t, d.lines)
+			d := renderDetail(root.Child("データ"), layout{viewText, sideOn, width, false}, s)
+			var lines []string
+			for i := range d.lines {
+				lines = append(lines, d.render(i, 0, width))
+			}
+			requireAligned(t, lines)
 		}
 	})
 }

@@ -8,10 +8,15 @@ type KeyMap struct {
 	NextDiff, PrevDiff, Parent, SwitchPane  key.Binding
 	PageUp, PageDown, Home, End             key.Binding
 	TextView, HexView, SideBySide, ShowSame key.Binding
-	HideExplained                           key.Binding
+	Unified, Wrap, HideExplained            key.Binding
+	StateFilter, CauseFilter                key.Binding
+	ExpandTree, CollapseTree, Toggle        key.Binding
+	ZoomIn, ZoomOut, Pager                  key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
-	Quit                                    key.Binding
+	Quit, ForceQuit                         key.Binding
+	// In the filter prompt.
+	FilterApply, FilterCancel key.Binding
 }
 
 // DefaultKeyMap is the key map the UI starts with.
@@ -22,30 +27,43 @@ func DefaultKeyMap() KeyMap {
 	return KeyMap{
 		Up:            b([]string{"up", "k"}, "↑/k", "up"),
 		Down:          b([]string{"down", "j"}, "↓/j", "down"),
-		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "expand"),
-		Collapse:      b([]string{"left", "h"}, "←/h", "collapse/parent"),
+		Expand:        b([]string{"right", "l", "enter"}, "→/l/enter", "open; scroll right"),
+		Collapse:      b([]string{"left", "h"}, "←/h", "close/parent; scroll left"),
 		ExpandAll:     b([]string{"*", "e"}, "*/e", "expand all below"),
-		NextDiff:      b([]string{"n"}, "n", "next difference"),
-		PrevDiff:      b([]string{"N"}, "N", "previous difference"),
-		Parent:        b([]string{"p", "backspace"}, "p", "parent"),
+		ExpandTree:    b([]string{"E"}, "E", "expand everything"),
+		CollapseTree:  b([]string{"C"}, "C", "collapse everything"),
+		Toggle:        b([]string{"o"}, "o", "open/close the subtree"),
+		NextDiff:      b([]string{"n"}, "n", "next difference (match)"),
+		PrevDiff:      b([]string{"N"}, "N", "previous difference (match)"),
+		Parent:        b([]string{"p", "backspace"}, "p/backspace", "parent"),
 		SwitchPane:    b([]string{"tab"}, "tab", "switch pane"),
-		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup", "page up"),
-		PageDown:      b([]string{"pgdown", "ctrl+f", " "}, "pgdn", "page down"),
+		PageUp:        b([]string{"pgup", "ctrl+b"}, "pgup/ctrl+b", "page up"),
+		PageDown:      b([]string{"pgdown", "ctrl+f", " "}, "pgdn/space/ctrl+f", "page down"),
 		Home:          b([]string{"home", "g"}, "home/g", "top"),
 		End:           b([]string{"end", "G"}, "end/G", "bottom"),
 		TextView:      b([]string{"t"}, "t", "text view"),
 		HexView:       b([]string{"x"}, "x", "hex view"),
 		SideBySide:    b([]string{"s"}, "s", "side by side"),
+		Unified:       b([]string{"u"}, "u", "unified"),
+		Wrap:          b([]string{"W"}, "W", "wrap long lines"),
 		ShowSame:      b([]string{"a"}, "a", "show identical"),
 		HideExplained: b([]string{"H"}, "H", "hide explained"),
-		NextRegion:    b([]string{"]", "}"}, "]", "next region"),
-		PrevRegion:    b([]string{"[", "{"}, "[", "previous region"),
-		Filter:        b([]string{"/"}, "/", "filter"),
-		ClearFilter:   b([]string{"esc"}, "esc", "clear filter"),
+		StateFilter:   b([]string{"T"}, "T", "only modified/added/…"),
+		CauseFilter:   b([]string{"K"}, "K", "only one known cause"),
+		NextRegion:    b([]string{"]", "}"}, "]/}", "next region"),
+		PrevRegion:    b([]string{"[", "{"}, "[/{", "previous region"),
+		Filter:        b([]string{"/"}, "/", "filter; search in a pane"),
+		ZoomIn:        b([]string{"+"}, "+", "zoom the focused pane"),
+		ZoomOut:       b([]string{"_"}, "_", "zoom out"),
+		Pager:         b([]string{"v"}, "v", "report in $PAGER"),
+		ClearFilter:   b([]string{"esc"}, "esc", "to the tree; no filter"),
 		Copy:          b([]string{"y"}, "y", "copy path"),
 		Write:         b([]string{"w"}, "w", "write report"),
 		Help:          b([]string{"?"}, "?", "help"),
-		Quit:          b([]string{"q", "ctrl+c"}, "q", "quit"),
+		Quit:          b([]string{"q"}, "q", "quit"),
+		ForceQuit:     b([]string{"ctrl+c"}, "ctrl+c", "quit from anywhere"),
+		FilterApply:   b([]string{"enter"}, "enter", "keep the filter typed"),
+		FilterCancel:  b([]string{"esc"}, "esc", "drop the filter"),
 	}
 }
 
@@ -57,9 +75,10 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the help screen, in columns.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Up, k.Down, k.Expand, k.Collapse, k.ExpandAll, k.Parent, k.NextDiff, k.PrevDiff},
-		{k.SwitchPane, k.PageUp, k.PageDown, k.Home, k.End, k.NextRegion, k.PrevRegion},
-		{k.TextView, k.HexView, k.SideBySide, k.ShowSame, k.HideExplained, k.Filter, k.ClearFilter},
-		{k.Copy, k.Write, k.Help, k.Quit},
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Parent},
+		{k.Expand, k.Collapse, k.ExpandAll, k.Toggle, k.ExpandTree, k.CollapseTree, k.NextDiff, k.PrevDiff, k.SwitchPane},
+		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
+		{k.ShowSame, k.HideExplained, k.StateFilter, k.CauseFilter, k.Filter, k.ClearFilter, k.FilterApply},
+		{k.ZoomIn, k.ZoomOut, k.Pager, k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"io"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -77,7 +76,8 @@ type liveNode struct {
 	depth    int
 	// visible: shown when identical entries are hidden (it differs, or a
 	// descendant does).
-	visible bool
+	visible  bool
+	fullPath string
 }
 
 func (l *liveNode) name() string { return l.d.Name }
@@ -123,34 +123,53 @@ func (t *liveTree) add(nodes []*diff.Node) {
 	}
 }
 
-// matchesShown reports whether a node's layered path matches a filter,
-// as it is or as the view shows it (escaped), so that what is on the
-// screen can be typed into the filter.
-func matchesShown(filter, p string) bool {
-	if matches(filter, p) {
+// matcher is a filter of the view: a glob, matched as --exclude and
+// --only match (a pattern without "/" matches a name in any directory,
+// "**" crosses directories and layers), else a substring of the path in
+// any case.
+type matcher struct {
+	glob func(string) bool
+	sub  string
+}
+
+func newMatcher(filter string) matcher {
+	if strings.ContainsAny(filter, "*?[") {
+		if g, err := diff.MatchGlob(filter); err == nil {
+			return matcher{glob: g}
+		}
+		// Not a glob diff can use: matches nothing.
+		return matcher{glob: func(string) bool { return false }}
+	}
+	return matcher{sub: strings.ToLower(filter)}
+}
+
+// match reports whether a node's layered path matches, as it is or as
+// the view shows it (escaped), so that what is on the screen can be
+// typed into the filter.
+func (f matcher) match(p string) bool {
+	if f.test(p) {
 		return true
 	}
 	if c := clean(p); c != p {
-		return matches(filter, c)
+		return f.test(c)
 	}
 	return false
 }
 
-// matches reports whether a node's layered path matches a filter: a glob
-// when the filter has glob characters, else a substring.
-func matches(filter, p string) bool {
-	if strings.ContainsAny(filter, "*?[") {
-		if ok, _ := path.Match(filter, p); ok {
-			return true
-		}
-		// Let a glob match the in-layer part of the path too.
-		if i := strings.LastIndex(p, " :: "); i >= 0 {
-			ok, _ := path.Match(filter, p[i+4:])
-			return ok
-		}
-		return false
+func (f matcher) test(p string) bool {
+	if f.glob != nil {
+		return f.glob(p)
 	}
-	return strings.Contains(strings.ToLower(p), strings.ToLower(filter))
+	return strings.Contains(strings.ToLower(p), f.sub)
+}
+
+// path is the node's layered path, made once: a filter tests every node
+// at every change.
+func (l *liveNode) path() string {
+	if l.fullPath == "" {
+		l.fullPath = l.d.Path()
+	}
+	return l.fullPath
 }
 
 // revisit sets again which nodes show when identical entries are hidden,

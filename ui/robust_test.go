@@ -24,12 +24,22 @@ import (
 // inner layers included, feeding every finished pair to feed.
 func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 	t.Helper()
+	return compareDerived(t, a, b, nil, nil, feed)
+}
+
+// compareDerived is compareImages on variants of the images derived in
+// memory (tweakA, tweakB: nil for the image as committed).
+func compareDerived(t testing.TB, a, b string, tweakA, tweakB func([]byte) []byte, feed *Feed) *diff.Node {
+	t.Helper()
 	env := &unpack.Env{TempDir: t.TempDir()}
 	t.Cleanup(func() { env.Close() })
-	open := func(name string) *unpack.Node {
+	open := func(name string, tweak func([]byte) []byte) *unpack.Node {
 		img, err := os.ReadFile(filepath.Join("..", "fixtures", name))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if tweak != nil {
+			img = tweak(bytes.Clone(img))
 		}
 		r := bytes.NewReader(img)
 		f, ok := unpack.Detect(r, int64(len(img)), formats.All)
@@ -49,7 +59,7 @@ func compareImages(t testing.TB, a, b string, feed *Feed) *diff.Node {
 	if feed != nil {
 		opt.OnDone = feed.Done
 	}
-	return compare(t, filepath.Base(a), open(a), open(b), opt)
+	return compare(t, filepath.Base(a), open(a, tweakA), open(b, tweakB), opt)
 }
 
 // finishedOn is a model after the whole comparison of root, with colour
@@ -100,11 +110,11 @@ func checkFrame(t *testing.T, frame string, w, h int, what string) {
 // offset follows the lines there are.
 func TestDetailScrollFollowsLayout(t *testing.T) {
 	root := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-pyc.iso", nil)
-	for _, switchTo := range []string{"x", "s"} {
+	for _, switchTo := range []string{"x", "W"} {
 		t.Run(switchTo, func(t *testing.T) {
 			m := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, nil, nil, 100, 6)
 			m = selectNamed(t, m, "nix-path-registration")
-			m = keys(m, "tab", "G")
+			m = keys(m, "s", "tab", "G")
 			before := len(m.det.lines)
 			if m.scroll == 0 || m.scroll != len(m.det.lines)-m.detailBody() {
 				t.Fatalf("G: offset %d of %d lines", m.scroll, len(m.det.lines))
@@ -207,8 +217,19 @@ func fuzzView(t *testing.T, m Model, rng *rand.Rand, n int, trail *[]string, che
 		switch r := rng.IntN(100); {
 		case r < 70:
 			msg = all[rng.IntN(len(all))]
-		case r < 78:
+		case r < 75:
 			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(typed[rng.IntN(len(typed))])}
+		case r < 78:
+			// A burst: runes read together, as over ssh or from a paste.
+			var rs []rune
+			for range 2 + rng.IntN(4) {
+				if k := all[rng.IntN(len(all))]; k.Type == tea.KeyRunes {
+					rs = append(rs, k.Runes...)
+				} else {
+					rs = append(rs, []rune(typed[rng.IntN(len(typed))])...)
+				}
+			}
+			msg = tea.KeyMsg{Type: tea.KeyRunes, Runes: rs, Paste: rng.IntN(4) == 0}
 		case r < 85:
 			sz := windowSizes[rng.IntN(len(windowSizes))]
 			msg = tea.WindowSizeMsg{Width: sz[0], Height: sz[1]}
@@ -251,6 +272,7 @@ func fuzzView(t *testing.T, m Model, rng *rand.Rand, n int, trail *[]string, che
 // view never panics and every frame fits the window.
 func TestViewSurvivesKeys(t *testing.T) {
 	pairs := [][2]string{
+		{"squashfs/uncompressed.sqfs", "squashfs/tails-b.sqfs"},
 		{"iso/base-a.iso", "iso/text-b.iso"},
 		{"iso/base-a.iso", "iso/binary-b.iso"},
 		{"iso/base-a.iso", "iso/addrm-b.iso"},

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,6 +102,8 @@ func keys(m Model, ks ...string) Model {
 			msg = tea.KeyMsg{Type: tea.KeyTab}
 		case "right":
 			msg = tea.KeyMsg{Type: tea.KeyRight}
+		case "backspace":
+			msg = tea.KeyMsg{Type: tea.KeyBackspace}
 		case "pgdown":
 			msg = tea.KeyMsg{Type: tea.KeyPgDown}
 		default:
@@ -123,7 +126,7 @@ func finished(t *testing.T, a, b string, w, h int, tweak func([]byte) []byte) Mo
 var sizes = []struct {
 	name string
 	w, h int
-}{{"80x24", 80, 24}, {"120x40", 120, 40}}
+}{{"80x24", 80, 24}, {"120x40", 120, 40}, {"200x60", 200, 60}}
 
 func TestFrames(t *testing.T) {
 	catalogPastEnd := func(img []byte) []byte {
@@ -136,8 +139,35 @@ func TestFrames(t *testing.T) {
 		}
 		return img
 	}
+	big := bigSquashfs(t)
+	long := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
+	dotslash := compareImages(t, "nixos/nixos-a.iso", "nixos/nixos-initrd-dotslash.iso", nil)
 	for _, sz := range sizes {
 		t.Run(sz.name, func(t *testing.T) {
+			t.Run("summary", func(t *testing.T) {
+				// The root's pane: the summary by cause, the unexplained
+				// differences, the store paths.
+				m := finishedOn(dotslash, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-initrd-dotslash.iso"}, nil, nil, sz.w, sz.h)
+				m = keys(m, "g")
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("big-squashfs", func(t *testing.T) {
+				// The first screen of a pair with hundreds of differences
+				// and some of the image's own: the tree is open down to
+				// the first difference below the root.
+				m := finishedOn(big, Input{Path: "usr-share-a.sqfs"}, Input{Path: "usr-share-b.sqfs"}, nil, nil, sz.w, sz.h)
+				golden.RequireEqual(t, m.View())
+			})
+			t.Run("long-line-scrolled", func(t *testing.T) {
+				// The change at column 124 of a 137-cell line, scrolled
+				// to in the content pane.
+				m := finishedOn(long, Input{Path: "a.sqfs"}, Input{Path: "b.sqfs"}, nil, nil, sz.w, sz.h)
+				m = keys(m, "tab")
+				for i := 0; i < 10 && !strings.Contains(m.View(), "LAZY"); i++ {
+					m = keys(m, "l")
+				}
+				golden.RequireEqual(t, m.View())
+			})
 			t.Run("loading", func(t *testing.T) {
 				// Half the pairs have arrived; the comparison goes on.
 				feed := &Feed{}
@@ -175,12 +205,12 @@ func TestFrames(t *testing.T) {
 			})
 			t.Run("text", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "s")
+				m = keys(m, "u")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("side-by-side", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "text-b.iso", sz.w, sz.h, nil)
-				m = keys(m, "tab", "]")
+				m = keys(m, "s", "tab", "]")
 				golden.RequireEqual(t, m.View())
 			})
 			t.Run("hex", func(t *testing.T) {
@@ -198,6 +228,11 @@ func TestFrames(t *testing.T) {
 				m = keys(m, "/", "i", "s", "o", "l", "enter")
 				golden.RequireEqual(t, m.View())
 			})
+			t.Run("filter-no-match", func(t *testing.T) {
+				m := finished(t, "base-a.iso", "layout-b.iso", sz.w, sz.h, nil)
+				m = keys(m, "/", "*", ".", "c", "f", "g", "enter")
+				golden.RequireEqual(t, m.View())
+			})
 			t.Run("unreadable", func(t *testing.T) {
 				m := finished(t, "base-a.iso", "base-b.iso", sz.w, sz.h, catalogPastEnd)
 				golden.RequireEqual(t, m.View())
@@ -206,18 +241,29 @@ func TestFrames(t *testing.T) {
 	}
 }
 
-func TestExitStatusOfModel(t *testing.T) {
+// TestOutcome: what the view tells the command of the comparison, from
+// which it decides its exit status.
+func TestOutcome(t *testing.T) {
 	m := finished(t, "base-a.iso", "text-b.iso", 80, 24, nil)
-	if m.ExitStatus() != 1 {
-		t.Errorf("differing pair: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root == nil || !o.Root.Differs() {
+		t.Errorf("differing pair: %+v", o)
 	}
 	m = finished(t, "base-a.iso", "base-b.iso", 80, 24, nil)
-	if m.ExitStatus() != 0 {
-		t.Errorf("identical pair: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root == nil || o.Root.Differs() {
+		t.Errorf("identical pair: %+v", o)
 	}
 	m = newTestModel("a", "b", &Feed{}, &diff.Progress{}, make(chan Result), 80, 24)
-	if m.ExitStatus() != 2 {
-		t.Errorf("quit before anything was compared: status %d", m.ExitStatus())
+	if o := m.Outcome(); o.Root != nil || o.DifferencesSeen {
+		t.Errorf("quit before anything was compared: %+v", o)
+	}
+	p := &diff.Progress{}
+	p.Differences.Add(1)
+	feed := &Feed{}
+	feed.Done(&diff.Node{Name: "x", State: diff.Modified})
+	m = newTestModel("a", "b", feed, p, make(chan Result), 80, 24)
+	m = step(m, tickMsg(epoch))
+	if o := m.Outcome(); o.Root != nil || !o.DifferencesSeen {
+		t.Errorf("quit after a difference was found: %+v", o)
 	}
 }
 
