@@ -3,12 +3,10 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
-	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"isodiff/diff"
 )
@@ -471,36 +469,29 @@ func changeBlocks(h diff.Hunk, fn func(ctx *diff.Line, dels, adds []string)) {
 	}
 }
 
-// maxCharDiff bounds the lines whose changed characters are marked: a
-// character diff of two long lines costs more than it tells.
-const maxCharDiff = 4000
-
 // charDiff paints a changed line pair, the characters that differ in the
-// emphasised style of their side (go-diff's character diff, cleaned up to
-// whole words where that reads better).
+// emphasised style of their side: the marking the HTML report makes
+// (changedChars), the same for the same lines on every run.
 func charDiff(a, b string, s styles) (string, string) {
 	if s.plain {
 		return a, b
 	}
-	if len(a) > maxCharDiff || len(b) > maxCharDiff {
+	sa, sb, ok := changedChars(a, b)
+	if !ok {
 		return s.paint(s.del, a), s.paint(s.add, b)
 	}
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 50 * time.Millisecond
-	ds := dmp.DiffCleanupSemantic(dmp.DiffMain(a, b, false))
-	var pa, pb strings.Builder
-	for _, x := range ds {
-		switch x.Type {
-		case diffmatchpatch.DiffEqual:
-			pa.WriteString(s.paint(s.del, x.Text))
-			pb.WriteString(s.paint(s.add, x.Text))
-		case diffmatchpatch.DiffDelete:
-			pa.WriteString(s.paint(s.delEm, x.Text))
-		case diffmatchpatch.DiffInsert:
-			pb.WriteString(s.paint(s.addEm, x.Text))
+	paint := func(segs []htmlSeg, plain, em lipgloss.Style) string {
+		var out strings.Builder
+		for _, g := range segs {
+			if g.Mark {
+				out.WriteString(s.paint(em, g.Text))
+			} else {
+				out.WriteString(s.paint(plain, g.Text))
+			}
 		}
+		return out.String()
 	}
-	return pa.String(), pb.String()
+	return paint(sa, s.del, s.delEm), paint(sb, s.add, s.addEm)
 }
 
 func (d *detail) unified(t *diff.TextDiff, s styles) {
