@@ -150,10 +150,7 @@ func newNamer(f *file, sec *section) *namer {
 		n.syms = st.bySec[sec.index]
 		return n
 	}
-	for _, list := range st.bySec {
-		n.syms = append(n.syms, list...)
-	}
-	sort.SliceStable(n.syms, func(i, j int) bool { return n.syms[i].value < n.syms[j].value })
+	n.syms = st.sortedByValue()
 	return n
 }
 

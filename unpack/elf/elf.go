@@ -19,6 +19,7 @@ package elf
 // signature; what no structure holds is the "[unclaimed bytes]" child.
 
 import (
+	"bytes"
 	"debug/elf"
 	"encoding/binary"
 	"fmt"
@@ -444,7 +445,7 @@ func cString(b []byte, off uint32) (string, bool) {
 		return "", false
 	}
 	rest := b[off:]
-	if i := strings.IndexByte(string(rest), 0); i >= 0 {
+	if i := bytes.IndexByte(rest, 0); i >= 0 {
 		return string(rest[:i]), true
 	}
 	return string(rest), true

@@ -7,6 +7,7 @@ import (
 	"isodiff/unpack/internal/show"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // symbol is one entry of a symbol table, decoded.
@@ -26,6 +27,27 @@ type symbols struct {
 	all   []symbol // every entry but the first, in table order
 	bySec map[int][]symbol
 	err   error
+
+	// byValue is every section's symbols sorted by value, made once when
+	// a linked file's first function is disassembled.
+	byValueOnce sync.Once
+	byValue     []symbol
+}
+
+// sortedByValue returns the symbols of every section sorted by value.
+func (st *symbols) sortedByValue() []symbol {
+	st.byValueOnce.Do(func() {
+		secs := make([]int, 0, len(st.bySec))
+		for sec := range st.bySec {
+			secs = append(secs, sec)
+		}
+		slices.Sort(secs) // a stable sort of a map's lists needs one order
+		for _, sec := range secs {
+			st.byValue = append(st.byValue, st.bySec[sec]...)
+		}
+		slices.SortStableFunc(st.byValue, func(a, b symbol) int { return cmp.Compare(a.value, b.value) })
+	})
+	return st.byValue
 }
 
 // symbolsOf reads the file's symbol table once: the full table when the
