@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -272,7 +273,7 @@ func TestPositionalPermutation(t *testing.T) {
 
 	// Records with bytes: swapped slots holding the same bytes are a
 	// permutation; swapped slots of which one holds other bytes are not.
-	reads := 0
+	var reads atomic.Int64
 	withData := func(contents ...string) *unpack.Node {
 		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Positional: true}
 		for i, c := range contents {
@@ -293,26 +294,26 @@ func TestPositionalPermutation(t *testing.T) {
 	// Records of the same shapes in the same slots are compared slot by
 	// slot: the bytes of a large partition are not read to look for a
 	// permutation first.
-	reads = 0
+	reads.Store(0)
 	compare(t, "x", withData("aaaa", "bbbbbb"), withData("aaaa", "bbbbbc"), DefaultOptions())
-	positional := reads
-	reads = 0
+	positional := reads.Load()
+	reads.Store(0)
 	a, b := withData("aaaa", "bbbbbb"), withData("aaaa", "bbbbbc")
 	a.Positional, b.Positional = false, false
 	compare(t, "x", a, b, DefaultOptions())
-	if positional != reads {
-		t.Errorf("%d reads comparing two slots, %d comparing them as named entries", positional, reads)
+	if positional != reads.Load() {
+		t.Errorf("%d reads comparing two slots, %d comparing them as named entries", positional, reads.Load())
 	}
 }
 
 // countingData counts the reads made of it.
 type countingData struct {
 	r     *strings.Reader
-	reads *int
+	reads *atomic.Int64
 }
 
 func (d countingData) ReadAt(p []byte, off int64) (int, error) {
-	*d.reads++
+	d.reads.Add(1)
 	return d.r.ReadAt(p, off)
 }
 
@@ -506,11 +507,11 @@ func TestRenamedStorePaths(t *testing.T) {
 // counts how often it is decoded.
 type testMeta struct {
 	stored  string
-	decoded *int
+	decoded *atomic.Int64
 }
 
 func (m testMeta) AppendFields(dst []unpack.Field) []unpack.Field {
-	*m.decoded++
+	m.decoded.Add(1)
 	for kv := range strings.SplitSeq(m.stored, ",") {
 		k, v, _ := strings.Cut(kv, "=")
 		dst = append(dst, unpack.Field{Name: k, Value: v, Role: testRoles[k]})
@@ -528,7 +529,7 @@ func (m testMeta) SameMeta(o unpack.Meta) bool {
 // pairs whose Metas differ are compared field by field, an eager field
 // after Meta's.
 func TestMetaDecodedOnlyWhenShown(t *testing.T) {
-	decoded := 0
+	var decoded atomic.Int64
 	withMeta := func(name, stored string, eager ...string) *unpack.Node {
 		n := file(name, "x", eager...)
 		n.Meta = testMeta{stored, &decoded}
@@ -537,12 +538,12 @@ func TestMetaDecodedOnlyWhenShown(t *testing.T) {
 	a := dir("", withMeta("same", "mode=0644,uid=0"), withMeta("uid", "mode=0644,uid=0"), withMeta("moved", "mode=0644,inode=1"), withMeta("link", "mode=0644", "hard link of", "/x"))
 	b := dir("", withMeta("same", "mode=0644,uid=0"), withMeta("uid", "mode=0644,uid=1"), withMeta("moved", "mode=0644,inode=2"), withMeta("link", "mode=0644", "hard link of", "/y"))
 	for _, only := range []bool{false, true} {
-		decoded = 0
+		decoded.Store(0)
 		root := compare(t, "m", a, b, Options{DifferencesOnly: only})
 		// uid and moved decode both sides; link's Metas are equal but
 		// its eager fields differ.
-		if decoded != 6 {
-			t.Errorf("DifferencesOnly %v: %d decodings while comparing, want 6", only, decoded)
+		if decoded.Load() != 6 {
+			t.Errorf("DifferencesOnly %v: %d decodings while comparing, want 6", only, decoded.Load())
 		}
 		if got := fmt.Sprint(root.Child("uid").Changed()); !strings.Contains(got, "uid 0 1") {
 			t.Errorf("uid: changed %s", got)

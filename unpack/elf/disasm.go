@@ -94,7 +94,7 @@ func disassemble(f *file, sec *section, pc uint64, code []byte) string {
 		case elf.EM_AARCH64:
 			if len(code)-i >= 4 {
 				n = 4
-				if inst, err := arm64asm.Decode(code[i:]); err == nil {
+				if inst, err := decodeArm64(code[i:]); err == nil {
 					text = arm64Syntax(inst, pc+uint64(i), name)
 				} else {
 					text = fmt.Sprintf(".inst %#08x", f.bo.Uint32(code[i:]))
@@ -110,6 +110,17 @@ func disassemble(f *file, sec *section, pc uint64, code []byte) string {
 		i += n
 	}
 	return b.String()
+}
+
+// arm64Decode serialises arm64asm.Decode, which records the formats it
+// matched in a package variable (decoderCover) with no lock: functions of
+// a file are disassembled in parallel.
+var arm64Decode sync.Mutex
+
+func decodeArm64(code []byte) (arm64asm.Inst, error) {
+	arm64Decode.Lock()
+	defer arm64Decode.Unlock()
+	return arm64asm.Decode(code)
 }
 
 // arm64Syntax is GNU syntax with pc-relative operands named by what lies
