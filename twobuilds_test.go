@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"isodiff/diff"
 )
@@ -154,4 +157,41 @@ func TestTwoBuilds(t *testing.T) {
 	diff.FoldMirrors(root)
 	diff.Filter{Hide: []string{diff.CauseTimestamp, "squashfs mkfs_time", "gzip header", "MBR disk signature"}}.Apply(root)
 	checkLeft(t, ownDifferences(root), liveContent)
+}
+
+// TestTwoBuildsInBrowser: the HTML report of the pair, with and without
+// --hide timestamp, loads in headless Chromium with no console message or
+// policy violation, and each unexplained difference's link opens the
+// nodes that hold it. Its screenshots are the pair's picture.
+func TestTwoBuildsInBrowser(t *testing.T) {
+	br := newBrowser(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"isodiff-twobuilds", nil},
+		{"isodiff-twobuilds-hide-timestamp", []string{"--hide", "timestamp"}},
+	} {
+		report := filepath.Join(dir, tc.name+".html")
+		args := append(append([]string{"--html", report}, tc.args...), liveA, liveB)
+		if _, errs, status := runIsodiff(t, args...); status != 1 || errs != "" {
+			t.Fatalf("%s: status %d, stderr %s", tc.name, status, errs)
+		}
+		br.load(t, report)
+		links := eval[[]string](t, br, `[...document.querySelectorAll(".unexplained-list a")].map(a => a.getAttribute("href").slice(1))`)
+		if len(links) != 3 {
+			t.Errorf("%s: %d unexplained links, want 3", tc.name, len(links))
+		}
+		for i, target := range links {
+			if err := chromedp.Do(br.ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(".unexplained-list li:nth-child(%d) a", i+1)))); err != nil {
+				t.Fatal(err)
+			}
+			if !eval[bool](t, br, `document.querySelector("#`+target+` > summary").checkVisibility()`) {
+				t.Errorf("%s: the link did not open the nodes holding %s", tc.name, target)
+			}
+		}
+		br.clean(t)
+		br.screenshot(t, tc.name+".png")
+	}
 }
