@@ -42,6 +42,15 @@ func TestDiffoscopeLoadsJSON(t *testing.T) {
 		{"initrd-order", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-initrd-order.iso",
 			[]string{"│┄ order differs from position 1:", "-init\n", "+init\n", "│┄ known cause: order only"},
 			[]string{"order differs from position 1:", "extra-utils"}},
+		{"twobuilds", liveA, liveB,
+			[]string{
+				"│┄ unexplained: 3 · known causes: timestamp 73, ",
+				"-Debian GNU/Linux 12.4 \"Bookworm\" - Live amd64 20240101-10:00\n",
+				"-Date: Mon, 01 Jan 2024 06:43:00 UTC\n",
+				"│┄ known cause: pyc header: mtime",
+				"+tIME: 2024-01-02T09:30:00Z\n",
+			},
+			[]string{"deb.debian.org_debian_dists_bookworm_Release", "known cause: squashfs mkfs_time", "known cause: timestamp: tIME"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -38,6 +38,8 @@ var htmlPairs = []struct {
 	{"nixos-relayout", []string{"fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-relayout.iso"}},
 	{"nixos-epoch-hide-timestamp", []string{"--hide", "timestamp", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-epoch.iso"}},
 	{"nixos-relayout-known-noise", []string{"--ignore-known-noise", "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-relayout.iso"}},
+	{"twobuilds", []string{liveA, liveB}},
+	{"twobuilds-hide-timestamp", []string{"--hide", "timestamp", liveA, liveB}},
 }
 
 var (

@@ -58,6 +58,7 @@ var fixturePairs = []struct {
 	{"efi-app", "../pe/efi-a.efi", "../pe/efi-b.efi", 1},
 	{"uki-cmdline", "../pe/uki-a.efi", "../pe/uki-cmdline.efi", 1},
 	{"uki-initrd", "../pe/uki-a.efi", "../pe/uki-initrd.efi", 1},
+	{"twobuilds", "../twobuilds/live-a.iso", "../twobuilds/live-b.iso", 1},
 }
 
 // fixture is the path of an ISO fixture, or of another directory's

@@ -153,10 +153,14 @@ func (f Filter) Apply(root *Node) Hidden {
 				k := c.Count().Total()
 				h.Excluded += k
 				h.Total += k
+				n.filteredBelow = true
 				continue
 			}
 			if c.State != Same && c.State != Added && c.State != Removed {
 				prune(c)
+				if c.State == Same {
+					n.filteredBelow = true
+				}
 			}
 			left = append(left, c)
 		}

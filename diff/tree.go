@@ -73,8 +73,10 @@ type Node struct {
 	// dropped counts the identical children left out of Children (see
 	// Options.DifferencesOnly).
 	dropped int
-	// filtered says a Filter left the pair's own differences out.
-	filtered bool
+	// filtered says a Filter left the pair's own differences out;
+	// filteredBelow that it left out differences of its children, so that
+	// what is left of them is not the same content.
+	filtered, filteredBelow bool
 	// alias is the path, in the layer, of the pair whose file both sides
 	// of this one name again (see unpack.Node.Alias); mirrored says
 	// FoldMirrors counted it at its layer as repeating that pair.
@@ -305,7 +307,7 @@ func (n *Node) droppable() bool {
 // ContentIdentical reports whether n was unpacked and everything in it is
 // the same: what differs is the layer's own header or placement.
 func (n *Node) ContentIdentical() bool {
-	return n.Descended && n.State != Same && !n.LayoutOnly && (len(n.Children) > 0 || n.dropped > 0) && !n.childrenDiffer() && !n.childUnreadable()
+	return n.Descended && n.State != Same && !n.LayoutOnly && !n.filteredBelow && (len(n.Children) > 0 || n.dropped > 0) && !n.childrenDiffer() && !n.childUnreadable()
 }
 
 // childUnreadable reports whether an entry below n could not be read

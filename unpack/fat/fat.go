@@ -571,7 +571,7 @@ func (v *volumeInfo) readTree(root *unpack.Node) *unpack.Node {
 	d := parseFATDir(buf, base)
 	if d.label != nil {
 		root.AddField("root directory label", "%s", show.QuoteName(strings.TrimRight(decodeOEM(d.label.raw[:11]), " ")))
-		root.AddField("root directory label mtime", "%s", dateTime(d.label.raw))
+		root.AddRoleField(unpack.RoleTime, "root directory label mtime", "%s", dateTime(d.label.raw))
 	}
 	v.fillDir(top, d, "/", 0)
 	return top
@@ -850,8 +850,11 @@ func (v *volumeInfo) fillDir(n *unpack.Node, d dirInfo, path string, depth int) 
 				n.AddField(dot.name, "missing")
 				continue
 			}
-			n.AddField(dot.name, "cluster %d, %s, mtime %s, creation time %s, access date %s", firstCluster(dot.e.raw, v.bs.bits),
-				fatAttributes(dot.e.attr()), dateTime(dot.e.raw), creationTime(dot.e.raw), fatDate(binary.LittleEndian.Uint16(dot.e.raw[18:])))
+			n.AddField(dot.name, "cluster %d, %s", firstCluster(dot.e.raw, v.bs.bits), fatAttributes(dot.e.attr()))
+			// The times apart, so that a directory made at another time
+			// differs in timestamps only.
+			n.AddRoleField(unpack.RoleTime, dot.name+" times", "mtime %s, creation time %s, access date %s",
+				dateTime(dot.e.raw), creationTime(dot.e.raw), fatDate(binary.LittleEndian.Uint16(dot.e.raw[18:])))
 		}
 	}
 	if len(d.deleted) > 0 {

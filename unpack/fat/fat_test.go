@@ -949,8 +949,8 @@ func TestFATVariants(t *testing.T) {
 		// Each directory's entry in its parent, its own "." entry and the
 		// ".." entries that copy its parent's dates.
 		"nixos-dirdates.img": {
-			"/EFI/BOOT: . entry", "/EFI/BOOT: .. entry", "/EFI/BOOT: access date", "/EFI/BOOT: creation time", "/EFI/BOOT: mtime",
-			"/EFI: . entry", "/EFI: .. entry", "/EFI: access date", "/EFI: creation time", "/EFI: mtime",
+			"/EFI/BOOT: . entry times", "/EFI/BOOT: .. entry times", "/EFI/BOOT: access date", "/EFI/BOOT: creation time", "/EFI/BOOT: mtime",
+			"/EFI: . entry times", "/EFI: .. entry times", "/EFI: access date", "/EFI: creation time", "/EFI: mtime",
 		},
 	}
 	for _, name := range []string{"nixos-serial.img", "nixos-grubcfg.img", "nixos-order.img", "nixos-dirdates.img"} {
