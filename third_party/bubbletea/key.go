@@ -628,6 +628,11 @@ func detectOneMsg(b []byte, canHaveMoreData bool) (w int, msg Msg) {
 		}
 	}
 
+	// Detect a terminal's reply to RequestBackgroundColor.
+	if w, msg, ok := detectBackgroundColorReply(b); ok {
+		return w, msg
+	}
+
 	// Detect focus events.
 	var foundRF bool
 	foundRF, w, msg = detectReportFocus(b)
@@ -712,4 +717,40 @@ func detectOneMsg(b []byte, canHaveMoreData bool) (w int, msg Msg) {
 	// sequence, a valid rune start or a sole escape character. Report
 	// it as an invalid byte.
 	return 1, unknownInputByteMsg(b[0])
+}
+
+// BackgroundColorMsg is the terminal's reply to RequestBackgroundColor:
+// the colour as the terminal spells it, such as "rgb:1e1e/1e1e/1e1e".
+type BackgroundColorMsg struct {
+	Color string
+}
+
+// maxColorReply bounds an OSC 11 reply: a longer run is not one.
+const maxColorReply = 64
+
+// detectBackgroundColorReply detects an OSC 11 reply, ESC ] 11 ; colour,
+// ended by BEL or ST (ESC \), so that it never reads as keys whenever it
+// comes. ok with w == 0: the reply has begun but is not all there yet.
+func detectBackgroundColorReply(b []byte) (w int, msg Msg, ok bool) {
+	const prefix = "\x1b]11;"
+	if len(b) < len(prefix) {
+		// A reply cut by the end of a read; "\x1b]" alone is alt+].
+		return 0, nil, len(b) > 2 && prefix[:len(b)] == string(b)
+	}
+	if string(b[:len(prefix)]) != prefix {
+		return 0, nil, false
+	}
+	for i := len(prefix); i < len(b) && i < maxColorReply; i++ {
+		switch {
+		case b[i] == '\a':
+			return i + 1, BackgroundColorMsg{Color: string(b[len(prefix):i])}, true
+		case b[i] == '\x1b' && i+1 == len(b):
+			return 0, nil, true
+		case b[i] == '\x1b' && b[i+1] == '\\':
+			return i + 2, BackgroundColorMsg{Color: string(b[len(prefix):i])}, true
+		case b[i] == '\x1b':
+			return 0, nil, false
+		}
+	}
+	return 0, nil, len(b) < maxColorReply
 }

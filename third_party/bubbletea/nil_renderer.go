@@ -14,6 +14,7 @@ func (n nilRenderer) exitAltScreen()             {}
 func (n nilRenderer) showCursor()                {}
 func (n nilRenderer) hideCursor()                {}
 func (n nilRenderer) enableMouseCellMotion()     {}
+func (n nilRenderer) requestBackgroundColor()    {}
 func (n nilRenderer) disableMouseCellMotion()    {}
 func (n nilRenderer) enableMouseAllMotion()      {}
 func (n nilRenderer) disableMouseAllMotion()     {}

@@ -28,8 +28,13 @@ type renderer interface {
 	altScreen() bool
 	// Enable the alternate screen buffer.
 	enterAltScreen()
+
 	// Disable the alternate screen buffer.
 	exitAltScreen()
+
+	// requestBackgroundColor asks the terminal for its background colour
+	// (OSC 11); the reply arrives as a BackgroundColorMsg, if ever.
+	requestBackgroundColor()
 
 	// Show the cursor.
 	showCursor()

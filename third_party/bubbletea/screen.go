@@ -62,6 +62,19 @@ func EnableMouseCellMotion() Msg {
 	return enableMouseCellMotionMsg{}
 }
 
+// RequestBackgroundColor is a command that asks the terminal for its
+// background colour (OSC 11), once the program owns the terminal: raw
+// mode, so that the reply is not echoed, and read by the program's own
+// input loop, so that no key typed meanwhile is lost. The reply arrives
+// as a BackgroundColorMsg; a terminal that does not know the query
+// ignores it, and nothing waits for it. Output that is no terminal is
+// not asked.
+func RequestBackgroundColor() Msg {
+	return requestBackgroundColorMsg{}
+}
+
+type requestBackgroundColorMsg struct{}
+
 // enableMouseCellMotionMsg is a special command that signals to start
 // listening for "cell motion" type mouse events (ESC[?1002l). To send an
 // enableMouseCellMotionMsg, use the EnableMouseCellMotion command.

@@ -412,6 +412,13 @@ func (r *standardRenderer) hideCursor() {
 	r.execute(ansi.HideCursor)
 }
 
+func (r *standardRenderer) requestBackgroundColor() {
+	r.mtx.Lock()
+	defer r.mtx.Unlock()
+
+	r.execute("\x1b]11;?\x07")
+}
+
 func (r *standardRenderer) enableMouseCellMotion() {
 	r.mtx.Lock()
 	defer r.mtx.Unlock()

@@ -419,6 +419,11 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 			case exitAltScreenMsg:
 				p.renderer.exitAltScreen()
 
+			case requestBackgroundColorMsg:
+				if p.ttyOutput != nil {
+					p.renderer.requestBackgroundColor()
+				}
+
 			case enableMouseCellMotionMsg, enableMouseAllMotionMsg:
 				switch msg.(type) {
 				case enableMouseCellMotionMsg:
