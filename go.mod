@@ -53,3 +53,5 @@ require (
 	golang.org/x/sys v0.43.0
 	golang.org/x/text v0.28.0 // indirect
 )
+
+replace github.com/charmbracelet/bubbletea => ./third_party/bubbletea

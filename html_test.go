@@ -27,7 +27,6 @@ var htmlPairs = []struct {
 	name string
 	args []string
 }{
-	{"identical", []string{"fixtures/iso/base-a.iso", "fixtures/iso/base-b.iso"}},
 	{"text", []string{"fixtures/iso/base-a.iso", "fixtures/iso/text-b.iso"}},
 	{"text-folded", []string{"--context", "30", "fixtures/iso/base-a.iso", "fixtures/iso/text-b.iso"}},
 	{"binary", []string{"fixtures/iso/base-a.iso", "fixtures/iso/binary-b.iso"}},

@@ -108,7 +108,7 @@ it writes a report.
 Inputs of no format isodiff unpacks are compared as bytes (or as text).
 
 Exit status: 0 identical (byte for byte, or after the filters given:
---hide, --exclude, --only; the report says which), 1 different, 2 the
+--hide, --exclude, --only, --mask-store-hashes; the report says which), 1 different, 2 the
 comparison could not be made (an input missing or unreadable, an I/O
 error, a temporary directory that cannot be written, an interrupt or
 SIGTERM before the end). With --bisect: 0 good, 1 bad, 125 skip, 255 usage
@@ -250,6 +250,11 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 				cfg.filter.Hide = append(cfg.filter.Hide, c)
 			}
 		}
+		return nil
+	})
+	fs.BoolFunc("mask-store-hashes", "compare text with the hash of every /nix/store/<hash>- path masked on both sides: a pair that differs in such hashes alone is left out (counted in the summary as store path hash, as --hide does), and the text diffs of the others show only the lines that differ in more", func(string) error {
+		cfg.opt.MaskStoreHashes = true
+		cfg.filter.Hide = append(cfg.filter.Hide, diff.CauseStoreHash)
 		return nil
 	})
 	fs.BoolFunc("ignore-known-noise", "hide the usual suspects of a NixOS image: "+strings.Join(knownNoise, ", ")+" (as --hide; counted in the summary)", func(string) error {

@@ -84,6 +84,7 @@ var bitFlipFixtures = []string{
 	"fixtures/initrd/base.cpio",
 	"fixtures/initrd/base-odc.cpio",
 	"fixtures/initrd/base-crc.cpio",
+	"fixtures/initrd/base-bin.cpio",
 	"fixtures/initrd/initrd-a.gz",
 	"fixtures/initrd/initrd-a.xz",
 	"fixtures/initrd/initrd-a.zst",

@@ -58,6 +58,10 @@ type Options struct {
 	// (the trees given to Compare are emptied as it goes). Memory then
 	// follows the differences, not the size of the inputs.
 	DifferencesOnly bool
+	// MaskStoreHashes makes text diffs with every store path hash
+	// masked on both sides (see maskStoreHashes), so that they show only
+	// lines that differ in more than hashes.
+	MaskStoreHashes bool
 }
 
 // Progress counts the work done so far; safe to read while it goes on.
@@ -538,8 +542,11 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 	if c.descend(n, da, db, sc) {
 		return
 	}
-	n.Content = c.explainContent(da, db)
+	n.Content = c.explainContent(n, da, db)
 	contentCauses(n, da, db)
+	if !n.contentExplained {
+		c.storeHashBytes(n, da, db)
+	}
 	rasterNote(c.ctx, n, da, db)
 }
 

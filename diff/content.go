@@ -184,7 +184,7 @@ func equalData(ctx context.Context, da, db unpack.Data, p *Progress) (bool, erro
 
 // explainContent describes how two differing contents differ: as a text
 // diff when both are text of a readable size, else as a hex diff.
-func (c *comparer) explainContent(da, db unpack.Data) *Content {
+func (c *comparer) explainContent(n *Node, da, db unpack.Data) *Content {
 	ct := &Content{}
 	if da != nil {
 		ct.SizeA = da.Size()
@@ -195,6 +195,8 @@ func (c *comparer) explainContent(da, db unpack.Data) *Content {
 	if ta, ok := c.readText(da); ok {
 		if tb, ok := c.readText(db); ok {
 			if ct.Text = textDiff(c.ctx, ta, tb, c.opt); ct.Text != nil {
+				n.Content = ct
+				c.storeHashText(n, ta, tb)
 				return ct
 			}
 		}

@@ -352,10 +352,13 @@ type htmlSeg struct {
 
 // WriteHTML writes the HTML report of the tree to w: one page that needs
 // nothing else, at most opt.MaxReportSize bytes (the tree is cut where a
-// node would pass it, and the page says what was left out). Unlike the
-// text report, identical inputs get a page too, which says so: a page is
-// opened by someone who expects to read something.
+// node would pass it, and the page says what was left out). Identical
+// inputs get nothing, as in every format (see WriteText); inputs identical
+// after filters get a page that says so.
 func WriteHTML(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
+	if !root.Differs() && opt.Hidden.Total == 0 {
+		return nil
+	}
 	hw := &htmlWriter{opt: opt}
 	start := hw.exec("start", htmlStart{
 		CSP:    htmlCSP,
@@ -364,10 +367,7 @@ func WriteHTML(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) erro
 	})
 	end := hw.exec("end", nil)
 	if !root.Differs() {
-		sum := htmlSummary{Identical: "identical: the inputs are the same byte for byte"}
-		if opt.Hidden.Total > 0 {
-			sum.Identical = fmt.Sprintf("identical after filters (%s)", opt.Hidden)
-		}
+		sum := htmlSummary{Identical: fmt.Sprintf("identical after filters (%s)", opt.Hidden)}
 		return hw.write(w, start, hw.exec("summary", sum), end)
 	}
 

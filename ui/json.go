@@ -329,8 +329,12 @@ func convert[T, U any](in []T, f func(T) U) []U {
 // object in the details of its parent, in the tree's order. It is
 // written pair by pair, so that a comparison with a hundred thousand
 // differences does not become one document in memory first. Identical
-// inputs get the root object alone.
+// inputs get nothing, as from diffoscope --json (see WriteText); inputs
+// identical after filters get the root object, which says so.
 func WriteJSON(w io.Writer, a, b Input, root *diff.Node, hidden diff.Hidden) error {
+	if !root.Differs() && hidden.Total == 0 {
+		return nil
+	}
 	bw := bufio.NewWriter(w)
 	c := root.Count()
 	identical := !root.Differs() && hidden.Total == 0

@@ -58,6 +58,11 @@ func DefaultReportOptions() ReportOptions {
 // WriteText writes the text report of the tree to w. Colour is used only
 // when w is a terminal that takes it and NO_COLOR is not set: a file or a
 // buffer gets plain text.
+//
+// Inputs identical byte for byte get no report, in this format and in
+// every other (JSON, Markdown, HTML), as diff, cmp and diffoscope write
+// nothing for them: the exit status says it. Inputs identical only after
+// the filters get a report saying so and what the filters left out.
 func WriteText(w io.Writer, a, b Input, root *diff.Node, opt ReportOptions) error {
 	r := newReporter(ColorRenderer(w, opt.Color), opt)
 	return r.write(w, a, b, root)

@@ -47,12 +47,15 @@ type row struct{ n *liveNode }
 
 // Model is the interactive UI.
 type Model struct {
-	s       Session
-	keys    KeyMap
-	help    help.Model
-	styles  styles
-	spinner spinner.Model
-	filter  textinput.Model
+	s Session
+	// renderer draws the styles; its background is set, never asked
+	// (see assumeBackground).
+	renderer *lipgloss.Renderer
+	keys     KeyMap
+	help     help.Model
+	styles   styles
+	spinner  spinner.Model
+	filter   textinput.Model
 
 	width, height int
 	start         time.Time
@@ -119,6 +122,7 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	if r == nil {
 		r = lipgloss.DefaultRenderer()
 	}
+	assumeBackground(r, os.Getenv("COLORFGBG"))
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -139,7 +143,7 @@ func NewModel(s Session, r *lipgloss.Renderer) Model {
 	fi := textinput.New()
 	fi.Prompt = "search: "
 	return Model{
-		s: s, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(), find: fi,
+		s: s, renderer: r, keys: DefaultKeyMap(), help: h, styles: st, spinner: sp, filter: ti, save: textinput.New(), find: fi,
 		tree: newLiveTree(), expanded: map[*liveNode]bool{}, start: s.Now(),
 	}
 }
@@ -176,7 +180,7 @@ func (m Model) waitResult() tea.Cmd {
 
 // Init starts the clock, the spinner and the wait for the result.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tick(), m.spinner.Tick, m.waitResult())
+	return tea.Batch(tick(), m.spinner.Tick, m.waitResult(), tea.RequestBackgroundColor)
 }
 
 // Update handles one message. Whatever it changed (the window, the rows,
@@ -198,6 +202,13 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(0, msg.Width), max(0, msg.Height)
 		m.help.Width = m.width
+		return m, m.renderSelected()
+	case tea.BackgroundColorMsg:
+		dark, ok := darkReply(msg.Color)
+		if !ok || dark == m.renderer.HasDarkBackground() {
+			return m, nil
+		}
+		m.renderer.SetHasDarkBackground(dark)
 		return m, m.renderSelected()
 	case tickMsg:
 		if m.done {

@@ -1,5 +1,5 @@
-// Package cpio reads cpio archives in the newc, crc and odc formats into a
-// tree of their members.
+// Package cpio reads cpio archives in the newc, crc, odc and old binary
+// formats into a tree of their members.
 package cpio
 
 // cpio archives in the three ASCII formats GNU cpio writes and the Linux
@@ -10,7 +10,12 @@ package cpio
 //     data, padding to 4 bytes;
 //   - crc, "070702": the same, with the field c_check holding the sum of
 //     the data bytes (mod 2^32);
-//   - odc, "070707": a 76-byte header of octal fields, no padding.
+//   - odc, "070707": a 76-byte header of octal fields, no padding;
+//   - old binary (GNU cpio's -H bin), 070707 as a 16-bit word in either
+//     byte order (c7 71 little-endian, 71 c7 big-endian): a 26-byte header
+//     of 16-bit words, mtime and file size as two words each (the more
+//     significant first), the name and the data each padded to an even
+//     length. GNU cpio writes the host's byte order and reads both.
 //
 // The archive ends at the member named "TRAILER!!!". Hard links in newc
 // are members sharing c_ino and c_dev: GNU cpio and the kernel's
@@ -25,6 +30,7 @@ package cpio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"isodiff/unpack"
@@ -46,6 +52,7 @@ const (
 
 	newcHeader = 110
 	odcHeader  = 76
+	binHeader  = 26
 	// maxName bounds a member name (PATH_MAX is 4096).
 	maxName = 64 << 10
 	// MaxMembers bounds the members of one archive.
@@ -61,20 +68,66 @@ const (
 	cpioNewc headerKind = iota
 	cpioCRC
 	cpioODC
+	cpioBinLE
+	cpioBinBE
 )
 
-var kindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)"}
+var kindNames = [...]string{cpioNewc: "newc (070701)", cpioCRC: "crc (070702)", cpioODC: "odc (070707)",
+	cpioBinLE: "bin (070707 little-endian)", cpioBinBE: "bin (070707 big-endian)"}
+
+func (k headerKind) binary() bool { return k == cpioBinLE || k == cpioBinBE }
+
+// headerLen is the size of a member header of format k, without its name.
+func (k headerKind) headerLen() int {
+	switch k {
+	case cpioODC:
+		return odcHeader
+	case cpioBinLE, cpioBinBE:
+		return binHeader
+	}
+	return newcHeader
+}
+
+// pad rounds n up to the alignment of names and data of format k: 4 bytes
+// for newc and crc, 2 for bin, none for odc.
+func (k headerKind) pad(n int64) int64 {
+	switch k {
+	case cpioODC:
+		return n
+	case cpioBinLE, cpioBinBE:
+		return (n + 1) &^ 1
+	}
+	return align4(n)
+}
 
 // CpioFormat detects and opens cpio archives.
 var Format = unpack.Format{Name: layerName, Match: matchCpio, Open: Open}
 
-func matchCpio(head []byte, _ io.ReaderAt, _ int64) bool {
-	_, ok := magicKind(head)
-	return ok && len(head) >= odcHeader
+func matchCpio(head []byte, r io.ReaderAt, size int64) bool {
+	kind, ok := magicKind(head)
+	if !ok || len(head) < kind.headerLen() {
+		return false
+	}
+	if !kind.binary() {
+		return true
+	}
+	// Two bytes of magic are found in any binary data: the first header
+	// must read whole, its name end with its NUL, and its mode be a file
+	// type's.
+	h, err := readCpioHeader(readat.NewPeek(r, size), 0, size)
+	return err == nil && h.nameErr == "" && show.KnownFileType(h.mode&0o170000)
 }
 
 // magicKind names the format whose magic b starts with.
 func magicKind(b []byte) (headerKind, bool) {
+	if len(b) >= 2 {
+		switch {
+		case b[0] == 0xc7 && b[1] == 0x71:
+			return cpioBinLE, true
+		case b[0] == 0x71 && b[1] == 0xc7:
+			return cpioBinBE, true
+		}
+	}
 	if len(b) < 6 {
 		return 0, false
 	}
@@ -120,18 +173,15 @@ func (h *memberHeader) isTrailer() bool { return h.rawName == trailerName }
 func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	h := memberHeader{off: off}
 	b, err := pr.At(off, 6)
-	if err != nil {
+	kind, ok := magicKind(b)
+	if !ok && err != nil {
 		return h, &unpack.FormatError{Layer: layerName, Offset: off, Msg: "member header cut by the end of input", Err: err}
 	}
-	kind, ok := magicKind(b)
 	if !ok {
-		return h, unpack.Errorf(layerName, off, "no cpio magic (070701, 070702 or 070707) where a member header should start: %q", b)
+		return h, unpack.Errorf(layerName, off, "no cpio magic (070701, 070702, 070707 or binary 070707) where a member header should start: %q", b)
 	}
 	h.kind = kind
-	hdrLen := newcHeader
-	if kind == cpioODC {
-		hdrLen = odcHeader
-	}
+	hdrLen := kind.headerLen()
 	h.hdrLen = int64(hdrLen)
 	b, err = pr.At(off, hdrLen)
 	if err != nil {
@@ -139,7 +189,24 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	}
 	var nameSize uint64
 	var bad string
-	if kind == cpioODC {
+	if kind.binary() {
+		var order binary.ByteOrder = binary.LittleEndian
+		if kind == cpioBinBE {
+			order = binary.BigEndian
+		}
+		var w [binHeader / 2]uint64
+		for i := range w {
+			w[i] = uint64(order.Uint16(b[2*i:]))
+		}
+		// magic, dev, ino, mode, uid, gid, nlink, rdev, mtime (2 words),
+		// namesize, filesize (2 words)
+		h.devMajor, h.devMinor = oldDevSplit(w[1])
+		h.ino, h.mode, h.uid, h.gid, h.nlink = w[2], w[3], w[4], w[5], w[6]
+		h.rdevMajor, h.rdevMinor = oldDevSplit(w[7])
+		h.mtime = int64(w[8]<<16 | w[9])
+		nameSize = w[10]
+		h.fileSize = int64(w[11]<<16 | w[12])
+	} else if kind == cpioODC {
 		var dev, rdev, mtime, fsize uint64
 		fields := []struct {
 			name string
@@ -194,10 +261,7 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 		return h, unpack.Errorf(layerName, off, "member header: name size %d (at most %d accepted)", nameSize, maxName)
 	}
 	h.nameSize = int64(nameSize)
-	h.dataOff = nameOff + int64(nameSize)
-	if kind != cpioODC {
-		h.dataOff = align4(h.dataOff)
-	}
+	h.dataOff = kind.pad(nameOff + int64(nameSize))
 	nb, err := pr.At(nameOff, int(h.dataOff-nameOff))
 	if err != nil {
 		return h, &unpack.FormatError{Layer: layerName, Offset: nameOff, Msg: "member name and its padding cut by the end of input", Err: err}
@@ -218,9 +282,8 @@ func readCpioHeader(pr *readat.Peek, off, size int64) (memberHeader, error) {
 	if left := size - h.dataOff; uint64(h.fileSize) > uint64(max(left, 0)) {
 		return h, unpack.Errorf(layerName, off, "member %q: file size %d beyond the end of input (%d bytes left)", h.rawName, h.fileSize, max(left, 0))
 	}
-	h.next = h.dataOff + h.fileSize
+	h.next = kind.pad(h.dataOff + h.fileSize)
 	if kind != cpioODC {
-		h.next = align4(h.next)
 		if h.next > h.dataOff+h.fileSize {
 			pad, _ := pr.At(h.dataOff+h.fileSize, int(h.next-h.dataOff-h.fileSize))
 			h.dataPad = appendNonZero(nil, pad)
@@ -368,7 +431,7 @@ type linkMember struct {
 // linkKey is what the hard links to one file share.
 type linkKey struct{ maj, min, ino uint64 }
 
-// OpenCpio reads a cpio archive (newc, crc or odc) up to its trailer.
+// OpenCpio reads a cpio archive (newc, crc, odc or bin) up to its trailer.
 // Every byte of it is accounted for: member headers, names and data are
 // fields and content of the tree's nodes, the trailer is the record
 // "[trailer]", what follows it a field or "[trailing bytes]", and what no
@@ -380,7 +443,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	}
 	kind, ok := magicKind(magic[:])
 	if !ok {
-		return nil, unpack.Errorf(layerName, 0, "no cpio magic (070701, 070702 or 070707): %q", magic[:])
+		return nil, unpack.Errorf(layerName, 0, "no cpio magic (070701, 070702, 070707 or binary 070707): %q", magic[:])
 	}
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerName, Offset: 0}
 	root.AddField("format", "%s", kindNames[kind])

@@ -12,8 +12,8 @@ import (
 // FuzzCpio feeds archives to the cpio reader and
 // the trailer walk Match uses.
 func FuzzCpio(f *testing.F) {
-	for _, name := range []string{"base.cpio", "base-odc.cpio", "base-crc.cpio", "absurd-size.cpio", "initrd-microcode"} {
-		b := testutil.ReadInitrdFixture(f, name)
+	for _, name := range []string{"base.cpio", "base-odc.cpio", "base-crc.cpio", "base-bin.cpio", binBE, "absurd-size.cpio", "initrd-microcode"} {
+		b := readFixture(f, name)
 		f.Add(b[:min(len(b), maxFuzzInput)])
 	}
 	const file = 0o100644

@@ -239,7 +239,7 @@ func checkCpioAgainstCLI(t *testing.T, b []byte) {
 
 func TestCpioFixturesMatchCLI(t *testing.T) {
 	testutil.NeedCmds(t, "cpio", "zstd")
-	for _, f := range []string{"base.cpio", "base-odc.cpio", "base-crc.cpio", "initrd-microcode"} {
+	for _, f := range []string{"base.cpio", "base-odc.cpio", "base-crc.cpio", "base-bin.cpio", "initrd-microcode"} {
 		t.Run(f, func(t *testing.T) {
 			b := testutil.ReadInitrdFixture(t, f)
 			if f == "initrd-microcode" {
@@ -254,11 +254,17 @@ func TestCpioFixturesMatchCLI(t *testing.T) {
 			checkCpioAgainstCLI(t, testutil.RunCmd(t, testutil.ReadInitrdFixture(t, f), "", "zstd", "-dcq"))
 		})
 	}
+	// The big-endian old binary archive, which GNU cpio reads (and writes
+	// only on a big-endian machine).
+	t.Run("base-bin.cpio big-endian", func(t *testing.T) {
+		checkCpioAgainstCLI(t, testutil.SwapBinHeaders(testutil.ReadInitrdFixture(t, "base-bin.cpio")))
+	})
 }
 
 // A tree made here, with what the fixtures lack: real inode and device
 // numbers (no --reproducible), a fifo, an empty file, a three-way hard
-// link, a name with spaces, and deep implied-free nesting.
+// link, a name with spaces, deep implied-free nesting, and a file whose
+// size and mtime need both halves of bin's two-word fields.
 func TestCpioBuiltTreeMatchesCLI(t *testing.T) {
 	testutil.NeedCmds(t, "cpio", "find", "mkfifo")
 	dir := t.TempDir()
@@ -275,13 +281,28 @@ func TestCpioBuiltTreeMatchesCLI(t *testing.T) {
 	must(os.Link(filepath.Join(dir, "h1"), filepath.Join(dir, "h2")))
 	must(os.Link(filepath.Join(dir, "h1"), filepath.Join(dir, "a/h3")))
 	must(os.Symlink("a/b/c/d/deep", filepath.Join(dir, "link")))
+	big := bytes.Repeat([]byte("0123456789abcdef"), 70000/16+1)[:70001]
+	must(os.WriteFile(filepath.Join(dir, "big"), big, 0o644))
+	must(os.Chtimes(filepath.Join(dir, "big"), time.Unix(1700000001, 0), time.Unix(1700000001, 0)))
 	testutil.RunCmd(t, nil, dir, "mkfifo", "fifo")
-	for _, format := range []string{"newc", "crc", "odc"} {
+	for _, format := range []string{"newc", "crc", "odc", "bin", "bin big-endian"} {
 		t.Run(format, func(t *testing.T) {
 			list := testutil.RunCmd(t, nil, dir, "find", ".", "-print0")
-			b := testutil.RunCmd(t, list, dir, "cpio", "-o", "-H", format, "--null", "--quiet")
+			args := []string{"-o", "-H", format, "--null", "--quiet"}
+			if strings.HasPrefix(format, "bin") {
+				// bin keeps 16 bits of an inode number: numbered from 1,
+				// the links stay links and the other files apart.
+				args = []string{"-o", "-H", "bin", "--renumber-inodes", "--null", "--quiet"}
+			}
+			b := testutil.RunCmd(t, list, dir, "cpio", args...)
+			if format == "bin big-endian" {
+				b = testutil.SwapBinHeaders(b)
+			}
 			checkCpioAgainstCLI(t, b)
 			root := openCpioBytes(t, b)
+			if got := testutil.DataBytes(t, testutil.TreeNode(t, root, "/big").Data); !bytes.Equal(got, big) {
+				t.Errorf("big: %d bytes read, want %d", len(got), len(big))
+			}
 			h := []*unpack.Node{testutil.TreeNode(t, root, "/h1"), testutil.TreeNode(t, root, "/h2"), testutil.TreeNode(t, root, "/a/h3")}
 			links := 0
 			for _, n := range h {

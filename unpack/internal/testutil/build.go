@@ -103,3 +103,31 @@ func ZstdCompress(t testing.TB, data []byte) []byte {
 	enc.Close()
 	return buf.Bytes()
 }
+
+// SwapBinHeaders turns an old binary cpio archive written little-endian
+// (GNU cpio -H bin on this machine) into the big-endian one a big-endian
+// machine writes: the bytes of each 16-bit header word swapped, names,
+// data and padding as they were. It stops after the trailer or at the
+// first header it cannot follow.
+func SwapBinHeaders(b []byte) []byte {
+	b = bytes.Clone(b)
+	even := func(n int) int { return (n + 1) &^ 1 }
+	for off := 0; off+26 <= len(b) && b[off] == 0xc7 && b[off+1] == 0x71; {
+		h := b[off : off+26]
+		word := func(i int) int { return int(h[2*i]) | int(h[2*i+1])<<8 }
+		nameSize, fileSize := word(10), word(11)<<16|word(12)
+		for i := 0; i < 26; i += 2 {
+			h[i], h[i+1] = h[i+1], h[i]
+		}
+		name := off + 26
+		if name+nameSize > len(b) {
+			break
+		}
+		trailer := string(b[name:name+nameSize]) == "TRAILER!!!\x00"
+		off = even(even(name+nameSize) + fileSize)
+		if trailer {
+			break
+		}
+	}
+	return b
+}
