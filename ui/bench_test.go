@@ -44,8 +44,8 @@ func BenchmarkFilterKey(b *testing.B) {
 	})
 	b.Run("apply", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			m.filter.SetValue(fmt.Sprintf("file-%d", i%10))
-			m.applyFilter()
+			m.tree.filter.SetValue(fmt.Sprintf("file-%d", i%10))
+			m.tree.applyFilter()
 			_ = m.View()
 		}
 	})
