@@ -297,17 +297,17 @@ func TestSearchZoomPager(t *testing.T) {
 	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 20)
 	m = keys(m, "tab", "/", "l", "i", "n", "e", " ", "0", "enter")
 	// "Line 0" is on the changed line on each side and on three after.
-	if m.message != "match 1 of 5" || m.detail.scroll != m.detail.hitLines[0] {
-		t.Errorf("search: %q, at line %d, hits %v", m.message, m.detail.scroll, m.detail.hitLines)
+	if m.message != "match 1 of 5" || m.detail.vp.YOffset != m.detail.hitLines[0] {
+		t.Errorf("search: %q, at line %d, hits %v", m.message, m.detail.vp.YOffset, m.detail.hitLines)
 	}
 	for range 4 {
 		m = keys(m, "n")
 	}
-	if m.detail.scroll != m.detail.hitLines[4] {
-		t.Errorf("n n n n: at line %d, hits %v", m.detail.scroll, m.detail.hitLines)
+	if m.detail.vp.YOffset != m.detail.hitLines[4] {
+		t.Errorf("n n n n: at line %d, hits %v", m.detail.vp.YOffset, m.detail.hitLines)
 	}
-	if m = keys(m, "n"); m.message != "search wrapped to the top" || m.detail.scroll != m.detail.hitLines[0] {
-		t.Errorf("n after the last match: %q at %d", m.message, m.detail.scroll)
+	if m = keys(m, "n"); m.message != "search wrapped to the top" || m.detail.vp.YOffset != m.detail.hitLines[0] {
+		t.Errorf("n after the last match: %q at %d", m.message, m.detail.vp.YOffset)
 	}
 	if m = keys(m, "/", "z", "z", "z", "enter"); m.message != "not found: zzz" {
 		t.Errorf("a search finding nothing: %q", m.message)
@@ -370,8 +370,8 @@ func TestRouting(t *testing.T) {
 
 	// The right pane focused: j scrolls it, the tree stays.
 	d := keys(m, "tab", "j", "j")
-	if d.detail.scroll != 2 || d.tree.cursor != cursor {
-		t.Errorf("j j in the right pane: line %d, row %d (was %d)", d.detail.scroll, d.tree.cursor, cursor)
+	if d.detail.vp.YOffset != 2 || d.tree.cursor != cursor {
+		t.Errorf("j j in the right pane: line %d, row %d (was %d)", d.detail.vp.YOffset, d.tree.cursor, cursor)
 	}
 	// Keys of the tree's filters and of the right pane's modes act
 	// whichever pane has the focus.
@@ -384,8 +384,8 @@ func TestRouting(t *testing.T) {
 
 	// The tree focused: k moves the selection (the entry is the tree's
 	// last row), and the new one is laid out from its top.
-	if k := keys(d, "tab", "k"); k.tree.cursor != cursor-1 || k.detail.scroll != 0 || k.detail.det.node != k.selected().d {
-		t.Errorf("k in the tree: row %d (was %d), right pane at line %d of %s", k.tree.cursor, cursor, k.detail.scroll, k.detail.det.node.Path())
+	if k := keys(d, "tab", "k"); k.tree.cursor != cursor-1 || k.detail.vp.YOffset != 0 || k.detail.det.node != k.selected().d {
+		t.Errorf("k in the tree: row %d (was %d), right pane at line %d of %s", k.tree.cursor, cursor, k.detail.vp.YOffset, k.detail.det.node.Path())
 	}
 
 	// The widths follow the focus at the half zoom: tab asks for the
@@ -401,8 +401,8 @@ func TestRouting(t *testing.T) {
 	wheel := func(m Model, x int, b tea.MouseButton) Model {
 		return step(m, tea.MouseMsg{X: x, Y: 5, Button: b, Action: tea.MouseActionPress})
 	}
-	if w := wheel(m, m.width-2, tea.MouseButtonWheelDown); w.detail.scroll != 3 || w.tree.cursor != cursor {
-		t.Errorf("the wheel over the right pane: line %d, row %d", w.detail.scroll, w.tree.cursor)
+	if w := wheel(m, m.width-2, tea.MouseButtonWheelDown); w.detail.vp.YOffset != 3 || w.tree.cursor != cursor {
+		t.Errorf("the wheel over the right pane: line %d, row %d", w.detail.vp.YOffset, w.tree.cursor)
 	}
 	if w := wheel(d, 2, tea.MouseButtonWheelUp); w.tree.cursor != max(0, cursor-3) || w.focus != detailPane {
 		t.Errorf("the wheel over the tree: row %d (was %d), focus %d", w.tree.cursor, cursor, w.focus)

@@ -116,16 +116,16 @@ func TestDetailScrollFollowsLayout(t *testing.T) {
 			m = selectNamed(t, m, "nix-path-registration")
 			m = keys(m, "s", "tab", "G")
 			before := len(m.detail.det.lines)
-			if m.detail.scroll == 0 || m.detail.scroll != len(m.detail.det.lines)-m.detail.body() {
-				t.Fatalf("G: offset %d of %d lines", m.detail.scroll, len(m.detail.det.lines))
+			if m.detail.vp.YOffset == 0 || m.detail.vp.YOffset != len(m.detail.det.lines)-m.detail.body() {
+				t.Fatalf("G: offset %d of %d lines", m.detail.vp.YOffset, len(m.detail.det.lines))
 			}
 			m = keys(m, switchTo)
 			checkFrame(t, m.View(), 100, 6, switchTo)
 			if len(m.detail.det.lines) == before {
 				t.Fatalf("%s: %d lines before and after", switchTo, before)
 			}
-			if m.detail.scroll > m.detail.maxScroll() {
-				t.Errorf("%s: offset %d past the last page (%d) of %d lines", switchTo, m.detail.scroll, m.detail.maxScroll(), len(m.detail.det.lines))
+			if m.detail.vp.YOffset > m.detail.maxScroll() {
+				t.Errorf("%s: offset %d past the last page (%d) of %d lines", switchTo, m.detail.vp.YOffset, m.detail.maxScroll(), len(m.detail.det.lines))
 			}
 			if !strings.Contains(m.View(), fmt.Sprintf("of %d ", len(m.detail.det.lines))) {
 				t.Errorf("%s: position line does not count %d lines:\n%s", switchTo, len(m.detail.det.lines), m.View())
