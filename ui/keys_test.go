@@ -3,11 +3,14 @@ package ui
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
 
 	"isodiff/diff"
 )
@@ -407,4 +410,66 @@ func TestRouting(t *testing.T) {
 	if w := wheel(d, 2, tea.MouseButtonWheelUp); w.tree.cursor != max(0, cursor-3) || w.focus != detailPane {
 		t.Errorf("the wheel over the tree: row %d (was %d), focus %d", w.tree.cursor, cursor, w.focus)
 	}
+}
+
+// waitUntil polls cond for up to ten seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+	}
+}
+
+// TestEditor: V shows the selection's report in the editor, from a
+// read-only copy, vi and its kin started read-only, and removes the copy
+// when the editor is done.
+func TestEditor(t *testing.T) {
+	for _, c := range []struct{ visual, editor, want string }{
+		{"", "vim", "vim -R F"},
+		{"", "/usr/bin/nvim", "/usr/bin/nvim -R F"},
+		{"", "nano", "nano -v F"},
+		{"", "emacs -nw", "emacs -nw F"},
+		{"nvim", "nano", "nvim -R F"},
+		{"", "", "vi -R F"},
+	} {
+		t.Setenv("VISUAL", c.visual)
+		t.Setenv("EDITOR", c.editor)
+		if got := strings.Join(editorCommand("F").Args, " "); got != c.want {
+			t.Errorf("VISUAL=%q EDITOR=%q: %s, want %s", c.visual, c.editor, got, c.want)
+		}
+	}
+
+	// An editor named vim that records how it was started and what it
+	// was given.
+	dir := t.TempDir()
+	record := filepath.Join(dir, "record")
+	script := "#!/bin/sh\nfor a; do f=$a; done\n{ echo \"$@\"; stat -c %a \"$f\"; grep -c LAZY \"$f\"; } >" + record + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "vim"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VISUAL", "")
+	t.Setenv("EDITOR", filepath.Join(dir, "vim"))
+
+	root := compareDerived(t, uncompressedSqfs, uncompressedSqfs, longLines(false), longLines(true), nil)
+	m := finishedOn(root, Input{Path: "a"}, Input{Path: "b"}, nil, nil, 120, 40)
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
+	tm.Send(keyMsg("V"))
+	var got []byte
+	waitUntil(t, "the editor to run", func() bool {
+		got, _ = os.ReadFile(record)
+		return len(got) > 0
+	})
+	lines := strings.Split(strings.TrimSpace(string(got)), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "-R ") || lines[1] != "444" || lines[2] == "0" {
+		t.Fatalf("the editor was started as %q", lines)
+	}
+	copied := strings.TrimPrefix(lines[0], "-R ")
+	waitUntil(t, "the copy to go", func() bool {
+		_, err := os.Stat(copied)
+		return os.IsNotExist(err)
+	})
+	tm.Send(keyMsg("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }

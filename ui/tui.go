@@ -31,11 +31,12 @@ const (
 type (
 	tickMsg   time.Time
 	pagerMsg  string // a report file ready for the pager
+	editorMsg string // a read-only report file ready for the editor
 	resultMsg Result
 	wroteMsg  struct {
-		path  string
-		err   error
-		pager bool // the pager failed, not a report
+		path string
+		err  error
+		tool string // the pager or the editor failed, not a report
 	}
 )
 
@@ -46,10 +47,10 @@ type common struct {
 }
 
 // Model is the interactive UI. It owns the window, the keys that act on
-// the whole view (quit, help, focus, zoom, the pager, the clipboard, the
-// report file) and the status line, and routes the rest to the tree pane
-// or the detail pane: a key to the one it acts on, or the focused one
-// when both scroll; the mouse to the pane under it.
+// the whole view (quit, help, focus, zoom, the pager and the editor, the
+// clipboard, the report file) and the status line, and routes the rest
+// to the tree pane or the detail pane: a key to the one it acts on, or
+// the focused one when both scroll; the mouse to the pane under it.
 type Model struct {
 	s       Session
 	c       *common
@@ -211,9 +212,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, cmd
 	case pagerMsg:
 		return m, page(string(msg))
+	case editorMsg:
+		return m, edit(string(msg))
 	case wroteMsg:
-		if msg.pager {
-			m.message = "pager: " + msg.err.Error()
+		if msg.tool != "" {
+			m.message = msg.tool + ": " + msg.err.Error()
 			return m, nil
 		}
 		if msg.err != nil {
@@ -381,6 +384,8 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 		m.zoom = max(zoomNormal, m.zoom-1)
 	case key.Matches(msg, k.Pager):
 		cmd = m.pager()
+	case key.Matches(msg, k.Editor):
+		cmd = m.editor()
 	case key.Matches(msg, k.Copy):
 		cmd = m.copyPath()
 	case key.Matches(msg, k.Write):
@@ -475,6 +480,18 @@ func (m Model) mouse(msg tea.MouseMsg) (Model, tea.Cmd) {
 // pager writes the text report of the selection to a temporary file,
 // outside the update loop, for $PAGER (less if unset) to show.
 func (m *Model) pager() tea.Cmd {
+	return m.tempReport("pager", 0o600, func(name string) tea.Msg { return pagerMsg(name) })
+}
+
+// editor writes the text report of the selection to a read-only
+// temporary file, outside the update loop, for the editor to show.
+func (m *Model) editor() tea.Cmd {
+	return m.tempReport("editor", 0o444, func(name string) tea.Msg { return editorMsg(name) })
+}
+
+// tempReport writes the text report of the selection to a temporary file
+// of the given mode for tool to show; ready hands the file on.
+func (m *Model) tempReport(tool string, mode os.FileMode, ready func(name string) tea.Msg) tea.Cmd {
 	sel := m.selected()
 	if sel == nil || !sel.done {
 		m.message = "that entry is still being compared"
@@ -484,17 +501,20 @@ func (m *Model) pager() tea.Cmd {
 	return func() tea.Msg {
 		f, err := os.CreateTemp("", "isodiff-*.txt")
 		if err != nil {
-			return wroteMsg{err: err, pager: true}
+			return wroteMsg{err: err, tool: tool}
 		}
 		err = WriteText(f, a, b, n, DefaultReportOptions())
+		if err == nil {
+			err = f.Chmod(mode)
+		}
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			os.Remove(f.Name())
-			return wroteMsg{err: err, pager: true}
+			return wroteMsg{err: err, tool: tool}
 		}
-		return pagerMsg(f.Name())
+		return ready(f.Name())
 	}
 }
 
@@ -504,11 +524,42 @@ func page(name string) tea.Cmd {
 	if len(args) == 0 {
 		args = []string{"less"}
 	}
-	cmd := exec.Command(args[0], append(args[1:], name)...)
+	return run(exec.Command(args[0], append(args[1:], name)...), name, "pager")
+}
+
+// edit runs the editor on a read-only report file, and removes the file
+// after it.
+func edit(name string) tea.Cmd { return run(editorCommand(name), name, "editor") }
+
+// editorCommand is the command that shows a file in the user's editor
+// without changing it: $VISUAL, else $EDITOR, else vi. The file is
+// read-only (0444), which editors heed, but not as root; so vi and its
+// kin also start read-only (-R, as view does) and nano in view mode (-v),
+// and do not offer to write it at all.
+func editorCommand(name string) *exec.Cmd {
+	args := strings.Fields(os.Getenv("VISUAL"))
+	if len(args) == 0 {
+		args = strings.Fields(os.Getenv("EDITOR"))
+	}
+	if len(args) == 0 {
+		args = []string{"vi"}
+	}
+	switch filepath.Base(args[0]) {
+	case "vi", "vim", "nvim", "gvim", "mvim", "view", "nvi", "vim.basic", "vim.tiny", "vim.nox", "vim.gtk3":
+		args = append(args, "-R")
+	case "nano":
+		args = append(args, "-v")
+	}
+	return exec.Command(args[0], append(args[1:], name)...)
+}
+
+// run hands the terminal to cmd, which shows the report file name, and
+// removes the file once cmd is done.
+func run(cmd *exec.Cmd, name, tool string) tea.Cmd {
 	return tea.ExecProcess(cmd, func(err error) tea.Msg {
 		os.Remove(name)
 		if err != nil {
-			return wroteMsg{err: fmt.Errorf("%s: %w", args[0], err), pager: true}
+			return wroteMsg{err: fmt.Errorf("%s: %w", cmd.Args[0], err), tool: tool}
 		}
 		return nil
 	})
