@@ -445,7 +445,9 @@ func TestEditor(t *testing.T) {
 	// was given.
 	dir := t.TempDir()
 	record := filepath.Join(dir, "record")
-	script := "#!/bin/sh\nfor a; do f=$a; done\n{ echo \"$@\"; stat -c %a \"$f\"; grep -c LAZY \"$f\"; } >" + record + "\n"
+	// The record appears whole: the test reads it as soon as it is
+	// there.
+	script := "#!/bin/sh\nfor a; do f=$a; done\n{ echo \"$@\"; stat -c %a \"$f\"; grep -c LAZY \"$f\"; } >" + record + ".new\nmv " + record + ".new " + record + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "vim"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
