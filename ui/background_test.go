@@ -60,12 +60,12 @@ func TestBackgroundReply(t *testing.T) {
 	if !batchHas(m.Init(), tea.RequestBackgroundColor) {
 		t.Error("Init does not ask the terminal for its background")
 	}
-	dark := m.styles.del.Render("x")
+	dark := m.c.styles.del.Render("x")
 	m = step(m, tea.BackgroundColorMsg{Color: "rgb:ffff/ffff/ffff"})
 	if r.HasDarkBackground() {
 		t.Fatal("a light background's answer not taken")
 	}
-	if light := m.styles.del.Render("x"); light == dark {
+	if light := m.c.styles.del.Render("x"); light == dark {
 		t.Errorf("deletions drawn alike on dark and light backgrounds: %q", light)
 	}
 	// An answer that is no colour changes nothing.

@@ -94,14 +94,14 @@ func TestRootRow(t *testing.T) {
 	root := bigSquashfs(t)
 	for _, sz := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		m := finishedOn(root, Input{Path: "a.sqfs"}, Input{Path: "b.sqfs"}, nil, nil, sz[0], sz[1])
-		if len(m.rows) == 0 || m.rows[0].n.d != root {
+		if len(m.tree.rows) == 0 || m.tree.rows[0].n.d != root {
 			t.Fatalf("%dx%d: the root is not the first row", sz[0], sz[1])
 		}
 		if m.selected().d != root {
 			t.Errorf("%dx%d: selected %s, want the root, which has differences of its own", sz[0], sz[1], m.selected().d.Path())
 		}
-		if len(m.rows) < 4 || len(m.rows) > m.paneHeight() {
-			t.Errorf("%dx%d: %d rows for a pane of %d", sz[0], sz[1], len(m.rows), m.paneHeight())
+		if len(m.tree.rows) < 4 || len(m.tree.rows) > m.paneHeight() {
+			t.Errorf("%dx%d: %d rows for a pane of %d", sz[0], sz[1], len(m.tree.rows), m.paneHeight())
 		}
 		frame := m.View()
 		if !strings.Contains(frame, "hello.sh") {
@@ -140,8 +140,8 @@ func TestLongLines(t *testing.T) {
 		for range presses {
 			scrolled = keys(scrolled, "h")
 		}
-		if scrolled.hscroll != 0 || scrolled.focus != detailPane {
-			t.Errorf("%dx%d: after as many h as l: offset %d, focus %d", sz[0], sz[1], scrolled.hscroll, scrolled.focus)
+		if scrolled.detail.hscroll != 0 || scrolled.focus != detailPane {
+			t.Errorf("%dx%d: after as many h as l: offset %d, focus %d", sz[0], sz[1], scrolled.detail.hscroll, scrolled.focus)
 		}
 		if scrolled = keys(scrolled, "h"); scrolled.focus != treePane {
 			t.Errorf("%dx%d: h at the start of the lines does not return to the tree", sz[0], sz[1])

@@ -289,7 +289,7 @@ func TestViewEscapes(t *testing.T) {
 			seen := false
 			for _, mode := range []string{"t", "s", "x", "s"} {
 				m = keys(m, mode, "g")
-				for range len(m.rows) {
+				for range len(m.tree.rows) {
 					next, cmd := m.Update(keyMsg("y"))
 					m = next.(Model)
 					if cmd != nil {
@@ -323,11 +323,11 @@ func TestViewEscapes(t *testing.T) {
 			}
 
 			m = keys(m, "g", "/", "\u202e", "enter")
-			if m.filterText != `\u202e` {
-				t.Errorf("filter %q", m.filterText)
+			if m.tree.filterText != `\u202e` {
+				t.Errorf("filter %q", m.tree.filterText)
 			}
 			found := false
-			for _, row := range m.rows {
+			for _, row := range m.tree.rows {
 				found = found || row.n.d.Name == nameBidi
 			}
 			if !found || !strings.Contains(m.View(), `a\u202etxt.exe`) {

@@ -11,7 +11,7 @@ type KeyMap struct {
 	Unified, Wrap, HideExplained            key.Binding
 	StateFilter, CauseFilter                key.Binding
 	ExpandTree, CollapseTree, Toggle        key.Binding
-	ZoomIn, ZoomOut, Pager                  key.Binding
+	ZoomIn, ZoomOut, Pager, Editor          key.Binding
 	NextRegion, PrevRegion                  key.Binding
 	Filter, ClearFilter, Copy, Write, Help  key.Binding
 	Quit, ForceQuit                         key.Binding
@@ -56,6 +56,7 @@ func DefaultKeyMap() KeyMap {
 		ZoomIn:        b([]string{"+"}, "+", "zoom the focused pane"),
 		ZoomOut:       b([]string{"_"}, "_", "zoom out"),
 		Pager:         b([]string{"v"}, "v", "report in $PAGER"),
+		Editor:        b([]string{"V"}, "V", "report in $EDITOR, read-only"),
 		ClearFilter:   b([]string{"esc"}, "esc", "to the tree; no filter"),
 		Copy:          b([]string{"y"}, "y", "copy path"),
 		Write:         b([]string{"w"}, "w", "write report"),
@@ -79,6 +80,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Expand, k.Collapse, k.ExpandAll, k.Toggle, k.ExpandTree, k.CollapseTree, k.NextDiff, k.PrevDiff, k.SwitchPane},
 		{k.TextView, k.HexView, k.SideBySide, k.Unified, k.Wrap, k.NextRegion, k.PrevRegion},
 		{k.ShowSame, k.HideExplained, k.StateFilter, k.CauseFilter, k.Filter, k.ClearFilter, k.FilterApply},
-		{k.ZoomIn, k.ZoomOut, k.Pager, k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
+		{k.ZoomIn, k.ZoomOut, k.Pager, k.Editor, k.Copy, k.Write, k.Help, k.Quit, k.ForceQuit},
 	}
 }

@@ -115,20 +115,20 @@ func TestDetailScrollFollowsLayout(t *testing.T) {
 			m := finishedOn(root, Input{Path: "nixos-a.iso"}, Input{Path: "nixos-pyc.iso"}, nil, nil, 100, 6)
 			m = selectNamed(t, m, "nix-path-registration")
 			m = keys(m, "s", "tab", "G")
-			before := len(m.det.lines)
-			if m.scroll == 0 || m.scroll != len(m.det.lines)-m.detailBody() {
-				t.Fatalf("G: offset %d of %d lines", m.scroll, len(m.det.lines))
+			before := len(m.detail.det.lines)
+			if m.detail.vp.YOffset == 0 || m.detail.vp.YOffset != len(m.detail.det.lines)-m.detail.body() {
+				t.Fatalf("G: offset %d of %d lines", m.detail.vp.YOffset, len(m.detail.det.lines))
 			}
 			m = keys(m, switchTo)
 			checkFrame(t, m.View(), 100, 6, switchTo)
-			if len(m.det.lines) == before {
+			if len(m.detail.det.lines) == before {
 				t.Fatalf("%s: %d lines before and after", switchTo, before)
 			}
-			if m.scroll > m.maxScroll() {
-				t.Errorf("%s: offset %d past the last page (%d) of %d lines", switchTo, m.scroll, m.maxScroll(), len(m.det.lines))
+			if m.detail.vp.YOffset > m.detail.maxScroll() {
+				t.Errorf("%s: offset %d past the last page (%d) of %d lines", switchTo, m.detail.vp.YOffset, m.detail.maxScroll(), len(m.detail.det.lines))
 			}
-			if !strings.Contains(m.View(), fmt.Sprintf("of %d ", len(m.det.lines))) {
-				t.Errorf("%s: position line does not count %d lines:\n%s", switchTo, len(m.det.lines), m.View())
+			if !strings.Contains(m.View(), fmt.Sprintf("of %d ", len(m.detail.det.lines))) {
+				t.Errorf("%s: position line does not count %d lines:\n%s", switchTo, len(m.detail.det.lines), m.View())
 			}
 		})
 	}
@@ -151,7 +151,7 @@ func TestStaleLayoutDropped(t *testing.T) {
 		next, _ = m.Update(cmd())
 		m = next.(Model)
 	}
-	if m.det.made.mode != viewText || !strings.Contains(m.View(), "@@ -17,7 +17,7 @@") {
+	if m.detail.det.made.mode != viewText || !strings.Contains(m.View(), "@@ -17,7 +17,7 @@") {
 		t.Errorf("the hex layout arriving last replaced the text one:\n%s", m.View())
 	}
 }

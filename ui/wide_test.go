@@ -98,7 +98,7 @@ func TestRenamedStorePath(t *testing.T) {
 		t.Errorf("no row names both hashes:\n%s", frame)
 	}
 	rows := 0
-	for _, r := range m.rows {
+	for _, r := range m.tree.rows {
 		if strings.HasSuffix(r.n.d.Name, "hello-2.12.1") {
 			rows++
 		}
