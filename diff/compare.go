@@ -396,7 +396,10 @@ func (n *Node) placedOnly(fa, fb []unpack.Field) bool {
 
 // markSpelling marks a raw "name" field (kept by archive readers when the
 // stored name is not the normalised path) that differs only in spelling:
-// both sides name the same path, as "./init" and "init" do.
+// both sides name the same path, as "./init" and "init" do. A field the
+// reader gives the name-style cause (an ISO 9660 8.3 name or a Joliet
+// identifier beside the Rock Ridge name both sides share) is such a
+// spelling too: counted at the layer, not an entry's own difference.
 func markSpelling(n *Node) {
 	norm := func(s string) string {
 		for {
@@ -414,6 +417,10 @@ func markSpelling(n *Node) {
 	}
 	for i := range n.fields {
 		f := &n.fields[i]
+		if f.Different && f.Role != nil && f.Role.Cause == CauseNameStyle && f.InA && f.InB {
+			f.Spelling = true
+			continue
+		}
 		if f.Name != "name" || !f.Different {
 			continue
 		}

@@ -569,3 +569,38 @@ func TestMetaDecodedOnlyWhenShown(t *testing.T) {
 		}
 	}
 }
+
+// TestNameStyleCountedAtLayer: entries whose only difference is a name the
+// reader marks as a style (an ISO 9660 8.3 name beside the Rock Ridge name
+// both sides share) are counted once at their layer, not listed each.
+func TestNameStyleCountedAtLayer(t *testing.T) {
+	style := &unpack.Role{Kind: unpack.Identity, Cause: CauseNameStyle, NamesField: true}
+	entry := func(name, isoName, content string) *unpack.Node {
+		n := file(name, content, "mode", "0644")
+		n.Fields = append(n.Fields, unpack.Field{Name: "iso name", Value: isoName, Role: style})
+		return n
+	}
+	a := dir("", entry("readme.txt", "README.TXT;1", "x"), entry("long-name.conf", "LONG_NAM.CON;1", "y"), entry("z", "Z.;1", "z"))
+	b := dir("", entry("readme.txt", "README.TXT", "x"), entry("long-name.conf", "LONG_000.CON", "y"), entry("z", "Z.;1", "Z"))
+	root := compare(t, "iso", a, b, DefaultOptions())
+	if root.Respelled != 2 {
+		t.Errorf("respelled %d, want 2", root.Respelled)
+	}
+	for _, name := range []string{"readme.txt", "long-name.conf"} {
+		if ch := root.Child(name); ch != nil && ch.State != Same {
+			t.Errorf("%s: %v %v", name, ch.State, ch.Changed())
+		}
+	}
+	if ch := root.Child("z"); ch == nil || ch.State != Modified {
+		t.Errorf("z: content changed, %+v", ch)
+	}
+	if got := fmt.Sprint(root.Causes); !strings.Contains(got, "2 names spelled differently") {
+		t.Errorf("causes %s", got)
+	}
+	// A name style field on one side only is no respelling: it shows.
+	c := dir("", entry("readme.txt", "README.TXT;1", "x"))
+	d := dir("", file("readme.txt", "x", "mode", "0644"))
+	if root := compare(t, "iso", c, d, DefaultOptions()); root.Respelled != 0 || root.Child("readme.txt").State != Modified {
+		t.Errorf("iso name on one side: respelled %d", root.Respelled)
+	}
+}

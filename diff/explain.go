@@ -240,9 +240,9 @@ func placedElsewhere(n int) string {
 
 func respelled(n int) string {
 	if n == 1 {
-		return "1 name spelled differently (as ./name)"
+		return "1 name spelled differently"
 	}
-	return fmt.Sprintf("%d names spelled differently (as ./name)", n)
+	return fmt.Sprintf("%d names spelled differently", n)
 }
 
 // pycHeader decodes the fields of a CPython .pyc header (PEP 552).
