@@ -19,6 +19,10 @@ type StorePath struct {
 	Differences int
 	Unexplained int
 	Causes      []string // labels, in order of first appearance
+	// Renamed says the package's store path has another hash on B's
+	// side (paired by name, see Node.StorePathRenamed); with no
+	// Differences, its contents are the same.
+	Renamed bool
 }
 
 // StorePaths groups the differences below root by the store path that
@@ -29,7 +33,20 @@ type StorePath struct {
 // differences first.
 func StorePaths(root *Node) []StorePath {
 	byName := map[string]*StorePath{}
+	get := func(name string) *StorePath {
+		sp := byName[name]
+		if sp == nil {
+			sp = &StorePath{Name: name}
+			byName[name] = sp
+		}
+		return sp
+	}
 	root.Walk(func(n *Node) bool {
+		if n.StorePathRenamed() {
+			if m := storePathIn.FindStringSubmatch(n.Name); m != nil {
+				get(m[1]).Renamed = true
+			}
+		}
 		if !n.OwnDifferences() {
 			return n.State != Added && n.State != Removed
 		}
@@ -37,12 +54,7 @@ func StorePaths(root *Node) []StorePath {
 		if all == nil {
 			return n.State != Added && n.State != Removed
 		}
-		m := all[len(all)-1]
-		sp := byName[m[1]]
-		if sp == nil {
-			sp = &StorePath{Name: m[1]}
-			byName[m[1]] = sp
-		}
+		sp := get(all[len(all)-1][1])
 		sp.Differences++
 		if n.Unexplained() {
 			sp.Unexplained++

@@ -103,6 +103,20 @@ func TestStorePaths(t *testing.T) {
 			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])
 		}
 	}
+
+	// Store paths under another hash on B's side: one with the same
+	// contents, one with a file changed.
+	const h3, h4 = "l6kk57m66yc42vspx4p777j7ssdkrpwl", "rr64xmqy7761kzqpqxya69ckg4cn37sr"
+	a = dir("", dir("/", dir(h1+"-linux-6.12.63", file("bzImage", "k")), dir(h2+"-glibc-2.40", file("libc.so.6", "c"))))
+	b = dir("", dir("/", dir(h3+"-linux-6.12.63", file("bzImage", "k")), dir(h4+"-glibc-2.40", file("libc.so.6", "C"))))
+	if root, err = Compare(context.Background(), "x", a, b, DefaultOptions()); err != nil {
+		t.Fatal(err)
+	}
+	got = StorePaths(root)
+	if len(got) != 2 || got[0].Name != "glibc-2.40" || !got[0].Renamed || got[0].Differences != 1 ||
+		got[1].Name != "linux-6.12.63" || !got[1].Renamed || got[1].Differences != 0 {
+		t.Errorf("renamed store paths: %+v", got)
+	}
 }
 
 // TestFoldMirrorsKeepsTheVerdict: a mirror is folded only when it differs

@@ -524,9 +524,16 @@ func storePathLines(root *diff.Node) []string {
 			lines = append(lines, fmt.Sprintf("[%d more store paths]", len(sps)-i))
 			break
 		}
+		if sp.Renamed && sp.Differences == 0 {
+			lines = append(lines, clean(sp.Name)+"  renamed under another hash, contents equal")
+			continue
+		}
 		what := fmt.Sprintf("%d difference", sp.Differences)
 		if sp.Differences != 1 {
 			what += "s"
+		}
+		if sp.Renamed {
+			what = "renamed under another hash, " + what
 		}
 		if sp.Unexplained > 0 {
 			what += fmt.Sprintf(", %d unexplained", sp.Unexplained)

@@ -74,6 +74,7 @@ type jsonStorePath struct {
 	Differences int      `json:"differences"`
 	Unexplained int      `json:"unexplained"`
 	Causes      []string `json:"causes"`
+	Renamed     bool     `json:"renamed,omitempty"`
 }
 
 type jsonCauseCount struct {
@@ -357,7 +358,7 @@ func WriteJSON(w io.Writer, a, b Input, root *diff.Node, hidden diff.Hidden) err
 			js.Causes = append(js.Causes, jsonCauseCount{cc.Label, cc.Count})
 		}
 		for _, sp := range diff.StorePaths(root) {
-			js.StorePaths = append(js.StorePaths, jsonStorePath{sp.Name, sp.Differences, sp.Unexplained, append([]string{}, sp.Causes...)})
+			js.StorePaths = append(js.StorePaths, jsonStorePath{sp.Name, sp.Differences, sp.Unexplained, append([]string{}, sp.Causes...), sp.Renamed})
 		}
 		node.Summary = js
 		line := summaryLine(sum, hidden)
