@@ -670,6 +670,7 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 		{"squashfs/zstd.sqfs", "squashfs/xz-bcj.sqfs", 1, []string{"compressor", "zstd", "xz"}},
 		{"fat/nixos-a.img", "fat/nixos-serial.img", 1, []string{"known cause: FAT serial"}},
 		{"pe/hello-a.exe", "pe/hello-time.exe", 1, []string{"known cause: timestamp: TimeDateStamp", "unexplained: none"}},
+		{"pe/hello-a.exe", "pe/hello-code.exe", 1, []string{"unexplained\n  hello-a.exe :: .text :: answer  modified: +1 −1 lines\n", "-\tlea 0x7(%rcx,%rcx,2),%eax\n", "+\tlea 0x7(%rcx,%rcx,4),%eax\n"}},
 		{"pe/uki-a.efi", "pe/uki-initrd.efi", 1, []string{"uki-a.efi :: .initrd :: content :: /init", "+echo \"stage 1: changed\""}},
 		{"pe/memtest86+x64.efi", "pe/memtest86+x64.efi", 0, nil},
 		{"initrd/initrd-a.zst", "initrd/initrd-a.zst", 0, nil},
