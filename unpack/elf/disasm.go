@@ -73,7 +73,7 @@ func (c *codeData) render() {
 // disassemble renders code, which starts at address pc, a line an
 // instruction (see disasm.Text).
 func disassemble(f *file, sec *section, pc uint64, code []byte) string {
-	return disasm.Text(archOf(f.machine), pc, code, newNamer(f, sec).lookup, f.bo)
+	return disasm.Text(archOf(f.machine), pc, code, newNamer(f, sec).lookup, f.relocsOf(sec, pc), f.bo)
 }
 
 // archOf is the instruction set of a machine, disasm.None for one that is
@@ -130,6 +130,9 @@ func (n *namer) lookup(addr uint64) (string, uint64) {
 			return fmt.Sprintf("%s+%#x", escapeLine([]byte(n.sec.name)), addr), addr
 		}
 		return "", 0
+	}
+	if name, ok := n.f.pltNames()[addr]; ok {
+		return name, addr
 	}
 	for _, s := range n.f.sections {
 		if s.flags&uint64(elf.SHF_ALLOC) != 0 && s.addr != 0 && addr >= s.addr && addr-s.addr < s.size {

@@ -408,6 +408,6 @@ func (d *codeData) render() {
 			d.text = bytes.NewReader(nil)
 			return
 		}
-		d.text = bytes.NewReader([]byte(disasm.Text(d.c.arch, d.pc, code, d.c.lookup, binary.LittleEndian)))
+		d.text = bytes.NewReader([]byte(disasm.Text(d.c.arch, d.pc, code, d.c.lookup, nil, binary.LittleEndian)))
 	})
 }

@@ -27,13 +27,26 @@ const (
 // for (x86asm's SymLookup), or "" when nothing is known there.
 type Lookup func(addr uint64) (string, uint64)
 
+// Relocs names what a relocation applied to code[start:end], the bytes of
+// one instruction, makes the instruction refer to ("printk",
+// "counter+0x4"), given where the instruction ends; ok is false when no
+// relocation applies there. It is how the instructions of an object file
+// (a kernel module), whose address fields are still zero, read.
+type Relocs func(start, end int) (name string, ok bool)
+
+// relBase shifts the addresses of code with relocations away from zero,
+// where x86asm prints a relative target as ".+0x0" without asking for a
+// name.
+const relBase = 1 << 62
+
 // Text renders code, which starts at address pc, a line an instruction,
 // each line a tab and the instruction; bytes that decode to no
 // instruction are a .byte (x86) or .inst (arm64) line each. Lines carry
 // no addresses: a function that moved, or that calls one that moved,
 // reads the same, so that a diff shows the instructions that changed.
+// relocs, when not nil, names the targets of the instructions it covers.
 // bo is the byte order of arm64 instruction words.
-func Text(arch Arch, pc uint64, code []byte, lookup Lookup, bo binary.ByteOrder) string {
+func Text(arch Arch, pc uint64, code []byte, lookup Lookup, relocs Relocs, bo binary.ByteOrder) string {
 	var b strings.Builder
 	for i := 0; i < len(code); {
 		var text string
@@ -45,13 +58,19 @@ func Text(arch Arch, pc uint64, code []byte, lookup Lookup, bo binary.ByteOrder)
 				mode = 32
 			}
 			if inst, err := x86asm.Decode(code[i:], mode); err == nil {
-				text, n = x86asm.GNUSyntax(inst, pc+uint64(i), x86asm.SymLookup(lookup)), inst.Len
+				text, n = x86Syntax(inst, pc+uint64(i), i, lookup, relocs), inst.Len
 			}
 		case ARM64:
 			if len(code)-i >= 4 {
 				n = 4
 				if inst, err := arm64asm.Decode(code[i:]); err == nil {
-					text = arm64Syntax(inst, pc+uint64(i), lookup)
+					look := lookup
+					if relocs != nil {
+						if name, ok := relocs(i, i+4); ok {
+							look = func(uint64) (string, uint64) { return name, 0 }
+						}
+					}
+					text = arm64Syntax(inst, pc+uint64(i), look)
 				} else {
 					text = fmt.Sprintf(".inst %#08x", bo.Uint32(code[i:]))
 				}
@@ -66,6 +85,59 @@ func Text(arch Arch, pc uint64, code []byte, lookup Lookup, bo binary.ByteOrder)
 		i += n
 	}
 	return b.String()
+}
+
+// x86Syntax is GNU syntax; an instruction at offset off of code with
+// relocations has its pc-relative operand (a call's target, a
+// %rip-relative address) named by the relocation at that operand.
+func x86Syntax(inst x86asm.Inst, pc uint64, off int, lookup Lookup, relocs Relocs) string {
+	if relocs == nil {
+		return x86asm.GNUSyntax(inst, pc, x86asm.SymLookup(lookup))
+	}
+	pc += relBase
+	shifted := func(addr uint64) (string, uint64) {
+		name, base := lookup(addr - relBase)
+		return name, base + relBase
+	}
+	// The relocation at the pc-relative field, else any in the
+	// instruction (an absolute address as an immediate).
+	start := off
+	if inst.PCRel != 0 {
+		start = off + inst.PCRelOff
+	}
+	name, ok := relocs(start, off+inst.Len)
+	if !ok {
+		return x86asm.GNUSyntax(inst, pc, shifted)
+	}
+	// The address the formatter asks a name for is the operand's target
+	// as stored; a %rip-relative operand of displacement 0 is given one
+	// so that it asks at all. An immediate is named only as the operand
+	// of a 32-bit mov or push, as x86asm names one.
+	var target uint64
+	for k, a := range inst.Args {
+		switch a := a.(type) {
+		case x86asm.Rel:
+			target = pc + uint64(inst.Len) + uint64(int64(a))
+		case x86asm.Mem:
+			if a.Base == x86asm.RIP && inst.PCRel != 0 {
+				if a.Disp == 0 {
+					a.Disp = 1
+					inst.Args[k] = a
+				}
+				target = pc + uint64(inst.Len) + uint64(a.Disp)
+			}
+		case x86asm.Imm:
+			if inst.PCRel == 0 {
+				target = uint64(a)
+			}
+		}
+	}
+	return x86asm.GNUSyntax(inst, pc, func(addr uint64) (string, uint64) {
+		if addr == target {
+			return name, addr
+		}
+		return shifted(addr)
+	})
 }
 
 // arm64Syntax is GNU syntax with pc-relative operands named by what lies
