@@ -30,7 +30,7 @@ func TestDiffoscopeLoadsJSON(t *testing.T) {
 				"-00000000: f30d 0d0a 0000 0000 0100 0000 5908 0000  ............Y...",
 				"+00000000: f30d 0d0a 0000 0000 00f1 5365 5908 0000  ..........SeY...",
 				"-sha256:1694kfqiy03nmbhv4g3317c8rwhj6d6svm0zz7zr9scq1irymqqd",
-				"-squashfs bytes used: 29214\n",
+				"-squashfs bytes used: 29996\n",
 			},
 			[]string{"decoder.cpython-313.pyc", "known cause: pyc header: mtime", "nix-path-registration", "/nix/store/rr64xmqy7761kzqpqxya69ckg4cn37sr-linux-6.12"}},
 		{"added-removed", fixture(t, "base-a.iso"), fixture(t, "addrm-b.iso"),

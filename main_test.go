@@ -505,6 +505,8 @@ const (
 	storeCoreutil = "/jbz78dbz8vc198w76yzryfwgs9c9rd24-coreutils-9.7"
 	storeTzdata   = "/jw970wan9ski0qw3lvhrksaswn5vi7rx-tzdata-2025b"
 	storeInitrd   = "/5wdmfs0qk73lrwbhs24irj1qmb0l0ks3-initrd-linux-6.12"
+	storeZstd     = "/dcmvbmpmwbqc4r9jj923zc9q9m7x6v5z-zstd-1.5.7"
+	storeModules  = "/nnb7b6p9zcz3zkax74vby6wfz8cxrwmx-linux-6.12-modules"
 	stage1        = "/nix/store/azkzvahy88r8qir5ha51h1np23d4zgj4-stage-1-init.sh"
 	extraUtilsBin = "/nix/store/1c50iwc5nr54kpb0mxrc90qdy9jfm187-extra-utils/bin"
 	modulesKernel = "/nix/store/ii9qjkq5akf2jjwj2ac4kd7rns9i7ac9-linux-6.12-modules-shrunk/lib/modules/6.12/kernel"
@@ -512,6 +514,8 @@ const (
 	sqfs          = "nixos-a.iso :: /nix-store.squashfs :: "
 	sqfsInitrd    = sqfs + storeInitrd + "/initrd :: content :: "
 	registration  = sqfs + "/nix-path-registration"
+	ukiInitrd     = "nixos-a.iso :: /boot/efi.img :: /EFI/Linux/nixos-generation-1.efi :: .initrd :: content :: "
+	ukiHeader     = "nixos-a.iso :: /boot/efi.img :: /EFI/Linux/nixos-generation-1.efi :: optional header"
 )
 
 // nixosVariants: for each variant of the NixOS-like image, every deepest
@@ -531,11 +535,16 @@ var nixosVariants = []struct {
 		{registration, "+2 −2 lines", ""},
 	}},
 	{"initrd-member", [][3]string{
+		{ukiInitrd + stage1, "+1 −1 lines", ""},
+		{ukiHeader, "CheckSum", ""},
 		{isoInitrd + stage1, "+1 −1 lines", ""},
 		{sqfsInitrd + stage1, "+1 −1 lines", ""},
 		{registration, "+1 −1 lines", ""},
 	}},
 	{"initrd-order", [][3]string{
+		{ukiInitrd + extraUtilsBin, "order only", "order only"},
+		{ukiInitrd + modulesKernel, "order only", "order only"},
+		{ukiHeader, "CheckSum", ""},
 		{isoInitrd + extraUtilsBin, "order only", "order only"},
 		{isoInitrd + modulesKernel, "order only", "order only"},
 		{sqfsInitrd + extraUtilsBin, "order only", "order only"},
@@ -544,6 +553,8 @@ var nixosVariants = []struct {
 		{"nixos-a.iso :: [Joliet tree]/boot/nix/store" + storeInitrd + "/initrd", "size", ""},
 	}},
 	{"initrd-dotslash", [][3]string{
+		{ukiInitrd + "/", "implied", "timestamp: mtime"},
+		{ukiHeader, "CheckSum", ""},
 		{isoInitrd + "/", "implied", "timestamp: mtime"},
 		{sqfsInitrd + "/", "implied", "timestamp: mtime"},
 		{registration, "+2 −2 lines", ""},
@@ -567,6 +578,21 @@ var nixosVariants = []struct {
 		{"nixos-a.iso :: [system area]/GPT", "header CRC32, entries CRC32", ""},
 		{"nixos-a.iso :: [system area]/GPT backup", "header CRC32, entries CRC32", ""},
 		{"nixos-a.iso :: [system area]/MBR/boot code", "1 byte differs at 0x1b0", "layout: byte 0x1b0"},
+	}},
+	// Inside the store's binaries: the function of a stripped library (named
+	// from .dynsym), a module's appended signature under xz, and a UKI's
+	// command line on the ESP (its CheckSum derived from it).
+	{"so", [][3]string{
+		{sqfs + storeZstd + "/lib/libzstd.so.1.5.7 :: .text :: isodiff_version", "+1 −1 lines", ""},
+		{registration, "+1 −1 lines", ""},
+	}},
+	{"module-sig", [][3]string{
+		{registration, "+2 −2 lines", ""},
+		{sqfs + storeModules + "/lib/modules/6.12/kernel/fs/squashfs/squashfs.ko.xz :: content :: [module signature]", "bytes in 2 regions", "module signature"},
+	}},
+	{"uki-cmdline", [][3]string{
+		{"nixos-a.iso :: /boot/efi.img :: /EFI/Linux/nixos-generation-1.efi :: .cmdline", "+1 −1 lines", ""},
+		{"nixos-a.iso :: /boot/efi.img :: /EFI/Linux/nixos-generation-1.efi :: optional header", "CheckSum", ""},
 	}},
 }
 
@@ -603,7 +629,7 @@ func TestNixOSVariants(t *testing.T) {
 
 // TestNixOSEpoch: a different SOURCE_DATE_EPOCH changes times in every
 // layer it reaches, and only times (and the MBR signature xorriso derives
-// from the volume date).
+// from the volume date, and checksums over the times).
 func TestNixOSEpoch(t *testing.T) {
 	root := compareFiles(t, "fixtures/nixos/nixos-a.iso", "fixtures/nixos/nixos-epoch.iso")
 	for _, d := range deepest(root) {
@@ -611,7 +637,12 @@ func TestNixOSEpoch(t *testing.T) {
 		for _, c := range d.Causes {
 			timestamp = timestamp || c.Label == diff.CauseTimestamp
 		}
-		if !timestamp && d.Path() != "nixos-a.iso :: [system area]/MBR" {
+		// A checksum over a timestamp (the UKI's PE CheckSum) follows from it.
+		derived := d.Changed() != nil
+		for _, f := range d.Changed() {
+			derived = derived && f.Role.Is(unpack.Derived)
+		}
+		if !timestamp && !derived && d.Path() != "nixos-a.iso :: [system area]/MBR" {
 			t.Errorf("%s [%s]: not a timestamp", d.Path(), d.Reason())
 		}
 	}
@@ -640,6 +671,7 @@ func TestInnerFormatsOnTheirOwn(t *testing.T) {
 		{"squashfs/zstd.sqfs", "squashfs/xz-bcj.sqfs", 1, []string{"compressor", "zstd", "xz"}},
 		{"fat/nixos-a.img", "fat/nixos-serial.img", 1, []string{"known cause: FAT serial"}},
 		{"pe/hello-a.exe", "pe/hello-time.exe", 1, []string{"known cause: timestamp: TimeDateStamp", "unexplained: none"}},
+		{"pe/hello-a.exe", "pe/hello-code.exe", 1, []string{"unexplained\n  hello-a.exe :: .text :: answer  modified: +1 −1 lines\n", "-\tlea 0x7(%rcx,%rcx,2),%eax\n", "+\tlea 0x7(%rcx,%rcx,4),%eax\n"}},
 		{"pe/uki-a.efi", "pe/uki-initrd.efi", 1, []string{"uki-a.efi :: .initrd :: content :: /init", "+echo \"stage 1: changed\""}},
 		{"pe/memtest86+x64.efi", "pe/memtest86+x64.efi", 0, nil},
 		{"initrd/initrd-a.zst", "initrd/initrd-a.zst", 0, nil},

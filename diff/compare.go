@@ -214,12 +214,14 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		n.fields = oneSideFields(nil, b)
 		n.ErrB, n.IOError = errText(b), unpack.IsLocal(b.Err)
 		c.oneSide(n, b, Added, sc)
+		entryCauses(n, b)
 		return
 	case b == nil:
 		n.State, n.Layer, n.Type, n.OffsetA = Removed, a.Layer, entryType(a), a.Offset
 		n.fields = oneSideFields(a, nil)
 		n.ErrA, n.IOError = errText(a), unpack.IsLocal(a.Err)
 		c.oneSide(n, a, Removed, sc)
+		entryCauses(n, a)
 		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset

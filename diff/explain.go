@@ -91,6 +91,43 @@ func fieldCauses(n *Node) {
 	}
 }
 
+// entryCauses explains an entry present on one side only that records
+// nothing but what known causes vary: no content and no entries of its
+// own, and fields that each have a role naming a cause or derived from
+// others (a length, a checksum), one at least naming a cause. Such an
+// entry (a PNG tIME chunk, a text chunk of a date) is what the build wrote
+// at one time and not at another, whatever the format. The entry stays a
+// difference: it is only explained.
+func entryCauses(n *Node, u *unpack.Node) {
+	if u.Data != nil || len(u.Children) > 0 || n.ErrA != "" || n.ErrB != "" {
+		return
+	}
+	named := false
+	for _, f := range n.fields {
+		switch r := f.Role; {
+		case r == nil:
+			return
+		case r.Cause != "":
+			named = true
+		case r.Kind != unpack.Derived && r.Kind != unpack.Placement:
+			return
+		}
+	}
+	if !named {
+		return
+	}
+	for _, f := range n.fields {
+		if r := f.Role; r != nil && r.Cause != "" {
+			if r.NamesField || r.Kind == unpack.Header {
+				n.addCause(r.Cause, f.Name)
+			} else {
+				n.addCause(r.Cause, "")
+			}
+		}
+	}
+	n.entryExplained = true
+}
+
 func (n *Node) addCause(label, detail string) {
 	for _, c := range n.Causes {
 		if c.Label == label && c.Detail == detail {

@@ -145,6 +145,22 @@ func (f Filter) Apply(root *Node) Hidden {
 		}
 		return true
 	}
+	// hide counts n as left out by Hide.
+	hide := func(n *Node) {
+		h.Total++
+		if len(n.Causes) == 0 {
+			// Only derived fields differ: sizes and counts that sum
+			// up what is left out with it.
+			h.ByCause["derived"]++
+		}
+		seen := map[string]bool{}
+		for _, c := range n.Causes {
+			if !seen[c.Label] {
+				seen[c.Label] = true
+				h.ByCause[c.Label]++
+			}
+		}
+	}
 	var prune func(n *Node)
 	prune = func(n *Node) {
 		left := n.Children[:0]
@@ -154,6 +170,12 @@ func (f Filter) Apply(root *Node) Hidden {
 				h.Excluded += k
 				h.Total += k
 				n.filteredBelow = true
+				continue
+			}
+			if (c.State == Added || c.State == Removed) && c.entryExplained && hides(c) {
+				// An entry on one side only that hidden causes explain
+				// (see entryCauses) goes as an excluded one does.
+				hide(c)
 				continue
 			}
 			if c.State != Same && c.State != Added && c.State != Removed {
@@ -173,19 +195,7 @@ func (f Filter) Apply(root *Node) Hidden {
 			n.filtered = true
 		}
 		if n.OwnDifferences() && hides(n) {
-			h.Total++
-			if len(n.Causes) == 0 {
-				// Only derived fields differ: sizes and counts that sum
-				// up what is left out with it.
-				h.ByCause["derived"]++
-			}
-			seen := map[string]bool{}
-			for _, c := range n.Causes {
-				if !seen[c.Label] {
-					seen[c.Label] = true
-					h.ByCause[c.Label]++
-				}
-			}
+			hide(n)
 			n.filtered = true
 		}
 		if n.State == Modified && !n.OwnDifferences() && !n.childrenDiffer() {

@@ -8,7 +8,8 @@ import (
 )
 
 // Unexplained reports whether something of the pair itself differs that
-// no known cause accounts for: an entry added, removed or of another type;
+// no known cause accounts for: an entry added or removed (unless it records
+// nothing but fields of known causes, see entryCauses) or of another type;
 // a field whose role names no cause; content no cause covers byte for
 // byte (a derived field, a size or count computed from what it sums up,
 // follows from the differences it sums and counts for none); bytes that
@@ -20,7 +21,9 @@ func (n *Node) Unexplained() bool {
 		return false
 	}
 	switch {
-	case n.State == Added || n.State == Removed || n.State == TypeChanged:
+	case n.State == Added || n.State == Removed:
+		return !n.entryExplained
+	case n.State == TypeChanged:
 		return true
 	case n.ErrA != n.ErrB || n.LayoutOnly:
 		return true

@@ -85,6 +85,10 @@ type Node struct {
 	// contentExplained says a known cause accounts for every byte of the
 	// content difference (a pyc header, a boot-info-table).
 	contentExplained bool
+	// entryExplained says known causes account for an entry present on
+	// one side only: all it records are fields of their roles (see
+	// entryCauses).
+	entryExplained bool
 	// renamedFrom is B's name of a pair of store paths under two hashes.
 	renamedFrom string
 	Content     *Content   // set when the bytes differ

@@ -7,18 +7,14 @@ import (
 	"io"
 	"isodiff/unpack"
 	"sort"
-	"strings"
 	"sync"
 
-	"golang.org/x/arch/arm64/arm64asm"
-	"golang.org/x/arch/x86/x86asm"
+	"isodiff/unpack/internal/disasm"
 )
 
 // disassembles reports whether functions of a machine are shown as
 // instructions.
-func disassembles(m elf.Machine) bool {
-	return m == elf.EM_X86_64 || m == elf.EM_386 || m == elf.EM_AARCH64
-}
+func disassembles(m elf.Machine) bool { return archOf(m) != disasm.None }
 
 // codeData is a function's instructions as text, a line each, made only
 // when read: two functions whose bytes are the same are equal without it
@@ -75,72 +71,23 @@ func (c *codeData) render() {
 }
 
 // disassemble renders code, which starts at address pc, a line an
-// instruction; bytes that decode to no instruction are a .byte line each.
+// instruction (see disasm.Text).
 func disassemble(f *file, sec *section, pc uint64, code []byte) string {
-	var b strings.Builder
-	name := newNamer(f, sec)
-	for i := 0; i < len(code); {
-		var text string
-		n := 0
-		switch f.machine {
-		case elf.EM_X86_64, elf.EM_386:
-			mode := 64
-			if f.machine == elf.EM_386 {
-				mode = 32
-			}
-			if inst, err := x86asm.Decode(code[i:], mode); err == nil {
-				text, n = x86asm.GNUSyntax(inst, pc+uint64(i), name.lookup), inst.Len
-			}
-		case elf.EM_AARCH64:
-			if len(code)-i >= 4 {
-				n = 4
-				if inst, err := decodeArm64(code[i:]); err == nil {
-					text = arm64Syntax(inst, pc+uint64(i), name)
-				} else {
-					text = fmt.Sprintf(".inst %#08x", f.bo.Uint32(code[i:]))
-				}
-			}
-		}
-		if n == 0 {
-			text, n = fmt.Sprintf(".byte %#02x", code[i]), 1
-		}
-		b.WriteString("\t")
-		b.WriteString(text)
-		b.WriteString("\n")
-		i += n
-	}
-	return b.String()
+	return disasm.Text(archOf(f.machine), pc, code, newNamer(f, sec).lookup, f.relocsOf(sec, pc), f.bo)
 }
 
-// arm64Decode serialises arm64asm.Decode, which records the formats it
-// matched in a package variable (decoderCover) with no lock: functions of
-// a file are disassembled in parallel.
-var arm64Decode sync.Mutex
-
-func decodeArm64(code []byte) (arm64asm.Inst, error) {
-	arm64Decode.Lock()
-	defer arm64Decode.Unlock()
-	return arm64asm.Decode(code)
-}
-
-// arm64Syntax is GNU syntax with pc-relative operands named by what lies
-// at their target.
-func arm64Syntax(inst arm64asm.Inst, pc uint64, name *namer) string {
-	s := arm64asm.GNUSyntax(inst)
-	for _, a := range inst.Args {
-		rel, ok := a.(arm64asm.PCRel)
-		if !ok {
-			continue
-		}
-		target := pc + uint64(rel)
-		if inst.Op == arm64asm.ADRP {
-			target = pc&^0xfff + uint64(rel)
-		}
-		if label, _ := name.lookup(target); label != "" {
-			s = strings.Replace(s, strings.ToLower(rel.String()), label, 1)
-		}
+// archOf is the instruction set of a machine, disasm.None for one that is
+// not disassembled.
+func archOf(m elf.Machine) disasm.Arch {
+	switch m {
+	case elf.EM_X86_64:
+		return disasm.X86_64
+	case elf.EM_386:
+		return disasm.X86
+	case elf.EM_AARCH64:
+		return disasm.ARM64
 	}
-	return s
+	return disasm.None
 }
 
 // namer names addresses by the symbol or section holding them.
@@ -180,6 +127,9 @@ func (n *namer) lookup(addr uint64) (string, uint64) {
 			return fmt.Sprintf("%s+%#x", escapeLine([]byte(n.sec.name)), addr), addr
 		}
 		return "", 0
+	}
+	if name, ok := n.f.pltNames()[addr]; ok {
+		return name, addr
 	}
 	for _, s := range n.f.sections {
 		if s.flags&uint64(elf.SHF_ALLOC) != 0 && s.addr != 0 && addr >= s.addr && addr-s.addr < s.size {

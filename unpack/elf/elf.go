@@ -81,6 +81,12 @@ type file struct {
 
 	symOnce sync.Once
 	syms    *symbols
+
+	pltOnce sync.Once
+	plt     map[uint64]string // PLT entry address -> "name@plt"
+
+	relocMu sync.Mutex
+	relocs  map[int][]reloc // by the index of the section they apply to
 }
 
 // section is one section header, decoded.

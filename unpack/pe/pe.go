@@ -21,7 +21,9 @@
 //     the COFF string table), with its section table fields and its bytes
 //     as Data, up to VirtualSize: equal sections are never read further,
 //     and what a section holds (the kernel and initrd of a unified kernel
-//     image) is detected and unpacked like any file;
+//     image) is detected and unpacked like any file; a code section of
+//     an image with a COFF symbol table is read as its functions, each
+//     disassembled when its bytes differ (see codeSection);
 //   - "debug directory": each entry's fields, the CodeView record (GUID,
 //     age, PDB path) and the reproducible-build hash decoded;
 //   - "certificate table": the Authenticode signature, explained as such;
@@ -58,8 +60,12 @@ const layerName = "PE"
 var Format = unpack.Format{Name: layerName, Match: Match, Open: Open}
 
 // Match reports whether r starts with a DOS header whose e_lfanew points
-// at the PE signature.
+// at the PE signature, or is a code section of an image this package
+// opened whose symbols name functions in it.
 func Match(head []byte, r io.ReaderAt, size int64) bool {
+	if d, ok := r.(*codeSection); ok {
+		return d.hasView()
+	}
 	if len(head) < 0x40 || head[0] != 'M' || head[1] != 'Z' {
 		return false
 	}
@@ -522,6 +528,9 @@ var reserved = map[string]bool{"DOS header": true, "COFF header": true, "optiona
 // table, symbol table and overlay. Every byte is claimed by one of them
 // or shown in "[unclaimed bytes]".
 func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
+	if d, ok := r.(*codeSection); ok {
+		return d.open(), nil
+	}
 	h, err := ReadHeaders(r, size)
 	if err != nil {
 		return nil, err
@@ -543,10 +552,14 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	var dbg *unpack.Node
 	dbg, patches = h.debugDirectory(r, size)
 	lastEnd := max(h.HeadersEnd, tableEnd)
+	code := newCodeFile(r, size, h)
 	for i, s := range h.Sections {
 		n := &unpack.Node{Name: names[i], Type: unpack.TypeFile, Layer: layerName, Offset: int64(s.PointerToRawData)}
 		h.sectionFields(n, i, claims)
 		h.sectionData(r, size, n, i, patches[i], claims)
+		if sr, ok := n.Data.(*io.SectionReader); ok && code != nil && h.isCode(i) {
+			n.Data = &codeSection{SectionReader: sr, c: code, index: i}
+		}
 		root.Children = append(root.Children, n)
 		root.Order = append(root.Order, n.Name)
 		if s.PointerToRawData != 0 {

@@ -293,7 +293,8 @@ func TestFlips(t *testing.T) {
 	}
 }
 
-// FuzzPE feeds images to the PE reader.
+// FuzzPE feeds images to the PE reader, and reads the functions of their
+// code sections.
 func FuzzPE(f *testing.F) {
 	for _, name := range []string{"efi-a.efi", "symbols.exe", "hello-a.exe"} {
 		f.Add(readFixture(f, name))
@@ -312,10 +313,25 @@ func FuzzPE(f *testing.F) {
 			return
 		}
 		testutil.CheckLayerTree(t, n, 0)
-		n.Walk("", func(c *unpack.Node, _ string) {
-			if c.Data != nil {
-				io.Copy(io.Discard, io.NewSectionReader(c.Data, 0, c.Data.Size()))
+		readAll := func(n *unpack.Node) {
+			n.Walk("", func(c *unpack.Node, _ string) {
+				if c.Data != nil {
+					io.Copy(io.Discard, io.NewSectionReader(c.Data, 0, c.Data.Size()))
+				}
+			})
+		}
+		readAll(n)
+		// The functions of code sections, as the comparison reads them
+		// where they differ.
+		for _, c := range n.Children {
+			if d, ok := c.Data.(*codeSection); ok && Match(nil, d, d.Size()) {
+				v, err := Open(d, d.Size(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				testutil.CheckLayerTree(t, v, 0)
+				readAll(v)
 			}
-		})
+		}
 	})
 }
