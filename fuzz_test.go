@@ -16,6 +16,7 @@ import (
 // seeded with larger images.
 var pipelineSeeds = []string{
 	"fixtures/initrd/base.cpio",
+	"fixtures/initrd/base-bin.cpio",
 	"fixtures/initrd/initrd-a.gz",
 	"fixtures/initrd/initrd-a.zst",
 	"fixtures/initrd/initrd-a.xz",
@@ -28,6 +29,7 @@ var pipelineSeeds = []string{
 	"fixtures/archives/jar-a.jar",
 	"fixtures/archives/deb-a.deb",
 	"fixtures/archives/png-time.png",
+	"fixtures/pe/efi-a.efi",
 }
 
 // FuzzPipeline runs the whole command on a fixture and a mutated copy of

@@ -234,8 +234,8 @@ build_zstd_bomb_iso() {
 	rm -rf a b
 }
 rows_zstd_bomb_iso() {
-	row zstd-bomb-iso "1, spool capped" plain a.iso b.iso
-	row "zstd-bomb-iso --max-spooled 1GiB" "1, spool ≤ 1 GiB" plain --max-spooled 1073741824 a.iso b.iso
+	row zstd-bomb-iso "2 naming the limit, spool capped" plain a.iso b.iso
+	row "zstd-bomb-iso --max-spooled 1GiB" "2 naming the limit, spool ≤ 1 GiB" plain --max-spooled 1073741824 a.iso b.iso
 }
 
 # reversed-lines: a text file against its reverse: the worst case of a line diff (no common
