@@ -200,6 +200,15 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	defer c.done(n, a, b)
 	defer func() {
+		// A Meta decodes from its layer's reader, which is closed once
+		// the layer is compared (see descend): the fields of a pair that
+		// stays in the tree are decoded now, before presenters ask.
+		if n.metaA != nil && !(c.opt.DifferencesOnly && n.droppable()) {
+			n.fieldsA = append(n.metaA.AppendFields(nil), n.fieldsA...)
+			n.metaA = nil
+		}
+	}()
+	defer func() {
 		// A bug in a reader or here must not take the whole comparison
 		// (and the terminal) down: the entry says what happened instead.
 		if r := recover(); r != nil {
