@@ -152,10 +152,10 @@ func (c *comparer) rootBytes(root *Node, da, db unpack.Data, a, b *unpack.Node) 
 	case !same:
 		var la, lb unpack.Layout
 		if a != nil {
-			la = a.Layout
+			la = a.Layout()
 		}
 		if b != nil {
-			lb = b.Layout
+			lb = b.Layout()
 		}
 		c.undecoded(root, da, db, la, lb)
 		root.State = Modified
@@ -234,8 +234,8 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 		return
 	}
 	n.Layer, n.Type, n.OffsetA, n.OffsetB = b.Layer, entryType(b), a.Offset, b.Offset
-	if a.Alias != "" && a.Alias == b.Alias {
-		n.alias = a.Alias
+	if a.Alias() != "" && a.Alias() == b.Alias() {
+		n.alias = a.Alias()
 	}
 	if n.renamedFrom != "" {
 		// A renamed store path: the name is a field of the pair.
@@ -511,7 +511,7 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 	if a.Data == nil && b.Data == nil {
 		return
 	}
-	if a.Alias != "" && a.Alias == b.Alias {
+	if a.Alias() != "" && a.Alias() == b.Alias() {
 		// The bytes are those of another entry of the same layer, which
 		// is compared in its own right.
 		return
@@ -570,7 +570,7 @@ func (c *comparer) content(n *Node, a, b *unpack.Node, sc scope) {
 
 // children pairs the children of both entries by name.
 func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
-	if a.Positional && b.Positional && c.permuted(n, a, b, sc) {
+	if a.Positional() && b.Positional() && c.permuted(n, a, b, sc) {
 		return
 	}
 	rasters := rasterChildren(a, b)
@@ -795,10 +795,10 @@ func shape(u *unpack.Node) string {
 	for _, f := range u.AllFields() {
 		fmt.Fprintf(h, "%s=%s\x00", f.Name, f.Value)
 	}
-	if u.Data != nil && u.Alias == "" {
+	if u.Data != nil && u.Alias() == "" {
 		fmt.Fprintf(h, "size=%d\x00", u.Data.Size())
 	}
-	fmt.Fprintf(h, "alias=%s\x00", u.Alias)
+	fmt.Fprintf(h, "alias=%s\x00", u.Alias())
 	for _, ch := range u.Children {
 		fmt.Fprintf(h, "%s:%s\x00", ch.Name, shape(ch))
 	}
@@ -809,7 +809,7 @@ func shape(u *unpack.Node) string {
 // bytes, theirs and their children's. A read error is "not the same":
 // the records are then compared slot by slot, where it shows.
 func sameRecord(a, b *unpack.Node) bool {
-	if a.Data != nil && a.Alias == "" {
+	if a.Data != nil && a.Alias() == "" {
 		if eq, err := unpack.EqualAt(a.Data, 0, b.Data, 0, a.Data.Size()); err != nil || !eq {
 			return false
 		}

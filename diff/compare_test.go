@@ -247,7 +247,8 @@ func record(name string, fields ...string) *unpack.Node {
 
 func TestPositionalPermutation(t *testing.T) {
 	table := func(types ...string) *unpack.Node {
-		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Positional: true}
+		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord}
+		n.SetPositional(true)
 		for i, ty := range types {
 			n.Children = append(n.Children, record("partition "+string(rune('1'+i)), "type", ty))
 		}
@@ -275,7 +276,8 @@ func TestPositionalPermutation(t *testing.T) {
 	// permutation; swapped slots of which one holds other bytes are not.
 	var reads atomic.Int64
 	withData := func(contents ...string) *unpack.Node {
-		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Positional: true}
+		n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord}
+		n.SetPositional(true)
 		for i, c := range contents {
 			r := record("partition "+string(rune('1'+i)), "type", "0x83")
 			r.Data = countingData{strings.NewReader(c), &reads}
@@ -299,7 +301,8 @@ func TestPositionalPermutation(t *testing.T) {
 	positional := reads.Load()
 	reads.Store(0)
 	a, b := withData("aaaa", "bbbbbb"), withData("aaaa", "bbbbbc")
-	a.Positional, b.Positional = false, false
+	a.SetPositional(false)
+	b.SetPositional(false)
 	compare(t, "x", a, b, DefaultOptions())
 	if positional != reads.Load() {
 		t.Errorf("%d reads comparing two slots, %d comparing them as named entries", positional, reads.Load())

@@ -67,7 +67,7 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		// The bytes differ, yet no entry, field or order does: the
 		// difference lies in bytes no decoded value shows (placement,
 		// encoding, padding), which are shown as they are.
-		c.undecoded(n, da, db, ra.Layout, rb.Layout)
+		c.undecoded(n, da, db, ra.Layout(), rb.Layout())
 	}
 	return true
 }

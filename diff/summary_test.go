@@ -55,7 +55,7 @@ func TestSummarize(t *testing.T) {
 // differs as that pair does is counted at the layer, not as a difference;
 // one that differs otherwise stays.
 func TestFoldMirrors(t *testing.T) {
-	alias := func(n *unpack.Node, to string) *unpack.Node { n.Alias = to; return n }
+	alias := func(n *unpack.Node, to string) *unpack.Node { n.SetAlias(to); return n }
 	a := dir("", dir("/", file("f", "x", "mtime", "1"), file("g", "x", "mtime", "1")),
 		dir("[mirror]", alias(file("F", "", "mtime", "1"), "/f"), alias(file("G", "", "mtime", "1"), "/g")))
 	b := dir("", dir("/", file("f", "x", "mtime", "2"), file("g", "x", "mtime", "2")),
@@ -124,7 +124,7 @@ func TestStorePaths(t *testing.T) {
 // children's order differs (or whose target does not differ) stays a
 // difference, so that folding can never make differing inputs identical.
 func TestFoldMirrorsKeepsTheVerdict(t *testing.T) {
-	alias := func(n *unpack.Node, to string) *unpack.Node { n.Alias = to; return n }
+	alias := func(n *unpack.Node, to string) *unpack.Node { n.SetAlias(to); return n }
 	mk := func(order ...string) *unpack.Node {
 		m := dir("[mirror]", file("x", ""), file("y", ""))
 		m.Order = order

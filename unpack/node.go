@@ -201,21 +201,72 @@ type Node struct {
 	// Order, when set, is the on-disk sequence of the children's names, so
 	// that an order-only difference can be told apart from other changes.
 	Order []string
-	// Positional says the children are slots of a table (partition entries,
-	// boot catalog entries): the same records in other slots are a
-	// permutation, not removals and additions.
-	Positional bool
-	// Alias names another Node of the same layer whose bytes these are
-	// (a boot image that is also an ISO file): compared, not descended.
-	Alias string
 	// Err says why this Node could not be read completely; whatever could
 	// be read is still in the other fields.
 	Err error
-	// Layout, on the root of a layer, records which structure holds which
-	// bytes of the layer's reader, so that bytes that differ while nothing
-	// decoded from them does can be named by what holds them ("Joliet
-	// directory /", "gzip deflate stream"). Nil where the reader keeps none.
-	Layout Layout
+	// more holds what few Nodes have (see Alias, Layout, Positional): a
+	// layer of a million entries pays a pointer for them, not 40 bytes.
+	more *nodeMore
+}
+
+type nodeMore struct {
+	alias      string
+	layout     Layout
+	positional bool
+}
+
+func (n *Node) ensureMore() *nodeMore {
+	if n.more == nil {
+		n.more = &nodeMore{}
+	}
+	return n.more
+}
+
+// Positional says the children are slots of a table (partition entries,
+// boot catalog entries): the same records in other slots are a
+// permutation, not removals and additions.
+func (n *Node) Positional() bool { return n.more != nil && n.more.positional }
+
+// SetPositional sets Positional.
+func (n *Node) SetPositional(p bool) {
+	if p || n.more != nil {
+		n.ensureMore().positional = p
+	}
+}
+
+// Alias names another Node of the same layer whose bytes these are (a
+// boot image that is also an ISO file): compared, not descended; "" for
+// none.
+func (n *Node) Alias() string {
+	if n.more == nil {
+		return ""
+	}
+	return n.more.alias
+}
+
+// SetAlias sets Alias.
+func (n *Node) SetAlias(path string) {
+	if path != "" || n.more != nil {
+		n.ensureMore().alias = path
+	}
+}
+
+// Layout, on the root of a layer, records which structure holds which
+// bytes of the layer's reader, so that bytes that differ while nothing
+// decoded from them does can be named by what holds them ("Joliet
+// directory /", "gzip deflate stream"). Nil where the reader keeps none.
+func (n *Node) Layout() Layout {
+	if n.more == nil {
+		return nil
+	}
+	return n.more.layout
+}
+
+// SetLayout sets Layout.
+func (n *Node) SetLayout(l Layout) {
+	if l != nil || n.more != nil {
+		n.ensureMore().layout = l
+	}
 }
 
 // Meta is metadata a reader decodes only when asked.

@@ -126,7 +126,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if len(lay.claims.Unclaimed(size)) > 0 {
 		root.Children = append(root.Children, lay.claims.UnclaimedNode(layerName, r, size))
 	}
-	root.Layout = &lay.claims
+	root.SetLayout(&lay.claims)
 	root.Sort()
 	return root, nil
 }

@@ -91,7 +91,7 @@ func TestMemtest(t *testing.T) {
 	if p.Child("PE header") != nil || p.Child("boot sector") == nil {
 		t.Errorf("children %v", testutil.ChildNames(p))
 	}
-	if un := p.Layout.(*layout.Claims).Unclaimed(int64(len(plain))); len(un) > 0 {
+	if un := p.Layout().(*layout.Claims).Unclaimed(int64(len(plain))); len(un) > 0 {
 		t.Errorf("unclaimed %v", un)
 	}
 }

@@ -122,7 +122,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 	}
 	root.Children = append(root.Children, content)
 	root.Children = append(root.Children, parts.extra...)
-	root.Layout = &parts.claims
+	root.SetLayout(&parts.claims)
 	root.Sort()
 	return root, nil
 }

@@ -510,7 +510,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		// target too long to read): compared as they are.
 		root.Children = append(root.Children, claims.UnclaimedNode(layerName, r, size))
 	}
-	root.Layout = claims
+	root.SetLayout(claims)
 	root.Sort()
 	return root, nil
 }

@@ -138,7 +138,7 @@ func openFile(r io.ReaderAt, size int64) (*unpack.Node, error) {
 
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerName, Offset: 0}
 	claims := &layout.Claims{}
-	root.Layout = claims
+	root.SetLayout(claims)
 
 	var sig *unpack.Node
 	if sig, f.size = readSignature(r, size, claims); sig != nil {
@@ -570,7 +570,8 @@ func (f *file) readPrograms(root *unpack.Node, h *header, claims *layout.Claims)
 	if f.is64 {
 		want = 56
 	}
-	tbl := &unpack.Node{Name: ProgramHeadersName, Type: unpack.TypeRecord, Layer: layerName, Offset: int64(h.phoff), Positional: true}
+	tbl := &unpack.Node{Name: ProgramHeadersName, Type: unpack.TypeRecord, Layer: layerName, Offset: int64(h.phoff)}
+	tbl.SetPositional(true)
 	root.Children = append(root.Children, tbl)
 	if uint64(h.phentsize) < want {
 		tbl.AddErr(unpack.Errorf(layerName, int64(h.phoff), "program header size %d, less than the %d bytes of an entry", h.phentsize, want))

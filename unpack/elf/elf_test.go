@@ -345,7 +345,7 @@ func TestEveryByteClaimed(t *testing.T) {
 			continue
 		}
 		root, b := openFixture(t, name)
-		claims := root.Layout.(*layout.Claims)
+		claims := root.Layout().(*layout.Claims)
 		// Alignment padding between sections is what no structure holds:
 		// it is compared in [unclaimed bytes], and no more than that is.
 		un := claims.Unclaimed(int64(len(b)))

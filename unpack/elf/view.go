@@ -80,7 +80,7 @@ func (d *sectionData) hasView() bool {
 func (d *sectionData) open() *unpack.Node {
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: "ELF section", Offset: 0}
 	claims := &layout.Claims{}
-	root.Layout = claims
+	root.SetLayout(claims)
 	d.claimSymbols(claims)
 	b, err := readSection(d.f, d.s, maxView)
 	if err != nil {

@@ -343,7 +343,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 	boot.AddField("jump", "% x", bs.raw[:3])
 	root.Children = append(root.Children, boot, v.readTree(root))
 	root.Children = append(root.Children, v.claims.UnclaimedNode(layerName, r, size))
-	root.Layout = &v.claims
+	root.SetLayout(&v.claims)
 	root.Sort()
 	return root, nil
 }

@@ -85,7 +85,8 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if !cpio.HasMagic(magic[:]) {
 		return nil, unpack.Errorf(layerInitramfs, 0, "no cpio archive at the start")
 	}
-	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerInitramfs, Offset: 0, Positional: true}
+	root := &unpack.Node{Type: unpack.TypeRecord, Layer: layerInitramfs, Offset: 0}
+	root.SetPositional(true)
 	// Every byte is a segment's or zero padding that a field counts: the
 	// claims only name them.
 	var claims layout.Claims
@@ -134,7 +135,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		pos = end + z
 	}
 	root.Fields = append([]unpack.Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
-	root.Layout = &claims
+	root.SetLayout(&claims)
 	root.Sort()
 	return root, nil
 }

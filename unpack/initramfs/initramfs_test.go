@@ -18,7 +18,7 @@ func segmentsOf(t testing.TB, b []byte) (*unpack.Node, []*unpack.Node) {
 	if root.Err != nil {
 		t.Fatal(root.Err)
 	}
-	if !root.Positional {
+	if !root.Positional() {
 		t.Error("segments are not positional")
 	}
 	var segs []*unpack.Node

@@ -64,7 +64,8 @@ func readBootCatalog(r io.ReaderAt, size int64, catalogLBA int64, file func(off 
 // catalog its entries' load addresses are, offsets from its start.
 func readBootCatalogAddresses(r io.ReaderAt, size int64, catalogLBA int64, file func(off int64) (path string, size int64, ok bool), claims *layout.Claims) (*unpack.Node, []unpack.Range) {
 	size = max(size, 0)
-	root := &unpack.Node{Name: catalogName, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1, Positional: true}
+	root := &unpack.Node{Name: catalogName, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: -1}
+	root.SetPositional(true)
 	defer root.Sort() // Order keeps the catalog order
 	if catalogLBA >= 0 && catalogLBA <= math.MaxInt64/catalogSectorSize {
 		root.Offset = catalogLBA * catalogSectorSize
@@ -327,7 +328,7 @@ func (c *catalog) addEntry(root *unpack.Node, e []byte, idx, section int, platfo
 	}
 	path, fsize, isFile := file(off)
 	if isFile {
-		n.Alias = path
+		n.SetAlias(path)
 		n.AddField("file", "%s", path)
 	}
 	// What the firmware loads. Floppy emulation maps a whole floppy

@@ -68,7 +68,7 @@ func Open(r io.ReaderAt, size int64) (*unpack.Node, error) {
 	}
 
 	root.Children = append(root.Children, claims.UnclaimedNode(isoLayer, r, size))
-	root.Layout = &claims
+	root.SetLayout(&claims)
 	root.Sort()
 	if cat := root.Child(catalogName); cat != nil {
 		markBootImages(files, cat)

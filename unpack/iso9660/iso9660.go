@@ -1056,7 +1056,7 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 	conv = func(n *unpack.Node, path string) {
 		if n.Type == unpack.TypeDir && dirs[path] {
 			// The directory of files named the same way: a mirror.
-			n.Alias = path
+			n.SetAlias(path)
 		}
 		old := n.Fields
 		lba, _ := n.Field("lba")
@@ -1082,7 +1082,8 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 				if p, ok := paths[key{n.Offset, n.Data.Size()}]; ok {
 					// The same file under another name: its bytes are
 					// compared there.
-					v, n.Alias = p, p
+					v = p
+					n.SetAlias(p)
 				}
 			}
 			n.Fields = append(n.Fields, unpack.Field{Name: "extent", Value: v})

@@ -836,15 +836,15 @@ func TestJolietTreeBesideRockRidge(t *testing.T) {
 			t.Errorf("[Joliet tree]/%s extent %q, want %q", name, v, ext)
 		}
 		// A file found under another name aliases it (see diff.FoldMirrors).
-		if alias := ""; strings.HasPrefix(ext, "/") && n.Alias != ext || !strings.HasPrefix(ext, "/") && n.Alias != alias {
-			t.Errorf("[Joliet tree]/%s alias %q, want %q", name, n.Alias, ext)
+		if alias := ""; strings.HasPrefix(ext, "/") && n.Alias() != ext || !strings.HasPrefix(ext, "/") && n.Alias() != alias {
+			t.Errorf("[Joliet tree]/%s alias %q, want %q", name, n.Alias(), ext)
 		}
 		if n.Data != nil {
 			t.Errorf("[Joliet tree]/%s has Data", name)
 		}
 	}
-	if joliet.Alias != "/" {
-		t.Errorf("[Joliet tree] aliases %q, want the tree it names again, /", joliet.Alias)
+	if joliet.Alias() != "/" {
+		t.Errorf("[Joliet tree] aliases %q, want the tree it names again, /", joliet.Alias())
 	}
 	if joliet.Child("moved").Err == nil {
 		t.Errorf("[Joliet tree]/moved: extent past the end without Err")

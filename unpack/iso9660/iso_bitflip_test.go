@@ -26,7 +26,7 @@ import (
 // aliasing another of the same layer when both sides name the same one,
 // as the comparison does not.
 func sameUnlessAliased(a, b *unpack.Node) string {
-	if a.Alias != "" && a.Alias == b.Alias {
+	if a.Alias() != "" && a.Alias() == b.Alias() {
 		return ""
 	}
 	return testutil.ReadDiff(a.Data, b.Data)
@@ -256,7 +256,7 @@ func TestISOEveryFlipShows(t *testing.T) {
 			}
 			byWhat := map[string][]string{}
 			for _, f := range invisible {
-				what := strings.Join(root.Layout.Holding(unpack.Range{Start: f.off, End: f.off + 1}), ", ")
+				what := strings.Join(root.Layout().Holding(unpack.Range{Start: f.off, End: f.off + 1}), ", ")
 				if what == "" {
 					what = "unclaimed"
 				}

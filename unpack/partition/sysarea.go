@@ -114,7 +114,8 @@ func ReadSystemArea(r io.ReaderAt, size int64, claims *layout.Claims) *unpack.No
 
 // readMBR describes the MBR in sector, which has the 55 AA signature.
 func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *layout.Claims) *unpack.Node {
-	n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Layer: layerMBR, Offset: 0, Positional: true}
+	n := &unpack.Node{Name: "MBR", Type: unpack.TypeRecord, Layer: layerMBR, Offset: 0}
+	n.SetPositional(true)
 	n.AddRoleField(roleDiskSignature, "disk signature", "0x%08x", binary.LittleEndian.Uint32(sector[440:]))
 	// 0x5A5A here marks the disk copy-protected; xorriso writes zeros.
 	n.AddField("copy protect", "0x%04x", binary.LittleEndian.Uint16(sector[444:]))
@@ -221,7 +222,8 @@ type gptHeader struct {
 // other things are wrong with it, so that the backup can still be looked
 // for; the node records what is wrong.
 func readGPT(r io.ReaderAt, size int64, name string, off, ss int64, claims *layout.Claims) (*unpack.Node, *gptHeader) {
-	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: layerGPT, Offset: off, Positional: true}
+	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: layerGPT, Offset: off}
+	n.SetPositional(true)
 	sector := make([]byte, ss)
 	if err := bin.ReadFull(r, sector, off, layerGPT, "GPT header sector"); err != nil {
 		// A header sector cut by the end of the image is still read as

@@ -216,7 +216,7 @@ func TestSystemAreaHybrid(t *testing.T) {
 		"GPT backup/partition 6:name":    "ESP",
 		"GPT backup:!nofield=backup LBA": "",
 	})
-	if r := testutil.RecordAt(root, "MBR"); r == nil || !r.Positional || strings.Join(r.Order, ",") != "partition 1,partition 2" {
+	if r := testutil.RecordAt(root, "MBR"); r == nil || !r.Positional() || strings.Join(r.Order, ",") != "partition 1,partition 2" {
 		t.Errorf("MBR: want positional with order of partitions, got %+v", r)
 	}
 	if g := testutil.RecordAt(root, "GPT"); g == nil || strings.Join(g.Order, ",") != "partition 1,partition 2,partition 6" {

@@ -277,7 +277,7 @@ func (d *codeSection) open() *unpack.Node {
 	c.symbols()
 	root := &unpack.Node{Type: unpack.TypeRecord, Layer: "PE section", Offset: 0}
 	claims := &layout.Claims{}
-	root.Layout = claims
+	root.SetLayout(claims)
 	if c.err != nil {
 		root.AddErr(c.err)
 	}

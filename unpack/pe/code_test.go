@@ -89,7 +89,7 @@ func TestCodeFunctions(t *testing.T) {
 	}
 	// The bytes no function holds, and every byte of a function, are
 	// claimed; those of answer by its name.
-	claims := v.Layout.(*layout.Claims)
+	claims := v.Layout().(*layout.Claims)
 	if un := claims.Unclaimed(v.Child("answer").Offset + 1); len(un) > 0 {
 		t.Errorf("unclaimed %v", un)
 	}

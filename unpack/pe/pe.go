@@ -606,7 +606,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if len(claims.Unclaimed(size)) > 0 {
 		root.Children = append(root.Children, claims.UnclaimedNode(layerName, r, size))
 	}
-	root.Layout = claims
+	root.SetLayout(claims)
 	root.Sort()
 	return root, nil
 }
@@ -681,7 +681,8 @@ func (h *Header) debugDirectory(r io.ReaderAt, size int64) (*unpack.Node, [][]un
 		return nil, patches
 	}
 	d := h.Dirs[debugDir]
-	node := &unpack.Node{Name: "debug directory", Type: unpack.TypeRecord, Layer: layerName, Offset: -1, Positional: true}
+	node := &unpack.Node{Name: "debug directory", Type: unpack.TypeRecord, Layer: layerName, Offset: -1}
+	node.SetPositional(true)
 	off, ok := h.fileOffset(d.VirtualAddress, d.Size)
 	if !ok {
 		node.AddErr(unpack.Errorf(layerName, h.OptOff, "debug directory at RVA 0x%x (%d bytes) in no section's bytes", d.VirtualAddress, d.Size))

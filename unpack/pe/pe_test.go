@@ -100,7 +100,7 @@ func TestEveryByteClaimed(t *testing.T) {
 			}
 			continue
 		}
-		if un := n.Layout.(*layout.Claims).Unclaimed(int64(len(b))); len(un) > 0 {
+		if un := n.Layout().(*layout.Claims).Unclaimed(int64(len(b))); len(un) > 0 {
 			t.Errorf("%s: unclaimed %v", name, un)
 		}
 		if n.Child(layout.UnclaimedName) != nil {

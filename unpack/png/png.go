@@ -140,7 +140,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	if len(claims.Unclaimed(size)) > 0 {
 		root.Children = append(root.Children, claims.UnclaimedNode(layerName, r, size))
 	}
-	root.Layout = claims
+	root.SetLayout(claims)
 	root.Sort()
 	return root, nil
 }

@@ -462,7 +462,7 @@ func TestSquashfsAccountingQuiet(t *testing.T) {
 				t.Errorf("unread metadata: %d runs, first %s", len(n.Children), n.Children[0].Name)
 			}
 			un := root.Child("[unclaimed bytes]")
-			if un == nil || root.Layout == nil {
+			if un == nil || root.Layout() == nil {
 				t.Fatal("no [unclaimed bytes] or no layout")
 			}
 			used := int64(parseSqSuperblock(img).bytesUsed)
@@ -478,7 +478,7 @@ func TestSquashfsAccountingQuiet(t *testing.T) {
 				at   uint64
 				want string
 			}{{0, "superblock"}, {sb.inodeTable, "inode table"}, {sb.dirTable, "directory table"}, {sb.idTable, "id table index"}} {
-				if got := root.Layout.Holding(unpack.Range{Start: int64(c.at), End: int64(c.at) + 1}); !slices.Contains(got, c.want) {
+				if got := root.Layout().Holding(unpack.Range{Start: int64(c.at), End: int64(c.at) + 1}); !slices.Contains(got, c.want) {
 					t.Errorf("byte %d held by %v, want %q", c.at, got, c.want)
 				}
 			}
@@ -537,7 +537,7 @@ func TestSquashfsOddBitsShow(t *testing.T) {
 	if dataDiff(open(orig).Child("[unclaimed bytes]").Data, open(b).Child("[unclaimed bytes]").Data, -1) == "" {
 		t.Error("a flip in the padding does not show in [unclaimed bytes]")
 	}
-	if got := open(orig).Layout.Holding(unpack.Range{Start: int64(sb.bytesUsed), End: int64(sb.bytesUsed) + 1}); len(got) != 0 {
+	if got := open(orig).Layout().Holding(unpack.Range{Start: int64(sb.bytesUsed), End: int64(sb.bytesUsed) + 1}); len(got) != 0 {
 		t.Errorf("the padding is held by %v", got)
 	}
 }

@@ -1321,7 +1321,7 @@ func (w *treeWalker) account(root *unpack.Node, note func(error)) {
 		claims.Add(c.Start, c.Len(), c.what)
 	}
 	root.Children = append(root.Children, claims.UnclaimedNode(layerName, img.r, img.size))
-	root.Layout = &claims
+	root.SetLayout(&claims)
 }
 
 // checkTails checks that the tails in each fragment block follow one

@@ -78,7 +78,7 @@ func (t *Tree) Add(comps []string, n *unpack.Node, off int64) *unpack.Node {
 	existing := t.nodes[path]
 	if existing != nil && Implied(existing) && n.Type == unpack.TypeDir {
 		existing.Fields, existing.Meta, existing.Data, existing.Offset, existing.Err = n.Fields, n.Meta, n.Data, n.Offset, n.Err
-		existing.Layout = n.Layout
+		existing.SetLayout(n.Layout())
 		return existing
 	}
 	if len(comps) == 0 {

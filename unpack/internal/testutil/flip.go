@@ -32,9 +32,9 @@ func treeDiff(a, b *unpack.Node, path string, sameData func(a, b *unpack.Node) s
 	switch {
 	case a.Name != b.Name:
 		return fmt.Sprintf("%s: name %q ≠ %q", path, a.Name, b.Name)
-	case a.Type != b.Type || a.Layer != b.Layer || a.Positional != b.Positional || a.Alias != b.Alias:
+	case a.Type != b.Type || a.Layer != b.Layer || a.Positional() != b.Positional() || a.Alias() != b.Alias():
 		return fmt.Sprintf("%s: type, layer, positional or alias: %s %s %v %q ≠ %s %s %v %q", path,
-			a.Type, a.Layer, a.Positional, a.Alias, b.Type, b.Layer, b.Positional, b.Alias)
+			a.Type, a.Layer, a.Positional(), a.Alias(), b.Type, b.Layer, b.Positional(), b.Alias())
 	case !slices.Equal(a.AllFields(), b.AllFields()):
 		return fmt.Sprintf("%s: fields %q ≠ %q", path, a.AllFields(), b.AllFields())
 	case !slices.Equal(a.Order, b.Order):
@@ -169,13 +169,13 @@ func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
 		t.Fatalf("%s: %v", s.File, err)
 	}
 	defer done()
-	if root.Layout == nil {
+	if root.Layout() == nil {
 		t.Errorf("%s: the layer root has no Layout", s.File)
-		root.Layout = &layout.Claims{}
+		root.SetLayout(&layout.Claims{})
 	}
-	claims, ok := root.Layout.(*layout.Claims)
+	claims, ok := root.Layout().(*layout.Claims)
 	if !ok {
-		t.Fatalf("%s: the layer root's Layout is a %T, not claims", s.File, root.Layout)
+		t.Fatalf("%s: the layer root's Layout is a %T, not claims", s.File, root.Layout())
 	}
 	if un := claims.Unclaimed(int64(len(orig))); len(un) > 0 && root.Child("[unclaimed bytes]") == nil {
 		t.Errorf("%s: bytes %v are neither claimed nor in [unclaimed bytes]", s.File, un)
@@ -186,11 +186,11 @@ func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
 	sampledSeen := 0
 	var shown int
 	for off := range b {
-		payload := holdsOnly(root.Layout, int64(off), payloadClaim)
+		payload := holdsOnly(root.Layout(), int64(off), payloadClaim)
 		bits := []int{0, 1, 2, 3, 4, 5, 6, 7}
 		// Unclaimed bytes show as they are in "[unclaimed bytes]".
-		unclaimed := len(root.Layout.Holding(unpack.Range{Start: int64(off), End: int64(off) + 1})) == 0
-		if payload || unclaimed || holdsOnly(root.Layout, int64(off), sampledClaim) {
+		unclaimed := len(root.Layout().Holding(unpack.Range{Start: int64(off), End: int64(off) + 1})) == 0
+		if payload || unclaimed || holdsOnly(root.Layout(), int64(off), sampledClaim) {
 			sampledSeen++
 			if sampledSeen%plan.stride != 0 {
 				continue
@@ -216,7 +216,7 @@ func RunFlips(t *testing.T, s FlipSubject, plan FlipPlan) FlipCount {
 				} else if shown < 20 {
 					shown++
 					t.Errorf("%s: flipping bit %d of byte %d (0x%x, in %q) changes nothing the comparison sees",
-						s.File, bit, off, off, root.Layout.Holding(unpack.Range{Start: int64(off), End: int64(off) + 1}))
+						s.File, bit, off, off, root.Layout().Holding(unpack.Range{Start: int64(off), End: int64(off) + 1}))
 				}
 			}
 			done()

@@ -20,14 +20,14 @@ func DumpRecords(n *unpack.Node) string {
 	walk = func(n *unpack.Node, depth int) {
 		ind := strings.Repeat("  ", depth)
 		fmt.Fprintf(&b, "%s%s [%s %s @%d]", ind, n.Name, n.Type, n.Layer, n.Offset)
-		if n.Positional {
+		if n.Positional() {
 			b.WriteString(" positional")
 		}
 		if n.Data != nil {
 			fmt.Fprintf(&b, " data=%d", n.Data.Size())
 		}
-		if n.Alias != "" {
-			fmt.Fprintf(&b, " alias=%s", n.Alias)
+		if n.Alias() != "" {
+			fmt.Fprintf(&b, " alias=%s", n.Alias())
 		}
 		b.WriteString("\n")
 		for _, f := range n.AllFields() {
@@ -102,7 +102,7 @@ func CheckRecords(t *testing.T, root *unpack.Node, want map[string]string) {
 				got = fmt.Sprint(n.Data.Size())
 			}
 		case field == "!alias":
-			got = n.Alias
+			got = n.Alias()
 		case strings.HasPrefix(field, "!nofield="):
 			if f, ok := n.Field(strings.TrimPrefix(field, "!nofield=")); ok {
 				t.Errorf("%s: has field %s = %q", path, field, f)

@@ -12,7 +12,7 @@ import (
 
 // HeldAt names what holds byte off of a layer.
 func HeldAt(n *unpack.Node, off int64) []string {
-	return n.Layout.Holding(unpack.Range{Start: off, End: off + 1})
+	return n.Layout().Holding(unpack.Range{Start: off, End: off + 1})
 }
 
 // Sha is the SHA-256 of b in hex.
