@@ -609,6 +609,11 @@ func TestNameStyleCountedAtLayer(t *testing.T) {
 	if root.Respelled != 2 {
 		t.Errorf("respelled %d, want 2", root.Respelled)
 	}
+	// Counted at the layer, still a difference: never "identical".
+	only := compare(t, "iso", dir("", entry("readme.txt", "README.TXT;1", "x")), dir("", entry("readme.txt", "README.TXT", "x")), DefaultOptions())
+	if !only.Differs() || only.Respelled != 1 {
+		t.Errorf("a tree differing only in an ISO name: differs %v, respelled %d", only.Differs(), only.Respelled)
+	}
 	for _, name := range []string{"readme.txt", "long-name.conf"} {
 		if ch := root.Child(name); ch != nil && ch.State != Same {
 			t.Errorf("%s: %v %v", name, ch.State, ch.Changed())

@@ -739,7 +739,7 @@ func (m *memberEntry) dataOff() int64 { return m.off + int64(m.head) }
 
 // AppendFields decodes the member's header again.
 func (m *memberEntry) AppendFields(dst []unpack.Field) []unpack.Field {
-	h, err := readCpioHeader(readat.NewPeek(m.a.r, m.a.size), m.off, m.a.size)
+	h, err := readCpioHeader(readat.NewPeekSize(m.a.r, m.a.size, int(m.head)), m.off, m.a.size)
 	if err != nil {
 		// It was read whole when the archive was opened: only a read
 		// failing now can bring this.

@@ -20,8 +20,13 @@ type Peek struct {
 }
 
 // NewPeek returns a Peek over r[0:size].
-func NewPeek(r io.ReaderAt, size int64) *Peek {
-	return &Peek{r: r, size: size, buf: make([]byte, 8<<10)}
+func NewPeek(r io.ReaderAt, size int64) *Peek { return NewPeekSize(r, size, 8<<10) }
+
+// NewPeekSize returns a Peek over r[0:size] whose window starts at n
+// bytes (it grows for a larger read): for reading one small structure
+// again, where a window of 8 KiB would be read and dropped each time.
+func NewPeekSize(r io.ReaderAt, size int64, n int) *Peek {
+	return &Peek{r: r, size: size, buf: make([]byte, n)}
 }
 
 // ReadAt reads from the underlying reader, past the window: for reads
