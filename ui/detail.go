@@ -480,7 +480,7 @@ func charDiff(a, b string, s styles) (string, string) {
 	if !ok {
 		return s.paint(s.del, a), s.paint(s.add, b)
 	}
-	paint := func(segs []htmlSeg, plain, em lipgloss.Style) string {
+	paint := func(segs []charSeg, plain, em lipgloss.Style) string {
 		var out strings.Builder
 		for _, g := range segs {
 			if g.Mark {

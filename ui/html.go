@@ -342,10 +342,13 @@ type htmlDiff struct {
 // side.
 type htmlLine struct {
 	Class string
-	Segs  []htmlSeg
+	Segs  []charSeg
 }
 
-type htmlSeg struct {
+// charSeg is a run of a changed line, Mark set where the run differs
+// from the other side's line (see changedChars); the HTML report and the
+// interactive view both draw them.
+type charSeg struct {
 	Text string
 	Mark bool
 }
@@ -620,7 +623,7 @@ func foldDiff(d *htmlDiff, what string) *htmlDiff {
 func htmlTextLines(t *diff.TextDiff) []htmlLine {
 	var out []htmlLine
 	plain := func(class string, text string) htmlLine {
-		return htmlLine{class, []htmlSeg{{Text: text}}}
+		return htmlLine{class, []charSeg{{Text: text}}}
 	}
 	for _, h := range t.Hunks {
 		out = append(out, plain("hunk", hunkHeader(h)))
@@ -651,8 +654,8 @@ func htmlTextLines(t *diff.TextDiff) []htmlLine {
 			}
 			for x := 0; x < min(len(dels), len(adds)); x++ {
 				if sa, sb, ok := changedChars(cleanLine(dels[x].Text), cleanLine(adds[x].Text)); ok {
-					delLines[x].Segs = append([]htmlSeg{{Text: "-"}}, sa...)
-					addLines[x].Segs = append([]htmlSeg{{Text: "+"}}, sb...)
+					delLines[x].Segs = append([]charSeg{{Text: "-"}}, sa...)
+					addLines[x].Segs = append([]charSeg{{Text: "+"}}, sb...)
 				}
 			}
 			out = append(append(out, delLines...), addLines...)
@@ -671,7 +674,7 @@ const maxCharChanges = 6
 // share at least half of the longer one or differ in a few runs only;
 // otherwise the whole lines are the change, and marking scattered
 // characters would only be noise.
-func changedChars(a, b string) (sa, sb []htmlSeg, ok bool) {
+func changedChars(a, b string) (sa, sb []charSeg, ok bool) {
 	if len(a) > maxCharDiff || len(b) > maxCharDiff {
 		return nil, nil, false
 	}
@@ -782,7 +785,7 @@ func escapeLen(s string) int {
 
 // appendSeg appends text to the segments, joining it to the last one
 // when they are marked alike.
-func appendSeg(segs []htmlSeg, text string, mark bool) []htmlSeg {
+func appendSeg(segs []charSeg, text string, mark bool) []charSeg {
 	if text == "" {
 		return segs
 	}
@@ -790,7 +793,7 @@ func appendSeg(segs []htmlSeg, text string, mark bool) []htmlSeg {
 		segs[k].Text += text
 		return segs
 	}
-	return append(segs, htmlSeg{text, mark})
+	return append(segs, charSeg{text, mark})
 }
 
 // htmlHexLines are the lines of a hex diff as the text report writes
@@ -802,10 +805,10 @@ func htmlHexLines(h *diff.HexDiff) []htmlLine {
 	for i, l := range lines {
 		class := map[byte]string{0: "gap", ' ': "ctx", '-': "del", '+': "add"}[l.op]
 		if l.op == 0 || l.pastEnd {
-			out[i] = htmlLine{class, []htmlSeg{{Text: l.String()}}}
+			out[i] = htmlLine{class, []charSeg{{Text: l.String()}}}
 			continue
 		}
-		segs := []htmlSeg{{Text: fmt.Sprintf("%c%08x  ", l.op, l.off)}}
+		segs := []charSeg{{Text: fmt.Sprintf("%c%08x  ", l.op, l.off)}}
 		for j := 0; j < 16; j++ {
 			sep := " "
 			if j == 7 {

@@ -175,7 +175,7 @@ func TestHTMLDiffLinesAsText(t *testing.T) {
 // have their changed runs marked; two lines with nothing in common, or
 // too long to diff cheaply, are marked whole by their colour alone.
 func TestChangedChars(t *testing.T) {
-	join := func(segs []htmlSeg) string {
+	join := func(segs []charSeg) string {
 		var b strings.Builder
 		for _, s := range segs {
 			if s.Mark {
