@@ -645,13 +645,16 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	if c.stopped() {
 		return
 	}
-	if a.Order != nil && b.Order != nil {
-		n.Order = orderDiff(a.Order, b.Order)
+	if a.HasOrder() && b.HasOrder() && !(a.InNameOrder() && b.InNameOrder()) {
+		// Two name orders agree on the names both have, without listing.
+		n.Order = orderDiff(a.Order(), b.Order())
 	}
 	if c.opt.DifferencesOnly {
 		n.dropped += int(dropped.Load())
 		n.dropIdentical(base)
-		a.Children, b.Children, a.Order, b.Order = nil, nil, nil, nil
+		a.Children, b.Children = nil, nil
+		a.SetOrder(nil)
+		b.SetOrder(nil)
 	}
 	notePixelsIdentical(n, rasters, base)
 }

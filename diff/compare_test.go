@@ -38,9 +38,7 @@ func compare(t testing.TB, name string, a, b *unpack.Node, opt Options) *Node {
 
 func dir(name string, kids ...*unpack.Node) *unpack.Node {
 	n := &unpack.Node{Name: name, Type: unpack.TypeDir, Layer: "test", Children: kids}
-	for _, k := range kids {
-		n.Order = append(n.Order, k.Name)
-	}
+	n.OrderFromChildren()
 	n.Sort()
 	return n
 }
@@ -325,7 +323,7 @@ func (d countingData) Size() int64 { return d.r.Size() }
 func TestDirectoryOrderOnly(t *testing.T) {
 	a := dir("d", file("x", "1"), file("y", "2"))
 	b := dir("d", file("x", "1"), file("y", "2"))
-	b.Order = []string{"y", "x"}
+	b.SetOrder([]string{"y", "x"})
 	root := compare(t, "d", a, b, DefaultOptions())
 	if root.Reason() != "order only" {
 		t.Errorf("reason %q", root.Reason())

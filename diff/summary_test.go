@@ -127,7 +127,7 @@ func TestFoldMirrorsKeepsTheVerdict(t *testing.T) {
 	alias := func(n *unpack.Node, to string) *unpack.Node { n.SetAlias(to); return n }
 	mk := func(order ...string) *unpack.Node {
 		m := dir("[mirror]", file("x", ""), file("y", ""))
-		m.Order = order
+		m.SetOrder(order)
 		return dir("", dir("/", dir("d", file("x", "1"), file("y", "2"))), alias(m, "/"))
 	}
 	root, err := Compare(context.Background(), "x", mk("x", "y"), mk("y", "x"), DefaultOptions())

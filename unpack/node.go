@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Type says what a Node is.
@@ -179,6 +181,9 @@ type Node struct {
 	// label such as "primary volume descriptor". Unique among siblings.
 	Name string
 	Type Type
+	// order says whether the children have an on-disk order and whether
+	// it is their name order (see Order).
+	order orderState
 	// Layer names the format this Node belongs to ("iso9660",
 	// "El Torito", "MBR", ...), for presenters.
 	Layer string
@@ -198,9 +203,6 @@ type Node struct {
 	Offset int64
 	// Children are sorted by Name (see Sort).
 	Children []*Node
-	// Order, when set, is the on-disk sequence of the children's names, so
-	// that an order-only difference can be told apart from other changes.
-	Order []string
 	// Err says why this Node could not be read completely; whatever could
 	// be read is still in the other fields.
 	Err error
@@ -212,14 +214,140 @@ type Node struct {
 type nodeMore struct {
 	alias      string
 	layout     Layout
+	order      []string
 	positional bool
 }
+
+// orderState is what a Node knows of its children's on-disk order.
+type orderState uint8
+
+const (
+	noOrder     orderState = iota // none recorded
+	nameOrder                     // the children lie in name order
+	listedOrder                   // another order, listed in more.order
+)
 
 func (n *Node) ensureMore() *nodeMore {
 	if n.more == nil {
 		n.more = &nodeMore{}
 	}
 	return n.more
+}
+
+// Order is the on-disk sequence of the children's names, so that an
+// order-only difference can be told apart from other changes; nil when the
+// reader records none (HasOrder). Where that sequence is the name order,
+// as in most images, only a flag is kept and the names are listed here
+// from Children on each call: a directory of a million entries does not
+// keep a million names twice.
+func (n *Node) Order() []string {
+	switch n.order {
+	case nameOrder:
+		names := make([]string, len(n.Children))
+		for i, c := range n.Children {
+			names[i] = c.Name
+		}
+		return names
+	case listedOrder:
+		return n.more.order
+	}
+	return nil
+}
+
+// HasOrder reports whether the reader recorded the children's on-disk
+// order.
+func (n *Node) HasOrder() bool { return n.order != noOrder }
+
+// InNameOrder reports whether the children lie on disk in name order.
+func (n *Node) InNameOrder() bool { return n.order == nameOrder }
+
+// SetOrder records the on-disk sequence of the children's names; nil
+// records none.
+func (n *Node) SetOrder(names []string) {
+	switch {
+	case names == nil:
+		n.order = noOrder
+		if n.more != nil {
+			n.more.order = nil
+		}
+	case n.namesInOrder(names):
+		n.order = nameOrder
+		if n.more != nil {
+			n.more.order = nil
+		}
+	default:
+		n.order = listedOrder
+		n.ensureMore().order = names
+	}
+}
+
+// AddOrder appends a name to the on-disk sequence of the children's
+// names, for a reader that meets them one by one. Sort keeps only a flag
+// when the sequence turns out to be the name order.
+func (n *Node) AddOrder(name string) {
+	n.order = listedOrder
+	m := n.ensureMore()
+	m.order = append(m.order, name)
+}
+
+// OrderFromChildren records the present sequence of the children as their
+// on-disk order, for a reader that appends them as it meets them; call it
+// before Sort.
+func (n *Node) OrderFromChildren() {
+	for i := 1; i < len(n.Children); i++ {
+		if n.Children[i-1].Name >= n.Children[i].Name {
+			names := make([]string, len(n.Children))
+			for j, c := range n.Children {
+				names[j] = c.Name
+			}
+			n.order = listedOrder
+			n.ensureMore().order = names
+			return
+		}
+	}
+	n.order = nameOrder
+	if n.more != nil {
+		n.more.order = nil
+	}
+}
+
+// RecordOrders calls OrderFromChildren on n and on every Node below it
+// that has children: for a reader whose every parent gets its children in
+// on-disk order (an archive of paths).
+func RecordOrders(n *Node) {
+	if len(n.Children) == 0 {
+		return
+	}
+	n.OrderFromChildren()
+	for _, c := range n.Children {
+		RecordOrders(c)
+	}
+}
+
+// namesInOrder reports whether names, in this sequence, are strictly
+// ascending and the names of the children once sorted: then the name
+// order says it all.
+func (n *Node) namesInOrder(names []string) bool {
+	if len(names) != len(n.Children) {
+		return false
+	}
+	for i, name := range names {
+		if i > 0 && names[i-1] >= name {
+			return false
+		}
+	}
+	// Strictly ascending: the same set as the children's, sorted, only if
+	// they are equal one by one once the children are sorted too.
+	sorted := slices.IsSortedFunc(n.Children, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
+	if !sorted {
+		return false
+	}
+	for i, c := range n.Children {
+		if c.Name != names[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Positional says the children are slots of a table (partition entries,
@@ -332,6 +460,9 @@ func (n *Node) Child(name string) *Node {
 // Sort orders the children of n and of every Node below it by name.
 func (n *Node) Sort() {
 	sort.SliceStable(n.Children, func(i, j int) bool { return n.Children[i].Name < n.Children[j].Name })
+	if n.order == listedOrder && n.namesInOrder(n.more.order) {
+		n.order, n.more.order = nameOrder, nil
+	}
 	for _, c := range n.Children {
 		c.Sort()
 	}

@@ -116,7 +116,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			n.Name = fmt.Sprintf("%s (duplicate %d)", n.Name, k)
 		}
 		root.Children = append(root.Children, n)
-		root.Order = append(root.Order, n.Name)
+		root.AddOrder(n.Name)
 		off = h.next
 	}
 	root.AddRoleField(unpack.RoleDerived, "members", "%d", count)

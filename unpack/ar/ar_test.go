@@ -28,7 +28,7 @@ func TestArDeterministic(t *testing.T) {
 		if n.Err != nil {
 			t.Fatal(n.Err)
 		}
-		if got := strings.Join(n.Order, " "); got != "[long name table] init.o a_rather_long_object_name.o" {
+		if got := strings.Join(n.Order(), " "); got != "[long name table] init.o a_rather_long_object_name.o" {
 			t.Errorf("order %q", got)
 		}
 		testutil.WantField(t, n.Child("a_rather_long_object_name.o"), "name stored", "GNU long name table, /0")

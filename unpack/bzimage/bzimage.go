@@ -209,7 +209,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	for _, c := range root.Children {
 		if c != nil {
 			kept = append(kept, c)
-			root.Order = append(root.Order, c.Name)
+			root.AddOrder(c.Name)
 		}
 	}
 	root.Children = kept

@@ -415,7 +415,6 @@ func (t *memberTree) add(parent, c *unpack.Node, collides bool) {
 		c.Name = fmt.Sprintf("%s (duplicate %d)", c.Name, t.dups[k]+1)
 	}
 	parent.Children = append(parent.Children, c)
-	parent.Order = append(parent.Order, c.Name)
 }
 
 // linkMember is a member that may be one of several hard links to one
@@ -501,6 +500,9 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			claims.Add(end, size-end, "trailing bytes")
 		}
 	}
+	// Members are added to their parents as they come: the children's
+	// sequence is the archive's order.
+	unpack.RecordOrders(tree.root)
 	root.Children = append(root.Children, tree.root)
 	if trailer != nil {
 		root.Children = append(root.Children, trailer)

@@ -47,7 +47,7 @@ func TestCpioTree(t *testing.T) {
 	testutil.WantField(t, top, "name", ".")
 	testutil.WantField(t, top, "mode", "drwxr-xr-x (00755)")
 	testutil.NoField(t, top, "implied")
-	if got := strings.Join(top.Order, " "); got != "b a dev init a (duplicate 2) h1 h2" {
+	if got := strings.Join(top.Order(), " "); got != "b a dev init a (duplicate 2) h1 h2" {
 		t.Errorf("root order %q", got)
 	}
 	for i, c := range top.Children[1:] {
@@ -109,7 +109,7 @@ func TestCpioNameStyles(t *testing.T) {
 		testutil.NoField(t, a, "name")
 		testutil.WantField(t, b, "name", "."+p)
 	}
-	if a, b := strings.Join(plain.Child("/").Order, " "), strings.Join(dots.Child("/").Order, " "); a != b {
+	if a, b := strings.Join(plain.Child("/").Order(), " "), strings.Join(dots.Child("/").Order(), " "); a != b {
 		t.Errorf("orders differ: %q vs %q", a, b)
 	}
 }

@@ -881,7 +881,7 @@ func (v *volumeInfo) fillDir(n *unpack.Node, d dirInfo, path string, depth int) 
 			}
 		}
 		n.Children = append(n.Children, c)
-		n.Order = append(n.Order, c.Name)
+		n.AddOrder(c.Name)
 		if !sub {
 			continue
 		}

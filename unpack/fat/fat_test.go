@@ -446,8 +446,8 @@ func compareMdir(t *testing.T, root *unpack.Node, out string) {
 	dirs := 0
 	var order []string
 	flush := func() {
-		if dir != nil && !slices.Equal(order, dir.Order) {
-			t.Errorf("%s: mdir order %q, ours %q", dir.Name, order, dir.Order)
+		if dir != nil && !slices.Equal(order, dir.Order()) {
+			t.Errorf("%s: mdir order %q, ours %q", dir.Name, order, dir.Order())
 		}
 		order = nil
 	}
@@ -879,7 +879,7 @@ func diffs(t *testing.T, a, b *unpack.Node) []string {
 	flat := func(root *unpack.Node) map[string]entry {
 		m := map[string]entry{}
 		add := func(p string, n *unpack.Node) {
-			e := entry{fields: map[string]string{}, order: strings.Join(n.Order, "|")}
+			e := entry{fields: map[string]string{}, order: strings.Join(n.Order(), "|")}
 			for _, f := range n.Fields {
 				e.fields[f.Name] = f.Value
 			}
@@ -1227,8 +1227,8 @@ func compareDiskfsFAT(t *testing.T, root *unpack.Node, s *diskfsStorage, start, 
 		for _, e := range ents {
 			names = append(names, e.Name())
 		}
-		if !slices.Equal(names, dir.Order) {
-			t.Errorf("%s: go-diskfs lists %q, ours %q", p, names, dir.Order)
+		if !slices.Equal(names, dir.Order()) {
+			t.Errorf("%s: go-diskfs lists %q, ours %q", p, names, dir.Order())
 		}
 		for _, e := range ents {
 			n := dir.Child(e.Name())
@@ -1334,8 +1334,8 @@ func FuzzFAT(f *testing.F) {
 				names[c.Name] = true
 				check(c)
 			}
-			if n.Order != nil && len(n.Order) != len(n.Children) {
-				t.Fatalf("%s: %d in Order, %d children", n.Name, len(n.Order), len(n.Children))
+			if n.Order() != nil && len(n.Order()) != len(n.Children) {
+				t.Fatalf("%s: %d in Order, %d children", n.Name, len(n.Order()), len(n.Children))
 			}
 			if n.Data != nil {
 				if n.Data.Size() > int64(len(data)) {

@@ -231,8 +231,8 @@ func checkCpioAgainstCLI(t *testing.T, b []byte) {
 		seen[parent] = append(seen[parent], n.Name)
 	}
 	for dir, names := range seen {
-		if strings.Join(dir.Order, "/") != strings.Join(names, "/") {
-			t.Errorf("%q: order %v, archive order %v", dir.Name, dir.Order, names)
+		if strings.Join(dir.Order(), "/") != strings.Join(names, "/") {
+			t.Errorf("%q: order %v, archive order %v", dir.Name, dir.Order(), names)
 		}
 	}
 }

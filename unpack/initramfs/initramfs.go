@@ -131,7 +131,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		claims.Addf(pos, end-pos, "%s (%s)", seg.Name, formatOrUnknown(format))
 		claims.Addf(end, z, "zero padding after %s", seg.Name)
 		root.Children = append(root.Children, seg)
-		root.Order = append(root.Order, seg.Name)
+		root.AddOrder(seg.Name)
 		pos = end + z
 	}
 	root.Fields = append([]unpack.Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)

@@ -22,11 +22,11 @@ func segmentsOf(t testing.TB, b []byte) (*unpack.Node, []*unpack.Node) {
 		t.Error("segments are not positional")
 	}
 	var segs []*unpack.Node
-	for _, name := range root.Order {
+	for _, name := range root.Order() {
 		segs = append(segs, root.Child(name))
 	}
 	if len(segs) != len(root.Children) {
-		t.Fatalf("order %v, children %v", root.Order, testutil.ChildNames(root))
+		t.Fatalf("order %v, children %v", root.Order(), testutil.ChildNames(root))
 	}
 	testutil.WantField(t, root, "segments", fmt.Sprint(len(segs)))
 	return root, segs

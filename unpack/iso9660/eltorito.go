@@ -282,7 +282,7 @@ func (c *catalog) addEntry(root *unpack.Node, e []byte, idx, section int, platfo
 	count := le.Uint16(e[6:])
 	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: layerElTorito, Offset: int64(rba) * catalogSectorSize}
 	root.Children = append(root.Children, n)
-	root.Order = append(root.Order, name)
+	root.AddOrder(name)
 
 	n.AddField("section", "%d", section)
 	n.AddField("platform", "%s", platformName(platform))

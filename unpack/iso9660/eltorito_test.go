@@ -134,8 +134,8 @@ func TestBootCatalogXorriso(t *testing.T) {
 	if got := testutil.DumpRecords(root); got != want {
 		t.Errorf("tree:\n%s\nwant:\n%s", got, want)
 	}
-	if strings.Join(root.Order, ",") != "entry 1,entry 2" {
-		t.Errorf("order %v", root.Order)
+	if strings.Join(root.Order(), ",") != "entry 1,entry 2" {
+		t.Errorf("order %v", root.Order())
 	}
 	wantClaims := []string{
 		// The four entries read; the rest of the sector is compared raw.

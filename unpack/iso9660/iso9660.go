@@ -429,7 +429,7 @@ func (w *treeWalker) readDir(n *unpack.Node, rec dirRecord, path string, depth i
 			w.claims.Addf(rc.off, int64(rc.length), "%s directory record of %s", w.tree, show.JoinPath(path, c.Name))
 		}
 		n.Children = append(n.Children, c)
-		n.Order = append(n.Order, c.Name)
+		n.AddOrder(c.Name)
 		if sub != nil {
 			w.readDir(c, *sub, show.JoinPath(path, c.Name), depth+1, visited, false, rr, own, dotView)
 		}
@@ -1109,7 +1109,7 @@ func readPathTables(r io.ReaderAt, size int64, vi *volumeInfo, primary, joliet m
 		}
 		c := readPathTable(r, size, vi.blockSize, ref, dirs, claims)
 		top.Children = append(top.Children, c)
-		top.Order = append(top.Order, c.Name)
+		top.AddOrder(c.Name)
 	}
 	top.Sort()
 	return top

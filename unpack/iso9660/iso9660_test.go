@@ -189,8 +189,8 @@ func TestRockRidgeHandBuilt(t *testing.T) {
 		t.Errorf("root children %q, want %q", names, wantNames)
 	}
 	wantOrder := []string{"first-part-second-part", "sym", "big", "c", "deep", "dir", "fifo", "h", "rr_moved", "s"}
-	if !reflect.DeepEqual(files.Order, wantOrder) {
-		t.Errorf("root order %q, want %q", files.Order, wantOrder)
+	if !reflect.DeepEqual(files.Order(), wantOrder) {
+		t.Errorf("root order %q, want %q", files.Order(), wantOrder)
 	}
 
 	tests := []struct {
@@ -544,11 +544,11 @@ func TestJolietNames(t *testing.T) {
 		t.Errorf("Joliet level %d root %+v", vi.jolietLevel, vi.jolietRoot)
 	}
 	if vds.Child("supplementary (Joliet)") == nil {
-		t.Errorf("descriptor children %v", vds.Order)
+		t.Errorf("descriptor children %v", vds.Order())
 	}
 	n := nodeAt(files, "/Long Name.txt")
 	if n == nil {
-		t.Fatalf("no /Long Name.txt; root has %v", files.Order)
+		t.Fatalf("no /Long Name.txt; root has %v", files.Order())
 	}
 	if v, _ := n.Field("iso name"); v != "LONGNA~1.TXT;1" {
 		t.Errorf("iso name %q", v)
@@ -559,13 +559,13 @@ func TestJolietNames(t *testing.T) {
 	// A name with a surrogate pair, a trailing "." and ";1": only ";1" goes.
 	e := nodeAt(files, "/süb/😀 x.")
 	if e == nil {
-		t.Fatalf("no /süb/😀 x.; süb has %v", nodeAt(files, "/süb").Order)
+		t.Fatalf("no /süb/😀 x.; süb has %v", nodeAt(files, "/süb").Order())
 	}
 	if v, _ := e.Field("file flags"); v != "hidden" {
 		t.Errorf("file flags %q", v)
 	}
 	if pt.Child("Joliet L") == nil || pt.Child("primary L") == nil {
-		t.Errorf("path tables %v", pt.Order)
+		t.Errorf("path tables %v", pt.Order())
 	}
 	if v, _ := pt.Child("Joliet L").Field("/süb"); v != "LBA 24" {
 		t.Errorf("Joliet path table /süb = %q", v)
@@ -730,7 +730,7 @@ func TestDamagedTrees(t *testing.T) {
 			b.put(22*isoSectorSize, dirRec([]byte("Y.;1"), 30, 4, 0, nil))
 		}, func(t *testing.T, files *unpack.Node) {
 			if files.Err == nil || files.Child("Y") == nil || files.Child("X") != nil {
-				t.Errorf("Err %v, children %v", files.Err, files.Order)
+				t.Errorf("Err %v, children %v", files.Err, files.Order())
 			}
 		}},
 		{"duplicate names", func(b *isoBuilder) {
@@ -738,7 +738,7 @@ func TestDamagedTrees(t *testing.T) {
 				dirRec([]byte("A.;1"), 30, 4, 0, nil), dirRec([]byte("A.;2"), 30, 4, 0, nil))
 		}, func(t *testing.T, files *unpack.Node) {
 			if files.Child("A") == nil || files.Child("A (duplicate 2)") == nil || files.Child("A (duplicate 2)").Err == nil {
-				t.Errorf("children %v", files.Order)
+				t.Errorf("children %v", files.Order())
 			}
 		}},
 		{"multi-extent without its final record", func(b *isoBuilder) {
@@ -766,7 +766,7 @@ func TestDamagedTrees(t *testing.T) {
 				dirRec([]byte("A/B;1"), 30, 4, 0, nil))
 		}, func(t *testing.T, files *unpack.Node) {
 			if n := files.Child(`"A/B"`); n == nil || n.Err == nil {
-				t.Errorf("children %v", files.Order)
+				t.Errorf("children %v", files.Order())
 			}
 		}},
 	}
@@ -823,7 +823,7 @@ func TestJolietTreeBesideRockRidge(t *testing.T) {
 		t.Fatalf("no [Joliet tree]")
 	}
 	if joliet.Name != "[Joliet tree]" || files.Child("first-part-second-part") == nil {
-		t.Errorf("joliet %q, files %v", joliet.Name, files.Order)
+		t.Errorf("joliet %q, files %v", joliet.Name, files.Order())
 	}
 	want := map[string]string{"first": "/first-part-second-part", "moved": "LBA 70", "empty": "empty", "big": "/big"}
 	for name, ext := range want {
@@ -867,7 +867,7 @@ func TestDetectRockRidgeNeedsSP(t *testing.T) {
 	img[off+4] = 0
 	_, _, files, _, _, _, _ := openTestTrees(t, img)
 	if files.Child("A") == nil || files.Child("first-part-second-part") != nil {
-		t.Errorf("children %v", files.Order)
+		t.Errorf("children %v", files.Order())
 	}
 }
 

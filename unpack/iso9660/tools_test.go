@@ -653,7 +653,7 @@ func TestAgainstGenisoimage(t *testing.T) {
 	checkNoErrs(t, pt, "[path tables]")
 	checkNoErrs(t, joliet, "[Joliet tree]")
 	if n := nodeAt(files, "/d1/d2/d3/d4/d5/d6/d7/d8/d9/leaf.txt"); n == nil {
-		t.Errorf("relocated directory not followed; /d1/.../d6 has %v", nodeAt(files, "/d1/d2/d3/d4/d5/d6").Order)
+		t.Errorf("relocated directory not followed; /d1/.../d6 has %v", nodeAt(files, "/d1/d2/d3/d4/d5/d6").Order())
 	}
 	if n := nodeAt(files, "/rr_moved"); n == nil || len(n.Children) != 0 {
 		t.Errorf("rr_moved: %+v", n)
@@ -809,7 +809,7 @@ func TestMultiExtentLarge(t *testing.T) {
 	checkNoErrs(t, files, "/")
 	checkNoErrs(t, pt, "[path tables]")
 	if len(files.Children) != 1 {
-		t.Fatalf("root children %v, want one big.bin", files.Order)
+		t.Fatalf("root children %v, want one big.bin", files.Order())
 	}
 	n := files.Child("big.bin")
 	if n == nil || n.Data == nil || n.Data.Size() != bigSize {

@@ -170,7 +170,7 @@ func readVolumeDescriptors(r io.ReaderAt, size int64, claims *layout.Claims) (*u
 		// areas shown when not zero, both-endian copies when they differ.
 		claims.Addf(off, isoSectorSize, "%s volume descriptor", n.Name)
 		top.Children = append(top.Children, n)
-		top.Order = append(top.Order, n.Name)
+		top.AddOrder(n.Name)
 		if terminated {
 			break
 		}

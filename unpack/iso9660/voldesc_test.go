@@ -39,8 +39,8 @@ func TestReadVolumeDescriptors(t *testing.T) {
 		t.Errorf("node %q %v %q", n.Name, n.Type, n.Layer)
 	}
 	wantOrder := []string{"primary", "boot record", "supplementary (Joliet)", "supplementary", "primary 2", "terminator"}
-	if !reflect.DeepEqual(n.Order, wantOrder) {
-		t.Errorf("order %q, want %q", n.Order, wantOrder)
+	if !reflect.DeepEqual(n.Order(), wantOrder) {
+		t.Errorf("order %q, want %q", n.Order(), wantOrder)
 	}
 	if vi.blockSize != 2048 || vi.spaceSize != 40 || vi.primaryRoot.lba != 21 || vi.bootCatalogLBA != 33 || vi.jolietLevel != 2 || vi.jolietRoot == nil {
 		t.Errorf("volume info %+v", vi)

@@ -157,7 +157,7 @@ func readMBR(r io.ReaderAt, sector *[mbrSectorSize]byte, claims *layout.Claims) 
 		p.AddField("CHS start", "%s", chs(e[1:4]))
 		p.AddField("CHS end", "%s", chs(e[5:8]))
 		n.Children = append(n.Children, p)
-		n.Order = append(n.Order, name)
+		n.AddOrder(name)
 	}
 	return n
 }
@@ -368,7 +368,7 @@ func readGPTEntries(r io.ReaderAt, size int64, n *unpack.Node, h *gptHeader, cla
 		}
 		name := fmt.Sprintf("partition %d", i+1)
 		n.Children = append(n.Children, gptEntryNode(name, e, off+i*esize))
-		n.Order = append(n.Order, name)
+		n.AddOrder(name)
 	}
 }
 

@@ -216,11 +216,11 @@ func TestSystemAreaHybrid(t *testing.T) {
 		"GPT backup/partition 6:name":    "ESP",
 		"GPT backup:!nofield=backup LBA": "",
 	})
-	if r := testutil.RecordAt(root, "MBR"); r == nil || !r.Positional() || strings.Join(r.Order, ",") != "partition 1,partition 2" {
+	if r := testutil.RecordAt(root, "MBR"); r == nil || !r.Positional() || strings.Join(r.Order(), ",") != "partition 1,partition 2" {
 		t.Errorf("MBR: want positional with order of partitions, got %+v", r)
 	}
-	if g := testutil.RecordAt(root, "GPT"); g == nil || strings.Join(g.Order, ",") != "partition 1,partition 2,partition 6" {
-		t.Errorf("GPT: order %v", g.Order)
+	if g := testutil.RecordAt(root, "GPT"); g == nil || strings.Join(g.Order(), ",") != "partition 1,partition 2,partition 6" {
+		t.Errorf("GPT: order %v", g.Order())
 	}
 	boot := make([]byte, 440)
 	if _, err := testutil.RecordAt(root, "MBR/boot code").Data.ReadAt(boot, 0); err != nil || !bytes.Equal(boot, img[:440]) {

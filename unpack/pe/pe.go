@@ -542,7 +542,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 	claims := &layout.Claims{}
 	root.Children = h.HeaderNodes(r, claims)
 	for _, c := range root.Children {
-		root.Order = append(root.Order, c.Name)
+		root.AddOrder(c.Name)
 	}
 	tableEnd := h.TableOff + int64(len(h.Sections))*sectionHdrSize
 	claimZeros(r, claims, tableEnd, min(max(h.HeadersEnd, tableEnd), size), "header padding")
@@ -561,14 +561,14 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			n.Data = &codeSection{SectionReader: sr, c: code, index: i}
 		}
 		root.Children = append(root.Children, n)
-		root.Order = append(root.Order, n.Name)
+		root.AddOrder(n.Name)
 		if s.PointerToRawData != 0 {
 			lastEnd = max(lastEnd, min(int64(s.PointerToRawData)+int64(s.SizeOfRawData), size))
 		}
 	}
 	if dbg != nil {
 		root.Children = append(root.Children, dbg)
-		root.Order = append(root.Order, dbg.Name)
+		root.AddOrder(dbg.Name)
 	}
 	if end := h.StringTableEnd(); end > 0 {
 		start := int64(h.File.PointerToSymbolTable)
@@ -582,11 +582,11 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			claims.Add(start, end-start, "COFF symbol and string tables")
 		}
 		root.Children = append(root.Children, n)
-		root.Order = append(root.Order, n.Name)
+		root.AddOrder(n.Name)
 	}
 	if n := h.certificateTable(r, size, claims); n != nil {
 		root.Children = append(root.Children, n)
-		root.Order = append(root.Order, n.Name)
+		root.AddOrder(n.Name)
 	}
 	// Bytes after the last section that no table claims: data appended
 	// to the image (a self-extractor's payload, debug data).
@@ -599,7 +599,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 				Data: io.NewSectionReader(r, u.Start, u.Len())}
 			claims.Add(u.Start, u.Len(), "overlay")
 			root.Children = append(root.Children, n)
-			root.Order = append(root.Order, n.Name)
+			root.AddOrder(n.Name)
 			break
 		}
 	}

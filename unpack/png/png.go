@@ -113,7 +113,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			n.Name = fmt.Sprintf("%s %d", n.Name, k)
 		}
 		root.Children = append(root.Children, n)
-		root.Order = append(root.Order, n.Name)
+		root.AddOrder(n.Name)
 		claims.Addf(off, 12+length, "chunk %s at %d", n.Name, off)
 		off += 12 + length
 		if typ == "IEND" {

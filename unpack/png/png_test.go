@@ -30,10 +30,10 @@ func TestPNGChunks(t *testing.T) {
 	if plain.Err != nil || timed.Err != nil {
 		t.Fatal(plain.Err, timed.Err)
 	}
-	if got := strings.Join(plain.Order, " "); got != "IHDR gAMA cHRM bKGD IDAT IEND" {
+	if got := strings.Join(plain.Order(), " "); got != "IHDR gAMA cHRM bKGD IDAT IEND" {
 		t.Errorf("order %q", got)
 	}
-	if got := strings.Join(timed.Order, " "); got != "IHDR gAMA cHRM bKGD tIME IDAT tEXt date:create tEXt date:modify IEND" {
+	if got := strings.Join(timed.Order(), " "); got != "IHDR gAMA cHRM bKGD tIME IDAT tEXt date:create tEXt date:modify IEND" {
 		t.Errorf("order %q", got)
 	}
 	ihdr := plain.Child("IHDR")
@@ -73,7 +73,7 @@ func TestPNGGoEncoded(t *testing.T) {
 	}
 	root := openPNG(t, buf.Bytes())
 	if root.Err != nil || root.Child("PLTE") == nil || root.Child("tRNS") == nil {
-		t.Fatalf("err %v, chunks %v", root.Err, root.Order)
+		t.Fatalf("err %v, chunks %v", root.Err, root.Order())
 	}
 	px := testutil.DataBytes(t, root.Child(PixelsName).Data)
 	// Pixel 1 is palette entry 1, white; pixel 2 half-transparent red.

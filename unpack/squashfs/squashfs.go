@@ -646,7 +646,8 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 	}
 	w.entries += len(entries)
 	n.Children = make([]*unpack.Node, 0, len(entries))
-	n.Order = make([]string, 0, len(entries))
+	// The listing's sequence is the on-disk order: sorted, unless damaged.
+	defer n.OrderFromChildren()
 	nodes := make([]unpack.Node, len(entries)) // one allocation for the whole directory
 	// mksquashfs writes names sorted, so a duplicate is next to its twin;
 	// only an unsorted (damaged) listing needs the map.
@@ -658,10 +659,10 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 			c.Err = unpack.Errorf(layerName, e.pos, "entry name %q %s", e.name, bad)
 			c.Name = strconv.Quote(e.name)
 		}
-		if seen == nil && i > 0 && c.Name <= n.Order[i-1] {
+		if seen == nil && i > 0 && c.Name <= n.Children[i-1].Name {
 			seen = make(map[string]bool, len(entries))
-			for _, name := range n.Order {
-				seen[name] = true
+			for _, prev := range n.Children {
+				seen[prev.Name] = true
 			}
 		}
 		if seen != nil {
@@ -675,7 +676,6 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 			seen[c.Name] = true
 		}
 		n.Children = append(n.Children, c)
-		n.Order = append(n.Order, c.Name)
 
 		if e.typ < 1 || e.typ > 7 {
 			c.Type = unpack.TypeFile

@@ -1220,8 +1220,8 @@ func TestSquashfsCrafted(t *testing.T) {
 			if strings.Join(names, "|") != strings.Join(c.names, "|") {
 				t.Errorf("names %q, want %q", names, c.names)
 			}
-			if len(c.entries) > 0 && len(tree.Order) != len(tree.Children) {
-				t.Errorf("order %q for %d children", tree.Order, len(tree.Children))
+			if len(c.entries) > 0 && len(tree.Order()) != len(tree.Children) {
+				t.Errorf("order %q for %d children", tree.Order(), len(tree.Children))
 			}
 		})
 	}

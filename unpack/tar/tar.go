@@ -227,6 +227,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 			lay.claims.Add(end, size-end, "trailing bytes")
 		}
 	}
+	unpack.RecordOrders(tree.Root) // members join their parents in archive order
 	root.Children = append(root.Children, tree.Root)
 	root.Children = append(root.Children, globals...)
 	if len(lay.claims.Unclaimed(size)) > 0 {

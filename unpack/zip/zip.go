@@ -335,6 +335,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		lay.claims.Add(d.end, size-d.end, "trailing bytes")
 	}
 	lay.finish()
+	unpack.RecordOrders(tree.Root) // members join their parents in archive order
 	root.Children = append(root.Children, tree.Root)
 	if len(lay.claims.Unclaimed(size)) > 0 {
 		root.Children = append(root.Children, lay.claims.UnclaimedNode(layerName, r, size))

@@ -99,7 +99,7 @@ func TestZipFields(t *testing.T) {
 	main := testutil.TreeNode(t, jar, "/org/example/Main.class")
 	testutil.WantField(t, main, "data descriptor", "16 bytes")
 	testutil.WantField(t, main, "local crc32", "0x00000000")
-	if got := strings.Join(testutil.TreeNode(t, jar, "/org/example").Order, " "); got != "Main.class Util.class messages.properties" {
+	if got := strings.Join(testutil.TreeNode(t, jar, "/org/example").Order(), " "); got != "Main.class Util.class messages.properties" {
 		t.Errorf("order %q", got)
 	}
 }

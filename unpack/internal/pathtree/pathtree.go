@@ -66,7 +66,6 @@ func (t *Tree) add(parent, c *unpack.Node) {
 		c.Name = fmt.Sprintf("%s (duplicate %d)", c.Name, k)
 	}
 	parent.Children = append(parent.Children, c)
-	parent.Order = append(parent.Order, c.Name)
 }
 
 // Add puts the member n at the path of comps, whose header starts at off,

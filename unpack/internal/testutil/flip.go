@@ -37,8 +37,8 @@ func treeDiff(a, b *unpack.Node, path string, sameData func(a, b *unpack.Node) s
 			a.Type, a.Layer, a.Positional(), a.Alias(), b.Type, b.Layer, b.Positional(), b.Alias())
 	case !slices.Equal(a.AllFields(), b.AllFields()):
 		return fmt.Sprintf("%s: fields %q ≠ %q", path, a.AllFields(), b.AllFields())
-	case !slices.Equal(a.Order, b.Order):
-		return fmt.Sprintf("%s: order %q ≠ %q", path, a.Order, b.Order)
+	case !slices.Equal(a.Order(), b.Order()):
+		return fmt.Sprintf("%s: order %q ≠ %q", path, a.Order(), b.Order())
 	case ErrString(a.Err) != ErrString(b.Err):
 		return fmt.Sprintf("%s: error %q ≠ %q", path, ErrString(a.Err), ErrString(b.Err))
 	case (a.Data == nil) != (b.Data == nil):

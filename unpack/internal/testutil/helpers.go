@@ -117,7 +117,7 @@ func CheckLayerTree(t *testing.T, n *unpack.Node, depth int) {
 		}
 		CheckLayerTree(t, c, depth+1)
 	}
-	for _, name := range n.Order {
+	for _, name := range n.Order() {
 		if n.Child(name) == nil {
 			t.Fatalf("%q: Order names %q, which is no child", n.Name, name)
 		}
