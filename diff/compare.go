@@ -246,7 +246,7 @@ func (c *comparer) fill(n *Node, a, b *unpack.Node, sc scope) {
 	}
 	if sameMeta(a, b) {
 		// Proven equal from the stored bytes: decoded only if shown.
-		n.fieldsA, n.metaA = a.Fields, a.Meta
+		n.fieldsA, n.metaA = a.Fields(), a.Meta()
 	} else if fa, fb := a.AllFields(), b.AllFields(); equalFields(fa, fb) {
 		n.fieldsA = fa
 	} else if !n.placedOnly(fa, fb) {
@@ -465,10 +465,11 @@ func oneSideFields(a, b *unpack.Node) []FieldDiff {
 // without decoding their Meta: the same eager fields, and Metas that are
 // the same stored bytes (or none).
 func sameMeta(a, b *unpack.Node) bool {
-	if (a.Meta == nil) != (b.Meta == nil) || !equalFields(a.Fields, b.Fields) {
+	ma, mb := a.Meta(), b.Meta()
+	if (ma == nil) != (mb == nil) || !equalFields(a.Fields(), b.Fields()) {
 		return false
 	}
-	return a.Meta == nil || a.Meta.SameMeta(b.Meta)
+	return ma == nil || ma.SameMeta(mb)
 }
 
 // mergeFields pairs two field lists by name: A's fields in A's order, then

@@ -21,7 +21,7 @@ var testRoles = map[string]*unpack.Role{"mtime": unpack.RoleTime, "lba": unpack.
 func file(name, content string, fields ...string) *unpack.Node {
 	n := &unpack.Node{Name: name, Type: unpack.TypeFile, Layer: "test", Data: io.NewSectionReader(strings.NewReader(content), 0, int64(len(content)))}
 	for i := 0; i+1 < len(fields); i += 2 {
-		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1], Role: testRoles[fields[i]]})
+		n.AddFields(unpack.Field{Name: fields[i], Value: fields[i+1], Role: testRoles[fields[i]]})
 	}
 	return n
 }
@@ -238,7 +238,7 @@ func TestMaskedData(t *testing.T) {
 func record(name string, fields ...string) *unpack.Node {
 	n := &unpack.Node{Name: name, Type: unpack.TypeRecord, Layer: "test"}
 	for i := 0; i+1 < len(fields); i += 2 {
-		n.Fields = append(n.Fields, unpack.Field{Name: fields[i], Value: fields[i+1]})
+		n.AddFields(unpack.Field{Name: fields[i], Value: fields[i+1]})
 	}
 	return n
 }
@@ -538,7 +538,7 @@ func TestMetaDecodedOnlyWhenShown(t *testing.T) {
 	var closed atomic.Bool
 	withMeta := func(name, stored string, eager ...string) *unpack.Node {
 		n := file(name, "x", eager...)
-		n.Meta = testMeta{stored, &decoded, &closed}
+		n.SetMeta(testMeta{stored, &decoded, &closed})
 		return n
 	}
 	a := dir("", withMeta("same", "mode=0644,uid=0"), withMeta("uid", "mode=0644,uid=0"), withMeta("moved", "mode=0644,inode=1"), withMeta("link", "mode=0644", "hard link of", "/x"))
@@ -598,7 +598,7 @@ func TestNameStyleCountedAtLayer(t *testing.T) {
 	style := &unpack.Role{Kind: unpack.Identity, Cause: CauseNameStyle, NamesField: true}
 	entry := func(name, isoName, content string) *unpack.Node {
 		n := file(name, content, "mode", "0644")
-		n.Fields = append(n.Fields, unpack.Field{Name: "iso name", Value: isoName, Role: style})
+		n.AddFields(unpack.Field{Name: "iso name", Value: isoName, Role: style})
 		return n
 	}
 	a := dir("", entry("readme.txt", "README.TXT;1", "x"), entry("long-name.conf", "LONG_NAM.CON;1", "y"), entry("z", "Z.;1", "z"))

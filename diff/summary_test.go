@@ -11,7 +11,7 @@ import (
 func TestSummarize(t *testing.T) {
 	derived := &unpack.Role{Kind: unpack.Derived}
 	withRole := func(n *unpack.Node, name, value string, r *unpack.Role) *unpack.Node {
-		n.Fields = append(n.Fields, unpack.Field{Name: name, Value: value, Role: r})
+		n.AddFields(unpack.Field{Name: name, Value: value, Role: r})
 		return n
 	}
 	a := dir("", dir("/",

@@ -23,7 +23,7 @@ func wideTree(t *testing.T) *diff.Node {
 		n := &unpack.Node{Name: name, Type: unpack.TypeFile, Layer: "test", Offset: -1}
 		names := []string{"名前", "e\u0301tat", "size"}
 		for i, v := range values {
-			n.Fields = append(n.Fields, unpack.Field{Name: names[i], Value: side + v})
+			n.AddFields(unpack.Field{Name: names[i], Value: side + v})
 		}
 		return n
 	}

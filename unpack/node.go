@@ -187,15 +187,12 @@ type Node struct {
 	// Layer names the format this Node belongs to ("iso9660",
 	// "El Torito", "MBR", ...), for presenters.
 	Layer string
-	// Fields are the metadata compared between two sides. Read them
-	// through AllFields, which puts Meta's first.
-	Fields []Field
-	// Meta, when set, holds more fields, decoded only when asked for: a
-	// reader of a million entries keeps each entry's metadata as the few
-	// bytes that hold it rather than as a dozen formatted strings, and
-	// two entries whose stored metadata is the same bytes are compared
-	// without decoding either.
-	Meta Meta
+	// meta holds the fields, the metadata compared between two sides:
+	// nil, a reader's Meta (decoded only when asked for), or a fieldList
+	// or metaFields holding fields formatted already. One interface for
+	// both keeps the Node small, as a layer may hold millions of them.
+	// Read them through AllFields; see Fields, Meta.
+	meta Meta
 	// Data is the content (file bytes, boot code, a boot image), or nil.
 	Data Data
 	// Offset is where Data (or the record) starts in the layer's reader,
@@ -408,13 +405,92 @@ type Meta interface {
 	SameMeta(other Meta) bool
 }
 
-// AllFields returns every field of n: Meta's, then Fields. The slice is
-// n.Fields itself when n has no Meta.
-func (n *Node) AllFields() []Field {
-	if n.Meta == nil {
-		return n.Fields
+// fieldList is the meta of a Node whose fields are all formatted.
+type fieldList struct{ fields []Field }
+
+func (l *fieldList) AppendFields(dst []Field) []Field { return append(dst, l.fields...) }
+func (l *fieldList) SameMeta(Meta) bool                { return false }
+
+// metaFields is the meta of a Node with both a reader's Meta and fields
+// formatted already.
+type metaFields struct {
+	lazy   Meta
+	fields []Field
+}
+
+func (m *metaFields) AppendFields(dst []Field) []Field {
+	return append(m.lazy.AppendFields(dst), m.fields...)
+}
+func (m *metaFields) SameMeta(Meta) bool { return false }
+
+// Meta, when set, holds fields decoded only when asked for: a reader of a
+// million entries keeps each entry's metadata as the few bytes that hold
+// it rather than as a dozen formatted strings, and two entries whose
+// stored metadata is the same bytes are compared without decoding either.
+func (n *Node) Meta() Meta {
+	switch m := n.meta.(type) {
+	case *fieldList:
+		return nil
+	case *metaFields:
+		return m.lazy
 	}
-	return append(n.Meta.AppendFields(nil), n.Fields...)
+	return n.meta
+}
+
+// SetMeta sets Meta, keeping Fields.
+func (n *Node) SetMeta(m Meta) { n.set(m, n.Fields()) }
+
+// Fields are the fields formatted already (AllFields has Meta's too).
+// The slice is the Node's own: appending to it needs SetFields.
+func (n *Node) Fields() []Field {
+	switch m := n.meta.(type) {
+	case *fieldList:
+		return m.fields
+	case *metaFields:
+		return m.fields
+	}
+	return nil
+}
+
+// SetFields replaces Fields, keeping Meta.
+func (n *Node) SetFields(f []Field) { n.set(n.Meta(), f) }
+
+// AddFields appends to Fields.
+func (n *Node) AddFields(f ...Field) {
+	switch m := n.meta.(type) {
+	case *fieldList:
+		m.fields = append(m.fields, f...)
+	case *metaFields:
+		m.fields = append(m.fields, f...)
+	default:
+		if len(f) > 0 {
+			// A copy: f may be a caller's slice spread as arguments.
+			n.set(n.meta, slices.Clip(slices.Clone(f)))
+		}
+	}
+}
+
+func (n *Node) set(lazy Meta, f []Field) {
+	switch {
+	case f == nil:
+		n.meta = lazy
+	case lazy == nil:
+		n.meta = &fieldList{f}
+	default:
+		n.meta = &metaFields{lazy, f}
+	}
+}
+
+// AllFields returns every field of n: Meta's, then Fields. The slice is
+// Fields itself when n has no Meta.
+func (n *Node) AllFields() []Field {
+	switch m := n.meta.(type) {
+	case nil:
+		return nil
+	case *fieldList:
+		return m.fields
+	}
+	return n.meta.AppendFields(nil)
 }
 
 // Layout names the structures of a layer that hold given bytes of it.
@@ -436,12 +512,12 @@ func (n *Node) Field(name string) (string, bool) {
 
 // AddField appends a metadata field.
 func (n *Node) AddField(name, format string, args ...any) {
-	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...)})
+	n.AddFields(Field{Name: name, Value: fmt.Sprintf(format, args...)})
 }
 
 // AddRoleField appends a metadata field with a Role.
 func (n *Node) AddRoleField(r *Role, name, format string, args ...any) {
-	n.Fields = append(n.Fields, Field{Name: name, Value: fmt.Sprintf(format, args...), Role: r})
+	n.AddFields(Field{Name: name, Value: fmt.Sprintf(format, args...), Role: r})
 }
 
 // Child returns the child with the given name, or nil (also on a nil Node,

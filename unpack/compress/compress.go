@@ -90,7 +90,7 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 	content := &unpack.Node{Name: "content", Type: unpack.TypeFile, Layer: layer, Offset: -1}
 	data, err := env.Spool(s)
 	s.release()
-	root.Fields = s.fields()
+	root.SetFields(s.fields())
 	content.Data = data
 	parts := s.parts()
 	var fe *unpack.FormatError

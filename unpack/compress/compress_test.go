@@ -46,12 +46,12 @@ func TestGzipManPageWithAndWithoutN(t *testing.T) {
 	}
 	// Every other field is the same.
 	diff := map[string]bool{}
-	for _, f := range withN.Fields {
+	for _, f := range withN.Fields() {
 		if v, ok := without.Field(f.Name); !ok || v != f.Value {
 			diff[f.Name] = true
 		}
 	}
-	for _, f := range without.Fields {
+	for _, f := range without.Fields() {
 		if v, ok := withN.Field(f.Name); !ok || v != f.Value {
 			diff[f.Name] = true
 		}

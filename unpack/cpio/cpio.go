@@ -535,14 +535,14 @@ func memberNode(r io.ReaderAt, t *memberTree, h *memberHeader, kind headerKind, 
 			t.rootDups++
 			n = dup
 		}
-		n.Fields = nil
+		n.SetFields(nil)
 	} else {
 		name := comps[len(comps)-1]
 		parent := t.dir(path[:len(path)-len(name)], comps[:len(comps)-1])
 		if c := t.nodes[path]; c != nil && isImplied(c) && typ == unpack.TypeDir {
 			// A directory whose members came first (reverse order).
 			n = c
-			n.Fields = nil
+			n.SetFields(nil)
 		} else {
 			n = &unpack.Node{Name: name, Type: typ, Layer: layerName}
 			t.add(parent, n, c != nil)
@@ -615,11 +615,11 @@ func headerFields(r io.ReaderAt, n *unpack.Node, h *memberHeader, kind headerKin
 		lay.claim(h.dataOff, h.next-h.dataOff) // data and the padding after it
 	}
 	if broken == nil && link == nil && typ != unpack.TypeRecord && data == unpack.Data(m) {
-		n.Fields = nil
-		n.Meta = m
+		n.SetFields(nil)
+		n.SetMeta(m)
 	} else {
-		n.Meta = nil
-		n.Fields = appendHeaderFields(make([]unpack.Field, 0, 12), h, kind, typ, raw, link)
+		n.SetMeta(nil)
+		n.SetFields(appendHeaderFields(make([]unpack.Field, 0, 12), h, kind, typ, raw, link))
 	}
 	if h.kind == cpioCRC && typ == unpack.TypeFile && broken == nil {
 		if sum, err := cpioSum(r, h.dataOff, h.fileSize); err != nil {

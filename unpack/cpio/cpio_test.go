@@ -333,14 +333,14 @@ func TestMemberMeta(t *testing.T) {
 			file := ""
 			a.Child("/").Walk("/", func(n *unpack.Node, path string) {
 				o := testutil.TreeNode(t, same, path)
-				if n.Meta == nil {
+				if n.Meta() == nil {
 					return
 				}
 				metas++
 				if file == "" && n.Type == unpack.TypeFile {
 					file = path
 				}
-				if !n.Meta.SameMeta(o.Meta) {
+				if !n.Meta().SameMeta(o.Meta()) {
 					t.Errorf("%s: the same header bytes not proven equal", path)
 				}
 				if !slices.Equal(n.AllFields(), o.AllFields()) || len(n.AllFields()) < 8 {
@@ -366,7 +366,7 @@ func TestMemberMeta(t *testing.T) {
 			// odc: the fourth six-digit one, bin: the fifth word) changed
 			// to another digit.
 			init := testutil.TreeNode(t, a, file)
-			hdr := init.Meta.(*memberEntry).off
+			hdr := init.Meta().(*memberEntry).off
 			at := hdr + 6 + 2*8 + 7
 			switch name {
 			case "base-odc.cpio":
@@ -379,7 +379,7 @@ func TestMemberMeta(t *testing.T) {
 			c := bytes.Clone(b)
 			c[at] ^= 1
 			other := testutil.TreeNode(t, openCpioBytes(t, c), file)
-			if init.Meta.SameMeta(other.Meta) {
+			if init.Meta().SameMeta(other.Meta()) {
 				t.Fatal("a changed uid proven equal")
 			}
 			ua, _ := init.Field("uid")

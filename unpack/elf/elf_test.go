@@ -236,14 +236,14 @@ func TestViews(t *testing.T) {
 
 	dyn := openView(t, root, ".dynamic")
 	testutil.WantField(t, dyn, "NEEDED", "libc.so.6")
-	for _, f := range dyn.Fields {
+	for _, f := range dyn.Fields() {
 		if f.Name == "STRTAB" && !f.Role.Is(unpack.Placement) {
 			t.Errorf("STRTAB is not placement")
 		}
 	}
 
 	note := openView(t, root, ".note.gnu.build-id")
-	for _, f := range note.Fields {
+	for _, f := range note.Fields() {
 		if f.Name == "build-id" && (f.Role == nil || f.Role.Cause != "ELF build-id") {
 			t.Errorf("build-id role %+v", f.Role)
 		}

@@ -159,7 +159,7 @@ func fatField(t testing.TB, n *unpack.Node, name string) string {
 	t.Helper()
 	v, ok := n.Field(name)
 	if !ok {
-		t.Errorf("%s: no field %q (fields %v)", n.Name, name, n.Fields)
+		t.Errorf("%s: no field %q (fields %v)", n.Name, name, n.Fields())
 	}
 	return v
 }
@@ -880,7 +880,7 @@ func diffs(t *testing.T, a, b *unpack.Node) []string {
 		m := map[string]entry{}
 		add := func(p string, n *unpack.Node) {
 			e := entry{fields: map[string]string{}, order: strings.Join(n.Order(), "|")}
-			for _, f := range n.Fields {
+			for _, f := range n.Fields() {
 				e.fields[f.Name] = f.Value
 			}
 			if n.Data != nil {

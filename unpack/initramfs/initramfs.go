@@ -134,7 +134,7 @@ func Open(r io.ReaderAt, size int64, env *unpack.Env) (*unpack.Node, error) {
 		root.AddOrder(seg.Name)
 		pos = end + z
 	}
-	root.Fields = append([]unpack.Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields...)
+	root.SetFields(append([]unpack.Field{{Name: "segments", Value: fmt.Sprint(len(root.Children))}}, root.Fields()...))
 	root.SetLayout(&claims)
 	root.Sort()
 	return root, nil

@@ -523,7 +523,7 @@ func (w *treeWalker) recordFields(v recordView) []unpack.Field {
 	t.AddField("flags", "0x%02x", rec.flags)
 	w.addRecordExtras(t, rec)
 	ri.addExtraFields(t)
-	return t.Fields
+	return t.Fields()
 }
 
 // fieldsText shows a list of fields as one value.
@@ -994,16 +994,15 @@ func linkFiles(files *unpack.Node) map[int64]extentFile {
 // the front if none).
 func insertField(n *unpack.Node, f unpack.Field, after ...string) {
 	at := 0
-	for i, g := range n.Fields {
+	fs := n.Fields()
+	for i, g := range fs {
 		for _, a := range after {
 			if g.Name == a {
 				at = i + 1
 			}
 		}
 	}
-	n.Fields = append(n.Fields, unpack.Field{})
-	copy(n.Fields[at+1:], n.Fields[at:])
-	n.Fields[at] = f
+	n.SetFields(slices.Insert(fs, at, f))
 }
 
 // addISONames gives the files of a Joliet-named tree the ISO 9660
@@ -1058,22 +1057,23 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 			// The directory of files named the same way: a mirror.
 			n.SetAlias(path)
 		}
-		old := n.Fields
+		old := n.Fields()
 		lba, _ := n.Field("lba")
 		size, _ := n.Field("size")
-		n.Fields = nil
+		var fs []unpack.Field
 		for _, name := range first {
 			for _, f := range old {
 				if f.Name == name {
-					n.Fields = append(n.Fields, f)
+					fs = append(fs, f)
 				}
 			}
 		}
 		for _, f := range old {
 			if !slices.Contains(first, f.Name) && f.Name != "lba" && f.Name != "hard link of" {
-				n.Fields = append(n.Fields, f)
+				fs = append(fs, f)
 			}
 		}
+		n.SetFields(fs)
 		if n.Type == unpack.TypeFile {
 			v := "LBA " + lba
 			if size == "0" {
@@ -1086,7 +1086,7 @@ func metadataTree(tree, files *unpack.Node, name string) *unpack.Node {
 					n.SetAlias(p)
 				}
 			}
-			n.Fields = append(n.Fields, unpack.Field{Name: "extent", Value: v})
+			n.AddFields(unpack.Field{Name: "extent", Value: v})
 		}
 		n.Data = nil
 		for _, c := range n.Children {

@@ -137,7 +137,7 @@ func nodeAt(root *unpack.Node, path string) *unpack.Node {
 
 func fieldMap(n *unpack.Node) map[string]string {
 	m := map[string]string{}
-	for _, f := range n.Fields {
+	for _, f := range n.Fields() {
 		m[f.Name] = f.Value
 	}
 	return m
@@ -145,7 +145,7 @@ func fieldMap(n *unpack.Node) map[string]string {
 
 func fieldNames(n *unpack.Node) []string {
 	var s []string
-	for _, f := range n.Fields {
+	for _, f := range n.Fields() {
 		s = append(s, f.Name)
 	}
 	return s
@@ -384,8 +384,8 @@ func TestParseRockRidgeEntries(t *testing.T) {
 			n := &unpack.Node{}
 			ri.addAttrFields(n)
 			want := []unpack.Field{{Name: "mode", Value: "-rwxr-sr-x (02755)"}, {Name: "uid", Value: "5"}, {Name: "gid", Value: "6"}, {Name: "nlink", Value: "1"}, {Name: "inode", Value: "77", Role: unpack.RolePlacement}}
-			if !reflect.DeepEqual(n.Fields, want) {
-				t.Errorf("fields %v", n.Fields)
+			if !reflect.DeepEqual(n.Fields(), want) {
+				t.Errorf("fields %v", n.Fields())
 			}
 		}, false},
 		{"PX both-endian mismatch", at(suspE("PX", cat([]byte{1, 0, 0, 0, 0, 0, 0, 2}, make([]byte, 24))...)), nil, true},
@@ -884,7 +884,7 @@ func TestOtherNamesAreNameStyle(t *testing.T) {
 	}
 	seen := 0
 	root.Child("/").Walk("/", func(n *unpack.Node, p string) {
-		for _, f := range n.Fields {
+		for _, f := range n.Fields() {
 			if f.Name == "iso name" {
 				seen++
 				if f.Role == nil || f.Role.Cause != "name style" {

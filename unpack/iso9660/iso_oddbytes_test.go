@@ -71,7 +71,7 @@ func TestISOOddBytesShown(t *testing.T) {
 				t.Fatalf("no node %s", tt.node)
 			}
 			if v, ok := c.Field(tt.field); !ok || !strings.Contains(v, tt.want) {
-				t.Errorf("%s: %q = %q (present %v), want it to hold %q; fields %v", tt.node, tt.field, v, ok, tt.want, c.Fields)
+				t.Errorf("%s: %q = %q (present %v), want it to hold %q; fields %v", tt.node, tt.field, v, ok, tt.want, c.Fields())
 			}
 		})
 	}
@@ -94,7 +94,7 @@ func TestISOOrdinaryImagesPlain(t *testing.T) {
 		}
 		var walk func(n *unpack.Node, at string)
 		walk = func(n *unpack.Node, at string) {
-			for _, f := range n.Fields {
+			for _, f := range n.Fields() {
 				for _, o := range odd {
 					if strings.Contains(f.Name, o) || strings.Contains(f.Value, o) {
 						t.Errorf("%s: %s%s: %s = %.200s", path, at, n.Name, f.Name, f.Value)

@@ -700,5 +700,5 @@ func (ri *rrInfo) addTimeFields(n *unpack.Node) {
 }
 
 func (ri *rrInfo) addExtraFields(n *unpack.Node) {
-	n.Fields = append(n.Fields, ri.extra...)
+	n.AddFields(ri.extra...)
 }

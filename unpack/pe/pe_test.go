@@ -116,13 +116,13 @@ func TestHeaderFields(t *testing.T) {
 	coff := n.Child("COFF header")
 	testutil.WantField(t, coff, "TimeDateStamp", "2023-11-14T22:13:20Z (0x6553f100)")
 	testutil.WantField(t, coff, "Machine", "x86-64 (0x8664)")
-	for _, f := range coff.Fields {
+	for _, f := range coff.Fields() {
 		if f.Name == "TimeDateStamp" && f.Role != unpack.RoleTime {
 			t.Errorf("TimeDateStamp role %v", f.Role)
 		}
 	}
 	opt := n.Child("optional header")
-	for _, f := range opt.Fields {
+	for _, f := range opt.Fields() {
 		if f.Name == "CheckSum" && f.Role != unpack.RoleDerived {
 			t.Errorf("CheckSum role %v", f.Role)
 		}

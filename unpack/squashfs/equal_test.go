@@ -162,10 +162,10 @@ func TestInodeMeta(t *testing.T) {
 	metas, proven := 0, 0
 	var walk func(n, o *unpack.Node, path string)
 	walk = func(n, o *unpack.Node, path string) {
-		if n.Meta != nil {
+		if n.Meta() != nil {
 			metas++
 			fa, fb := n.AllFields(), o.AllFields()
-			got := n.Meta.SameMeta(o.Meta)
+			got := n.Meta().SameMeta(o.Meta())
 			if got {
 				proven++
 			}
@@ -189,12 +189,12 @@ func TestInodeMeta(t *testing.T) {
 	// Another number is another inode: not proven equal, and the fields
 	// differ in that one.
 	n := a.Child("/")
-	for n != nil && n.Meta == nil && len(n.Children) > 0 {
+	for n != nil && n.Meta() == nil && len(n.Children) > 0 {
 		n = n.Children[0]
 	}
-	m := *n.Meta.(*inodeMeta)
+	m := *n.Meta().(*inodeMeta)
 	m.number++
-	if n.Meta.SameMeta(&m) {
+	if n.Meta().SameMeta(&m) {
 		t.Error("inode numbers differ, proven equal")
 	}
 }

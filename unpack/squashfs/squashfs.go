@@ -779,17 +779,17 @@ func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 		f = m.AppendFields(make([]unpack.Field, 0, 9))
 		f = append(f, unpack.Field{Name: "link target", Value: show.QuoteName(string(in.target))})
 	} else {
-		n.Meta = m
+		n.SetMeta(m)
 	}
 	f = w.oddInodeFields(f, in)
-	if n.Fields == nil {
-		n.Fields = f
+	if n.Fields() == nil {
+		n.SetFields(f)
 	} else {
-		n.Fields = append(n.Fields, f...)
+		n.AddFields(f...)
 	}
 	if in.xattr != noXattr {
 		xs := w.xattrSet(in.xattr)
-		n.Fields = append(n.Fields, xs.fields...)
+		n.AddFields(xs.fields...)
 		n.AddErr(xs.err)
 	}
 	if in.basicType() == basicFile && (in.shared != nil || len(in.blockSizes) == int(w.blockCount(in))) {

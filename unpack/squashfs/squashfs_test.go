@@ -274,7 +274,7 @@ func compareXattrs(t *testing.T, tree *unpack.Node, ref string) {
 	}
 	got := map[string]string{}
 	collect := func(n *unpack.Node, p string) {
-		for _, f := range n.Fields {
+		for _, f := range n.Fields() {
 			if name, ok := strings.CutPrefix(f.Name, "xattr "); ok {
 				got[p+" "+name] = f.Value
 			}

@@ -363,7 +363,7 @@ func memberNode(r io.ReaderAt, m *member) (*unpack.Node, byte, string) {
 	bin.ReadFull(r, raw[:], m.header, layerName, "header block")
 	flag := raw[156]
 	n := &unpack.Node{Layer: layerName, Offset: m.header, Type: unpack.TypeFile}
-	n.Fields = make([]unpack.Field, 0, 16)
+	n.SetFields(make([]unpack.Field, 0, 16))
 	// archive/tar reads the headers and, for a pax sparse file, the map
 	// at the start of the data; a zero block after them ends the archive
 	// it sees.

@@ -597,7 +597,7 @@ func entryNode(r io.ReaderAt, e *entry, env *unpack.Env, budget *memBudget) *unp
 		typ = show.ModeType(mode)
 	}
 	n := &unpack.Node{Type: typ, Layer: layerName, Offset: e.cdOff}
-	n.Fields = make([]unpack.Field, 0, 16)
+	n.SetFields(make([]unpack.Field, 0, 16))
 	n.AddField("method", "%s", methodString(e.method))
 	if typ == unpack.TypeDir {
 		n.AddRoleField(unpack.RolePlacement, "size", "%d", e.usize)

@@ -76,7 +76,9 @@ func (t *Tree) Add(comps []string, n *unpack.Node, off int64) *unpack.Node {
 	path := strings.Join(comps, "/")
 	existing := t.nodes[path]
 	if existing != nil && Implied(existing) && n.Type == unpack.TypeDir {
-		existing.Fields, existing.Meta, existing.Data, existing.Offset, existing.Err = n.Fields, n.Meta, n.Data, n.Offset, n.Err
+		existing.SetMeta(n.Meta())
+		existing.SetFields(n.Fields())
+		existing.Data, existing.Offset, existing.Err = n.Data, n.Offset, n.Err
 		existing.SetLayout(n.Layout())
 		return existing
 	}
