@@ -409,7 +409,7 @@ type Meta interface {
 type fieldList struct{ fields []Field }
 
 func (l *fieldList) AppendFields(dst []Field) []Field { return append(dst, l.fields...) }
-func (l *fieldList) SameMeta(Meta) bool                { return false }
+func (l *fieldList) SameMeta(Meta) bool               { return false }
 
 // metaFields is the meta of a Node with both a reader's Meta and fields
 // formatted already.
