@@ -554,7 +554,8 @@ func rootListing(t *testing.T, orig []byte, sb superBlock) []dirEntry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries, _, err := w.readListing(rootIno, nil)
+	var entries []dirEntry
+	_, _, err = w.readListing(rootIno, nil, func(e *dirEntry, _ int) { entries = append(entries, *e) })
 	if err != nil {
 		t.Fatal(err)
 	}

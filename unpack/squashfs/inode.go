@@ -312,19 +312,21 @@ func (w *treeWalker) readBlockList(c *sqCursor, in *inodeRecord) error {
 // dirEntry is one entry of a directory listing.
 type dirEntry struct {
 	name   string
-	typ    uint16 // basic inode type
 	ref    uint64 // inode reference
-	number uint32 // inode number
 	pos    int64  // metadata block holding the entry
+	number uint32 // inode number
+	typ    uint16 // basic inode type
 }
 
 // readListing reads the listing of directory inode dir: headers of up to
-// 256 entries sharing an inode table block and a base inode number.
-// It returns the number of headers too, and records where the listing
-// lies for the accounting (n is the directory's Node).
-func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node) (entries []dirEntry, nHeaders int, err error) {
+// 256 entries sharing an inode table block and a base inode number. It
+// hands each entry to each as it is read, with the number of entries
+// left under its header (itself included), and returns the number of
+// entries and of headers. It records where the listing lies for the
+// accounting (n is the directory's Node).
+func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node, each func(e *dirEntry, left int)) (count, nHeaders int, err error) {
 	if dir.dirSize < 3 {
-		return nil, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
+		return 0, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: listing size %d, less than 3", dir.number, dir.dirSize)
 	}
 	size := int64(dir.dirSize) - 3
 	listStart := sqPos{w.img.dirTable + int64(dir.dirBlock), int(dir.dirOffset)}
@@ -353,32 +355,32 @@ func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node) (entries []di
 	read := int64(0)
 	for read < size {
 		if size-read < 12 {
-			return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
+			return count, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: %d bytes left in the listing, too few for a header", dir.number, size-read)
 		}
 		if err := c.normalize(); err != nil {
-			return entries, 0, err
+			return count, 0, err
 		}
 		hdrBlock := uint32(c.blockPos - w.img.dirTable)
 		hdrAt := read
 		h, err := c.take(12)
 		if err != nil {
-			return entries, 0, err
+			return count, 0, err
 		}
 		read += 12
-		count := int64(binary.LittleEndian.Uint32(h[0:])) + 1
+		inHeader := int64(binary.LittleEndian.Uint32(h[0:])) + 1
 		start := binary.LittleEndian.Uint32(h[4:])
 		base := binary.LittleEndian.Uint32(h[8:])
-		if count > 256 {
-			return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, count)
+		if inHeader > 256 {
+			return count, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: a header of %d entries (at most 256)", dir.number, inHeader)
 		}
-		for i := int64(0); i < count; i++ {
+		for i := int64(0); i < inHeader; i++ {
 			if size-read < 8 {
-				return entries, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
+				return count, 0, unpack.Errorf(layerName, c.blockPos, "directory inode %d: listing ends inside an entry", dir.number)
 			}
 			pos := c.blockPos
 			e, err := c.take(8)
 			if err != nil {
-				return entries, 0, err
+				return count, 0, err
 			}
 			off := binary.LittleEndian.Uint16(e[0:])
 			delta := int16(binary.LittleEndian.Uint16(e[2:]))
@@ -386,26 +388,28 @@ func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node) (entries []di
 			nameLen := int64(binary.LittleEndian.Uint16(e[6:])) + 1
 			read += 8
 			if nameLen > 256 || nameLen > size-read {
-				return entries, 0, unpack.Errorf(layerName, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
+				return count, 0, unpack.Errorf(layerName, pos, "directory inode %d: entry name of %d bytes", dir.number, nameLen)
 			}
 			name, err := c.take(int(nameLen))
 			if err != nil {
-				return entries, 0, err
+				return count, 0, err
 			}
 			read += nameLen
-			entries = append(entries, dirEntry{
+			ent := dirEntry{
 				name:   string(name),
 				typ:    typ,
 				ref:    uint64(start)<<16 | uint64(off),
 				number: uint32(int64(base) + int64(delta)),
 				pos:    pos,
-			})
+			}
 			if i == 0 {
-				headers = append(headers, header{hdrAt, hdrBlock, string(name)})
+				headers = append(headers, header{hdrAt, hdrBlock, ent.name})
 			}
-			if len(entries) > w.entriesLeft() {
-				return entries, 0, unpack.Errorf(layerName, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
+			if w.entriesLeft() <= 0 {
+				return count, 0, unpack.Errorf(layerName, pos, "more than %d entries: the rest of the image is not read", w.maxEntries)
 			}
+			count++
+			each(&ent, int(inHeader-i))
 		}
 	}
 	// The index lets the kernel find a name without reading the whole
@@ -419,8 +423,8 @@ func (w *treeWalker) readListing(dir *inodeRecord, n *unpack.Node) (entries []di
 		// mksquashfs stores the offset of the header relative to the
 		// listing start (the index field) and the header's block.
 		if hi >= len(headers) || headers[hi].at != int64(ix.index) || headers[hi].block != ix.start || headers[hi].first != ix.name {
-			return entries, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
+			return count, 0, unpack.Errorf(layerName, dir.pos, "directory inode %d: index entry %d (listing offset %d, block %d, name %q) matches no directory header", dir.number, i, ix.index, ix.start, ix.name)
 		}
 	}
-	return entries, 0, nil
+	return count, 0, nil
 }

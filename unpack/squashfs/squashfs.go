@@ -217,7 +217,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		xattrs:     map[uint32]*sqXattrSet{},
 	}
 	// About one span of decoded metadata per inode.
-	w.spans = make([]sqSpan, 0, min(int(sb.inodeCount), w.maxEntries)+64)
+	w.spans = make([]sqSpan, 0, 64) // adjacent spans merge: few, however many inodes
 	root.AddField("version", "%d.%d", sb.major, sb.minor)
 	root.AddField("compressor", "%s", img.compName)
 	if sb.flags&flagCompressorOptions != 0 {
@@ -257,7 +257,7 @@ func Open(r io.ReaderAt, size int64, _ *unpack.Env) (*unpack.Node, error) {
 		w.visited[rootIno.ref] = true
 		// mksquashfs makes the root its own parent's child: its parent
 		// is the number after the last inode's.
-		w.readDir(tree, rootIno, 0, uint64(sb.inodeCount)+1)
+		w.readDir(tree, ownInode(rootIno), 0, uint64(sb.inodeCount)+1)
 	}
 	img.tails.seal()
 	w.account(root, note)
@@ -510,7 +510,8 @@ type treeWalker struct {
 	maxEntries int
 	visited    map[uint64]bool         // directory inodes entered
 	files      map[uint64]*fileContent // by inode reference: hard links share Data
-	nonDirs    []numbered              // every entry but directories, with its inode number
+	empty      *fileContent            // the Data of every empty file
+	nonDirs    []numbered              // the entries but directories whose Meta does not hold their inode number
 	inoSeen    []uint64                // bit set of the inode numbers of nonDirs
 	inoSeenBig map[uint32]bool
 	linked     map[uint32]bool // inode numbers of more than one entry
@@ -635,32 +636,30 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 		n.AddField("parent inode", "%d", dir.parent)
 	}
 	self := uint64(dir.number)
-	entries, headers, err := w.readListing(dir, n)
-	if err != nil {
-		n.Err = err
-	} else if dir.extended && !longDir(dir, len(entries), headers) {
-		// mksquashfs uses the extended form only where the basic one
-		// cannot say everything (or for a large listing): the form is
-		// otherwise a bit no other field shows.
-		n.AddField("inode form", "extended")
-	}
-	w.entries += len(entries)
-	n.Children = make([]*unpack.Node, 0, len(entries))
 	// The listing's sequence is the on-disk order: sorted, unless damaged.
 	defer n.OrderFromChildren()
-	nodes := make([]unpack.Node, len(entries)) // one allocation for the whole directory
+	// Entries are made into Nodes as the listing is read, a header's worth
+	// (at most 256) allocated at once: a directory of a million entries
+	// holds no list of them besides its children.
+	var nodes []unpack.Node
 	// mksquashfs writes names sorted, so a duplicate is next to its twin;
 	// only an unsorted (damaged) listing needs the map.
 	var seen map[string]bool
-	for i, e := range entries {
-		c := &nodes[i]
+	count, headers, err := w.readListing(dir, n, func(e *dirEntry, left int) {
+		w.entries++
+		if len(nodes) == 0 {
+			nodes = make([]unpack.Node, left)
+		}
+		c := &nodes[0]
+		nodes = nodes[1:]
+		i := len(n.Children)
 		*c = unpack.Node{Name: e.name, Layer: layerName, Offset: -1}
 		if bad := show.BadName(e.name); bad != "" {
 			c.Err = unpack.Errorf(layerName, e.pos, "entry name %q %s", e.name, bad)
 			c.Name = strconv.Quote(e.name)
 		}
 		if seen == nil && i > 0 && c.Name <= n.Children[i-1].Name {
-			seen = make(map[string]bool, len(entries))
+			seen = make(map[string]bool, len(n.Children))
 			for _, prev := range n.Children {
 				seen[prev.Name] = true
 			}
@@ -680,19 +679,19 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 		if e.typ < 1 || e.typ > 7 {
 			c.Type = unpack.TypeFile
 			c.AddErr(unpack.Errorf(layerName, e.pos, "directory entry of type %d", e.typ))
-			continue
+			return
 		}
 		c.Type = show.ModeType(formatBits[e.typ])
 		in, err := w.readInode(e.ref)
 		if err != nil {
 			c.AddErr(err)
 			if in == nil || in.typ < 1 || in.typ > 14 {
-				continue
+				return
 			}
 		}
 		if in.basicType() != e.typ {
 			c.AddErr(unpack.Errorf(layerName, e.pos, "entry says type %d, its inode (reference 0x%x) is of type %d", e.typ, e.ref, in.typ))
-			continue
+			return
 		}
 		if in.number != e.number {
 			c.AddErr(unpack.Errorf(layerName, e.pos, "entry says inode number %d, its inode says %d", e.number, in.number))
@@ -700,24 +699,44 @@ func (w *treeWalker) readDir(n *unpack.Node, dir *inodeRecord, depth int, parent
 		w.describe(c, in)
 		if in.basicType() != basicDir {
 			w.noteNonDir(c, in.number)
-			continue
+			return
 		}
 		if err == nil {
 			if w.visited[in.ref] {
 				c.AddErr(unpack.Errorf(layerName, in.pos, "directory inode %d is already in the tree: not read again", in.number))
-				continue
+				return
 			}
 			w.visited[in.ref] = true
-			sub := *in // in is the walker's scratch, reused below
-			w.readDir(c, &sub, depth+1, self)
+			w.readDir(c, ownInode(in), depth+1, self)
 		}
+	})
+	if err != nil {
+		n.AddErr(err)
+	} else if dir.extended && !longDir(dir, count, headers) {
+		// mksquashfs uses the extended form only where the basic one
+		// cannot say everything (or for a large listing): the form is
+		// otherwise a bit no other field shows.
+		n.AddField("inode form", "extended")
 	}
+}
+
+// ownInode copies a directory inode out of the walker's scratch, which
+// the inodes read while its listing is being read reuse, slices and all.
+func ownInode(in *inodeRecord) *inodeRecord {
+	own := *in
+	own.indexes = slices.Clone(in.indexes)
+	own.blockSizes, own.target = nil, nil
+	return &own
 }
 
 // noteNonDir records a non-directory entry and whether its inode number
 // was seen before (then it is a hard link).
 func (w *treeWalker) noteNonDir(n *unpack.Node, number uint32) {
-	w.nonDirs = append(w.nonDirs, numbered{n, number})
+	if m, ok := n.Meta().(*inodeMeta); !ok || m.number != number {
+		// Most entries' Meta holds the number: only the others are listed,
+		// so that an image of a million files keeps no list of them.
+		w.nonDirs = append(w.nonDirs, numbered{n, number})
+	}
 	seen := false
 	if number < inoBits {
 		word := int(number / 64)
@@ -924,6 +943,13 @@ func (w *treeWalker) fileData(in *inodeRecord) (*fileContent, error) {
 	if in.fileSize > 1<<62 {
 		return nil, unpack.Errorf(layerName, in.pos, "inode %d: file size %d", in.number, in.fileSize)
 	}
+	if in.fileSize == 0 && len(in.blockSizes) == 0 && in.fragIdx == noFragment {
+		// Every empty file reads the same: one Data for all of them.
+		if w.empty == nil {
+			w.empty = &fileContent{img: w.img}
+		}
+		return w.empty, nil
+	}
 	d := &fileContent{img: w.img, size: int64(in.fileSize), blocks: make([]storedBlock, len(in.blockSizes))}
 	pos := int64(min(in.blocksStart, 1<<62))
 	var err error
@@ -976,11 +1002,20 @@ func (w *treeWalker) markHardLinks(tree *unpack.Node) {
 	if len(w.linked) == 0 {
 		return
 	}
-	number := map[*unpack.Node]uint32{}
+	listed := map[*unpack.Node]uint32{}
 	for _, e := range w.nonDirs {
-		if w.linked[e.number] {
-			number[e.n] = e.number
+		listed[e.n] = e.number
+	}
+	inode := func(n *unpack.Node) (uint32, bool) {
+		num, ok := listed[n]
+		if !ok {
+			m, isMeta := n.Meta().(*inodeMeta)
+			if !isMeta {
+				return 0, false
+			}
+			num = m.number
 		}
+		return num, w.linked[num]
 	}
 	first := map[uint32]string{}
 	var walk func(n *unpack.Node, path string)
@@ -990,7 +1025,7 @@ func (w *treeWalker) markHardLinks(tree *unpack.Node) {
 				walk(c, show.JoinPath(path, c.Name))
 				continue
 			}
-			num, ok := number[c]
+			num, ok := inode(c)
 			if !ok {
 				continue
 			}
