@@ -48,7 +48,7 @@ const (
 // Limits that keep a hostile image from costing unbounded time or memory.
 const (
 	maxDirRead   = 64 << 20   // bytes of one directory extent read
-	maxNodes     = 10_000_000 // entries in one image, all trees together
+	maxNodes     = 4_000_000  // entries in one image, all trees together
 	maxDepth     = 1024       // directory nesting
 	maxPathTable = 64 << 20   // bytes of one path table read
 	maxExtents   = 1 << 16    // extents of one multi-extent file

@@ -72,7 +72,7 @@ const (
 	metaUncomp   = 0x8000
 	maxBlocks    = 1 << 24 // data blocks of one file read (16 TiB at 1 MiB blocks)
 	maxDepth     = 1024
-	sqMaxEntries = 10_000_000
+	sqMaxEntries = 4_000_000
 	// Data blocks listed by all the file inodes of an image: 1 TiB of 16
 	// KiB blocks, 64 TiB of 1 MiB blocks; 256 MiB of block list.
 	maxTotalBlocks = 1 << 26
