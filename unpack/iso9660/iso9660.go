@@ -47,11 +47,11 @@ const (
 
 // Limits that keep a hostile image from costing unbounded time or memory.
 const (
-	maxDirRead   = 64 << 20   // bytes of one directory extent read
-	maxNodes     = 4_000_000  // entries in one image, all trees together
-	maxDepth     = 1024       // directory nesting
-	maxPathTable = 64 << 20   // bytes of one path table read
-	maxExtents   = 1 << 16    // extents of one multi-extent file
+	maxDirRead   = 64 << 20  // bytes of one directory extent read
+	maxNodes     = 4_000_000 // entries in one image, all trees together
+	maxDepth     = 1024      // directory nesting
+	maxPathTable = 64 << 20  // bytes of one path table read
+	maxExtents   = 1 << 16   // extents of one multi-extent file
 )
 
 // dirRecord is one ISO 9660 directory record (ECMA-119 9.1).
