@@ -203,8 +203,9 @@ type Node struct {
 	// Err says why this Node could not be read completely; whatever could
 	// be read is still in the other fields.
 	Err error
-	// more holds what few Nodes have (see Alias, Layout, Positional): a
-	// layer of a million entries pays a pointer for them, not 40 bytes.
+	// more holds what few Nodes have (see Alias, Layout, Positional, and
+	// an Order other than the name order): a layer of a million entries
+	// pays a pointer for them, not 64 bytes.
 	more *nodeMore
 }
 
