@@ -142,17 +142,31 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 		e.keep(m.prefix)
 		defer m.leave(e.side)
 	}
+	lr := io.LimitReader(src, limit)
 	buf := chunkPool.Get().(*[spoolChunk]byte)
 	defer chunkPool.Put(buf)
-	lr := io.LimitReader(src, limit)
+	next := func() ([]byte, error) {
+		k, err := readChunk(lr, buf[:])
+		return buf[:k], err
+	}
+	stopAhead := func() {}
+	if m != nil {
+		// Decoding ahead of the partner by a few chunks keeps a side
+		// from waiting for every moment its partner is not scheduled.
+		ra := startReadAhead(lr)
+		defer ra.stop()
+		next = ra.next
+		stopAhead = ra.stop
+	}
 	var read int64
 	var rerr error
 	var serr *storeError
 	for {
-		k, err := readChunk(lr, buf[:])
+		chunk, err := next()
+		k := len(chunk)
 		read += int64(k)
 		rerr = err
-		chunk, last := buf[:k], k < len(buf)
+		last := k < spoolChunk
 		if m != nil {
 			shared, err := m.step(e.side, chunk, e.MaxSpooled)
 			if err != nil {
@@ -185,6 +199,7 @@ func (e *Env) Spool(src io.Reader) (Data, error) {
 			break
 		}
 	}
+	stopAhead()
 	if m != nil {
 		d.plen = m.prefix.Size()
 	}

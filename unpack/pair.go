@@ -2,6 +2,7 @@ package unpack
 
 import (
 	"bytes"
+	"io"
 	"sync"
 )
 
@@ -178,4 +179,99 @@ func (m *meet) leave(side int) {
 	m.posted[side], m.waiting[side] = nil, false
 	m.cond.Broadcast()
 	m.mu.Unlock()
+}
+
+// readAheadDepth is how many chunks a side of a pair decodes ahead.
+const readAheadDepth = 3
+
+// readAhead reads a stream's chunks in a goroutine of its own, up to
+// readAheadDepth of them ahead of the one being stored.
+type readAhead struct {
+	free, full chan *aheadChunk
+	cur        *aheadChunk // handed out by next, in use until the next call
+	stopc      chan struct{}
+	done       chan struct{}
+	once       sync.Once
+}
+
+type aheadChunk struct {
+	buf      *[spoolChunk]byte
+	n        int
+	err      error
+	panicked any // the reader's panic, raised again where next is called
+}
+
+func startReadAhead(r io.Reader) *readAhead {
+	ra := &readAhead{
+		free:  make(chan *aheadChunk, readAheadDepth),
+		full:  make(chan *aheadChunk, readAheadDepth),
+		stopc: make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	for range readAheadDepth {
+		ra.free <- &aheadChunk{buf: chunkPool.Get().(*[spoolChunk]byte)}
+	}
+	go ra.run(r)
+	return ra
+}
+
+func (ra *readAhead) run(r io.Reader) {
+	defer close(ra.done)
+	for {
+		var c *aheadChunk
+		select {
+		case c = <-ra.free:
+		case <-ra.stopc:
+			return
+		}
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					c.n, c.panicked = 0, p
+				}
+			}()
+			c.n, c.err = readChunk(r, c.buf[:])
+		}()
+		select {
+		case ra.full <- c:
+		case <-ra.stopc:
+			return
+		}
+		if c.n < spoolChunk {
+			return // the last chunk
+		}
+	}
+}
+
+// next returns the next chunk, as readChunk would; the one it returned
+// before is free again. It is not called after the last chunk (shorter
+// than spoolChunk).
+func (ra *readAhead) next() ([]byte, error) {
+	if ra.cur != nil {
+		ra.free <- ra.cur
+		ra.cur = nil
+	}
+	c := <-ra.full
+	if c.panicked != nil {
+		panic(c.panicked)
+	}
+	ra.cur = c
+	return c.buf[:c.n], c.err
+}
+
+// stop ends the reading, waiting for a read under way: the stream's
+// reader is then its caller's again.
+func (ra *readAhead) stop() {
+	ra.once.Do(func() {
+		close(ra.stopc)
+		<-ra.done
+		if ra.cur != nil {
+			chunkPool.Put(ra.cur.buf)
+		}
+		for _, ch := range []chan *aheadChunk{ra.free, ra.full} {
+			for len(ch) > 0 {
+				chunkPool.Put((<-ch).buf)
+			}
+		}
+	})
 }

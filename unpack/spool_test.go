@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -248,6 +249,7 @@ func TestSpoolPairZeros(t *testing.T) {
 // TestSpoolPairLimit: bytes stored once for both count once against the
 // comparison's limit, and both sides stop where it is reached.
 func TestSpoolPairLimit(t *testing.T) {
+	defer noLeak(t, runtime.NumGoroutine())
 	b := pattern(2, 4<<20)
 	env := &Env{TempDir: t.TempDir(), MaxSpooled: 3<<20 + 100}
 	defer env.Close()
@@ -342,6 +344,7 @@ func (n *nested) Read(p []byte) (int, error) {
 // TestSpoolPairPanic: a side whose reader panics leaves its partner to go
 // on alone.
 func TestSpoolPairPanic(t *testing.T) {
+	defer noLeak(t, runtime.NumGoroutine())
 	b := pattern(5, 3<<20)
 	env := &Env{TempDir: t.TempDir()}
 	defer env.Close()
@@ -365,6 +368,19 @@ func TestSpoolPairPanic(t *testing.T) {
 		t.Fatal(errA)
 	}
 	checkSide(t, "A", spooled{d: da}, b)
+}
+
+// noLeak fails the test when goroutines it started outlive it: the
+// readers decoding ahead end before Spool returns.
+func noLeak(t *testing.T, before int) {
+	t.Helper()
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%d goroutines left running", runtime.NumGoroutine()-before)
 }
 
 type panicReader struct{}
