@@ -9,13 +9,15 @@ import (
 // Two sides of a comparison opened at once (the A and B of a layer whose
 // bytes differ) spool their streams through two linked Envs (Env.Pair).
 // The k-th stream one side spools while its Format opens meets the k-th
-// of the other, and the two are read in step, a chunk of each at a time:
+// of the other, and the two are compared in step, a chunk of each at a
+// time (each side decoding a few chunks ahead in a goroutine of its own):
 // while the chunks are the same, each is stored once, for both; the first
 // that differ set the two apart, and each side goes on alone into a store
 // of its own. A side never waits for a partner that has opened its layer
-// (Env.Done) or that has left the stream, so that no schedule can
-// deadlock: what a pair saves is storage and reading, never a result, as
-// every side's Data reads exactly its own bytes whoever it met.
+// (Env.Done) or that has left the stream, and a stream spooled while the
+// same side spools another goes alone, so that no schedule can deadlock:
+// what a pair saves is storage and reading, never a result, as every
+// side's Data reads exactly its own bytes whoever it met.
 
 // pairLink links the two Envs of a pair.
 type pairLink struct {
