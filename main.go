@@ -424,6 +424,7 @@ func (in *input) open() {
 
 // unpack reads the opened input's outermost layer.
 func (in *input) unpack() {
+	defer in.env.Done()
 	defer func() {
 		// A reader's bug must not take the process down: the input is
 		// reported as not compared, naming what happened.
@@ -508,9 +509,12 @@ type comparison struct {
 // runComparison opens both inputs in parallel and compares them, until
 // ctx is done.
 func runComparison(ctx context.Context, cfg *config, pathA, pathB string, env *unpack.Env) *comparison {
+	// The two images are opened at once: two compressed streams given
+	// as they are spool in step, what they have in common kept once.
+	envA, envB := env.Pair()
 	c := &comparison{
-		a: &input{label: "A", path: pathA, env: env},
-		b: &input{label: "B", path: pathB, env: env},
+		a: &input{label: "A", path: pathA, env: envA},
+		b: &input{label: "B", path: pathB, env: envB},
 	}
 	if c.parallel((*input).open) {
 		return c
@@ -575,6 +579,7 @@ func (c *comparison) parallel(step func(*input)) bool {
 
 func (c *comparison) close() {
 	for _, in := range []*input{c.a, c.b} {
+		in.env.Close()
 		if in.mapped != nil {
 			in.mapped.Close()
 		}

@@ -29,14 +29,23 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		return false
 	}
 
-	// What the layers spool lives as long as their comparison.
-	env := c.env.Sub()
-	defer env.Close()
+	// What the layers spool lives as long as their comparison. The two
+	// sides spool in step, so that what their streams have in common is
+	// kept once; each stops waiting for the other once it is open.
+	envA, envB := c.env.Pair()
+	defer envA.Close()
+	defer envB.Close()
 	var ra, rb *unpack.Node
 	var errA, errB error
 	var wg sync.WaitGroup
-	wg.Go(func() { ra, errA = safeOpen(fa, da, env) })
-	wg.Go(func() { rb, errB = safeOpen(fb, db, env) })
+	wg.Go(func() {
+		defer envA.Done()
+		ra, errA = safeOpen(fa, da, envA)
+	})
+	wg.Go(func() {
+		defer envB.Done()
+		rb, errB = safeOpen(fb, db, envB)
+	})
 	wg.Wait()
 	n.IOError = n.IOError || unpack.IsLocal(errA) || unpack.IsLocal(errB)
 	if errA != nil || errB != nil {

@@ -59,9 +59,10 @@ func hexDiff(ctx context.Context, a, b view, opt Options) *HexDiff {
 		}
 	}
 
-	// Holes on both sides are equal rows: only the context next to a
-	// difference is read of them.
-	for _, sp := range unpack.WithoutCommonHoles(spans(a, b), a.r, b.r, int64(opt.ContextRows+1)*rowSize) {
+	// Holes on both sides, and bytes both sides keep at one place, are
+	// equal rows: only the context next to a difference is read of them.
+	margin := int64(opt.ContextRows+1) * rowSize
+	for _, sp := range unpack.WithoutShared(unpack.WithoutCommonHoles(spans(a, b), a.r, b.r, margin), a.r, b.r, margin) {
 		start := sp.Start &^ (rowSize - 1)
 		for off := start; off < sp.End; off += chunkSize {
 			if ctx.Err() != nil {

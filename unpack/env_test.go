@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -18,6 +19,16 @@ func (zeros) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// ones is an endless stream of 0x01 bytes: a bomb whose bytes are stored.
+type ones struct{}
+
+func (ones) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 1
+	}
+	return len(p), nil
+}
+
 // TestSpoolTotalLimit: streams spooled at once, from an Env and its Subs,
 // share one limit, so that many bombs cannot fill the disk together.
 func TestSpoolTotalLimit(t *testing.T) {
@@ -31,7 +42,7 @@ func TestSpoolTotalLimit(t *testing.T) {
 		sub := env.Sub()
 		defer sub.Close()
 		wg.Go(func() {
-			d, err := sub.Spool(zeros{})
+			d, err := sub.Spool(ones{})
 			sizes[i], errs[i] = dataSize(d), err
 		})
 	}
@@ -65,17 +76,30 @@ func TestSpoolTotalLimit(t *testing.T) {
 // write that fails, is the machine's trouble, not the input's.
 func TestSpoolLocalFailures(t *testing.T) {
 	env := &Env{TempDir: filepath.Join(t.TempDir(), "missing")}
-	if _, err := env.Spool(strings.NewReader("x")); !IsLocal(err) {
+	defer env.Close()
+	// A small stream is kept in memory: no temporary file, no failure.
+	if d, err := env.Spool(strings.NewReader("x")); err != nil || d.Size() != 1 {
+		t.Errorf("a 1-byte stream without a temporary directory: %v, %d bytes", err, dataSize(d))
+	}
+	d, err := env.Spool(io.LimitReader(ones{}, 3<<20))
+	if !IsLocal(err) {
 		t.Errorf("missing temporary directory: error %v, want a LocalError", err)
+	}
+	// What memory kept is still read as it was.
+	if n := dataSize(d); n != maxMemStore {
+		t.Errorf("%d bytes kept before the failure, want the %d kept in memory", n, maxMemStore)
+	} else if ok, err := sameAs(d, io.LimitReader(ones{}, n)); !ok {
+		t.Errorf("the bytes kept before the failure read wrong (%v)", err)
 	}
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
 		t.Skipf("no /dev/full: %v", err)
 	}
 	full.Close()
-	w := &spoolWriter{f: mustOpen(t, "/dev/full"), budget: &spoolBudget{}}
-	if _, err := io.Copy(w, io.LimitReader(zeros{}, 1<<20)); err == nil || w.werr == nil {
-		t.Errorf("writing to a full disk: error %v, write error %v; want both", err, w.werr)
+	s := newStore(&spoolBudget{}, "", 0)
+	s.f = mustOpen(t, "/dev/full")
+	if n, serr := s.append(bytes.Repeat([]byte{1}, 1<<20), 0); serr == nil || serr.err == errSpoolFull || n != 0 {
+		t.Errorf("writing to a full disk: %d bytes kept, error %v; want none and a write error", n, serr)
 	}
 }
 

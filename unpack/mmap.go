@@ -162,10 +162,14 @@ func (e *ReadError) Error() string {
 func (e *ReadError) Unwrap() error { return e.Err }
 
 // EqualAt reports whether the n bytes at offA of ra and at offB of rb are
-// the same: compared in place where both are mapped files (SameBytes),
-// else read a chunk at a time into pooled buffers. A read that fails or
-// ends early is a *ReadError, never "equal".
+// the same: without reading where both keep them at one place of one
+// storage (SameStorage), compared in place where both are mapped files
+// (SameBytes), else read a chunk at a time into pooled buffers. A read
+// that fails or ends early is a *ReadError, never "equal".
 func EqualAt(ra io.ReaderAt, offA int64, rb io.ReaderAt, offB, n int64) (bool, error) {
+	if SameStorage(ra, offA, rb, offB, n) {
+		return true, nil
+	}
 	if same, ok := SameBytes(ra, offA, rb, offB, n); ok {
 		return same, nil
 	}

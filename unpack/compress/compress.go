@@ -6,8 +6,17 @@ package compress
 // Compressed streams: gzip, xz, zstd, lz4 (frame and legacy), bzip2, lzma
 // and lzop, one file each (compress_*.go). Every one is a layer whose root
 // holds the stream's own header fields and one child, "content": the
-// decompressed bytes, spooled to an unlinked temporary file by Env.Spool
-// so that random access never needs them in memory.
+// decompressed bytes, spooled by Env.Spool for random access: blocks of
+// zeros as holes, a stream of up to a MiB in memory, a larger one in an
+// unlinked temporary file.
+//
+// A comparison opens the two sides of a differing stream at once, each in
+// its own goroutine, with the two Envs of a Pair: the two decoders then
+// run in step, a MiB at a time, and what they decode alike is kept once.
+// Two initrds whose gzip headers alone differ share one copy of their
+// content, which the comparison proves the same without reading it
+// (unpack.SharedStorer); two bombs of zeros store nothing; after the
+// first chunk that differs, each side goes on into storage of its own.
 //
 // Decompression happens at Open, not lazily: whether the stream is sound
 // (a CRC, a truncated block, a bomb cut at Env.MaxDecompressed) is part of
@@ -110,8 +119,8 @@ func openStream(layer string, r io.ReaderAt, size int64, env *unpack.Env, s stre
 		root.Err = unpack.Errorf(layer, s.pos(), "stream cut after %d decompressed bytes (--max-decompressed): the fields describe the part decoded", dataSize(data))
 	case errors.As(err, &fe):
 		content.Err = err
-	case data == nil:
-		content.Err = err // no temporary file: nothing to do with the input
+	case unpack.IsLocal(err):
+		content.Err = err // the machine's failure, nothing to do with the input
 	default:
 		content.Err = &unpack.FormatError{Layer: layer, Offset: s.pos(), Msg: "decompressing", Err: err}
 	}
