@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -32,54 +32,136 @@ var pipelineSeeds = []string{
 	"fixtures/pe/efi-a.efi",
 }
 
+// pipelineHang is how long one comparison of FuzzPipeline may take
+// before it counts as a hang.
+const pipelineHang = 60 * time.Second
+
+// pipeline runs isodiff on seed which (modulo the seeds) and b through
+// scratch, and checks the verdict.
+type pipeline struct {
+	images  [][]byte
+	scratch *scratchFile
+	// started is when the running comparison started (UnixNano), 0
+	// between comparisons; one watchdog for all of them, since a timer
+	// and a goroutine for each would cost more than a small comparison.
+	started atomic.Int64
+	current atomic.Pointer[[]byte]
+}
+
+func newPipeline(tb testing.TB) *pipeline {
+	p := &pipeline{scratch: newScratchFile(tb)}
+	for _, s := range pipelineSeeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.images = append(p.images, b)
+	}
+	done := make(chan struct{})
+	tb.Cleanup(func() { close(done) })
+	go p.watchdog(done)
+	return p
+}
+
+// watchdog panics, after saving the input, when a comparison has run for
+// pipelineHang: the fuzzer has no timeout of its own, and a hang must
+// show as a failure with the input that caused it.
+func (p *pipeline) watchdog(done <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+		s := p.started.Load()
+		if s == 0 || time.Since(time.Unix(0, s)) < pipelineHang {
+			continue
+		}
+		if in := p.current.Load(); in != nil {
+			os.WriteFile(filepath.Join(os.TempDir(), "isodiff-fuzz-hang"), *in, 0o644)
+		}
+		panic("no answer in " + pipelineHang.String())
+	}
+}
+
+func (p *pipeline) check(t testing.TB, which uint8, b []byte) {
+	i := int(which) % len(p.images)
+	if err := p.scratch.write(b); err != nil {
+		t.Fatal(err)
+	}
+	in := append([]byte{which}, b...)
+	p.current.Store(&in)
+	p.started.Store(time.Now().UnixNano())
+	var out, errs bytes.Buffer
+	status := run(context.Background(), []string{"--text", "-", "--max-spooled", "67108864", pipelineSeeds[i], p.scratch.path}, &out, &errs)
+	p.started.Store(0)
+	same := bytes.Equal(p.images[i], b)
+	switch {
+	case same && status != 0:
+		t.Fatalf("identical inputs: exit %d; stderr %s", status, errs.String())
+	case !same && status == 0:
+		t.Fatalf("inputs differ, exit 0")
+	case status == 2 && !bytes.HasPrefix(errs.Bytes(), []byte("isodiff: B: ")) && !bytes.Contains(errs.Bytes(), []byte(": B: ")):
+		t.Fatalf("exit 2 without naming B: %q", errs.String())
+	case status != 0 && status != 1 && status != 2:
+		t.Fatalf("exit status %d", status)
+	}
+}
+
 // FuzzPipeline runs the whole command on a fixture and a mutated copy of
 // it: readers, comparison and report together. Whatever B holds, isodiff
 // must not panic or hang, must exit 0 exactly when the bytes are the same,
 // and must name B when it exits 2.
 func FuzzPipeline(f *testing.F) {
-	images := make([][]byte, len(pipelineSeeds))
-	for i, p := range pipelineSeeds {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		images[i] = b
+	p := newPipeline(f)
+	for i, b := range p.images {
 		f.Add(uint8(i), b)
 	}
-	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		if len(b) > 1<<20 {
 			return
 		}
-		i := int(which) % len(images)
-		pa := pipelineSeeds[i]
-		pb := filepath.Join(dir, "b")
-		if err := os.WriteFile(pb, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var out, errs bytes.Buffer
-		done := make(chan struct{})
-		defer close(done)
-		go func() {
-			select {
-			case <-done:
-			case <-time.After(60 * time.Second):
-				os.WriteFile(filepath.Join(os.TempDir(), "isodiff-fuzz-hang"), append([]byte{which}, b...), 0o644)
-				panic("no answer in 60 s")
-			}
-		}()
-		status := run(context.Background(), []string{"--text", "-", "--max-spooled", "67108864", pa, pb}, &out, &errs)
-		same := bytes.Equal(images[i], b)
-		switch {
-		case same && status != 0:
-			t.Fatalf("identical inputs: exit %d; stderr %s", status, errs.String())
-		case !same && status == 0:
-			t.Fatalf("inputs differ, exit 0")
-		case status == 2 && !bytes.HasPrefix(errs.Bytes(), []byte("isodiff: B: ")) && !bytes.Contains(errs.Bytes(), []byte(": B: ")):
-			t.Fatalf("exit 2 without naming B: %q", errs.String())
-		case status != 0 && status != 1 && status != 2:
-			t.Fatalf("exit status %d", status)
-		}
-		io.Copy(io.Discard, &out)
+		p.check(t, which, b)
 	})
+}
+
+// scratchFile is FuzzPipeline's side B, rewritten for each input: an
+// anonymous file in memory where the system has them (newScratchFile),
+// else a file in a temporary directory.
+type scratchFile struct {
+	f    *os.File // the file in memory, nil for one on disk
+	path string
+}
+
+func newScratchOnDisk(tb testing.TB) *scratchFile {
+	return &scratchFile{path: filepath.Join(tb.TempDir(), "b")}
+}
+
+func (s *scratchFile) write(b []byte) error {
+	if s.f == nil {
+		return os.WriteFile(s.path, b, 0o644)
+	}
+	if err := s.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := s.f.WriteAt(b, 0)
+	return err
+}
+
+// BenchmarkPipeline is FuzzPipeline's body on each seed with one byte
+// flipped, and on each seed as it is: what one execution of the fuzzer
+// costs, less the fuzzer's own work.
+func BenchmarkPipeline(b *testing.B) {
+	p := newPipeline(b)
+	for b.Loop() {
+		for i, img := range p.images {
+			m := bytes.Clone(img)
+			m[len(m)/2] ^= 0x10
+			p.check(b, uint8(i), m)
+			p.check(b, uint8(i), img)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*len(p.images)), "ns/comparison")
 }
