@@ -8,12 +8,18 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"isodiff/unpack"
+	"isodiff/unpack/formats"
 )
 
-// pipelineSeeds are small images of several formats, each the fixed side
-// A of FuzzPipeline. Small, because the fuzzer mutates and minimises whole
-// inputs; the ISO, FAT and squashfs readers have fuzz targets of their own
-// seeded with larger images.
+// pipelineSeeds are the fixed sides A of FuzzPipeline, and its seeds: a
+// small image of each format, so that the fuzzer reaches every reader
+// (base-a.iso holds El Torito, an MBR, a GPT and a FAT image too; memtest
+// is a bzImage with an EFI stub). Small, because each input costs an
+// execution in proportion to what differs, and the fuzzer mutates whole
+// inputs; the lzma seed has a small dictionary, since the decoder
+// allocates it whole. The readers have fuzz targets of their own besides.
 var pipelineSeeds = []string{
 	"fixtures/initrd/base.cpio",
 	"fixtures/initrd/base-bin.cpio",
@@ -21,6 +27,7 @@ var pipelineSeeds = []string{
 	"fixtures/initrd/initrd-a.zst",
 	"fixtures/initrd/initrd-a.xz",
 	"fixtures/initrd/initrd-a.lz4",
+	"fixtures/initrd/initrd-frame.lz4",
 	"fixtures/initrd/initrd-microcode",
 	"fixtures/initrd/multimember.gz",
 	"fixtures/squashfs/large.sqfs",
@@ -30,6 +37,13 @@ var pipelineSeeds = []string{
 	"fixtures/archives/deb-a.deb",
 	"fixtures/archives/png-time.png",
 	"fixtures/pe/efi-a.efi",
+	"fixtures/initrd/initrd-a.bz2",
+	"fixtures/initrd/initrd-small-dict.lzma",
+	"fixtures/initrd/initrd-a.lzo",
+	"fixtures/archives/tar-a.tar",
+	"fixtures/fat/loop.img",
+	"fixtures/pe/memtest86+x64.efi",
+	"fixtures/iso/base-a.iso",
 }
 
 // pipelineHang is how long one comparison of FuzzPipeline may take
@@ -125,6 +139,30 @@ func FuzzPipeline(f *testing.F) {
 		}
 		p.check(t, which, b)
 	})
+}
+
+// TestPipelineSeeds: each format isodiff detects is the outermost layer
+// of a seed of FuzzPipeline, so that the fuzzer starts at every reader (a
+// self-extracting zip is read by the zip reader, under the same name).
+func TestPipelineSeeds(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range pipelineSeeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := unpack.Detect(bytes.NewReader(b), int64(len(b)), formats.All)
+		if !ok {
+			t.Errorf("%s: of no format", p)
+			continue
+		}
+		seen[f.Name] = true
+	}
+	for _, f := range formats.All {
+		if !seen[f.Name] {
+			t.Errorf("no seed is a %s", f.Name)
+		}
+	}
 }
 
 // scratchFile is FuzzPipeline's side B, rewritten for each input: an
