@@ -195,35 +195,42 @@ func hexDiffLines(h *diff.HexDiff) []string {
 }
 
 // hexRow formats up to 16 bytes as offset, hex and printable characters.
+// Reports hold thousands of rows (the interactive view 256 KiB of each
+// file), so the bytes are written directly rather than through fmt.
 func hexRow(off int64, b []byte) string {
-	var s strings.Builder
-	fmt.Fprintf(&s, "%08x  ", off)
+	const digits = "0123456789abcdef"
+	s := make([]byte, 0, 80)
+	s = fmt.Appendf(s, "%08x  ", off)
 	for i := 0; i < 16; i++ {
 		if i == 8 {
-			s.WriteByte(' ')
+			s = append(s, ' ')
 		}
 		if i < len(b) {
-			fmt.Fprintf(&s, "%02x ", b[i])
+			s = append(s, digits[b[i]>>4], digits[b[i]&15], ' ')
 		} else {
-			s.WriteString("   ")
+			s = append(s, "   "...)
 		}
 	}
-	s.WriteString(" |" + printable(b) + "|")
-	return s.String()
+	s = append(s, " |"...)
+	s = appendPrintable(s, b)
+	return string(append(s, '|'))
 }
 
 // printable is b as the last column of a hex dump shows it: printable
 // ASCII as it is, any other byte as a dot.
 func printable(b []byte) string {
-	out := make([]byte, len(b))
-	for i, c := range b {
+	return string(appendPrintable(make([]byte, 0, len(b)), b))
+}
+
+func appendPrintable(out, b []byte) []byte {
+	for _, c := range b {
 		if c >= 0x20 && c < 0x7f {
-			out[i] = c
+			out = append(out, c)
 		} else {
-			out[i] = '.'
+			out = append(out, '.')
 		}
 	}
-	return string(out)
+	return out
 }
 
 // noNewline says which side of a text diff lacks a line break at its end

@@ -115,3 +115,22 @@ func TestFieldTableWideCharacters(t *testing.T) {
 		}
 	})
 }
+
+// TestHexRow: a row is the offset, 16 hex columns in two groups of 8 (blank
+// where the row is short) and the bytes as printable ASCII, as hexdump -C
+// lays them out.
+func TestHexRow(t *testing.T) {
+	for _, tc := range []struct {
+		off  int64
+		b    []byte
+		want string
+	}{
+		{0, []byte("0123456789abcdef"), "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  |0123456789abcdef|"},
+		{0x10, []byte{0x00, 0x7f, 0x80, 0xff, 0x1f, 0x20, 0x7e}, "00000010  00 7f 80 ff 1f 20 7e                              |..... ~|"},
+		{0x123456789a, nil, "123456789a                                                    ||"},
+	} {
+		if got := hexRow(tc.off, tc.b); got != tc.want {
+			t.Errorf("hexRow(%#x, % x)\n got %q\nwant %q", tc.off, tc.b, got, tc.want)
+		}
+	}
+}

@@ -587,3 +587,34 @@ func flip(b []byte, at int) []byte {
 	c[at] ^= 0x55
 	return c
 }
+
+// TestXzDecoderReuse: xz decoders are reused, dictionary and all, and a
+// decoder that stopped at an error decodes the next stream as a new one
+// would.
+func TestXzDecoderReuse(t *testing.T) {
+	env := testutil.Env(t, 0)
+	base := testutil.ReadInitrdFixture(t, "base.cpio")
+	good := testutil.ReadInitrdFixture(t, "initrd-a.xz")
+	broken := bytes.Clone(good)
+	broken[len(broken)/2] ^= 0x55
+	n := testutil.OpenAs(t, broken, "xz", env, testFormats)
+	if _, c := testutil.ContentOf(t, n); c.Err == nil {
+		t.Fatal("a damaged block decoded without an error")
+	}
+	const opens = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range opens {
+		n := testutil.OpenAs(t, good, "xz", env, testFormats)
+		if got, c := testutil.ContentOf(t, n); c.Err != nil || !bytes.Equal(got, base) {
+			t.Fatalf("content: %d bytes, err %v", len(got), c.Err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	// The stream's dictionary is 8 MiB: allocated for each open, it would
+	// be 80 MiB; a garbage collection may drop a pooled decoder now and
+	// then.
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > opens/2*8<<20 {
+		t.Errorf("%d opens allocated %d MiB", opens, grew>>20)
+	}
+}

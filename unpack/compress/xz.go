@@ -24,6 +24,7 @@ import (
 	"isodiff/unpack/internal/bin"
 	"isodiff/unpack/internal/readat"
 	"strings"
+	"sync"
 
 	"github.com/xi2/xz"
 )
@@ -79,7 +80,21 @@ func (s *xzStream) pos() int64 {
 	return s.next
 }
 func (s *xzStream) end() int64 { return s.endOff }
-func (s *xzStream) release()   { s.dec = nil }
+func (s *xzStream) release() {
+	if s.dec != nil {
+		xzReaders.Put(s.dec)
+		s.dec = nil
+	}
+}
+
+// xzReaders are decoders to reuse. A decoder allocates its dictionary
+// whole, at the size the block header names (8 MiB for xz -6, whatever
+// the stream holds) and keeps it through Reset; a new one for each stream
+// cost more than decoding a small stream, a kernel module or an initrd
+// segment. Reset restores the whole decoder state, after an error too,
+// and the first LZMA2 chunk of every block resets the dictionary, so a
+// reused decoder never sees what it decoded before.
+var xzReaders sync.Pool
 
 func (s *xzStream) parts() *streamParts {
 	if s.inStream || s.err != io.EOF {
@@ -141,6 +156,11 @@ func (s *xzStream) nextStream() error {
 	s.count++
 	s.in = countingReader{r: &chunkedReader{r: io.NewSectionReader(s.r, off, s.size-off), max: xzFeed}}
 	var err error
+	if s.dec == nil {
+		if d, ok := xzReaders.Get().(*xz.Reader); ok {
+			s.dec = d
+		}
+	}
 	if s.dec == nil {
 		s.dec, err = xz.NewReader(&s.in, xzDictMax)
 	} else {
