@@ -591,13 +591,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 			i++
 			j++
 		}
-		name := ""
-		if ca != nil {
-			name = ca.Name
-		} else {
-			name = cb.Name
-		}
-		pairs = append(pairs, childPair{name: name, a: ca, b: cb})
+		pairs = append(pairs, childPair{a: ca, b: cb})
 	}
 	pairs = pairRenamedStorePaths(pairs)
 	// Append: an entry that was unpacked already holds its layer's pairs.
@@ -615,7 +609,7 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 			break
 		}
 		fill := func() {
-			ch := &Node{Name: p.name, Parent: n, renamedFrom: p.renamedFrom}
+			ch := &Node{Name: p.name(), Parent: n, renamedFrom: p.renamedFrom()}
 			c.fill(ch, p.a, p.b, sc)
 			if c.opt.DifferencesOnly && ch.droppable() {
 				dropped.Add(1)
@@ -660,11 +654,25 @@ func (c *comparer) children(n *Node, a, b *unpack.Node, sc scope) {
 	notePixelsIdentical(n, rasters, base)
 }
 
-// childPair is a child of each side to compare, paired by name.
-type childPair struct {
-	name        string
-	a, b        *unpack.Node
-	renamedFrom string // B's name, when it differs from A's (see below)
+// childPair is a child of each side to compare, paired by name (or, for
+// store paths, by name after the hash: see pairRenamedStorePaths). Two
+// pointers: a directory of a million entries makes a million of them.
+type childPair struct{ a, b *unpack.Node }
+
+// name is the pair's name: A's, or B's when A has none.
+func (p childPair) name() string {
+	if p.a != nil {
+		return p.a.Name
+	}
+	return p.b.Name
+}
+
+// renamedFrom is B's name, when it differs from A's.
+func (p childPair) renamedFrom() string {
+	if p.a != nil && p.b != nil && p.a.Name != p.b.Name {
+		return p.b.Name
+	}
+	return ""
 }
 
 // storePath matches a Nix store path's base name: 32 characters of Nix's
@@ -683,7 +691,7 @@ func pairRenamedStorePaths(pairs []childPair) []childPair {
 		if (p.a == nil) == (p.b == nil) {
 			continue
 		}
-		m := storePath.FindStringSubmatch(p.name)
+		m := storePath.FindStringSubmatch(p.name())
 		if m == nil {
 			continue
 		}
@@ -705,7 +713,6 @@ func pairRenamedStorePaths(pairs []childPair) []childPair {
 		}
 		ia, ib := sd.a[0], sd.b[0]
 		pairs[ia].b = pairs[ib].b
-		pairs[ia].renamedFrom = pairs[ib].name
 		drop[ib] = true
 	}
 	if len(drop) == 0 {

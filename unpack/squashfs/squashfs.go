@@ -518,7 +518,6 @@ type treeWalker struct {
 	ino        inodeRecord     // scratch for readInode
 	blocksLeft int64
 	idStr      []string
-	idTab      *idTable          // idStr, shared by the inodes' Metas
 	fragBlocks map[uint32][]byte // fragment table metadata blocks, decoded
 	xattrStart int64
 	xattrIDs   uint32
@@ -770,29 +769,31 @@ type numbered struct {
 func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 	mode := in.mode()
 	n.Type = show.ModeType(mode)
-	if w.idTab == nil {
-		w.idTab = &idTable{str: w.idStr}
-	}
-	m := &inodeMeta{ids: w.idTab, kind: in.basicType(), mode: mode, uid: in.uidIdx, gid: in.gidIdx,
-		nlink: in.nlink, number: in.number, mtime: in.mtime}
+	m := &inodeMeta{kind: uint8(in.basicType()), mode: mode, nlink: in.nlink, number: in.number, mtime: in.mtime}
 	w.id(n, in.uidIdx)
 	w.id(n, in.gidIdx)
+	m.uid, m.gid = w.idValue(in.uidIdx, &m.badIDs, badUID), w.idValue(in.gidIdx, &m.badIDs, badGID)
 	switch m.kind {
 	case basicBlock, basicChar:
-		m.rdev = in.rdev
+		m.rdevBlocks = in.rdev
 	case basicDir:
 		m.size = uint64(in.dirSize)
 	case basicFile:
 		m.size = in.fileSize
-		m.blocks = uint32(len(in.blockSizes))
+		m.rdevBlocks = uint32(len(in.blockSizes))
 		if in.shared != nil {
-			m.blocks = uint32(len(in.shared.blocks))
+			m.rdevBlocks = uint32(len(in.shared.blocks))
 		}
-		m.fragIdx, m.fragOffset, m.sparse = in.fragIdx, in.fragOffset, in.sparse
+		m.fragIdx, m.fragOffset = in.fragIdx, in.fragOffset
 	case basicSymlink:
 		m.size = uint64(len(in.target))
 	}
 	var f []unpack.Field
+	if m.kind == basicFile && in.sparse != 0 {
+		// Last of the usual fields of a file, rare enough to be formatted
+		// now rather than kept in every file's Meta.
+		f = append(f, unpack.Field{Name: "sparse", Value: strconv.FormatUint(in.sparse, 10)})
+	}
 	if m.kind == basicSymlink {
 		// The target sits among the usual fields: formatted now, with them.
 		f = m.AppendFields(make([]unpack.Field, 0, 9))
@@ -831,39 +832,53 @@ func (w *treeWalker) describe(n *unpack.Node, in *inodeRecord) {
 	}
 }
 
-// idTable is an image's id table, formatted, shared by its inodeMetas.
-type idTable struct{ str []string }
-
-func (t *idTable) id(idx uint16) string {
-	if int(idx) < len(t.str) {
-		return t.str[idx]
-	}
-	// The reader reported the index when it read the inode.
-	return fmt.Sprintf("index %d (no such id)", idx)
-}
-
-// inodeMeta is the Meta of an inode: the values of its usual fields.
+// inodeMeta is the Meta of an inode: the values of its usual fields, 48
+// bytes, as an image may have millions.
 type inodeMeta struct {
-	ids                  *idTable
+	size                 uint64 // a directory's listing size, a file's or a symlink target's size
 	mode                 uint32
 	nlink, number, mtime uint32
-	uid, gid             uint16
-	kind                 uint16
-	size, sparse         uint64 // a directory's listing size, a file's or a symlink target's size
-	rdev                 uint32
-	blocks               uint32
-	fragIdx, fragOffset  uint32
+	// uid and gid are the ids, or the indexes the id table has no entry
+	// for when badIDs says so.
+	uid, gid   uint32
+	rdevBlocks uint32 // a device's rdev, a file's count of full data blocks
+	fragIdx    uint32
+	fragOffset uint32
+	kind       uint8 // basic inode type
+	badIDs     uint8 // badUID, badGID
+}
+
+const (
+	badUID = 1 << iota
+	badGID
+)
+
+// idValue is the id at index idx, or idx itself with bit set in bad when
+// the table has no such entry (the reader reported it).
+func (w *treeWalker) idValue(idx uint16, bad *uint8, bit uint8) uint32 {
+	if int(idx) < len(w.ids) {
+		return w.ids[idx]
+	}
+	*bad |= bit
+	return uint32(idx)
+}
+
+func idString(v uint32, bad bool) string {
+	if bad {
+		return fmt.Sprintf("index %d (no such id)", v)
+	}
+	return strconv.FormatUint(uint64(v), 10)
 }
 
 // AppendFields formats the inode's usual fields.
 func (m *inodeMeta) AppendFields(f []unpack.Field) []unpack.Field {
 	num := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	f = append(f, unpack.Field{Name: "mode", Value: show.Mode(m.mode)}, unpack.Field{Name: "uid", Value: m.ids.id(m.uid)}, unpack.Field{Name: "gid", Value: m.ids.id(m.gid)},
+	f = append(f, unpack.Field{Name: "mode", Value: show.Mode(m.mode)}, unpack.Field{Name: "uid", Value: idString(m.uid, m.badIDs&badUID != 0)}, unpack.Field{Name: "gid", Value: idString(m.gid, m.badIDs&badGID != 0)},
 		unpack.Field{Name: "nlink", Value: num(uint64(m.nlink))}, unpack.Field{Name: "inode", Value: num(uint64(m.number)), Role: unpack.RolePlacement})
 	switch m.kind {
 	case basicBlock, basicChar:
-		major := (m.rdev >> 8) & 0xfff
-		minor := (m.rdev & 0xff) | ((m.rdev >> 12) & 0xfff00)
+		major := (m.rdevBlocks >> 8) & 0xfff
+		minor := (m.rdevBlocks & 0xff) | ((m.rdevBlocks >> 12) & 0xfff00)
 		f = append(f, unpack.Field{Name: "rdev", Value: fmt.Sprintf("%d,%d", major, minor)})
 	case basicDir:
 		// A directory's size is its listing's: where its entries fall.
@@ -873,28 +888,19 @@ func (m *inodeMeta) AppendFields(f []unpack.Field) []unpack.Field {
 	}
 	f = append(f, unpack.Field{Name: "mtime", Value: time.Unix(int64(m.mtime), 0).UTC().Format(time.RFC3339), Role: unpack.RoleTime})
 	if m.kind == basicFile {
-		f = append(f, unpack.Field{Name: "blocks", Value: num(uint64(m.blocks))})
+		f = append(f, unpack.Field{Name: "blocks", Value: num(uint64(m.rdevBlocks))})
 		if m.fragIdx != noFragment {
 			f = append(f, unpack.Field{Name: "fragment", Value: "index " + num(uint64(m.fragIdx)) + ", offset " + num(uint64(m.fragOffset)), Role: unpack.RolePlacement})
-		}
-		if m.sparse != 0 {
-			f = append(f, unpack.Field{Name: "sparse", Value: num(m.sparse)})
 		}
 	}
 	return f
 }
 
-// SameMeta compares the values, ids by what they name: the same values
+// SameMeta compares the values (ids by what they name): the same values
 // format to the same fields.
 func (m *inodeMeta) SameMeta(other unpack.Meta) bool {
 	o, ok := other.(*inodeMeta)
-	if !ok {
-		return false
-	}
-	a, b := *m, *o
-	a.ids, b.ids = nil, nil
-	a.uid, b.uid, a.gid, b.gid = 0, 0, 0, 0
-	return a == b && m.ids.id(m.uid) == o.ids.id(o.uid) && m.ids.id(m.gid) == o.ids.id(o.gid)
+	return ok && *m == *o
 }
 
 // oddInodeFields adds a field for each inode bit that the usual fields do
