@@ -179,11 +179,12 @@ build_zstd_reserved() {
 }
 rows_zstd_reserved() { row zstd-reserved "not 0" plain a.zst b.zst; }
 
-# Two gzip texts that differ in one line: their decompressed streams are spooled to TMPDIR.
+# Two gzip texts that differ in one line: their decompressed streams, larger than the 1 MiB a
+# stream may keep in memory, are spooled to TMPDIR.
 build_gzip_texts() {
-	seq 1 100000 | gzip -n >a.gz
-	seq 1 100000 | sed 's/^50000$/50000x/' | gzip -n >b.gz
-	note "a.gz: seq 1 100000 ($(gzip -dc a.gz | wc -c) bytes decompressed); b.gz: line 50000 changed"
+	seq 1 1000000 | gzip -n >a.gz
+	seq 1 1000000 | sed 's/^500000$/500000x/' | gzip -n >b.gz
+	note "a.gz: seq 1 1000000 ($(gzip -dc a.gz | wc -c) bytes decompressed); b.gz: line 500000 changed"
 }
 
 # tmpdir-missing: TMPDIR names a directory that does not exist: spooling cannot start, which
