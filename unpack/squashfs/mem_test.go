@@ -51,7 +51,7 @@ func TestHeapPerEntry(t *testing.T) {
 	}
 	per := testutil.HeapPerEntry(t, func() (*unpack.Node, error) { return Open(bytes.NewReader(b), int64(len(b)), nil) })
 	t.Logf("%.0f bytes of heap per entry", per)
-	if per > 280 {
-		t.Errorf("%.0f bytes of heap per entry, more than 280", per)
+	if per > 260 {
+		t.Errorf("%.0f bytes of heap per entry, more than 260", per)
 	}
 }
