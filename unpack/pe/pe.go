@@ -381,40 +381,40 @@ func (h *Header) optionalNode(claims *layout.Claims) *unpack.Node {
 			n.AddRoleField(role, name, format, v...)
 		}
 	}
-	switch o := h.Optional.(type) {
+	// The two forms differ in the width of five fields and in BaseOfData,
+	// which only PE32 has: one list of fields, from the wider form.
+	var o *pe.OptionalHeader64
+	form := "PE32+"
+	switch v := h.Optional.(type) {
 	case *pe.OptionalHeader32:
-		fixed = 96
-		add(nil, "Magic", "PE32 (0x%x)", o.Magic)
-		add(nil, "LinkerVersion", "%d.%d", o.MajorLinkerVersion, o.MinorLinkerVersion)
-		add(unpack.RoleDerived, "SizeOfCode", "%d", o.SizeOfCode)
-		add(unpack.RoleDerived, "SizeOfInitializedData", "%d", o.SizeOfInitializedData)
-		add(unpack.RoleDerived, "SizeOfUninitializedData", "%d", o.SizeOfUninitializedData)
-		add(nil, "AddressOfEntryPoint", "0x%x", o.AddressOfEntryPoint)
-		add(nil, "BaseOfCode", "0x%x", o.BaseOfCode)
-		add(nil, "BaseOfData", "0x%x", o.BaseOfData)
-		add(nil, "ImageBase", "0x%x", o.ImageBase)
-		commonOptional(add, o.SectionAlignment, o.FileAlignment, [8]uint16{o.MajorOperatingSystemVersion, o.MinorOperatingSystemVersion,
-			o.MajorImageVersion, o.MinorImageVersion, o.MajorSubsystemVersion, o.MinorSubsystemVersion, o.Subsystem, o.DllCharacteristics},
-			o.Win32VersionValue, o.SizeOfImage, o.SizeOfHeaders, o.CheckSum)
-		add(nil, "SizeOfStackReserve", "0x%x", o.SizeOfStackReserve)
-		add(nil, "SizeOfStackCommit", "0x%x", o.SizeOfStackCommit)
-		add(nil, "SizeOfHeapReserve", "0x%x", o.SizeOfHeapReserve)
-		add(nil, "SizeOfHeapCommit", "0x%x", o.SizeOfHeapCommit)
-		add(nil, "LoaderFlags", "0x%x", o.LoaderFlags)
-		add(nil, "NumberOfRvaAndSizes", "%d", o.NumberOfRvaAndSizes)
+		fixed, form = 96, "PE32"
+		o = widen(v)
 	case *pe.OptionalHeader64:
-		fixed = 112
-		add(nil, "Magic", "PE32+ (0x%x)", o.Magic)
+		fixed, o = 112, v
+	}
+	if o != nil {
+		add(nil, "Magic", "%s (0x%x)", form, o.Magic)
 		add(nil, "LinkerVersion", "%d.%d", o.MajorLinkerVersion, o.MinorLinkerVersion)
 		add(unpack.RoleDerived, "SizeOfCode", "%d", o.SizeOfCode)
 		add(unpack.RoleDerived, "SizeOfInitializedData", "%d", o.SizeOfInitializedData)
 		add(unpack.RoleDerived, "SizeOfUninitializedData", "%d", o.SizeOfUninitializedData)
 		add(nil, "AddressOfEntryPoint", "0x%x", o.AddressOfEntryPoint)
 		add(nil, "BaseOfCode", "0x%x", o.BaseOfCode)
+		if v, ok := h.Optional.(*pe.OptionalHeader32); ok {
+			add(nil, "BaseOfData", "0x%x", v.BaseOfData)
+		}
 		add(nil, "ImageBase", "0x%x", o.ImageBase)
-		commonOptional(add, o.SectionAlignment, o.FileAlignment, [8]uint16{o.MajorOperatingSystemVersion, o.MinorOperatingSystemVersion,
-			o.MajorImageVersion, o.MinorImageVersion, o.MajorSubsystemVersion, o.MinorSubsystemVersion, o.Subsystem, o.DllCharacteristics},
-			o.Win32VersionValue, o.SizeOfImage, o.SizeOfHeaders, o.CheckSum)
+		add(nil, "SectionAlignment", "0x%x", o.SectionAlignment)
+		add(nil, "FileAlignment", "0x%x", o.FileAlignment)
+		add(nil, "OperatingSystemVersion", "%d.%d", o.MajorOperatingSystemVersion, o.MinorOperatingSystemVersion)
+		add(nil, "ImageVersion", "%d.%d", o.MajorImageVersion, o.MinorImageVersion)
+		add(nil, "SubsystemVersion", "%d.%d", o.MajorSubsystemVersion, o.MinorSubsystemVersion)
+		add(nil, "Win32VersionValue", "%d", o.Win32VersionValue)
+		add(unpack.RoleDerived, "SizeOfImage", "0x%x", o.SizeOfImage)
+		add(nil, "SizeOfHeaders", "0x%x", o.SizeOfHeaders)
+		add(unpack.RoleDerived, "CheckSum", "0x%08x", o.CheckSum)
+		add(nil, "Subsystem", "%s", subsystemName(o.Subsystem))
+		add(nil, "DllCharacteristics", "%s", flagString(uint32(o.DllCharacteristics), dllFlags))
 		add(nil, "SizeOfStackReserve", "0x%x", o.SizeOfStackReserve)
 		add(nil, "SizeOfStackCommit", "0x%x", o.SizeOfStackCommit)
 		add(nil, "SizeOfHeapReserve", "0x%x", o.SizeOfHeapReserve)
@@ -445,18 +445,23 @@ const certificateDir = 4
 // debugDir is the index of the debug directory.
 const debugDir = 6
 
-func commonOptional(add func(*unpack.Role, string, string, ...any), secAlign, fileAlign uint32, v [8]uint16, win32, sizeOfImage, sizeOfHeaders, checksum uint32) {
-	add(nil, "SectionAlignment", "0x%x", secAlign)
-	add(nil, "FileAlignment", "0x%x", fileAlign)
-	add(nil, "OperatingSystemVersion", "%d.%d", v[0], v[1])
-	add(nil, "ImageVersion", "%d.%d", v[2], v[3])
-	add(nil, "SubsystemVersion", "%d.%d", v[4], v[5])
-	add(nil, "Win32VersionValue", "%d", win32)
-	add(unpack.RoleDerived, "SizeOfImage", "0x%x", sizeOfImage)
-	add(nil, "SizeOfHeaders", "0x%x", sizeOfHeaders)
-	add(unpack.RoleDerived, "CheckSum", "0x%08x", checksum)
-	add(nil, "Subsystem", "%s", subsystemName(v[6]))
-	add(nil, "DllCharacteristics", "%s", flagString(uint32(v[7]), dllFlags))
+// widen is a PE32 optional header in the PE32+ form (less BaseOfData),
+// every value the same.
+func widen(o *pe.OptionalHeader32) *pe.OptionalHeader64 {
+	return &pe.OptionalHeader64{
+		Magic: o.Magic, MajorLinkerVersion: o.MajorLinkerVersion, MinorLinkerVersion: o.MinorLinkerVersion,
+		SizeOfCode: o.SizeOfCode, SizeOfInitializedData: o.SizeOfInitializedData, SizeOfUninitializedData: o.SizeOfUninitializedData,
+		AddressOfEntryPoint: o.AddressOfEntryPoint, BaseOfCode: o.BaseOfCode, ImageBase: uint64(o.ImageBase),
+		SectionAlignment: o.SectionAlignment, FileAlignment: o.FileAlignment,
+		MajorOperatingSystemVersion: o.MajorOperatingSystemVersion, MinorOperatingSystemVersion: o.MinorOperatingSystemVersion,
+		MajorImageVersion: o.MajorImageVersion, MinorImageVersion: o.MinorImageVersion,
+		MajorSubsystemVersion: o.MajorSubsystemVersion, MinorSubsystemVersion: o.MinorSubsystemVersion,
+		Win32VersionValue: o.Win32VersionValue, SizeOfImage: o.SizeOfImage, SizeOfHeaders: o.SizeOfHeaders, CheckSum: o.CheckSum,
+		Subsystem: o.Subsystem, DllCharacteristics: o.DllCharacteristics,
+		SizeOfStackReserve: uint64(o.SizeOfStackReserve), SizeOfStackCommit: uint64(o.SizeOfStackCommit),
+		SizeOfHeapReserve: uint64(o.SizeOfHeapReserve), SizeOfHeapCommit: uint64(o.SizeOfHeapCommit),
+		LoaderFlags: o.LoaderFlags, NumberOfRvaAndSizes: o.NumberOfRvaAndSizes,
+	}
 }
 
 // sectionFields gives n the fields of a section table entry and claims

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"debug/pe"
 	"errors"
+	"fmt"
 	"io"
 	"isodiff/unpack"
 	"isodiff/unpack/internal/layout"
 	"isodiff/unpack/internal/testutil"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -334,4 +336,52 @@ func FuzzPE(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPE32OptionalHeader: a PE32 image (Debian's memtest86+ for 32-bit
+// EFI; no committed fixture is PE32) gets the PE32+ list of fields with
+// BaseOfData after BaseOfCode, each the value debug/pe reads.
+func TestPE32OptionalHeader(t *testing.T) {
+	const path = "/boot/memtest86+ia32.efi"
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("%v (Debian package memtest86+)", err)
+	}
+	f, err := pe.NewFile(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := f.OptionalHeader.(*pe.OptionalHeader32)
+	if !ok {
+		t.Fatalf("%s is not PE32", path)
+	}
+	opt := open(t, b).Child("optional header")
+	for name, want := range map[string]string{
+		"Magic":              fmt.Sprintf("PE32 (0x%x)", o.Magic),
+		"BaseOfCode":         fmt.Sprintf("0x%x", o.BaseOfCode),
+		"BaseOfData":         fmt.Sprintf("0x%x", o.BaseOfData),
+		"ImageBase":          fmt.Sprintf("0x%x", o.ImageBase),
+		"SizeOfStackReserve": fmt.Sprintf("0x%x", o.SizeOfStackReserve),
+		"SizeOfHeapCommit":   fmt.Sprintf("0x%x", o.SizeOfHeapCommit),
+		"SectionAlignment":   fmt.Sprintf("0x%x", o.SectionAlignment),
+		"SizeOfImage":        fmt.Sprintf("0x%x", o.SizeOfImage),
+		"LinkerVersion":      fmt.Sprintf("%d.%d", o.MajorLinkerVersion, o.MinorLinkerVersion),
+	} {
+		testutil.WantField(t, opt, name, want)
+	}
+	wide := open(t, readFixture(t, "efi-a.efi")).Child("optional header")
+	testutil.NoField(t, wide, "BaseOfData")
+	var names, wideNames []string
+	for _, f := range opt.Fields() {
+		if f.Name != "BaseOfData" {
+			names = append(names, f.Name)
+		}
+	}
+	for _, f := range wide.Fields() {
+		wideNames = append(wideNames, f.Name)
+	}
+	// The data directories present differ; the fixed fields do not.
+	if n := 22; len(names) < n || len(wideNames) < n || !slices.Equal(names[:n], wideNames[:n]) {
+		t.Errorf("PE32 fields %q, PE32+ fields %q", names, wideNames)
+	}
 }
