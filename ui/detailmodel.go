@@ -89,23 +89,16 @@ func (d detailModel) update(msg tea.Msg) (detailModel, tea.Cmd) {
 
 // prompt handles a key while the search is typed.
 func (d detailModel) prompt(msg tea.KeyMsg) (detailModel, tea.Cmd) {
-	k := d.c.keys
-	switch {
-	case key.Matches(msg, k.FilterApply):
+	out, cmd := promptKey(&d.find, d.c.keys, msg)
+	switch out {
+	case promptApplied:
 		d.finding = false
-		d.find.Blur()
 		d.search = d.find.Value()
 		d.findHits()
 		d.jumpHit(0)
-		return d, nil
-	case key.Matches(msg, k.FilterCancel):
+	case promptCancelled:
 		d.finding = false
-		d.find.Blur()
-		return d, nil
 	}
-	var cmd tea.Cmd
-	d.find, cmd = d.find.Update(msg)
-	escapeInput(&d.find)
 	return d, cmd
 }
 

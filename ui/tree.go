@@ -92,21 +92,16 @@ func (t treeModel) update(msg tea.Msg) (treeModel, tea.Cmd) {
 
 // prompt handles a key while the filter is typed.
 func (t treeModel) prompt(msg tea.KeyMsg) (treeModel, tea.Cmd) {
-	k := t.c.keys
-	switch {
-	case key.Matches(msg, k.FilterApply):
+	out, cmd := promptKey(&t.filter, t.c.keys, msg)
+	switch out {
+	case promptApplied:
 		t.filtering = false
-		t.filter.Blur()
 		return t, t.applyFilter()
-	case key.Matches(msg, k.FilterCancel):
+	case promptCancelled:
 		t.filtering = false
-		t.filter.Blur()
 		t.filter.SetValue("")
 		return t, t.applyFilter()
 	}
-	var cmd tea.Cmd
-	t.filter, cmd = t.filter.Update(msg)
-	escapeInput(&t.filter)
 	if len(t.live.nodes) <= filterAtOnce {
 		return t, tea.Batch(cmd, t.applyFilter())
 	}
@@ -438,6 +433,33 @@ func (t *treeModel) clampTop() {
 		t.top = t.cursor - h + 1
 	}
 	t.top = max(0, min(t.top, max(0, len(t.rows)-h)))
+}
+
+// promptOutcome is what a key did to a prompt.
+type promptOutcome int
+
+const (
+	promptTyping    promptOutcome = iota // edited the text (or moved in it)
+	promptApplied                        // Enter: the text is to be used
+	promptCancelled                      // Esc
+)
+
+// promptKey feeds a key to a prompt's input, the same way for every
+// prompt of the view: Enter applies and Esc cancels, both closing it;
+// any other key edits the text, kept safe to draw.
+func promptKey(in *textinput.Model, k KeyMap, msg tea.KeyMsg) (promptOutcome, tea.Cmd) {
+	switch {
+	case key.Matches(msg, k.FilterApply):
+		in.Blur()
+		return promptApplied, nil
+	case key.Matches(msg, k.FilterCancel):
+		in.Blur()
+		return promptCancelled, nil
+	}
+	var cmd tea.Cmd
+	*in, cmd = in.Update(msg)
+	escapeInput(in)
+	return promptTyping, cmd
 }
 
 // escapeInput keeps a prompt's text safe to draw: a pasted format

@@ -435,20 +435,14 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 
 // savePrompt handles a key while the report's file is typed.
 func (m Model) savePrompt(msg tea.KeyMsg) (Model, tea.Cmd) {
-	k := m.c.keys
-	switch {
-	case key.Matches(msg, k.FilterApply):
+	out, cmd := promptKey(&m.save, m.c.keys, msg)
+	switch out {
+	case promptApplied:
 		m.writing = false
-		m.save.Blur()
 		return m, m.writeReport(m.save.Value())
-	case key.Matches(msg, k.FilterCancel):
+	case promptCancelled:
 		m.writing = false
-		m.save.Blur()
-		return m, nil
 	}
-	var cmd tea.Cmd
-	m.save, cmd = m.save.Update(msg)
-	escapeInput(&m.save)
 	return m, cmd
 }
 
