@@ -72,10 +72,12 @@ func (c *comparer) descend(n *Node, da, db unpack.Data, sc scope) bool {
 		return true
 	}
 	n.Moved, n.Respelled, n.Renamed = countSystematic(n)
-	if !n.OwnDifferences() && !n.childrenDiffer() {
-		// The bytes differ, yet no entry, field or order does: the
-		// difference lies in bytes no decoded value shows (placement,
-		// encoding, padding), which are shown as they are.
+	if !n.childrenDiffer() && !n.decodedDifference() {
+		// The bytes differ, yet no entry, field or order does, but for
+		// sizes and checksums, which follow from the bytes without
+		// saying which: the difference lies in bytes no decoded value
+		// shows (placement, encoding, padding, what a cut left
+		// undecoded), which are shown as they are.
 		c.undecoded(n, da, db, ra.Layout(), rb.Layout())
 	}
 	return true

@@ -170,6 +170,25 @@ func (n *Node) OwnDifferences() bool {
 	return false
 }
 
+// decodedDifference reports whether something decoded from the pair's
+// bytes differs in itself: its type, an order, an error, or a field other
+// than one derived from the bytes (a size, a checksum), which alone does
+// not show which bytes differ.
+func (n *Node) decodedDifference() bool {
+	if !n.OwnDifferences() {
+		return false
+	}
+	if n.State == TypeChanged || n.Content != nil || n.Order != nil || n.LayoutOnly || n.Moved > 0 || n.Respelled > 0 || n.Renamed > 0 || n.ErrA != n.ErrB {
+		return true
+	}
+	for _, f := range n.fields {
+		if f.Different && !f.systematic() && !f.Role.Is(unpack.Derived) {
+			return true
+		}
+	}
+	return false
+}
+
 // InnerLayer names the format of what the pair holds: the layer it was
 // unpacked as, or, for the root, the inputs' own format.
 func (n *Node) InnerLayer() string {
