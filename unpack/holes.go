@@ -59,14 +59,23 @@ func WithoutCommonHoles(spans []Range, a, b any, margin int64) []Range {
 	if len(common) == 0 {
 		return spans
 	}
+	return skipRanges(spans, common, margin)
+}
+
+// skipRanges returns spans less the ranges skip (sorted, not
+// overlapping), each first shrunk by margin bytes at both ends (for
+// context around a difference next to it) and then to whole 4 KiB pages,
+// so that what is left starts and ends on row boundaries of a hex dump.
+// skip is reused.
+func skipRanges(spans, skip []Range, margin int64) []Range {
 	const page = 4096
-	skip := common[:0]
-	for _, r := range common {
+	out := skip[:0]
+	for _, r := range skip {
 		s := (r.Start + max(margin, 0) + page - 1) &^ (page - 1)
 		e := (r.End - max(margin, 0)) &^ (page - 1)
 		if s < e {
-			skip = append(skip, Range{s, e})
+			out = append(out, Range{s, e})
 		}
 	}
-	return subtractRanges(spans, skip)
+	return subtractRanges(spans, out)
 }

@@ -131,14 +131,5 @@ func WithoutShared(spans []Range, a, b io.ReaderAt, margin int64) []Range {
 		return spans
 	}
 	slices.SortFunc(shared, func(x, y Range) int { return cmp.Compare(x.Start, y.Start) })
-	const page = 4096
-	skip := shared[:0]
-	for _, r := range shared {
-		s := (r.Start + max(margin, 0) + page - 1) &^ (page - 1)
-		e := (r.End - max(margin, 0)) &^ (page - 1)
-		if s < e {
-			skip = append(skip, Range{s, e})
-		}
-	}
-	return subtractRanges(spans, skip)
+	return skipRanges(spans, shared, margin)
 }
