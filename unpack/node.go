@@ -13,7 +13,6 @@ import (
 	"io"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Type says what a Node is.
@@ -329,19 +328,10 @@ func (n *Node) namesInOrder(names []string) bool {
 	if len(names) != len(n.Children) {
 		return false
 	}
-	for i, name := range names {
-		if i > 0 && names[i-1] >= name {
-			return false
-		}
-	}
-	// Strictly ascending: the same set as the children's, sorted, only if
-	// they are equal one by one once the children are sorted too.
-	sorted := slices.IsSortedFunc(n.Children, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	if !sorted {
-		return false
-	}
+	// Strictly ascending and the children's names one by one: then the
+	// children are sorted too, and the names are their name order.
 	for i, c := range n.Children {
-		if c.Name != names[i] {
+		if c.Name != names[i] || i > 0 && names[i-1] >= names[i] {
 			return false
 		}
 	}
