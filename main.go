@@ -219,7 +219,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, string, string, error
 	fs.IntVar(&cfg.opt.Workers, "j", 0, "entries compared at once, 0 for two per CPU (the result is the same)")
 	fs.IntVar(&cfg.opt.MaxDepth, "max-depth", cfg.opt.MaxDepth, "layers to unpack at most (an image inside an image inside ...)")
 	fs.Int64Var(&cfg.maxDecompressed, "max-decompressed", unpack.DefaultMaxDecompressed, "bytes one compressed stream may decompress to; a larger one is cut and marked")
-	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may spool to the temporary directory, past which the comparison stops (exit 2); 0 for 4 GiB or half the free space, whichever is less")
+	fs.Int64Var(&cfg.maxSpooled, "max-spooled", 0, "bytes all decompressed streams together may keep, in memory or in the temporary directory (what both sides share counted once), past which the comparison stops (exit 2); 0 for 4 GiB or half the free space, whichever is less")
 	fs.IntVar(&cfg.troubleExitCode, "could-not-compare-status", exitTrouble, "exit status when the comparison could not be made (125 makes git bisect skip)")
 	fs.BoolVar(&cfg.bisect, "bisect", false, "exit statuses for git bisect run: 0 identical (good), 1 different (bad), 125 could not compare (skip), 255 usage error (stop); implies -q")
 	fs.Func("exclude", "leave out the differences at and below paths matching `GLOB` (repeatable): \"*\" within a name, \"**\" across names and layers; matched against the path a report prints, or any part of it after a \"/\" or \" :: \"", func(g string) error {
